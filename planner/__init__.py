@@ -1,0 +1,15 @@
+"""Jangkau: a service-reach planner for remote areas.
+
+>>> import planner
+>>> plan = planner.run(planner.load_scenario())   # the bundled Kaltara scenario
+>>> plan.villages.head()                           # ranked, one row per village
+>>> plan.map()                                     # the outreach map, inline in Jupyter
+"""
+
+from .config import Scenario, load_scenario
+from .errors import InfeasibleError, InputError, PlannerError
+from .pipeline import Plan, run
+
+__all__ = ["InfeasibleError", "InputError", "Plan", "PlannerError", "Scenario", "load_scenario",
+           "run"]
+__version__ = "0.1.0"

@@ -1,0 +1,93 @@
+"""Command line: a thin shell over the library.
+
+Exit codes: 0 ok, 2 bad input (message, no traceback), 3 infeasible target, 1 bug.
+``--debug`` shows tracebacks. Only the CLI configures logging.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from .errors import InfeasibleError, InputError
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .pipeline import run
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(args.scenario)
+    plan = run(scenario)
+    out = Path(args.out) if args.out else Path("out") / scenario.name
+    paths = plan.write(out)
+    rep = plan.report
+    print(f"Plan '{scenario.name}': {rep['villages']} villages, metric CRS {rep['metric_crs']}")
+    for key, t in rep["totals"].items():
+        print(f"  {key}: eligible {t['eligible']:,}, served {t['served']:,}, gap {t['gap']:,}"
+              + (f" (+{t['unmatched_gap']:,} in unmatched rows)" if t["unmatched_gap"] else ""))
+    print("  reach: " + ", ".join(f"{b} {n}" for b, n in rep["reach_bands"].items()))
+    join = rep["join"]
+    if join["unmatched_estimate_rows"]:
+        print(f"  {len(join['unmatched_estimate_rows'])} estimate row(s) match no village "
+              "(listed in run.json)")
+    if join["villages_without_estimate"]:
+        print(f"  {len(join['villages_without_estimate'])} village(s) have no estimate "
+              "(listed in run.json)")
+    for w in rep["warnings"]:
+        print(f"  warning: {w}")
+    if scenario.illustrative:
+        print(f"  NOTE: {scenario.illustrative_note}")
+    top = plan.table().head(5)
+    print("  top 5: " + "; ".join(f"{r.priority_rank}. {r.nama} ({r.kode})"
+                                  for r in top.itertuples()))
+    for p in paths.values():
+        print(f"  wrote {p}")
+    print(f"  done in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="planner", description="Jangkau service-reach planner")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument("-v", "--verbose", action="store_true", help="log each step's timing")
+    sub = p.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a scenario and write villages.csv/.gpkg, map.html, "
+                       "run.json")
+    r.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    r.add_argument("--out", help="output folder (default: out/<scenario name>)")
+    r.set_defaults(func=_cmd_run)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``planner`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except InfeasibleError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"infeasible: {exc}", file=sys.stderr)
+        return 3
+    except Exception:
+        traceback.print_exc()
+        print("error: an unexpected failure (a bug); please report it with the traceback above",
+              file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

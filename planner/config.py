@@ -1,0 +1,348 @@
+"""Scenario: what to run, read from a TOML file and validated before anything else happens.
+
+Paths in a scenario resolve relative to the scenario file. Unknown keys, wrong types and
+missing files are all reported together as one :class:`~planner.errors.InputError`.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ProblemCollector
+
+REACH_BANDS: tuple[str, ...] = ("<=1h", "1-3h", "3-8h", "8-24h", ">24h", "unreachable")
+"""Reach band labels, in order of increasing travel time (minutes from the nearest service)."""
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A file with the columns the planner should read from it."""
+
+    path: Path
+    code: str = "kode"
+    name: str = "nama"
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class AdminLevel:
+    """A parent administrative level (e.g. kecamatan) matched to villages by code prefix.
+
+    ``prefix_digits`` counts digits of the village code without separators (Indonesia:
+    kecamatan 6, kabupaten 4).
+    """
+
+    level: str
+    layer: Layer
+    prefix_digits: int
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """A service indicator with an eligible and a served count per village.
+
+    Output columns are ``{key}_eligible``, ``{key}_{served_suffix}`` and ``{key}_gap``.
+    """
+
+    key: str
+    label: str
+    eligible: str
+    served: str
+    served_suffix: str = "served"
+    weight: float = 1.0
+    target: float | None = None
+
+    @property
+    def eligible_col(self) -> str:
+        return f"{self.key}_eligible"
+
+    @property
+    def served_col(self) -> str:
+        return f"{self.key}_{self.served_suffix}"
+
+    @property
+    def gap_col(self) -> str:
+        return f"{self.key}_gap"
+
+
+@dataclass(frozen=True)
+class Access:
+    """Off-network access on foot from a point to the nearest network node.
+
+    Attributes
+    ----------
+    walk_kmh : float
+        Walking speed, km/h.
+    detour : float
+        Ratio of path length to straight-line length (>= 1).
+    max_km : float
+        Longest straight-line connector, km; farther points are flagged and not connected.
+    """
+
+    walk_kmh: float = 4.0
+    detour: float = 1.3
+    max_km: float = 25.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
+
+    name: str
+    source: Path
+    villages: Layer
+    service_points: Layer
+    network: Path
+    indicators: tuple[Indicator, ...]
+    admin: tuple[AdminLevel, ...] = ()
+    estimates: Layer | None = None
+    signal: Path | None = None
+    signal_kind: str = "blank_spot"
+    title: str = ""
+    data_date: str = ""
+    illustrative: bool = False
+    illustrative_note: str = ""
+    crs: str = "auto"
+    speed_kmh: dict[str, float] = field(default_factory=dict)
+    access: Access = field(default_factory=Access)
+    weights: dict[str, float] = field(
+        default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
+    )
+    snap_m: float = 1.0
+
+    def replace(self, **changes: Any) -> Scenario:
+        """Return a copy with some fields changed (files are not touched)."""
+        return replace(self, **changes)
+
+    def input_files(self) -> dict[str, Path]:
+        """Every input file of the scenario, keyed by role."""
+        files = {"scenario": self.source, "villages": self.villages.path,
+                 "service_points": self.service_points.path, "network": self.network}
+        for a in self.admin:
+            files[f"admin_{a.level}"] = a.layer.path
+        if self.estimates is not None:
+            files["estimates"] = self.estimates.path
+        if self.signal is not None:
+            files["signal"] = self.signal
+        return files
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+_TOP_KEYS = {
+    "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
+    "crs": str, "snap_m": (int, float), "villages": dict, "admin": list, "estimates": dict,
+    "indicators": list, "signal": dict, "service_points": dict, "network": dict,
+    "access": dict, "priority": dict,
+}
+_LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str}
+_ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
+_IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
+             "weight": (int, float), "target": (int, float)}
+_SIGNAL_KEYS = {"path": str, "kind": str}
+_NETWORK_KEYS = {"path": str, "speed_kmh": dict}
+_ACCESS_KEYS = {"walk_kmh": (int, float), "detour": (int, float), "max_km": (int, float)}
+_PRIORITY_KEYS = {"weights": dict}
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, tuple):
+        return "a number"
+    names = {str: "text", bool: "true/false", dict: "a table", list: "a list", int: "an integer"}
+    return names.get(t, t.__name__)
+
+
+def _check_keys(pc: ProblemCollector, src: str, section: str, data: dict[str, Any],
+                schema: dict[str, Any], required: tuple[str, ...] = ()) -> None:
+    for key, value in data.items():
+        if key not in schema:
+            pc.add(src, f"unknown key '{key}' in [{section}]; allowed: {', '.join(sorted(schema))}",
+                   where=f"[{section}]", column=key)
+            continue
+        expected = schema[key]
+        is_bool = isinstance(value, bool)
+        ok = isinstance(value, expected) and not (is_bool and expected is not bool)
+        if not ok:
+            pc.add(src, f"expected {_type_name(expected)}, found {value!r}", where=f"[{section}]",
+                   column=key)
+    for key in required:
+        if key not in data:
+            pc.add(src, f"missing required key '{key}'", where=f"[{section}]", column=key)
+
+
+def _resolve(pc: ProblemCollector, src: str, base: Path, section: str, value: Any) -> Path:
+    path = (base / str(value)).resolve() if not Path(str(value)).is_absolute() else Path(value)
+    if not path.is_file():
+        pc.add(src, f"file not found: {path} (paths are relative to the scenario file)",
+               where=f"[{section}]", column="path")
+    return path
+
+
+def _layer(pc: ProblemCollector, src: str, base: Path, section: str, data: Any,
+           defaults: dict[str, str] | None = None) -> Layer | None:
+    if not isinstance(data, dict):
+        pc.add(src, f"missing section [{section}] (a table with at least 'path')", where=section)
+        return None
+    _check_keys(pc, src, section, data, _LAYER_KEYS, ("path",))
+    if not isinstance(data.get("path"), str):
+        return None
+    d = {**(defaults or {}), **{k: v for k, v in data.items() if k in _LAYER_KEYS and k != "path"}}
+    return Layer(path=_resolve(pc, src, base, section, data["path"]), **d)
+
+
+DEFAULT_INDICATORS: tuple[Indicator, ...] = (
+    Indicator("ktp", "e-KTP recording", "ktp_eligible", "ktp_recorded", "recorded", 1.0, 0.994),
+    Indicator("kia", "Child ID card (KIA)", "kia_eligible", "kia_served", "served", 0.5),
+    Indicator("akta", "Birth certificate", "akta_eligible", "akta_served", "served", 0.5),
+)
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario TOML file.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        The scenario file. Without it, the bundled Kaltara scenario is used.
+
+    Returns
+    -------
+    Scenario
+
+    Raises
+    ------
+    InputError
+        Listing every problem in the file at once (unknown keys, wrong types, missing files).
+    """
+    src_path = Path(path) if path is not None else default_scenario_path()
+    src = str(src_path)
+    pc = ProblemCollector()
+    if not src_path.is_file():
+        pc.add(src, "scenario file not found")
+        pc.raise_if_any()
+    try:
+        data = tomllib.loads(src_path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        pc.add(src, f"not valid TOML: {exc}")
+        pc.raise_if_any()
+        raise  # pragma: no cover
+    base = src_path.resolve().parent
+    _check_keys(pc, src, "top level", data, _TOP_KEYS,
+                ("villages", "service_points", "network"))
+
+    villages = _layer(pc, src, base, "villages", data.get("villages"))
+    service = _layer(pc, src, base, "service_points", data.get("service_points"),
+                     {"code": "id", "name": "nama"})
+    estimates = (_layer(pc, src, base, "estimates", data["estimates"])
+                 if "estimates" in data else None)
+
+    admin: list[AdminLevel] = []
+    for i, a in enumerate(data.get("admin", []) if isinstance(data.get("admin"), list) else []):
+        sec = f"admin #{i + 1}"
+        if not isinstance(a, dict):
+            pc.add(src, "expected a table", where=sec)
+            continue
+        _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
+        if isinstance(a.get("path"), str) and isinstance(a.get("prefix_digits"), int):
+            lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
+                        a.get("name", "nama"))
+            admin.append(AdminLevel(str(a.get("level")), lay, a["prefix_digits"]))
+
+    indicators: list[Indicator] = []
+    raw_inds = data.get("indicators")
+    if raw_inds is None:
+        indicators = list(DEFAULT_INDICATORS)
+    elif isinstance(raw_inds, list):
+        for i, ind in enumerate(raw_inds):
+            sec = f"indicators #{i + 1}"
+            if not isinstance(ind, dict):
+                pc.add(src, "expected a table", where=sec)
+                continue
+            _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
+            if all(isinstance(ind.get(k), str) for k in ("key", "eligible", "served")):
+                indicators.append(Indicator(
+                    key=ind["key"], label=str(ind.get("label", ind["key"])),
+                    eligible=ind["eligible"], served=ind["served"],
+                    served_suffix=str(ind.get("served_suffix", "served")),
+                    weight=float(ind.get("weight", 1.0)),
+                    target=float(ind["target"]) if "target" in ind else None))
+        keys = [i.key for i in indicators]
+        for k in {k for k in keys if keys.count(k) > 1}:
+            pc.add(src, f"indicator key '{k}' is used more than once", where="indicators")
+    for ind in indicators:
+        if ind.weight < 0:
+            pc.add(src, f"weight must be >= 0, found {ind.weight}", where=f"indicator {ind.key}",
+                   column="weight")
+
+    signal = None
+    signal_kind = "blank_spot"
+    if isinstance(data.get("signal"), dict):
+        _check_keys(pc, src, "signal", data["signal"], _SIGNAL_KEYS, ("path",))
+        if isinstance(data["signal"].get("path"), str):
+            signal = _resolve(pc, src, base, "signal", data["signal"]["path"])
+        signal_kind = str(data["signal"].get("kind", "blank_spot"))
+        if signal_kind not in ("blank_spot", "coverage"):
+            pc.add(src, f"expected 'blank_spot' or 'coverage', found {signal_kind!r}",
+                   where="[signal]", column="kind")
+
+    network = None
+    speeds: dict[str, float] = {}
+    if isinstance(data.get("network"), dict):
+        net = data["network"]
+        _check_keys(pc, src, "network", net, _NETWORK_KEYS, ("path",))
+        if isinstance(net.get("path"), str):
+            network = _resolve(pc, src, base, "network", net["path"])
+        for mode, v in (net.get("speed_kmh") or {}).items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+                pc.add(src, f"speed must be a number > 0 km/h, found {v!r}",
+                       where="[network.speed_kmh]", column=mode)
+            else:
+                speeds[mode] = float(v)
+
+    access = Access()
+    if isinstance(data.get("access"), dict):
+        _check_keys(pc, src, "access", data["access"], _ACCESS_KEYS)
+        vals = {k: float(v) for k, v in data["access"].items()
+                if k in _ACCESS_KEYS and isinstance(v, int | float) and not isinstance(v, bool)}
+        for k, v in vals.items():
+            if v <= 0 or (k == "detour" and v < 1):
+                pc.add(src, f"expected a number {'>= 1' if k == 'detour' else '> 0'}, found {v}",
+                       where="[access]", column=k)
+        access = Access(**vals)
+
+    weights = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
+    if isinstance(data.get("priority"), dict):
+        _check_keys(pc, src, "priority", data["priority"], _PRIORITY_KEYS)
+        for k, v in (data["priority"].get("weights") or {}).items():
+            if k not in weights:
+                pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(weights)}",
+                       where="[priority.weights]", column=k)
+            elif isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+                pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
+                       column=k)
+            else:
+                weights[k] = float(v)
+
+    pc.raise_if_any()
+    assert villages is not None and service is not None and network is not None  # for typing
+    return Scenario(
+        name=str(data.get("name", src_path.stem)), source=src_path.resolve(), villages=villages,
+        service_points=service, network=network, indicators=tuple(indicators),
+        admin=tuple(admin), estimates=estimates, signal=signal, signal_kind=signal_kind,
+        title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
+        illustrative=bool(data.get("illustrative", False)),
+        illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
+        speed_kmh=speeds, access=access, weights=weights, snap_m=float(data.get("snap_m", 1.0)),
+    )
+
+
+def default_scenario_path() -> Path:
+    """The bundled Kaltara scenario: ``scenarios/kaltara.toml`` in the working directory,
+    else beside the package (editable install or source checkout)."""
+    here = Path.cwd() / "scenarios" / "kaltara.toml"
+    if here.is_file():
+        return here
+    return Path(__file__).resolve().parent.parent / "scenarios" / "kaltara.toml"

@@ -1,0 +1,74 @@
+"""Typed errors. Every input problem is collected and reported together.
+
+``InputError`` subclasses ``ValueError`` so callers that catch ``ValueError`` keep working.
+The CLI maps ``InputError`` to exit code 2 and ``InfeasibleError`` to exit code 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input.
+
+    Parameters
+    ----------
+    source : str
+        The file (or scenario section) the problem is in.
+    message : str
+        What was expected, what was found and how to fix it.
+    where : str, optional
+        Row, feature or key, e.g. ``"row 12"`` or ``"feature 3"``.
+    column : str, optional
+        The column or key concerned.
+    """
+
+    source: str
+    message: str
+    where: str = ""
+    column: str = ""
+
+    def __str__(self) -> str:
+        col = f"column '{self.column}'" if self.column else ""
+        loc = ", ".join(p for p in (self.where, col) if p)
+        return f"{self.source}: {loc + ': ' if loc else ''}{self.message}"
+
+
+class PlannerError(Exception):
+    """Base class of every error the planner raises on purpose."""
+
+
+class InputError(PlannerError, ValueError):
+    """One or more problems in the inputs; ``problems`` lists all of them."""
+
+    def __init__(self, problems: list[Problem] | Problem | str, source: str = "input") -> None:
+        if isinstance(problems, str):
+            problems = [Problem(source, problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems: list[Problem] = list(problems)
+        n = len(self.problems)
+        head = f"{n} problem{'s' if n != 1 else ''} in the input:" if n > 1 else "bad input:"
+        super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class InfeasibleError(PlannerError, ValueError):
+    """A requested target cannot be reached; the message gives both numbers."""
+
+
+class ProblemCollector:
+    """Collect problems, then raise them all at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, source: str, message: str, where: str = "", column: str = "") -> None:
+        """Record one problem."""
+        self.problems.append(Problem(str(source), message, where, column))
+
+    def raise_if_any(self) -> None:
+        """Raise an ``InputError`` listing every recorded problem, if there is one."""
+        if self.problems:
+            raise InputError(self.problems)

@@ -1,0 +1,118 @@
+"""Joins: villages ⨝ admin names (by code prefix) ⨝ estimates (by code) ⨝ blank-spot share
+(by area, in the metric CRS).
+
+Counts are extensive and conserved: every village stays, estimate rows that match no village
+are returned separately, never dropped. Shares are intensive (area-weighted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import AdminLevel, Indicator
+from .validate import normalise_code
+
+
+@dataclass
+class JoinReport:
+    """What the estimates join matched, repaired and could not match."""
+
+    unmatched_estimates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    villages_without_estimate: list[str] = field(default_factory=list)
+    padded_codes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "unmatched_estimate_rows": self.unmatched_estimates.to_dict(orient="records"),
+            "villages_without_estimate": self.villages_without_estimate,
+            "codes_matched_after_restoring_leading_zeros": self.padded_codes,
+        }
+
+
+def add_admin_names(villages: gpd.GeoDataFrame, levels: tuple[AdminLevel, ...],
+                    tables: dict[str, pd.DataFrame], warnings: list[str]) -> gpd.GeoDataFrame:
+    """Add one column per admin level (its name), matched on the village code's prefix."""
+    out = villages.copy()
+    for lvl in levels:
+        t = tables[lvl.level]
+        names = dict(zip(t[lvl.layer.code].map(normalise_code), t[lvl.layer.name].astype(str),
+                         strict=True))
+        prefix = out["code_key"].str[: lvl.prefix_digits]
+        out[lvl.level] = prefix.map(names).fillna("")
+        miss = out.loc[out[lvl.level] == "", "kode"]
+        if len(miss):
+            warnings.append(f"{lvl.layer.path}: no {lvl.level} matches the code prefix of "
+                            f"{len(miss)} village(s), e.g. {miss.iloc[0]}; their "
+                            f"'{lvl.level}' is left empty")
+    return out
+
+
+def join_estimates(villages: gpd.GeoDataFrame, estimates: pd.DataFrame,
+                   indicators: tuple[Indicator, ...]) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Left-join estimates to villages by normalised code.
+
+    Codes that lost their leading zeros (a spreadsheet turned them into numbers) match when
+    zero-padding to the village code length makes them unique matches; they are listed in the
+    report. Villages without an estimate keep empty counts; unmatched rows are returned.
+    """
+    report = JoinReport()
+    est = estimates.copy()
+    vkeys = set(villages["code_key"])
+    width = int(villages["code_key"].str.len().max())
+    unmatched = ~est["code_key"].isin(vkeys)
+    padded = est.loc[unmatched, "code_key"].str.zfill(width)
+    fixable = padded.isin(vkeys) & ~padded.isin(est["code_key"])
+    if fixable.any():
+        idx = fixable[fixable].index
+        report.padded_codes = sorted(est.loc[idx, "kode_input"].tolist())
+        est.loc[idx, "code_key"] = padded[fixable]
+    matched = est["code_key"].isin(vkeys)
+    cols = [c for ind in indicators for c in (ind.eligible_col, ind.served_col)]
+    report.unmatched_estimates = est.loc[~matched, ["kode_input", *cols]].reset_index(drop=True)
+    out = villages.merge(est.loc[matched, ["code_key", *cols]], on="code_key", how="left",
+                         validate="one_to_one")
+    has = out[cols[0]].notna() if cols else pd.Series(True, index=out.index)
+    report.villages_without_estimate = out.loc[~has, "kode"].tolist()
+    out["has_estimate"] = has.to_numpy()
+    for ind in indicators:
+        for c in (ind.eligible_col, ind.served_col):
+            out[c] = out[c].astype("Int64")
+        out[ind.gap_col] = (out[ind.eligible_col] - out[ind.served_col]).astype("Int64")
+    return out, report
+
+
+def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | None,
+                     kind: str = "blank_spot") -> np.ndarray:
+    """Share (0..1) of each village's area that lies in a blank spot.
+
+    Parameters
+    ----------
+    villages_m : GeoDataFrame
+        Villages in a metric CRS.
+    signal_m : GeoDataFrame or None
+        Polygons in the same CRS: blank spots (``kind="blank_spot"``) or areas with coverage
+        (``kind="coverage"``). Overlapping polygons are dissolved first so no area counts twice.
+        ``None`` means no signal layer: the share is NaN (unknown).
+    """
+    n = len(villages_m)
+    if signal_m is None:
+        return np.full(n, np.nan)
+    if len(signal_m) == 0:
+        inside = np.zeros(n)
+    else:
+        parts = shapely.get_parts(shapely.union_all(signal_m.geometry.values))
+        parts = gpd.GeoDataFrame(geometry=parts, crs=villages_m.crs)
+        left = gpd.GeoDataFrame({"_i": np.arange(n)}, geometry=villages_m.geometry.values,
+                                crs=villages_m.crs)
+        pieces = gpd.overlay(left, parts, how="intersection", keep_geom_type=True)
+        inside = np.bincount(pieces["_i"].to_numpy(), weights=pieces.geometry.area.to_numpy(),
+                             minlength=n)
+    area = villages_m.geometry.area.to_numpy()
+    share = np.divide(inside, area, out=np.zeros(n), where=area > 0)
+    share = np.clip(share, 0.0, 1.0)
+    return share if kind == "blank_spot" else 1.0 - share

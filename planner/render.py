@@ -1,0 +1,208 @@
+"""Render: the outreach map (Folium/Leaflet) and the village table. WGS84 only here.
+
+The map is one self-contained HTML file: Leaflet's JS and CSS are inlined from the vendored
+copy in ``planner/static/leaflet`` and no request leaves the file unless the optional online
+basemap is switched on in the layer control. Every string from input files is HTML-escaped
+before it reaches a tooltip. Element ids are numbered, not random, so the same plan gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from importlib import resources
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement, Template
+
+from .crs import WGS84
+
+PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
+    (0.10, "#b10026", "top 10% of villages"),
+    (0.25, "#e31a1c", "10-25%"),
+    (0.50, "#fd8d3c", "25-50%"),
+    (0.75, "#fed976", "50-75%"),
+    (1.00, "#ffffcc", "bottom 25%"),
+)
+"""Priority map classes by rank share: (upper share, colour, legend label)."""
+
+
+def priority_class(rank: np.ndarray, n: int) -> np.ndarray:
+    """Index into :data:`PRIORITY_CLASSES` for each priority rank (1 = highest)."""
+    share = (np.asarray(rank, dtype=float) - 0.5) / max(n, 1)
+    bounds = np.array([c[0] for c in PRIORITY_CLASSES])
+    return np.minimum(np.searchsorted(bounds, share, side="left"), len(bounds) - 1)
+
+
+def _static(name: str) -> bytes:
+    return resources.files("planner").joinpath("static", "leaflet", name).read_bytes()
+
+
+def _leaflet_inline() -> tuple[str, str]:
+    css = _static("leaflet.css").decode("utf-8")
+    for img in ("layers-2x.png", "layers.png"):
+        uri = "data:image/png;base64," + base64.b64encode(_static(img)).decode("ascii")
+        css = css.replace(f"url(images/{img})", f"url({uri})")
+    js = _static("leaflet.js").decode("utf-8")
+    return css, js
+
+
+def _display_geometry(gdf_m: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
+    """Simplify in metres, reproject to WGS84, round to 1e-5 degrees (about 1 m)."""
+    simple = gdf_m.geometry.simplify(tolerance_m, preserve_topology=True)
+    geo = gpd.GeoSeries(simple, crs=gdf_m.crs).to_crs(WGS84)
+    return gpd.GeoSeries(shapely.set_precision(geo.values, 1e-5), crs=WGS84)
+
+
+def _fmt_minutes(m: float) -> str:
+    if not np.isfinite(m):
+        return "unreachable"
+    return f"{int(m // 60)} h {round(m % 60):02d} min" if m >= 60 else f"{m:.0f} min"
+
+
+def _esc(v: object) -> str:
+    return html.escape("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v))
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, object]:
+    return json.loads(gdf.to_json(drop_id=True))
+
+
+def _renumber_ids(m: folium.Map) -> None:
+    """Give every element a sequential id so the HTML is byte-identical across runs."""
+    counter = 0
+
+    def walk(el: object) -> None:
+        nonlocal counter
+        el._id = f"{counter:08d}"  # type: ignore[attr-defined]
+        counter += 1
+        for child in list(getattr(el, "_children", {}).values()):
+            walk(child)
+
+    walk(m)
+
+
+def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
+                 blank_m: gpd.GeoDataFrame | None, indicators: tuple, title: str,
+                 data_date: str, illustrative_note: str = "",
+                 tolerance_m: float = 40.0) -> folium.Map:
+    """Build the outreach map.
+
+    Parameters
+    ----------
+    villages_m : GeoDataFrame
+        Ranked villages in the metric CRS with the output columns.
+    service_m : GeoDataFrame
+        Service points (metric CRS) with ``id`` and ``nama``.
+    blank_m : GeoDataFrame or None
+        Blank-spot polygons (metric CRS).
+    indicators : tuple of Indicator
+    title, data_date, illustrative_note : str
+        Shown in the title box; the note (if any) marks illustrative data.
+    tolerance_m : float
+        Display simplification tolerance, metres.
+    """
+    n = len(villages_m)
+    v = villages_m.copy()
+    v["geometry"] = _display_geometry(v, tolerance_m).values
+    v = gpd.GeoDataFrame(v, geometry="geometry", crs=WGS84)
+    cls = priority_class(v["priority_rank"].to_numpy(), n)
+    props = pd.DataFrame({
+        "nama": v["nama"].map(_esc), "kode": v["kode"].map(_esc),
+        "kecamatan": v.get("kecamatan", pd.Series("", index=v.index)).map(_esc),
+        "kabupaten": v.get("kabupaten", pd.Series("", index=v.index)).map(_esc),
+        "rank": v["priority_rank"].astype(int).astype(str) + f" of {n}",
+        "score": v["priority_score"].map(lambda s: f"{s:.3f}"),
+        "travel": v["travel_minutes"].map(_fmt_minutes),
+        "band": v["reach_band"], "from": v["nearest_service"].map(_esc),
+        "blank": v["blank_spot_share"].map(
+            lambda s: "unknown" if pd.isna(s) else f"{100 * s:.0f}%"),
+        "why": v["priority_why"].map(_esc),
+        "color": [PRIORITY_CLASSES[c][1] for c in cls],
+    })
+    fields = ["nama", "kode", "kecamatan", "kabupaten", "rank", "score"]
+    aliases = ["Village", "Code", "Kecamatan", "Kabupaten", "Priority rank", "Score"]
+    for ind in indicators:
+        props[ind.key] = [("no estimate" if pd.isna(g) else f"{int(g):,} of {int(e):,}")
+                          for g, e in zip(v[ind.gap_col], v[ind.eligible_col], strict=True)]
+        fields.append(ind.key)
+        aliases.append(f"{_esc(ind.label)} gap")
+    fields += ["travel", "band", "from", "blank", "why"]
+    aliases += ["Travel time", "Reach band", "Nearest service", "Blank spot", "Why"]
+    vg = gpd.GeoDataFrame(props, geometry=v.geometry.values, crs=WGS84)
+
+    bounds = vg.total_bounds
+    centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
+    m = folium.Map(location=centre, tiles=None, control_scale=True, prefer_canvas=True)
+    m.default_js = []
+    m.default_css = []
+    css, js = _leaflet_inline()
+    fig = m.get_root()
+    fig.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
+    fig.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
+    fig.header.add_child(Element(
+        "<style>.leaflet-container{background:#dfe9ef}"
+        ".jk-box{position:fixed;z-index:1000;background:#fff;padding:6px 10px;"
+        "border:1px solid #888;border-radius:4px;font:13px/1.35 sans-serif}</style>"),
+        name="jk_css")
+    m.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap (needs internet)",
+                     show=False).add_to(m)
+
+    folium.GeoJson(
+        _feature_collection(vg), name="Villages by priority",
+        style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#555",
+                                  "weight": 0.5, "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 2, "color": "#000"},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    ).add_to(m)
+
+    if blank_m is not None and len(blank_m):
+        bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, tolerance_m * 2).values,
+                              crs=WGS84)
+        folium.GeoJson(_feature_collection(bg), name="Signal blank spots",
+                       style_function=lambda f: {"fillColor": "#444", "color": "#444",
+                                                 "weight": 0, "fillOpacity": 0.25}).add_to(m)
+
+    sp_layer = folium.FeatureGroup(name="Service points (offices)")
+    sw = service_m.to_crs(WGS84)
+    for row in sw.itertuples():
+        folium.CircleMarker(location=[row.geometry.y, row.geometry.x], radius=7, color="#08306b",
+                            fill=True, fill_color="#2171b5", fill_opacity=1.0, weight=2,
+                            tooltip=f"{_esc(row.nama)} ({_esc(row.id)})").add_to(sp_layer)
+    sp_layer.add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+
+    legend_rows = "".join(
+        f"<div><span style='display:inline-block;width:14px;height:10px;background:{c};"
+        f"border:1px solid #555;margin-right:6px'></span>{label}</div>"
+        for _, c, label in PRIORITY_CLASSES)
+    legend = (f"<div class='jk-box' id='jk-legend' style='bottom:24px;right:10px'>"
+              f"<b>Outreach priority</b> (by rank)<br>{legend_rows}"
+              "<div><span style='display:inline-block;width:14px;height:10px;background:#444;"
+              "opacity:.4;margin-right:6px'></span>signal blank spot</div>"
+              "<div><span style='display:inline-block;width:10px;height:10px;"
+              "border-radius:5px;background:#2171b5;border:2px solid #08306b;"
+              "margin-right:6px'></span>service point</div></div>")
+    note = (f"<div style='color:#b10026;font-weight:bold'>{_esc(illustrative_note)}</div>"
+            if illustrative_note else "")
+    title_html = (f"<div class='jk-box' id='jk-title' style='top:10px;left:60px;max-width:46%'>"
+                  f"<b>{_esc(title)}</b><br>Data as of {_esc(data_date)} · {n} villages · "
+                  f"travel times on the planner's network{note}</div>")
+    macro = MacroElement()
+    macro._template = Template("{% macro html(this, kwargs) %}" + title_html + legend +
+                               "{% endmacro %}")
+    m.get_root().add_child(macro)
+    _renumber_ids(m)
+    return m
+
+
+def map_html(m: folium.Map) -> str:
+    """The map as one HTML string (deterministic)."""
+    return m.get_root().render()

@@ -1,0 +1,236 @@
+"""Check inputs before use: collect every problem, raise once; repair only what is safe.
+
+Safe repairs (``make_valid`` on an invalid polygon, reading a code written without dots or
+turned into a number by a spreadsheet) are made with a warning that says what changed; the
+warnings are returned so the run report can list them.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import Indicator, Layer
+from .errors import ProblemCollector
+
+_EXCEL_FLOAT = re.compile(r"^\d+\.0+$")
+_SCI = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
+
+
+def normalise_code(value: object) -> str:
+    """Return a code as digits and letters only, for matching.
+
+    ``"65.01.01.1001"``, ``"6501011001"``, ``" 6501011001 "``, ``"6501011001.0"`` and
+    ``"6.501011001E+09"`` (a spreadsheet's number) all give ``"6501011001"``.
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    s = str(value).strip()
+    if _EXCEL_FLOAT.match(s):
+        s = s.split(".")[0]
+    elif _SCI.match(s):
+        try:
+            s = str(int(Decimal(s)))
+        except InvalidOperation:  # pragma: no cover - regex guarantees a number
+            pass
+    return re.sub(r"[^0-9A-Za-z]", "", s)
+
+
+def _rows(index: pd.Index | np.ndarray, limit: int = 12) -> str:
+    """Spreadsheet-style row numbers (header = row 1) for 0-based positions."""
+    pos = [int(i) + 2 for i in list(index)[:limit]]
+    more = f" and {len(index) - limit} more" if len(index) > limit else ""
+    return ("row " if len(pos) == 1 else "rows ") + ", ".join(map(str, pos)) + more
+
+
+def _features(index: pd.Index | np.ndarray, limit: int = 12) -> str:
+    pos = [int(i) + 1 for i in list(index)[:limit]]
+    more = f" and {len(index) - limit} more" if len(index) > limit else ""
+    return ("feature " if len(pos) == 1 else "features ") + ", ".join(map(str, pos)) + more
+
+
+def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
+                     kinds: tuple[str, ...], warnings: list[str]) -> gpd.GeoDataFrame:
+    """Check CRS, coordinate ranges, emptiness, type and validity of a layer's geometries."""
+    gdf = gdf.reset_index(drop=True)
+    if gdf.crs is None:
+        pc.add(src, "the layer has no CRS; expected one (e.g. EPSG:4326 for longitude/latitude). "
+               "Set it in the file, or save it again with its CRS from your GIS")
+        return gdf
+    geom = gdf.geometry
+    missing = geom.isna() | geom.is_empty
+    if missing.any():
+        pc.add(src, f"empty or missing geometry; expected a {' or '.join(kinds)}",
+               where=_features(np.flatnonzero(missing)))
+    present = ~missing
+    gtypes = geom[present].geom_type
+    bad_type = gtypes[~gtypes.isin(kinds)]
+    if len(bad_type):
+        pc.add(src, f"expected {' or '.join(kinds)}, found {bad_type.iloc[0]}",
+               where=_features(bad_type.index))
+    if gdf.crs.is_geographic and present.any():
+        b = geom[present].bounds
+        lat_bad = (b["miny"] < -90) | (b["maxy"] > 90)
+        lon_bad = (b["minx"] < -180) | (b["maxx"] > 180)
+        if lat_bad.any() or lon_bad.any():
+            idx = b.index[lat_bad | lon_bad]
+            swapped = bool(((b["minx"].abs() <= 90) & lat_bad).loc[idx].all())
+            hint = ("the coordinates look like [lat, lng]; GeoJSON and most GIS files need "
+                    "[lng, lat] (x = longitude)" if swapped else
+                    "the coordinates look projected (metres) but the file says "
+                    f"{gdf.crs.to_string()}; set the file's real CRS")
+            pc.add(src, f"coordinates outside longitude -180..180 / latitude -90..90: {hint}",
+                   where=_features(idx))
+    if kinds[0].endswith("Polygon") and present.any():
+        invalid = present & ~geom.is_valid
+        if invalid.any():
+            fixed = shapely.make_valid(geom[invalid].values)
+            fixed = [shapely.union_all([g for g in getattr(f, "geoms", [f])
+                                        if g.geom_type in ("Polygon", "MultiPolygon")])
+                     for f in fixed]
+            gdf.loc[invalid, gdf.geometry.name] = fixed
+            warnings.append(f"{src}: {_features(np.flatnonzero(invalid))}: invalid polygon "
+                            "repaired with make_valid (area kept; self-intersections split)")
+    return gdf
+
+
+def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
+                where: str = "row") -> pd.Series:
+    """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
+    norm = codes.map(normalise_code)
+    fmt = _rows if where == "row" else _features
+    empty = norm == ""
+    if empty.any():
+        pc.add(src, "missing code; every row needs one", where=fmt(np.flatnonzero(empty)),
+               column=column)
+    dup = norm.duplicated(keep=False) & ~empty
+    if dup.any():
+        for _code, grp in norm[dup].groupby(norm[dup], sort=True):
+            pc.add(src, f"code {codes.iloc[grp.index[0]]!r} appears {len(grp)} times; "
+                   "codes must be unique", where=fmt(grp.index.to_numpy()), column=column)
+    return norm
+
+
+def check_columns(df: pd.DataFrame, src: str, needed: dict[str, str], pc: ProblemCollector) -> bool:
+    """Report every missing column at once. ``needed`` maps column -> what it is for."""
+    missing = [c for c in needed if c not in df.columns]
+    for c in missing:
+        pc.add(src, f"missing column '{c}' ({needed[c]}); found columns: "
+               f"{', '.join(map(str, df.columns))}. Name it in the scenario if it is called "
+               "otherwise", column=c)
+    return not missing
+
+
+def check_villages(gdf: gpd.GeoDataFrame, layer: Layer,
+                   warnings: list[str]) -> gpd.GeoDataFrame:
+    """Validate the village layer; return it with ``kode``, ``nama``, ``code_key`` columns."""
+    src = str(layer.path)
+    pc = ProblemCollector()
+    if len(gdf) == 0:
+        pc.add(src, "the layer has no features; expected village polygons")
+        pc.raise_if_any()
+    check_columns(gdf, src, {layer.code: "village code", layer.name: "village name"}, pc)
+    pc.raise_if_any()
+    gdf = check_geometries(gdf, src, pc, ("Polygon", "MultiPolygon"), warnings)
+    key = check_codes(gdf[layer.code], src, layer.code, pc, where="feature")
+    pc.raise_if_any()
+    out = gpd.GeoDataFrame({
+        "kode": gdf[layer.code].astype(str).str.strip(),
+        "nama": gdf[layer.name].fillna("").astype(str),
+        "code_key": key,
+    }, geometry=gdf.geometry.values, crs=gdf.crs)
+    return out
+
+
+def check_points(gdf: gpd.GeoDataFrame, layer: Layer, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Validate a point layer (service points); return ``id``, ``nama``, geometry."""
+    src = str(layer.path)
+    pc = ProblemCollector()
+    if len(gdf) == 0:
+        pc.add(src, "the layer has no features; expected at least one service point")
+        pc.raise_if_any()
+    check_columns(gdf, src, {layer.code: "service point id", layer.name: "service point name"},
+                  pc)
+    pc.raise_if_any()
+    gdf = check_geometries(gdf, src, pc, ("Point",), warnings)
+    check_codes(gdf[layer.code], src, layer.code, pc, where="feature")
+    pc.raise_if_any()
+    return gpd.GeoDataFrame({"id": gdf[layer.code].astype(str).str.strip(),
+                             "nama": gdf[layer.name].fillna("").astype(str)},
+                            geometry=gdf.geometry.values, crs=gdf.crs)
+
+
+def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector) -> pd.Series:
+    s = values.fillna("").astype(str).str.strip()
+    num = pd.to_numeric(s.str.replace(r"\.0+$", "", regex=True), errors="coerce")
+    blank = s == ""
+    bad = num.isna() & ~blank
+    if blank.any():
+        pc.add(src, "empty cell; expected a whole number of people (0 if none)",
+               where=_rows(np.flatnonzero(blank)), column=column)
+    if bad.any():
+        first = s[bad].iloc[0]
+        hint = (" (decimal or thousands separators are not allowed in counts)"
+                if re.search(r"\d[.,]\d", first) else "")
+        pc.add(src, f"expected a whole number of people, found {first!r}{hint}",
+               where=_rows(np.flatnonzero(bad)), column=column)
+    ok = num.notna()
+    frac = ok & (num != np.floor(num.fillna(0)))
+    if frac.any():
+        pc.add(src, f"expected a whole number of people, found {s[frac].iloc[0]!r}",
+               where=_rows(np.flatnonzero(frac)), column=column)
+    neg = ok & (num < 0)
+    if neg.any():
+        pc.add(src, f"expected a count >= 0, found {s[neg].iloc[0]}",
+               where=_rows(np.flatnonzero(neg)), column=column)
+    huge = ok & (num > 1e9)
+    if huge.any():
+        pc.add(src, f"implausibly large count {s[huge].iloc[0]} (more than 10^9 people)",
+               where=_rows(np.flatnonzero(huge)), column=column)
+    return num.fillna(0).astype("int64")
+
+
+def check_estimates(df: pd.DataFrame, layer: Layer,
+                    indicators: tuple[Indicator, ...]) -> pd.DataFrame:
+    """Validate a registry table; return ``code_key``, ``kode_input`` and the count columns
+    renamed to ``{key}_eligible`` / ``{key}_{served_suffix}`` as integers."""
+    src = str(layer.path)
+    pc = ProblemCollector()
+    needed = {layer.code: "village code"}
+    for ind in indicators:
+        needed[ind.eligible] = f"{ind.label}: eligible people"
+        needed[ind.served] = f"{ind.label}: people served"
+    if len(df) == 0:
+        pc.add(src, "the table has a header but no rows; expected one row per village")
+    check_columns(df, src, needed, pc)
+    pc.raise_if_any()
+    out = pd.DataFrame({"code_key": check_codes(df[layer.code], src, layer.code, pc),
+                        "kode_input": df[layer.code].astype(str).str.strip()})
+    for ind in indicators:
+        e = _parse_counts(df[ind.eligible], src, ind.eligible, pc)
+        s = _parse_counts(df[ind.served], src, ind.served, pc)
+        over = s > e
+        if over.any():
+            i = int(np.flatnonzero(over)[0])
+            pc.add(src, f"served ({ind.served}) is greater than eligible ({ind.eligible}): "
+                   f"{s.iloc[i]} > {e.iloc[i]}; served can be at most eligible",
+                   where=_rows(np.flatnonzero(over)), column=ind.served)
+        out[ind.eligible_col] = e.to_numpy()
+        out[ind.served_col] = s.to_numpy()
+    pc.raise_if_any()
+    return out
+
+
+def check_polygons(gdf: gpd.GeoDataFrame, src: str, warnings: list[str]) -> gpd.GeoDataFrame:
+    """Validate a polygon layer (signal). An empty layer is allowed (it means 'none')."""
+    pc = ProblemCollector()
+    if len(gdf) == 0:
+        return gdf
+    gdf = check_geometries(gdf, src, pc, ("Polygon", "MultiPolygon"), warnings)
+    pc.raise_if_any()
+    return gdf

@@ -1,0 +1,110 @@
+"""Shared fixtures: a tiny hand-made study area (6 villages) written to a temp folder.
+
+Layout (EPSG:32650 metres, offsets X0=500000, Y0=300000; each village a 2 km square whose
+representative point is its centre):
+
+    village  centre (x, y) km   network
+    A        (1, 1)             service point S sits exactly on A's centre
+    B        (11, 1)            road A-B, 10 km at 40 km/h = 15 min
+    C        (21, 1)            river B-C, 10 km at 20 km/h = 30 min + 15 min wait
+    D        (41, 1)            no line within 5 km -> beyond walking limit
+    E        (61, 1)            road E-(71, 1): a part with no service point
+    F        (11, 5)            no line; walks 4 km x 1.3 = 5.2 km at 4 km/h = 78 min to B
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+X0, Y0 = 500_000.0, 300_000.0
+CRS = "EPSG:32650"
+CENTRES = {"A": (1, 1), "B": (11, 1), "C": (21, 1), "D": (41, 1), "E": (61, 1), "F": (11, 5)}
+
+
+def km(x: float, y: float) -> tuple[float, float]:
+    return X0 + x * 1000, Y0 + y * 1000
+
+
+def write_tiny(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = {k: f"99.01.01.20{i:02d}" for i, k in enumerate(CENTRES, start=1)}
+    vil = gpd.GeoDataFrame(
+        {"kode": [codes[k] for k in CENTRES], "nama": [f"Desa {k}" for k in CENTRES]},
+        geometry=[box(*km(x - 1, y - 1), *km(x + 1, y + 1)) for x, y in CENTRES.values()],
+        crs=CRS,
+    ).to_crs(4326)
+    vil.to_file(folder / "villages.geojson")
+    gpd.GeoDataFrame({"id": ["S"], "nama": ["Office S"]}, geometry=[Point(km(1, 1))],
+                     crs=CRS).to_crs(4326).to_file(folder / "service.geojson")
+    lines = gpd.GeoDataFrame(
+        {"mode": ["road", "river", "road"], "speed_kmh": [None, 20.0, None],
+         "wait_minutes": [None, 15.0, None]},
+        geometry=[LineString([km(1, 1), km(11, 1)]), LineString([km(11, 1), km(21, 1)]),
+                  LineString([km(61, 1), km(71, 1)])], crs=CRS)
+    lines.to_file(folder / "network.gpkg", driver="GPKG")  # projected CRS kept as is
+    gpd.GeoDataFrame(geometry=[box(*km(21, 0), *km(22, 2)), box(*km(40, 0), *km(42, 2))],
+                     crs=CRS).to_file(folder / "blank.gpkg", driver="GPKG")
+    # E has no estimate; 99.01.01.2099 matches no village; B's code is written without dots
+    (folder / "estimates.csv").write_text(textwrap.dedent(f"""\
+        kode;eligible;recorded
+        {codes['A']};100;90
+        9901012002;200;150
+        {codes['C']};50;20
+        {codes['D']};40;40
+        {codes['F']};80;60
+        99.01.01.2099;30;25
+        """), encoding="utf-8")
+    scenario = folder / "tiny.toml"
+    scenario.write_text(textwrap.dedent("""\
+        name = "tiny"
+        title = "Tiny test area"
+        data_date = "2024-01-01"
+
+        [villages]
+        path = "villages.geojson"
+
+        [estimates]
+        path = "estimates.csv"
+
+        [[indicators]]
+        key = "ktp"
+        eligible = "eligible"
+        served = "recorded"
+        served_suffix = "recorded"
+        weight = 1.0
+
+        [signal]
+        path = "blank.gpkg"
+
+        [service_points]
+        path = "service.geojson"
+
+        [network]
+        path = "network.gpkg"
+        [network.speed_kmh]
+        road = 40
+
+        [access]
+        walk_kmh = 4
+        detour = 1.3
+        max_km = 5
+        """), encoding="utf-8")
+    return scenario
+
+
+@pytest.fixture
+def tiny_scenario(tmp_path: Path) -> Path:
+    return write_tiny(tmp_path / "tiny")
+
+
+@pytest.fixture(scope="session")
+def kaltara_plan():
+    import planner
+
+    return planner.run(planner.load_scenario(Path(__file__).parent.parent / "scenarios"
+                                             / "kaltara.toml"))

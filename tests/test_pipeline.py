@@ -1,0 +1,109 @@
+"""End to end on the tiny study area: travel times and ranks worked out by hand."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import planner
+
+
+@pytest.fixture
+def plan(tiny_scenario):
+    return planner.run(planner.load_scenario(tiny_scenario))
+
+
+def by_name(plan):
+    return plan.villages.set_index("nama")
+
+
+def test_travel_times_by_hand(plan):
+    v = by_name(plan)
+    # A: the office is on A's centre -> 0 min.
+    assert v.loc["Desa A", "travel_minutes"] == pytest.approx(0.0, abs=1e-9)
+    # B: road 10 km at 40 km/h = 15 min.
+    assert v.loc["Desa B", "travel_minutes"] == pytest.approx(15.0, abs=1e-6)
+    # C: 15 + river 10 km at 20 km/h (30 min) + 15 min wait = 60 min.
+    assert v.loc["Desa C", "travel_minutes"] == pytest.approx(60.0, abs=1e-6)
+    # F: 15 + walk 4 km x 1.3 = 5.2 km at 4 km/h = 78 min -> 93 min.
+    assert v.loc["Desa F", "travel_minutes"] == pytest.approx(93.0, abs=1e-6)
+    assert v.loc["Desa F", "access_m"] == pytest.approx(5200.0, abs=0.1)
+    assert v.loc["Desa F", "route_modes"] == "road>foot"
+    assert v.loc["Desa C", "route_modes"] == "road>river"
+    assert list(v.loc[["Desa A", "Desa B", "Desa C", "Desa F"], "reach_band"]) == [
+        "<=1h", "<=1h", "<=1h", "1-3h"]
+
+
+def test_unreachable_with_reasons(plan):
+    v = by_name(plan)
+    assert v.loc["Desa D", "reach_band"] == "unreachable"
+    assert "walking limit" in v.loc["Desa D", "unreachable_reason"]
+    assert v.loc["Desa E", "reach_band"] == "unreachable"
+    assert "no path from any service point" in v.loc["Desa E", "unreachable_reason"]
+    assert not math.isfinite(v.loc["Desa E", "travel_minutes"])
+
+
+def test_blank_spot_share_metric(plan):
+    v = by_name(plan)
+    # blank polygon covers x 21..22 km of C's square 20..22 km -> half; D fully covered.
+    assert v.loc["Desa C", "blank_spot_share"] == pytest.approx(0.5, abs=1e-6)
+    assert v.loc["Desa D", "blank_spot_share"] == pytest.approx(1.0, abs=1e-6)
+    assert v.loc["Desa A", "blank_spot_share"] == 0.0
+
+
+def test_scores_and_ranks_by_hand(plan):
+    v = by_name(plan)
+    # weighted gaps: A 10, B 50, C 30, D 0, E none (0), F 20; max 50.
+    # remoteness = ln(1+min)/ln(10081): B ln16/ln10081 = 0.300766, C ln61/.. = 0.445941,
+    # F ln94/.. = 0.492849; D, E unreachable = 1; A 0.
+    # score = .6 gap + .25 remoteness + .15 blank:
+    expected = {
+        "Desa A": 0.6 * 0.2,
+        "Desa B": 0.6 * 1.0 + 0.25 * math.log(16) / math.log(10081),
+        "Desa C": 0.6 * 0.6 + 0.25 * math.log(61) / math.log(10081) + 0.15 * 0.5,
+        "Desa D": 0.25 + 0.15,
+        "Desa E": 0.25,
+        "Desa F": 0.6 * 0.4 + 0.25 * math.log(94) / math.log(10081),
+    }
+    for name, score in expected.items():
+        assert v.loc[name, "priority_score"] == pytest.approx(score, abs=2e-6), name
+    order = list(plan.villages.sort_values("priority_rank")["nama"])
+    assert order == ["Desa B", "Desa C", "Desa D", "Desa F", "Desa E", "Desa A"]
+    parts = v[["score_gap", "score_remoteness", "score_blank_spot"]].sum(axis=1)
+    assert np.allclose(parts, v["priority_score"], atol=3e-6)
+
+
+def test_nothing_lost_and_totals_conserved(plan):
+    v = plan.villages
+    assert len(v) == 6 and v["kode"].is_unique
+    # input gap: 10 + 50 + 30 + 0 + 20 + 5 (unmatched row) = 115
+    join = plan.report["join"]
+    assert [r["kode_input"] for r in join["unmatched_estimate_rows"]] == ["99.01.01.2099"]
+    assert join["villages_without_estimate"] == ["99.01.01.2005"]
+    t = plan.report["totals"]["ktp"]
+    assert t["gap"] + t["unmatched_gap"] == 115
+    assert t["eligible"] == 100 + 200 + 50 + 40 + 80
+
+
+def test_outputs_written_and_deterministic(plan, tmp_path):
+    p1 = plan.write(tmp_path / "a")
+    p2 = plan.write(tmp_path / "b")
+    for key in ("csv", "map"):
+        assert p1[key].read_bytes() == p2[key].read_bytes(), key
+    table = pd.read_csv(p1["csv"], dtype={"kode": str})
+    assert list(table["priority_rank"]) == [1, 2, 3, 4, 5, 6]
+    run = json.loads(p1["run"].read_text())
+    assert set(run["inputs"]) >= {"villages", "network", "service_points", "estimates", "signal"}
+    assert all(len(x["sha256"]) == 64 for x in run["inputs"].values())
+    assert run["report"]["reach_bands"]["unreachable"] == 2
+
+
+def test_explain(plan):
+    text = plan.explain("9901012006")
+    assert "Desa F" in text and "93 min" in text and "road>foot" in text
+    with pytest.raises(planner.InputError):
+        plan.explain("nope")

@@ -192,7 +192,7 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
     if huge.any():
         pc.add(src, f"implausibly large count {s[huge].iloc[0]} (more than 10^9 people)",
                where=_rows(np.flatnonzero(huge)), column=column)
-    return num.fillna(0).astype("int64")
+    return num.where(ok & ~frac & ~neg & ~huge)
 
 
 def check_estimates(df: pd.DataFrame, layer: Layer,
@@ -214,7 +214,7 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
     for ind in indicators:
         e = _parse_counts(df[ind.eligible], src, ind.eligible, pc)
         s = _parse_counts(df[ind.served], src, ind.served, pc)
-        over = s > e
+        over = (s > e).fillna(False)
         if over.any():
             i = int(np.flatnonzero(over)[0])
             pc.add(src, f"served ({ind.served}) is greater than eligible ({ind.eligible}): "
@@ -223,6 +223,9 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
         out[ind.eligible_col] = e.to_numpy()
         out[ind.served_col] = s.to_numpy()
     pc.raise_if_any()
+    for ind in indicators:
+        for c in (ind.eligible_col, ind.served_col):
+            out[c] = out[c].astype("int64")
     return out
 
 

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import planner
+from planner.config import load_scenario
+from planner.errors import InputError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bundled_scenario_loads():
+    s = load_scenario(ROOT / "scenarios" / "kaltara.toml")
+    assert s.name == "kaltara"
+    assert [i.key for i in s.indicators] == ["ktp", "kia", "akta"]
+    assert s.indicators[0].served_col == "ktp_recorded"
+    assert s.speed_kmh["road"] == 40.0
+    assert s.villages.path.is_file() and s.network.is_file()
+    assert s.illustrative and "ILLUSTRATIVE" in s.illustrative_note
+
+
+def test_replace_changes_only_a_copy():
+    s = load_scenario(ROOT / "scenarios" / "kaltara.toml")
+    t = s.replace(weights={"gap": 1.0, "remoteness": 0.0, "blank_spot": 0.0})
+    assert t.weights["gap"] == 1.0 and s.weights["gap"] == 0.6
+
+
+def test_every_problem_listed_at_once(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text(
+        'name = 5\nfoo = 1\n[villages]\npath = "missing.geojson"\ncolour = "red"\n'
+        '[service_points]\npath = "svc.geojson"\n[network]\npath = "n.gpkg"\n'
+        '[network.speed_kmh]\nroad = -3\n[access]\nwalk_kmh = "fast"\n'
+        '[priority.weights]\nluck = 1\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(f)
+    msg = str(err.value)
+    for piece in ("expected text, found 5", "unknown key 'foo'", "missing.geojson",
+                  "unknown key 'colour'", "svc.geojson", "n.gpkg", "speed must be a number > 0",
+                  "expected a number, found 'fast'", "unknown weight 'luck'"):
+        assert piece in msg, piece
+    assert len(err.value.problems) >= 9
+    assert isinstance(err.value, ValueError)
+
+
+def test_paths_resolve_relative_to_scenario(tiny_scenario, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path.parent)
+    s = planner.load_scenario(tiny_scenario)
+    assert s.villages.path == (tiny_scenario.parent / "villages.geojson").resolve()
+
+
+def test_not_toml(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("name = [unclosed\n")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_scenario(f)
+    with pytest.raises(InputError, match="scenario file not found"):
+        load_scenario(tmp_path / "nope.toml")

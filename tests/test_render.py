@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import re
+
+import geopandas as gpd
+import numpy as np
+import pytest
+
+import planner
+from planner.render import PRIORITY_CLASSES, map_html, priority_class
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def test_priority_classes_by_rank_share():
+    cls = priority_class(np.arange(1, 101), 100)
+    # ranks 1-10 -> class 0, 11-25 -> 1, 26-50 -> 2, 51-75 -> 3, 76-100 -> 4
+    assert np.bincount(cls).tolist() == [10, 15, 25, 25, 25]
+    assert len(PRIORITY_CLASSES) == 5
+
+
+@pytest.fixture
+def evil_plan(tiny_scenario):
+    vil = gpd.read_file(tiny_scenario.parent / "villages.geojson")
+    vil.loc[0, "nama"] = EVIL
+    vil.to_file(tiny_scenario.parent / "villages.geojson")
+    return planner.run(planner.load_scenario(tiny_scenario))
+
+
+def test_map_is_offline_and_escaped(evil_plan):
+    html = map_html(evil_plan.map())
+    # no script or stylesheet is fetched from anywhere: Leaflet is inlined
+    assert not re.search(r"<script[^>]+src=", html)
+    assert not re.search(r"<link[^>]+href=\"http", html)
+    assert "L.map(" in html and "leaflet-container" in html
+    # the only remote URL left is the optional basemap, off by default
+    urls = set(re.findall(r"https?://[a-z0-9.]+", html))
+    assert urls <= {"https://tile.openstreetmap.org", "https://www.openstreetmap.org",
+                    "https://leafletjs.com", "http://www.w3.org", "https://bugs.chromium.org",
+                    "https://bugzilla.mozilla.org"}
+    assert EVIL not in html
+    # HTML-escaped by the planner, then JSON-escaped by folium: shows as text in the tooltip
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+
+
+def test_map_content_and_determinism(evil_plan):
+    a = map_html(evil_plan.map())
+    b = map_html(evil_plan.map())
+    assert a == b
+    for text in ("Outreach priority", "Villages by priority", "Signal blank spots",
+                 "Service points (offices)", "Tiny test area", "Data as of 2024-01-01",
+                 "Travel time", "Blank spot", "Office S"):
+        assert text in a, text
+    assert "ILLUSTRATIVE" not in a  # the tiny scenario is not marked illustrative
+
+
+def test_illustrative_note_on_kaltara_map(kaltara_plan):
+    html = map_html(kaltara_plan.map())
+    assert "ILLUSTRATIVE DATA" in html
+    assert len(html.encode()) < 4_000_000

@@ -13,6 +13,8 @@ import time
 import traceback
 from pathlib import Path
 
+import numpy as np
+
 from .errors import InfeasibleError, InputError
 
 
@@ -51,6 +53,40 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_route(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .pipeline import run
+
+    plan = run(load_scenario(args.scenario))
+    legs, _ = plan.route(args.kode, cheapest=args.cheapest)
+    i = plan._village_index(args.kode)
+    row = plan.villages.set_index("kode").loc[plan.network.points["village"].refs[i]]
+    kind = "cheapest" if args.cheapest else "fastest"
+    print(f"{row['nama']} ({row.name}), {row.get('kecamatan', '')}, {row.get('kabupaten', '')}")
+    if legs.empty:
+        print(f"  unreachable: {row['unreachable_reason']}")
+        return 0
+    origin = "the cheapest office" if args.cheapest else row["nearest_service"]
+    print(f"  {kind} route from {origin}:")
+    for k, leg in enumerate(legs.to_dict("records"), start=1):
+        cost = "" if np.isnan(leg["cost"]) else f", Rp {leg['cost']:,.0f}"
+        dist = f", {leg['length_m'] / 1000:.1f} km" if leg["length_m"] else ""
+        note = f"  [{leg['name']}]" if leg["name"] else ""
+        wait = (f" (of which {_hm(leg['wait_minutes'])} expected wait)"
+                if leg["wait_minutes"] else "")
+        print(f"  {k}. {leg['mode']:<8} {leg['from']} -> {leg['to']}: "
+              f"{_hm(leg['minutes'])}{wait}{dist}{cost}{note}")
+    total_cost = legs["cost"].sum(min_count=1)
+    print(f"  total: {_hm(legs['minutes'].sum())}"
+          + ("" if np.isnan(total_cost) else f", Rp {total_cost:,.0f}"))
+    return 0
+
+
+def _hm(minutes: float) -> str:
+    h, m = divmod(round(minutes), 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="planner", description="Jangkau service-reach planner")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
@@ -61,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     r.add_argument("--out", help="output folder (default: out/<scenario name>)")
     r.set_defaults(func=_cmd_run)
+    q = sub.add_parser("route", help="print the fastest route from the nearest service point "
+                       "to a village, leg by leg")
+    q.add_argument("kode", help="village code, with or without dots")
+    q.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    q.add_argument("--cheapest", action="store_true", help="the cheapest route instead")
+    q.set_defaults(func=_cmd_route)
     return p
 
 
@@ -82,6 +124,8 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"infeasible: {exc}", file=sys.stderr)
         return 3
+    except BrokenPipeError:  # output piped into `head` and closed early
+        return 0
     except Exception:
         traceback.print_exc()
         print("error: an unexpected failure (a bug); please report it with the traceback above",

@@ -88,6 +88,101 @@ class Access:
 
 
 @dataclass(frozen=True)
+class ClassSpec:
+    """How lines of one class (e.g. ``primary``, ``river``) become edges.
+
+    Attributes
+    ----------
+    mode : str
+        Travel mode of the class (road, track, river, sea, air, foot...); transfers are
+        counted when the mode changes.
+    speed_kmh : float or None
+        Speed along the line, km/h (for rivers: downstream, the line's direction).
+    upstream_kmh : float or None
+        Speed against the line's direction, km/h (rivers); ``None`` = same as ``speed_kmh``.
+    rupiah_per_km : float or None
+        Cost per km (fuel, charter), rupiah; ``None`` = unknown.
+    """
+
+    mode: str
+    speed_kmh: float | None = None
+    upstream_kmh: float | None = None
+    rupiah_per_km: float | None = None
+
+
+@dataclass(frozen=True)
+class SeasonRule:
+    """In a season, a class is slower (``speed_factor`` < 1) or closed."""
+
+    speed_factor: float = 1.0
+    closed: bool = False
+
+
+@dataclass(frozen=True)
+class Places:
+    """A point layer (airstrips, ports, jetties) whose points link tables can name as
+    ``{prefix}:{code}``."""
+
+    layer: Layer
+    prefix: str
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """Where the travel network comes from and how it is priced in time and money.
+
+    Line layers, OSM extracts and link tables may be mixed. ``classes`` maps a class (the
+    value of ``class_column`` in a line layer, or an OSM class) to its :class:`ClassSpec`;
+    a class not listed is its own mode at ``speed_kmh[mode]``. ``transfer_minutes`` maps
+    ``"from>to"`` mode pairs (``*`` = any mode) to a penalty paid when the mode changes.
+    """
+
+    lines: tuple[Path, ...] = ()
+    class_column: str = "mode"
+    links: tuple[Path, ...] = ()
+    osm: tuple[Path, ...] = ()
+    places: tuple[Places, ...] = ()
+    speed_kmh: dict[str, float] = field(default_factory=dict)
+    classes: dict[str, ClassSpec] = field(default_factory=dict)
+    rupiah_per_km: dict[str, float] = field(default_factory=dict)
+    season: str = ""
+    seasons: dict[str, dict[str, SeasonRule]] = field(default_factory=dict)
+    transfer_minutes: dict[str, float] = field(default_factory=dict)
+    snap_m: float = 1.0
+
+    def class_spec(self, cls: str) -> ClassSpec:
+        """The spec of a class, falling back to the mode of the same name."""
+        if cls in self.classes:
+            c = self.classes[cls]
+            if c.speed_kmh is None and c.mode in self.speed_kmh:
+                return replace(c, speed_kmh=self.speed_kmh[c.mode],
+                               rupiah_per_km=c.rupiah_per_km
+                               if c.rupiah_per_km is not None else self.rupiah_per_km.get(c.mode))
+            if c.rupiah_per_km is None and c.mode in self.rupiah_per_km:
+                return replace(c, rupiah_per_km=self.rupiah_per_km[c.mode])
+            return c
+        return ClassSpec(mode=cls, speed_kmh=self.speed_kmh.get(cls),
+                         rupiah_per_km=self.rupiah_per_km.get(cls))
+
+    def season_rule(self, cls: str, mode: str) -> SeasonRule:
+        """The active season's rule for a class (or, failing that, its mode)."""
+        rules = self.seasons.get(self.season, {})
+        return rules.get(cls) or rules.get(mode) or SeasonRule()
+
+    def transfer(self, a: str, b: str) -> float:
+        """Penalty (minutes) for changing from mode ``a`` to mode ``b``."""
+        if a == b:
+            return 0.0
+        for key in (f"{a}>{b}", f"*>{b}", f"{a}>*", "*>*"):
+            if key in self.transfer_minutes:
+                return self.transfer_minutes[key]
+        return 0.0
+
+    def files(self) -> list[Path]:
+        return [*self.lines, *self.links, *self.osm, *(p.layer.path for p in self.places)]
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -95,7 +190,7 @@ class Scenario:
     source: Path
     villages: Layer
     service_points: Layer
-    network: Path
+    network: NetworkSpec
     indicators: tuple[Indicator, ...]
     admin: tuple[AdminLevel, ...] = ()
     estimates: Layer | None = None
@@ -106,12 +201,10 @@ class Scenario:
     illustrative: bool = False
     illustrative_note: str = ""
     crs: str = "auto"
-    speed_kmh: dict[str, float] = field(default_factory=dict)
     access: Access = field(default_factory=Access)
     weights: dict[str, float] = field(
         default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     )
-    snap_m: float = 1.0
 
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed (files are not touched)."""
@@ -120,7 +213,9 @@ class Scenario:
     def input_files(self) -> dict[str, Path]:
         """Every input file of the scenario, keyed by role."""
         files = {"scenario": self.source, "villages": self.villages.path,
-                 "service_points": self.service_points.path, "network": self.network}
+                 "service_points": self.service_points.path}
+        for i, f in enumerate(self.network.files()):
+            files[f"network_{i + 1}"] = f
         for a in self.admin:
             files[f"admin_{a.level}"] = a.layer.path
         if self.estimates is not None:
@@ -134,7 +229,7 @@ class Scenario:
 
 _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
-    "crs": str, "snap_m": (int, float), "villages": dict, "admin": list, "estimates": dict,
+    "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
     "access": dict, "priority": dict,
 }
@@ -143,7 +238,13 @@ _ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digi
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
              "weight": (int, float), "target": (int, float)}
 _SIGNAL_KEYS = {"path": str, "kind": str}
-_NETWORK_KEYS = {"path": str, "speed_kmh": dict}
+_NETWORK_KEYS = {"path": str, "paths": list, "class_column": str, "links": list, "osm": list,
+                 "places": list, "speed_kmh": dict, "classes": dict, "rupiah_per_km": dict,
+                 "season": str, "seasons": dict, "transfer_minutes": dict, "snap_m": (int, float)}
+_CLASS_KEYS = {"mode": str, "speed_kmh": (int, float), "upstream_kmh": (int, float),
+               "rupiah_per_km": (int, float)}
+_SEASON_KEYS = {"speed_factor": (int, float), "closed": bool}
+_PLACES_KEYS = {"path": str, "code": str, "name": str, "prefix": str}
 _ACCESS_KEYS = {"walk_kmh": (int, float), "detour": (int, float), "max_km": (int, float)}
 _PRIORITY_KEYS = {"weights": dict}
 
@@ -288,19 +389,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             pc.add(src, f"expected 'blank_spot' or 'coverage', found {signal_kind!r}",
                    where="[signal]", column="kind")
 
-    network = None
-    speeds: dict[str, float] = {}
-    if isinstance(data.get("network"), dict):
-        net = data["network"]
-        _check_keys(pc, src, "network", net, _NETWORK_KEYS, ("path",))
-        if isinstance(net.get("path"), str):
-            network = _resolve(pc, src, base, "network", net["path"])
-        for mode, v in (net.get("speed_kmh") or {}).items():
-            if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-                pc.add(src, f"speed must be a number > 0 km/h, found {v!r}",
-                       where="[network.speed_kmh]", column=mode)
-            else:
-                speeds[mode] = float(v)
+    network = _network(pc, src, base, data.get("network"))
 
     access = Access()
     if isinstance(data.get("access"), dict):
@@ -327,7 +416,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                 weights[k] = float(v)
 
     pc.raise_if_any()
-    assert villages is not None and service is not None and network is not None  # for typing
+    if villages is None or service is None or network is None:  # pragma: no cover
+        raise RuntimeError("unreachable: problems were raised above")
     return Scenario(
         name=str(data.get("name", src_path.stem)), source=src_path.resolve(), villages=villages,
         service_points=service, network=network, indicators=tuple(indicators),
@@ -335,8 +425,87 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
-        speed_kmh=speeds, access=access, weights=weights, snap_m=float(data.get("snap_m", 1.0)),
+        access=access, weights=weights,
     )
+
+
+def _positive(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
+              allow_zero: bool = False) -> float | None:
+    bad = isinstance(v, bool) or not isinstance(v, int | float)
+    if bad or v < 0 or (v == 0 and not allow_zero):
+        pc.add(src, f"expected a number {'>= 0' if allow_zero else '> 0'}, found {v!r}",
+               where=where, column=key)
+        return None
+    return float(v)
+
+
+def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpec | None:
+    if not isinstance(net, dict):
+        return None
+    _check_keys(pc, src, "network", net, _NETWORK_KEYS)
+    paths = [net["path"]] if isinstance(net.get("path"), str) else []
+    paths += [p for p in net.get("paths", []) if isinstance(p, str)]
+    links = [p for p in net.get("links", []) if isinstance(p, str)]
+    osm = [p for p in net.get("osm", []) if isinstance(p, str)]
+    if not (paths or links or osm):
+        pc.add(src, "no network source: give 'path' or 'paths' (line layers), 'osm' (.osm.pbf "
+               "extracts) or 'links' (link tables)", where="[network]")
+    lines = tuple(_resolve(pc, src, base, "network", p) for p in paths)
+    link_paths = tuple(_resolve(pc, src, base, "network", p) for p in links)
+    osm_paths = tuple(_resolve(pc, src, base, "network", p) for p in osm)
+    places: list[Places] = []
+    for i, pl in enumerate(net.get("places", []) if isinstance(net.get("places"), list) else []):
+        sec = f"network.places #{i + 1}"
+        if not isinstance(pl, dict):
+            pc.add(src, "expected a table", where=sec)
+            continue
+        _check_keys(pc, src, sec, pl, _PLACES_KEYS, ("path", "prefix"))
+        if isinstance(pl.get("path"), str) and isinstance(pl.get("prefix"), str):
+            places.append(Places(Layer(_resolve(pc, src, base, sec, pl["path"]),
+                                       str(pl.get("code", "kode")), str(pl.get("name", "nama"))),
+                                 pl["prefix"]))
+    speeds = {m: v for m, raw in (net.get("speed_kmh") or {}).items()
+              if (v := _positive(pc, src, "[network.speed_kmh]", m, raw)) is not None}
+    costs = {m: v for m, raw in (net.get("rupiah_per_km") or {}).items()
+             if (v := _positive(pc, src, "[network.rupiah_per_km]", m, raw, True)) is not None}
+    classes: dict[str, ClassSpec] = {}
+    for name, c in (net.get("classes") or {}).items():
+        sec = f"network.classes.{name}"
+        if not isinstance(c, dict):
+            pc.add(src, "expected a table", where=f"[{sec}]")
+            continue
+        _check_keys(pc, src, sec, c, _CLASS_KEYS)
+        vals = {k: _positive(pc, src, f"[{sec}]", k, c[k], k == "rupiah_per_km")
+                for k in ("speed_kmh", "upstream_kmh", "rupiah_per_km") if k in c}
+        classes[name] = ClassSpec(mode=str(c.get("mode", name)), **vals)
+    seasons: dict[str, dict[str, SeasonRule]] = {}
+    for sname, rules in (net.get("seasons") or {}).items():
+        seasons[sname] = {}
+        for cls, r in (rules or {}).items():
+            sec = f"network.seasons.{sname}.{cls}"
+            if not isinstance(r, dict):
+                pc.add(src, "expected a table", where=f"[{sec}]")
+                continue
+            _check_keys(pc, src, sec, r, _SEASON_KEYS)
+            f = _positive(pc, src, f"[{sec}]", "speed_factor", r.get("speed_factor", 1.0))
+            seasons[sname][cls] = SeasonRule(f or 1.0, bool(r.get("closed", False)))
+    season = str(net.get("season", ""))
+    if season and season not in seasons:
+        pc.add(src, f"season {season!r} is not defined; defined: "
+               f"{', '.join(seasons) or 'none'} (add [network.seasons.{season}.<class>])",
+               where="[network]", column="season")
+    transfers = {k: v for k, raw in (net.get("transfer_minutes") or {}).items()
+                 if (v := _positive(pc, src, "[network.transfer_minutes]", k, raw, True))
+                 is not None}
+    for k in transfers:
+        if k.count(">") != 1:
+            pc.add(src, f"expected 'from>to' (modes or *), found {k!r}",
+                   where="[network.transfer_minutes]", column=k)
+    snap = _positive(pc, src, "[network]", "snap_m", net.get("snap_m", 1.0)) or 1.0
+    return NetworkSpec(lines=lines, class_column=str(net.get("class_column", "mode")),
+                       links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
+                       classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
+                       transfer_minutes=transfers, snap_m=snap)
 
 
 def default_scenario_path() -> Path:

@@ -1,26 +1,42 @@
-"""The multimodal travel network as a NetworkX graph.
+"""The multimodal travel network: line layers, OSM extracts and link tables -> one graph.
 
-Input: any line layer with a ``mode`` column (road, track, river, sea, air, foot...). Each line
-is an edge between its end points (snapped to ``snap_m`` metres). Its travel time is
+Pipeline of this module (all in the study area's metric CRS):
 
-    minutes = length_m / 1000 / speed_kmh * 60 + wait_minutes
+1. **Line edges.** Every line (from a line layer or an ``.osm.pbf`` extract) is an edge
+   between its end points (snapped to ``snap_m`` metres). Its class (the ``class_column``)
+   gives its mode, speed and cost (:class:`~planner.config.ClassSpec`)::
 
-unless the line gives ``minutes`` itself (then ``minutes + wait_minutes``). ``length_m``
-defaults to the line's length in the study area's metric CRS; ``speed_kmh`` defaults to the
-scenario's speed for the mode. Lines are two-way unless ``oneway`` is true.
+       minutes = length_m / 1000 / speed_kmh × 60 + wait_minutes
 
-Points (villages, service points) join the nearest network node on foot: a connector of
-``straight distance × detour`` metres at ``walk_kmh``. Points farther than ``max_km`` are
-not connected and are reported as beyond the walking limit.
+   Rivers: the line's direction is downstream; against it the class's ``upstream_kmh``
+   applies (a line may say ``flow = "upstream"`` when drawn against the current). A line that
+   gives ``minutes`` uses them both ways. ``oneway`` lines are one-way. In the active season,
+   a class (or mode) may be slower (``speed_factor``) or closed; a line may list the seasons
+   it is closed in (``closed_seasons``).
+2. **Points.** Villages, service points and places (airstrips, ports) each get a node: the
+   network node within ``snap_m``, or their own node joined to the nearest network node on
+   foot (``straight × detour`` metres at ``walk_kmh``) when it lies within ``max_km``; a point
+   farther away keeps an unconnected node (links may still reach it: an island's jetty).
+3. **Link edges** from link tables: scheduled or chartered services between named points
+   (``village:KODE``, ``service:ID``, ``{prefix}:{code}`` of a places layer). Minutes are the
+   time on board; the expected wait is half the headway, ``7 × 24 × 60 / (2 × departures per
+   week)`` minutes, unless ``wait_minutes`` is given. ``fare`` is the cost in rupiah.
+4. **Modes and transfers.** Each node is split into one node per mode that meets there;
+   moving between them costs the scenario's ``transfer_minutes`` for that mode pair. Each
+   village and service point also has an *origin* and a *destination* stop joined to every
+   mode at its node at no cost, so a journey starts or ends in any mode but never changes
+   mode for free at a stop.
 
-The graph is a ``networkx.DiGraph``; ``G.graph["crs"]`` holds the metric CRS; nodes carry
-``x``, ``y`` (metres), ``kind`` and ``ref``; edges carry ``mode``, ``length_m``, ``minutes``,
-``wait_minutes`` and ``name``.
+The result is a :class:`Network` of compact numpy arrays (what the bulk shortest paths use);
+``Network.to_networkx()`` gives the same graph as a ``networkx.DiGraph`` with ``mode``,
+``length_m``, ``minutes`` and ``cost`` on every edge and the CRS in ``G.graph["crs"]``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -30,14 +46,171 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from .config import Access
-from .errors import ProblemCollector
-from .validate import _features, check_geometries
+from . import io
+from .config import Access, NetworkSpec
+from .errors import InputError, Problem, ProblemCollector
+from .validate import _features, _rows, check_geometries, normalise_code
 
-_OPTIONAL_NUMERIC = ("length_m", "speed_kmh", "minutes", "wait_minutes")
+WEEK_MINUTES = 7 * 24 * 60.0
+
+EDGE_KINDS = ("line", "link", "access", "transfer", "stop")
+"""What an edge stands for: a network line, a link-table service, a walking connector, a
+change of mode at a node, or the zero-cost step from/to a village's or office's stop."""
 
 
-def _numeric(gdf: gpd.GeoDataFrame, col: str, src: str, pc: ProblemCollector) -> np.ndarray:
+@dataclass
+class Points:
+    """Points (villages, services or places) to join to the network, in the metric CRS."""
+
+    kind: str
+    refs: list[str]
+    labels: list[str]
+    xy: np.ndarray
+
+
+@dataclass
+class Network:
+    """A multimodal network as arrays (see module docstring).
+
+    Node arrays are indexed by expanded node id; edge arrays by edge id.
+    """
+
+    crs: CRS
+    phys_xy: np.ndarray                      # (P, 2) metres
+    phys_label: np.ndarray                   # name of the point at the node, or ""
+    node_phys: np.ndarray                    # (N,) physical node of each expanded node
+    node_mode: np.ndarray                    # (N,) mode, "" for stops
+    u: np.ndarray
+    v: np.ndarray
+    minutes: np.ndarray                      # total, waits included
+    length_m: np.ndarray
+    cost: np.ndarray                         # rupiah, NaN = unknown
+    mode: np.ndarray
+    kind: np.ndarray
+    name: np.ndarray
+    wait: np.ndarray = field(default_factory=lambda: np.zeros(0))  # minutes within `minutes`
+    stops: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    access_m: dict[str, np.ndarray] = field(default_factory=dict)
+    snapped: dict[str, np.ndarray] = field(default_factory=dict)
+    points: dict[str, Points] = field(default_factory=dict)
+    report: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_phys)
+
+    def origin(self, kind: str) -> np.ndarray:
+        """Origin-stop node of each point of a kind (``village``, ``service``)."""
+        return self.stops[kind]["out"]
+
+    def destination(self, kind: str) -> np.ndarray:
+        """Destination-stop node of each point of a kind."""
+        return self.stops[kind]["in"]
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The same graph in NetworkX (the fastest of parallel edges is kept)."""
+        G = nx.DiGraph(crs=self.crs)
+        for i in range(self.n_nodes):
+            p = self.node_phys[i]
+            G.add_node(i, x=float(self.phys_xy[p, 0]), y=float(self.phys_xy[p, 1]),
+                       phys=int(p), mode=self.node_mode[i], label=self.phys_label[p])
+        for e in np.argsort(-self.minutes, kind="stable"):
+            G.add_edge(int(self.u[e]), int(self.v[e]), minutes=float(self.minutes[e]),
+                       length_m=float(self.length_m[e]), cost=float(self.cost[e]),
+                       mode=self.mode[e], kind=self.kind[e], name=self.name[e], edge=int(e))
+        return G
+
+
+# --- reading sources ----------------------------------------------------------------------
+
+OSM_DEFAULT_KMH: dict[str, float] = {
+    "motorway": 80, "trunk": 60, "primary": 50, "secondary": 40, "tertiary": 30,
+    "unclassified": 25, "residential": 20, "living_street": 10, "service": 15, "road": 20,
+    "motorway_link": 40, "trunk_link": 40, "primary_link": 30, "secondary_link": 30,
+    "tertiary_link": 25, "track": 10, "path": 4, "footway": 4, "bridleway": 4, "steps": 2,
+    "pedestrian": 4, "ferry": 15, "river": 12, "canal": 8,
+}
+"""Default speeds (km/h) of OSM classes not given in the scenario's ``[network.classes]``."""
+
+OSM_MODE: dict[str, str] = {"track": "track", "path": "foot", "footway": "foot",
+                            "bridleway": "foot", "steps": "foot", "pedestrian": "foot",
+                            "ferry": "ferry", "river": "river", "canal": "river"}
+"""Mode of OSM classes; any other ``highway=*`` class is ``road``."""
+
+
+def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read a local ``.osm.pbf`` extract with pyosmium.
+
+    Returns
+    -------
+    lines : GeoDataFrame (EPSG:4326)
+        Ways split at every node shared with another kept way, with ``class`` (the
+        ``highway`` value, ``ferry`` or the ``waterway`` value), ``mode``, ``oneway``, ``name``.
+    aerodromes : GeoDataFrame (EPSG:4326)
+        ``aeroway=aerodrome`` nodes (ways: mean of their nodes) with ``code`` (ICAO, else IATA,
+        else the OSM id) and ``name``.
+    """
+    import osmium
+
+    ways: list[tuple[str, str, str, list[int], list[tuple[float, float]]]] = []
+    aero: list[tuple[str, str, float, float]] = []
+    try:
+        for o in osmium.FileProcessor(str(path)).with_locations():
+            tags = o.tags
+            if o.is_node() and tags.get("aeroway") == "aerodrome":
+                aero.append((tags.get("icao") or tags.get("iata") or f"n{o.id}",
+                             tags.get("name", ""), o.location.lon, o.location.lat))
+                continue
+            if not o.is_way():
+                continue
+            if tags.get("aeroway") == "aerodrome":
+                locs = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
+                if locs:
+                    aero.append((tags.get("icao") or tags.get("iata") or f"w{o.id}",
+                                 tags.get("name", ""), float(np.mean([p[0] for p in locs])),
+                                 float(np.mean([p[1] for p in locs]))))
+                continue
+            cls = ""
+            if "highway" in tags:
+                cls = tags["highway"]
+            elif tags.get("route") == "ferry":
+                cls = "ferry"
+            elif tags.get("waterway") in ("river", "canal") and tags.get("boat") != "no":
+                cls = tags["waterway"]
+            if not cls:
+                continue
+            oneway = "yes" if tags.get("oneway") in ("yes", "1", "true") else ""
+            refs = [n.ref for n in o.nodes]
+            coords = [(n.lon, n.lat) for n in o.nodes]
+            ways.append((cls, oneway, tags.get("name", ""), refs, coords))
+    except RuntimeError as exc:
+        raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
+            from exc
+    counts: dict[int, int] = {}
+    for *_, refs, _ in ways:
+        for k, r in enumerate(refs):
+            counts[r] = counts.get(r, 0) + (2 if k in (0, len(refs) - 1) else 1)
+    rows = []
+    for cls, oneway, name, refs, coords in ways:
+        start = 0
+        for k in range(1, len(refs)):
+            if k == len(refs) - 1 or counts[refs[k]] > 1:
+                if k > start:
+                    rows.append({"class": cls, "mode": OSM_MODE.get(cls, "road"),
+                                 "oneway": oneway == "yes", "name": name,
+                                 "geometry": shapely.LineString(coords[start:k + 1])})
+                start = k
+    lines = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
+        gpd.GeoDataFrame({"class": [], "mode": [], "oneway": [], "name": []},
+                         geometry=[], crs="EPSG:4326")
+    aerodromes = gpd.GeoDataFrame(
+        {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
+        geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]), crs="EPSG:4326")
+    return lines, aerodromes
+
+
+def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
+             fmt=_features) -> np.ndarray:
     if col not in gdf.columns:
         return np.full(len(gdf), np.nan)
     raw = gdf[col]
@@ -45,62 +218,92 @@ def _numeric(gdf: gpd.GeoDataFrame, col: str, src: str, pc: ProblemCollector) ->
     bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
     if bad.any():
         pc.add(src, f"expected a number, found {raw[bad].iloc[0]!r}",
-               where=_features(np.flatnonzero(bad)), column=col)
+               where=fmt(np.flatnonzero(bad)), column=col)
     return num.to_numpy(dtype=float)
 
 
-def build_graph(lines: gpd.GeoDataFrame, crs: CRS, speed_kmh: dict[str, float],
-                src: str = "network", snap_m: float = 1.0) -> nx.DiGraph:
-    """Build the travel graph from a line layer.
+def _truthy(series: pd.Series) -> np.ndarray:
+    return series.fillna(False).astype(str).str.strip().str.lower().isin(
+        ["true", "1", "yes", "y"]).to_numpy()
 
-    Parameters
-    ----------
-    lines : GeoDataFrame
-        LineStrings with a ``mode`` column and optional ``length_m`` (m), ``speed_kmh``
-        (km/h), ``minutes``, ``wait_minutes`` (min), ``oneway`` (bool) and ``name``.
-    crs : pyproj.CRS
-        The study area's metric CRS.
-    speed_kmh : dict
-        Default speed per mode, km/h.
-    src : str
-        The file name, for messages.
-    snap_m : float
-        End points closer than this (metres, on a grid) become one node.
 
-    Raises
-    ------
-    InputError
-        Listing every bad feature: missing mode, no usable speed, zero length, speed <= 0,
-        negative wait, non-numeric values, bad geometry.
-    """
-    pc = ProblemCollector()
+@dataclass
+class _Edges:
+    """Directed physical edges collected from all sources."""
+
+    a: list[np.ndarray] = field(default_factory=list)   # physical ids (filled later for lines)
+    b: list[np.ndarray] = field(default_factory=list)
+    minutes: list[np.ndarray] = field(default_factory=list)
+    wait: list[np.ndarray] = field(default_factory=list)
+    length: list[np.ndarray] = field(default_factory=list)
+    cost: list[np.ndarray] = field(default_factory=list)
+    mode: list[np.ndarray] = field(default_factory=list)
+    kind: list[np.ndarray] = field(default_factory=list)
+    name: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, a, b, minutes, length, cost, mode, kind, name, wait=0.0) -> None:
+        n = len(a)
+        self.wait.append(np.broadcast_to(np.asarray(wait, dtype=float), (n,)).copy())
+        self.a.append(np.asarray(a, dtype=np.int64))
+        self.b.append(np.asarray(b, dtype=np.int64))
+        self.minutes.append(np.asarray(minutes, dtype=float))
+        self.length.append(np.asarray(length, dtype=float))
+        self.cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
+        self.mode.append(np.broadcast_to(np.asarray(mode, dtype=object), (n,)).copy())
+        self.kind.append(np.full(n, kind, dtype=object))
+        self.name.append(np.broadcast_to(np.asarray(name, dtype=object), (n,)).copy())
+
+    def cat(self, attr: str, dtype=None) -> np.ndarray:
+        parts = getattr(self, attr)
+        if not parts:
+            return np.zeros(0, dtype=dtype or float)
+        return np.concatenate(parts)
+
+
+def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
+                class_column: str, pc: ProblemCollector, closed_log: list[str]
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Validate a line layer and return (start xy, end xy, per-direction edge attributes)."""
     warnings: list[str] = []
     if len(lines) == 0:
-        pc.add(src, "the network layer has no lines; expected at least one")
-        pc.raise_if_any()
-    if "mode" not in lines.columns:
-        pc.add(src, f"missing column 'mode'; found {', '.join(map(str, lines.columns))}",
-               column="mode")
-        pc.raise_if_any()
-    lines = check_geometries(lines, src, pc, ("LineString",), warnings)
-    pc.raise_if_any()
-    mode = lines["mode"].fillna("").astype(str).str.strip().to_numpy()
-    if (mode == "").any():
-        pc.add(src, "empty mode; expected e.g. road, river, sea, air",
-               where=_features(np.flatnonzero(mode == "")), column="mode")
-    vals = {c: _numeric(lines, c, src, pc) for c in _OPTIONAL_NUMERIC}
+        return np.zeros((0, 2)), np.zeros((0, 2)), {}
+    if class_column not in lines.columns:
+        pc.add(src, f"missing column '{class_column}' (the class or mode of each line); found "
+               f"{', '.join(map(str, lines.columns))}", column=class_column)
+        return np.zeros((0, 2)), np.zeros((0, 2)), {}
+    lines = check_geometries(lines, src, pc, ("LineString", "MultiLineString"), warnings)
+    if pc.problems:
+        return np.zeros((0, 2)), np.zeros((0, 2)), {}
+    lines = lines.explode(index_parts=False).reset_index(names="_feature")
+    feat = lines["_feature"].to_numpy()
+    cls = lines[class_column].fillna("").astype(str).str.strip().to_numpy()
+    if (cls == "").any():
+        pc.add(src, "empty class; expected e.g. road, river, sea", column=class_column,
+               where=_features(np.unique(feat[cls == ""])))
+    specs = {c: spec.class_spec(c) for c in np.unique(cls)}
+    mode = np.array([specs[c].mode for c in cls], dtype=object)
+    vals = {c: _numeric(lines, c, src, pc) for c in
+            ("length_m", "speed_kmh", "upstream_kmh", "minutes", "wait_minutes", "cost_rupiah")}
     proj = lines.to_crs(crs)
     length = np.where(np.isnan(vals["length_m"]), proj.geometry.length.to_numpy(),
                       vals["length_m"])
-    default_speed = np.array([speed_kmh.get(m, np.nan) for m in mode])
-    speed = np.where(np.isnan(vals["speed_kmh"]), default_speed, vals["speed_kmh"])
+    cls_speed = np.array([specs[c].speed_kmh if specs[c].speed_kmh is not None else np.nan
+                          for c in cls])
+    cls_up = np.array([specs[c].upstream_kmh if specs[c].upstream_kmh is not None else np.nan
+                       for c in cls])
+    cls_cost = np.array([specs[c].rupiah_per_km if specs[c].rupiah_per_km is not None
+                         else np.nan for c in cls])
+    speed = np.where(np.isnan(vals["speed_kmh"]), cls_speed, vals["speed_kmh"])
+    up = np.where(np.isnan(vals["upstream_kmh"]), cls_up, vals["upstream_kmh"])
+    up = np.where(np.isnan(up), speed, up)
     wait = np.nan_to_num(vals["wait_minutes"], nan=0.0)
     given = ~np.isnan(vals["minutes"])
     for mask, msg, col in (
-        (~given & np.isnan(speed) & (mode != ""),
-         "no speed for this mode: give speed_kmh or minutes on the line, or a speed for the "
-         "mode in the scenario's [network.speed_kmh]", "speed_kmh"),
+        (~given & np.isnan(speed) & (cls != ""),
+         "no speed for this class: give speed_kmh or minutes on the line, or a speed in the "
+         "scenario's [network.classes.<class>] or [network.speed_kmh]", "speed_kmh"),
         (~given & (speed <= 0), "speed must be > 0 km/h", "speed_kmh"),
+        (~given & (up <= 0), "upstream speed must be > 0 km/h", "upstream_kmh"),
         (~given & (length <= 0), "zero-length line; expected two distinct end points or a "
          "length_m > 0", "length_m"),
         (given & (vals["minutes"] < 0), "minutes must be >= 0", "minutes"),
@@ -108,88 +311,343 @@ def build_graph(lines: gpd.GeoDataFrame, crs: CRS, speed_kmh: dict[str, float],
         (~given & (speed > 1000), "speed above 1000 km/h is not plausible", "speed_kmh"),
     ):
         if mask.any():
-            pc.add(src, msg, where=_features(np.flatnonzero(mask)), column=col)
-    pc.raise_if_any()
-    minutes = np.where(given, vals["minutes"], length / 1000.0 / speed * 60.0) + wait
-
+            pc.add(src, msg, where=_features(np.unique(feat[mask])), column=col)
+    if pc.problems:
+        return np.zeros((0, 2)), np.zeros((0, 2)), {}
+    # seasons
+    factor = np.ones(len(lines))
+    closed = np.zeros(len(lines), bool)
+    for c in np.unique(cls):
+        m = cls == c
+        for md in np.unique(mode[m]):
+            mm = m & (mode == md)
+            rule = spec.season_rule(c, md)
+            factor[mm] = rule.speed_factor
+            closed[mm] = rule.closed
+    if spec.season and "closed_seasons" in lines.columns:
+        listed = lines["closed_seasons"].fillna("").astype(str).map(
+            lambda s: spec.season in [t.strip() for t in re.split(r"[,;]", s)]).to_numpy()
+        closed |= listed
+    if closed.any():
+        closed_log.append(f"{src}: {int(closed.sum())} line(s) closed in season "
+                          f"'{spec.season}'")
+    flow_up = (lines["flow"].fillna("").astype(str).str.strip().str.lower() == "upstream"
+               ).to_numpy() if "flow" in lines.columns else np.zeros(len(lines), bool)
+    fwd_speed = np.where(flow_up, up, speed) * factor
+    back_speed = np.where(flow_up, speed, up) * factor
+    fwd = np.where(given, vals["minutes"] / factor, length / 1000 / np.where(
+        given, 1, fwd_speed) * 60) + wait
+    back = np.where(given, vals["minutes"] / factor, length / 1000 / np.where(
+        given, 1, back_speed) * 60) + wait
+    cost = np.where(np.isnan(vals["cost_rupiah"]), length / 1000 * cls_cost,
+                    vals["cost_rupiah"])
+    oneway = _truthy(lines["oneway"]) if "oneway" in lines.columns else np.zeros(len(lines),
+                                                                                   bool)
+    names = (lines["name"].fillna("").astype(str).to_numpy(dtype=object)
+             if "name" in lines.columns else np.full(len(lines), "", dtype=object))
+    keep = ~closed
     g = proj.geometry.values
     start = shapely.get_coordinates(shapely.get_point(g, 0))
     end = shapely.get_coordinates(shapely.get_point(g, -1))
-    ends = np.vstack([start, end])
-    grid = np.round(ends / snap_m).astype(np.int64)
-    uniq, inverse = np.unique(grid, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    u, v = inverse[: len(g)], inverse[len(g):]
-    oneway = (lines["oneway"].fillna(False).astype(bool).to_numpy()
-              if "oneway" in lines.columns else np.zeros(len(g), bool))
-    names = (lines["name"].fillna("").astype(str).to_numpy() if "name" in lines.columns
-             else np.full(len(g), "", dtype=object))
-
-    G = nx.DiGraph(crs=crs, snap_m=snap_m)
-    coords = uniq.astype(float) * snap_m
-    G.add_nodes_from((i, {"x": float(coords[i, 0]), "y": float(coords[i, 1]), "kind": "network",
-                          "ref": ""}) for i in range(len(uniq)))
-    for i in np.argsort(minutes, kind="stable")[::-1]:  # the fastest parallel line wins
-        attrs = {"mode": mode[i], "length_m": float(length[i]), "minutes": float(minutes[i]),
-                 "wait_minutes": float(wait[i]), "name": names[i], "line": int(i)}
-        if u[i] == v[i]:
-            continue
-        G.add_edge(int(u[i]), int(v[i]), **attrs)
-        if not oneway[i]:
-            G.add_edge(int(v[i]), int(u[i]), **attrs)
-    return G
+    attrs = {"fwd": fwd, "back": back, "length": length, "cost": cost, "mode": mode,
+             "oneway": oneway, "name": names, "keep": keep, "wait": wait}
+    return start, end, attrs
 
 
-@dataclass
-class Attachment:
-    """How points joined the network.
+def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
+    df = io.read_table(path)
+    src = str(path)
+    needed = {"from": "start place", "to": "end place", "mode": "sea, air, river...",
+              "minutes": "time on board"}
+    missing = [c for c in needed if c not in df.columns]
+    for c in missing:
+        pc.add(src, f"missing column '{c}' ({needed[c]}); found {', '.join(df.columns)}",
+               column=c)
+    if missing:
+        return None
+    for c in ("minutes", "departures_per_week", "wait_minutes", "fare"):
+        df[c] = _numeric(df, c, src, pc, fmt=_rows)
+    for col, msg in (("minutes", "minutes must be a number >= 0"),
+                     ("departures_per_week", "departures_per_week must be > 0"),
+                     ("wait_minutes", "wait_minutes must be >= 0"),
+                     ("fare", "fare must be >= 0")):
+        v = df[col].to_numpy()
+        bad = (v <= 0) if col == "departures_per_week" else (v < 0)
+        if col == "minutes":
+            bad = bad | np.isnan(v)
+        if bad.any():
+            pc.add(src, msg, where=_rows(np.flatnonzero(bad)), column=col)
+    empty = df["mode"].fillna("").astype(str).str.strip() == ""
+    if empty.any():
+        pc.add(src, "empty mode", where=_rows(np.flatnonzero(empty)), column="mode")
+    return df
 
-    Attributes
+
+# --- building -----------------------------------------------------------------------------
+
+
+def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
+                  access: Access) -> Network:
+    """Build the network from every source in ``spec`` and join the points to it.
+
+    Parameters
     ----------
-    node : ndarray of int
-        Graph node of each point, or -1 when it is beyond the walking limit.
-    access_m : ndarray of float
-        Walking connector length, metres (detour included); NaN when not connected.
+    spec : NetworkSpec
+        Sources, classes, speeds, seasons, transfers.
+    crs : pyproj.CRS
+        The study area's metric CRS.
+    points : dict
+        ``{"village": Points, "service": Points}``; more kinds may be given.
+    access : Access
+        Walking speed (km/h), detour factor and the walking limit (km).
+
+    Raises
+    ------
+    InputError
+        Listing every problem of every source file at once.
     """
-
-    node: np.ndarray
-    access_m: np.ndarray
-
-
-def attach_points(G: nx.DiGraph, points_m: gpd.GeoSeries, refs: list[str], kind: str,
-                  access: Access) -> Attachment:
-    """Join each point to its nearest network node on foot, adding nodes and foot edges.
-
-    A point within ``snap_m`` of a node becomes that node. Points farther than
-    ``access.max_km`` stay unconnected (node -1).
-    """
-    net_nodes = np.array([n for n, d in G.nodes(data=True) if d["kind"] == "network"])
-    xy_net = np.array([[G.nodes[n]["x"], G.nodes[n]["y"]] for n in net_nodes])
-    xy = shapely.get_coordinates(points_m.values)
-    dist, idx = cKDTree(xy_net).query(xy)
-    snap = float(G.graph.get("snap_m", 1.0))
-    node = np.full(len(xy), -1, dtype=np.int64)
-    access_m = np.full(len(xy), np.nan)
-    next_id = max(G.nodes) + 1 if len(G) else 0
-    for i, (d, j) in enumerate(zip(dist, idx, strict=True)):
-        target = int(net_nodes[j])
-        if d <= snap:
-            node[i], access_m[i] = target, 0.0
+    pc = ProblemCollector()
+    closed_log: list[str] = []
+    starts, ends, attrs_list = [], [], []
+    place_points: list[Points] = []
+    for path in spec.lines:
+        s, e, a = _line_edges(io.read_vector(path), spec, crs, str(path), spec.class_column, pc,
+                              closed_log)
+        if a:
+            starts.append(s), ends.append(e), attrs_list.append(a)
+    for path in spec.osm:
+        lines, aero = read_osm(path)
+        s, e, a = _line_edges(lines, spec_with_osm_defaults(spec, lines), crs, str(path),
+                              "class", pc, closed_log)
+        if a:
+            starts.append(s), ends.append(e), attrs_list.append(a)
+        if len(aero):
+            xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
+            place_points.append(Points("aerodrome", aero["code"].tolist(),
+                                       aero["name"].tolist(), xy))
+    for pl in spec.places:
+        gdf = io.read_vector(pl.layer.path)
+        for c in (pl.layer.code, pl.layer.name):
+            if c not in gdf.columns:
+                pc.add(str(pl.layer.path), f"missing column '{c}'", column=c)
+        if pc.problems:
             continue
-        if d > access.max_km * 1000.0:
-            continue
-        length = float(d) * access.detour
+        gdf = check_geometries(gdf, str(pl.layer.path), pc, ("Point",), [])
+        xy = shapely.get_coordinates(gdf.to_crs(crs).geometry.values)
+        place_points.append(Points(pl.prefix, gdf[pl.layer.code].astype(str).str.strip()
+                                   .tolist(), gdf[pl.layer.name].fillna("").astype(str).tolist(),
+                                   xy))
+    links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
+    all_points = {**points, **{p.kind: p for p in place_points}}
+    known = {_key(kind, ref) for kind, pts in all_points.items() for ref in pts.refs}
+    kinds = sorted({k.split(":")[0] for k in known})
+    for path, df in links:
+        for col in ("from", "to"):
+            refs = df[col].fillna("").astype(str).str.strip()
+            for i, ref in enumerate(refs):
+                if _ref_key(ref) not in known:
+                    pc.add(str(path), f"unknown place {ref!r}; expected one of the forms "
+                           f"{', '.join(f'{k}:<code>' for k in kinds)} naming a point of the "
+                           "scenario", where=_rows([i]), column=col)
+    pc.raise_if_any()
+
+    # physical nodes of the lines
+    snap = spec.snap_m
+    if starts:
+        start = np.vstack(starts)
+        end = np.vstack(ends)
+        attrs = {k: np.concatenate([a[k] for a in attrs_list]) for k in attrs_list[0]}
+        grid = np.round(np.vstack([start, end]) / snap).astype(np.int64)
+        uniq, inverse = np.unique(grid, axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+        la, lb = inverse[: len(start)], inverse[len(start):]
+        net_xy = uniq.astype(float) * snap
+    else:
+        attrs = {}
+        la = lb = np.zeros(0, np.int64)
+        net_xy = np.zeros((0, 2))
+    n_net = len(net_xy)
+
+    # points -> physical nodes (snap to a network node, or own node + walking connector)
+    phys_xy = [net_xy]
+    phys_label = [np.full(n_net, "", dtype=object)]
+    next_id = n_net
+    point_phys: dict[str, np.ndarray] = {}
+    access_m: dict[str, np.ndarray] = {}
+    snapped: dict[str, np.ndarray] = {}
+    edges = _Edges()
+    tree = cKDTree(net_xy) if n_net else None
+    for kind, pts in all_points.items():
+        n = len(pts.refs)
+        if tree is not None and n:
+            dist, idx = tree.query(pts.xy)
+        else:
+            dist, idx = np.full(n, np.inf), np.zeros(n, np.int64)
+        on = dist <= snap
+        own = ~on
+        ids = np.where(on, idx, -1).astype(np.int64)
+        ids[own] = np.arange(next_id, next_id + int(own.sum()))
+        next_id += int(own.sum())
+        phys_xy.append(pts.xy[own])
+        phys_label.append(np.array(pts.labels, dtype=object)[own])
+        walk = own & (dist <= access.max_km * 1000.0)
+        length = dist[walk] * access.detour
         minutes = length / 1000.0 / access.walk_kmh * 60.0
-        G.add_node(next_id, x=float(xy[i, 0]), y=float(xy[i, 1]), kind=kind, ref=refs[i])
-        attrs = {"mode": "foot", "length_m": length, "minutes": minutes, "wait_minutes": 0.0,
-                 "name": f"walk to {refs[i]}", "line": -1}
-        G.add_edge(next_id, target, **attrs)
-        G.add_edge(target, next_id, **attrs)
-        node[i], access_m[i] = next_id, length
-        next_id += 1
-    return Attachment(node=node, access_m=access_m)
+        a, b = ids[walk], idx[walk]
+        names = np.array([f"walk {pts.refs[i]}" for i in np.flatnonzero(walk)], dtype=object)
+        edges.add(np.r_[a, b], np.r_[b, a], np.r_[minutes, minutes], np.r_[length, length],
+                  0.0, "foot", "access", np.r_[names, names])
+        acc = np.full(n, np.nan)
+        acc[on] = 0.0
+        acc[walk] = length
+        point_phys[kind], access_m[kind], snapped[kind] = ids, acc, on
+    phys_xy_arr = np.vstack(phys_xy) if phys_xy else np.zeros((0, 2))
+    labels = np.concatenate(phys_label)
+    for kind, pts in all_points.items():  # label network nodes that a point sits on
+        on = snapped[kind]
+        ids = point_phys[kind][on]
+        fresh = labels[ids] == ""
+        labels[ids[fresh]] = np.array(pts.labels, dtype=object)[on][fresh]
+
+    # line edges (both directions unless one-way; closed lines dropped)
+    if attrs:
+        k = attrs["keep"]
+        two = k & ~attrs["oneway"]
+        edges.add(la[k], lb[k], attrs["fwd"][k], attrs["length"][k], attrs["cost"][k],
+                  attrs["mode"][k], "line", attrs["name"][k], attrs["wait"][k])
+        edges.add(lb[two], la[two], attrs["back"][two], attrs["length"][two],
+                  attrs["cost"][two], attrs["mode"][two], "line", attrs["name"][two],
+                  attrs["wait"][two])
+
+    # link edges
+    lookup = {_key(kind, ref): int(pid) for kind, pts in all_points.items()
+              for ref, pid in zip(pts.refs, point_phys[kind], strict=True)}
+    for _path, df in links:
+        ok_rows = [(i, lookup[_ref_key(a)], lookup[_ref_key(b)]) for i, (a, b) in enumerate(zip(
+            df["from"].fillna("").astype(str).str.strip(),
+            df["to"].fillna("").astype(str).str.strip(), strict=True))]
+        if not ok_rows:
+            continue
+        idx = np.array([o[0] for o in ok_rows])
+        a = np.array([o[1] for o in ok_rows])
+        b = np.array([o[2] for o in ok_rows])
+        sub = df.iloc[idx]
+        dep = sub["departures_per_week"].to_numpy()
+        wait = np.where(np.isnan(sub["wait_minutes"].to_numpy()),
+                        np.where(np.isnan(dep), 0.0, WEEK_MINUTES / (2 * np.where(
+                            np.isnan(dep), 1, dep))), sub["wait_minutes"].to_numpy())
+        minutes = sub["minutes"].to_numpy() + wait
+        length = np.hypot(*(phys_xy_arr[a] - phys_xy_arr[b]).T)
+        mode = sub["mode"].astype(str).str.strip().to_numpy(dtype=object)
+        nm = (sub["name"].fillna("").astype(str) if "name" in sub.columns
+              else sub["from"].astype(str) + " - " + sub["to"].astype(str)).to_numpy(dtype=object)
+        fare = sub["fare"].to_numpy()
+        oneway = _truthy(sub["oneway"]) if "oneway" in sub.columns else np.zeros(len(sub), bool)
+        edges.add(a, b, minutes, length, fare, mode, "link", nm, wait)
+        edges.add(b[~oneway], a[~oneway], minutes[~oneway], length[~oneway], fare[~oneway],
+                  mode[~oneway], "link", nm[~oneway], wait[~oneway])
+
+    net = _expand(crs, phys_xy_arr, labels, edges, spec)
+    # stops for villages and services: origin (out) and destination (in)
+    _add_stops(net, point_phys, points)
+    net.access_m = {k: access_m[k] for k in points}
+    net.snapped = {k: snapped[k] for k in points}
+    net.points = dict(points)
+    net.report = {"network_nodes": int(n_net), "line_edges": int((net.kind == "line").sum()),
+                  "link_edges": int((net.kind == "link").sum()),
+                  "transfer_edges": int((net.kind == "transfer").sum()),
+                  "closed": closed_log, "season": spec.season or "(none)"}
+    return net
 
 
-def components_report(G: nx.DiGraph) -> list[int]:
-    """Sizes of the weakly connected parts of the graph, largest first."""
-    return sorted((len(c) for c in nx.weakly_connected_components(G)), reverse=True)
+def _key(kind: str, ref: str) -> str:
+    """Lookup key of a point: ``village:<normalised code>`` or ``{kind}:{ref}``."""
+    return f"village:{normalise_code(ref)}" if kind == "village" else f"{kind}:{ref}"
+
+
+def _ref_key(ref: str) -> str:
+    kind, _, code = ref.partition(":")
+    return _key(kind, code)
+
+
+def spec_with_osm_defaults(spec: NetworkSpec, lines: gpd.GeoDataFrame) -> NetworkSpec:
+    """The spec with OSM default speeds/modes for classes the scenario does not set."""
+    from dataclasses import replace
+
+    from .config import ClassSpec
+    classes = dict(spec.classes)
+    for c in sorted(set(lines["class"])) if len(lines) else []:
+        if c not in classes:
+            mode = OSM_MODE.get(c, "road")
+            classes[c] = ClassSpec(mode=mode, speed_kmh=OSM_DEFAULT_KMH.get(c),
+                                   rupiah_per_km=spec.rupiah_per_km.get(mode))
+    return replace(spec, classes=classes)
+
+
+def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
+            spec: NetworkSpec) -> Network:
+    a, b = edges.cat("a", np.int64), edges.cat("b", np.int64)
+    mode = edges.cat("mode", object)
+    # one expanded node per (physical node, mode) met there, numbered in sorted order
+    pm = pd.DataFrame({"p": np.r_[a, b], "m": np.r_[mode, mode]}).drop_duplicates()
+    pm = pm.sort_values(["p", "m"], kind="mergesort").reset_index(drop=True)
+    key = pd.MultiIndex.from_frame(pm)
+    u = key.get_indexer(pd.MultiIndex.from_arrays([a, mode]))
+    v = key.get_indexer(pd.MultiIndex.from_arrays([b, mode]))
+    node_phys = pm["p"].to_numpy(np.int64)
+    node_mode = pm["m"].to_numpy(object)
+    # transfers between modes meeting at the same physical node
+    tu, tv, tm, tmode = [], [], [], []
+    multi = pm.groupby("p", sort=True).filter(lambda g: len(g) > 1) if len(pm) else pm
+    if len(multi):
+        pairs = multi.reset_index().merge(multi.reset_index(), on="p", suffixes=("_a", "_b"))
+        pairs = pairs[pairs["index_a"] != pairs["index_b"]]
+        tu = pairs["index_a"].to_numpy(np.int64)
+        tv = pairs["index_b"].to_numpy(np.int64)
+        tm = np.array([spec.transfer(x, y) for x, y in zip(pairs["m_a"], pairs["m_b"],
+                                                            strict=True)], dtype=float)
+        tmode = (pairs["m_a"] + ">" + pairs["m_b"]).to_numpy(object)
+    n_t = len(tu)
+    return Network(
+        crs=crs, phys_xy=phys_xy, phys_label=labels, node_phys=node_phys, node_mode=node_mode,
+        u=np.r_[u, np.asarray(tu, np.int64)], v=np.r_[v, np.asarray(tv, np.int64)],
+        minutes=np.r_[edges.cat("minutes"), np.asarray(tm, float)],
+        length_m=np.r_[edges.cat("length"), np.zeros(n_t)],
+        cost=np.r_[edges.cat("cost"), np.zeros(n_t)],
+        mode=np.r_[mode, np.full(n_t, "transfer", dtype=object)],
+        kind=np.r_[edges.cat("kind", object), np.full(n_t, "transfer", dtype=object)],
+        name=np.r_[edges.cat("name", object), np.asarray(tmode, dtype=object)],
+        wait=np.r_[edges.cat("wait"), np.zeros(n_t)],
+    )
+
+
+def _add_stops(net: Network, point_phys: dict[str, np.ndarray],
+               points: dict[str, Points]) -> None:
+    layers = pd.DataFrame({"p": net.node_phys, "node": np.arange(net.n_nodes)})
+    new_phys, new_mode, eu, ev = [], [], [], []
+    nid = net.n_nodes
+    for kind in points:
+        phys = point_phys[kind]
+        out_ids = np.arange(nid, nid + len(phys))
+        in_ids = np.arange(nid + len(phys), nid + 2 * len(phys))
+        nid += 2 * len(phys)
+        new_phys += [phys, phys]
+        new_mode += [np.full(2 * len(phys), "", dtype=object)]
+        j = pd.DataFrame({"p": phys, "out": out_ids, "in": in_ids}).merge(layers, on="p")
+        eu += [j["out"].to_numpy(), j["node"].to_numpy()]
+        ev += [j["node"].to_numpy(), j["in"].to_numpy()]
+        net.stops[kind] = {"out": out_ids, "in": in_ids}
+    if not new_phys:
+        return
+    m = int(sum(len(x) for x in eu))
+    net.node_phys = np.r_[net.node_phys, np.concatenate(new_phys)]
+    net.node_mode = np.r_[net.node_mode, np.concatenate(new_mode)]
+    net.u = np.r_[net.u, np.concatenate(eu)]
+    net.v = np.r_[net.v, np.concatenate(ev)]
+    net.minutes = np.r_[net.minutes, np.zeros(m)]
+    net.length_m = np.r_[net.length_m, np.zeros(m)]
+    net.cost = np.r_[net.cost, np.zeros(m)]
+    net.mode = np.r_[net.mode, np.full(m, "stop", dtype=object)]
+    net.kind = np.r_[net.kind, np.full(m, "stop", dtype=object)]
+    net.name = np.r_[net.name, np.full(m, "", dtype=object)]
+    net.wait = np.r_[net.wait, np.zeros(m)]

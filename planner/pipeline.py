@@ -13,16 +13,16 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import folium
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import io, network, overlay, prioritise, render, travel, validate
 from .config import Scenario
@@ -42,9 +42,10 @@ class Plan:
     villages : GeoDataFrame
         One row per input village, ranked (rank 1 first), in the study area's metric CRS.
     service_points : GeoDataFrame
-        Service points (metric CRS) with the graph node each joined.
-    graph : networkx.DiGraph
-        The travel network with villages and service points attached.
+        Service points (metric CRS).
+    network : Network
+        The multimodal network with villages and service points joined (arrays; use
+        ``plan.network.to_networkx()`` for a NetworkX graph).
     blank_spots : GeoDataFrame or None
         Blank-spot polygons (metric CRS).
     report : dict
@@ -56,10 +57,11 @@ class Plan:
     scenario: Scenario
     villages: gpd.GeoDataFrame
     service_points: gpd.GeoDataFrame
-    graph: nx.DiGraph
+    network: network.Network
     blank_spots: gpd.GeoDataFrame | None
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
         """The village table as written to ``villages.csv`` (no geometry)."""
@@ -92,6 +94,49 @@ class Plan:
             lines.append(f"  unreachable: {r['unreachable_reason']}")
         lines.append(f"  blank-spot share of area: {r['blank_spot_share']:.0%}")
         return "\n".join(lines)
+
+    def route(self, kode: str, cheapest: bool = False) -> tuple[pd.DataFrame, Any]:
+        """The fastest (or cheapest) route from the nearest service point to a village.
+
+        Returns
+        -------
+        legs : DataFrame
+            ``mode, from, to, minutes, length_m, cost, name`` per leg (minutes, metres, rupiah).
+        line : shapely.LineString or None
+            The route in WGS84 (straight between network nodes), None if unreachable.
+        """
+        i = self._village_index(kode)
+        net = self.network
+        kind = "cheapest" if cheapest else "fastest"
+        if kind not in self.paths:
+            self.paths[kind] = all_paths(net, kind)
+        edges = self.paths[kind][i]
+        line = travel.route_line(net, edges)
+        if line is not None:
+            line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
+        return travel.legs(net, edges).drop(columns="_edges"), line
+
+    def routes(self) -> pd.DataFrame:
+        """Every village's fastest route as legs: ``kode, leg`` then the columns of
+        :meth:`route` (one row per leg; unreachable villages have none)."""
+        net = self.network
+        if "fastest" not in self.paths:
+            self.paths["fastest"] = all_paths(net, "fastest")
+        frames = []
+        for kode, edges in zip(net.points["village"].refs, self.paths["fastest"], strict=True):
+            lg = travel.legs(net, edges).drop(columns="_edges")
+            lg.insert(0, "leg", np.arange(1, len(lg) + 1))
+            lg.insert(0, "kode", kode)
+            frames.append(lg)
+        return pd.concat(frames, ignore_index=True)
+
+    def _village_index(self, kode: str) -> int:
+        """Position of a village in the network's village arrays (input order)."""
+        key = validate.normalise_code(kode)
+        refs = [validate.normalise_code(r) for r in self.network.points["village"].refs]
+        if key not in refs:
+            raise InputError([Problem("route", f"no village with code {kode!r}")])
+        return refs.index(key)
 
     def write(self, out_dir: str | Path) -> dict[str, Path]:
         """Write ``villages.csv``, ``villages.gpkg``, ``map.html`` and ``run.json``."""
@@ -136,7 +181,6 @@ def run(scenario: Scenario) -> Plan:
         sig = None
         if s.signal is not None:
             sig = validate.check_polygons(io.read_vector(s.signal), str(s.signal), warnings)
-        lines = io.read_vector(s.network)
 
     with _step("join", timings):
         vil = overlay.add_admin_names(vil, s.admin, admin_tables, warnings)
@@ -163,49 +207,29 @@ def run(scenario: Scenario) -> Plan:
                             f"more than {s.access.max_km:g} km outside the study area")
 
     with _step("network", timings):
-        G = network.build_graph(lines, crs, s.speed_kmh, str(s.network), s.snap_m)
-        n_net_nodes, n_net_edges = G.number_of_nodes(), G.number_of_edges()
         reps = vil_m.geometry.representative_point()
-        v_att = network.attach_points(G, reps, vil_m["kode"].tolist(), "village", s.access)
-        s_att = network.attach_points(G, svc_m.geometry, svc_m["id"].tolist(), "service",
-                                      s.access)
-        if (s_att.node < 0).all():
+        points = {
+            "village": network.Points("village", vil_m["kode"].tolist(),
+                                      (vil_m["nama"] + " (" + vil_m["kode"] + ")").tolist(),
+                                      shapely.get_coordinates(reps.values)),
+            "service": network.Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
+                                      shapely.get_coordinates(svc_m.geometry.values)),
+        }
+        net = network.build_network(s.network, crs, points, s.access)
+        svc_ok = np.isin(net.origin("service"), net.u)
+        if not svc_ok.any():
             raise InputError([Problem(str(s.service_points.path),
                                       f"no service point lies within {s.access.max_km:g} km of "
-                                      "the network; expected at least one")])
-        for r in svc_m[s_att.node < 0].itertuples():
+                                      "the network or on a link; expected at least one")])
+        for r in svc_m[~svc_ok].itertuples():
             warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
-                            f"{s.access.max_km:g} km from the network and is not used")
-        parts = network.components_report(G)
+                            f"{s.access.max_km:g} km from the network and on no link: unused")
 
     with _step("travel", timings):
-        ok = s_att.node >= 0
-        sources = s_att.node[ok]
-        svc_ids = svc_m["id"].to_numpy()[ok]
-        csr = travel.to_csr(G)
-        res = travel.nearest_source(csr, sources, v_att.node)
-        vil_m["nearest_service"] = np.where(res.source >= 0, svc_ids[np.maximum(res.source, 0)],
-                                            "")
-        vil_m["travel_minutes"] = np.round(res.minutes, 3)
-        vil_m["reach_band"] = travel.reach_band(res.minutes)
-        vil_m["access_m"] = np.round(v_att.access_m, 1)
-        modes, reasons = [], []
-        for node, minutes in zip(v_att.node, res.minutes, strict=True):
-            if node < 0:
-                modes.append("")
-                reasons.append(f"beyond the walking limit: more than {s.access.max_km:g} km "
-                               "from the nearest network node")
-            elif not np.isfinite(minutes):
-                modes.append("")
-                reasons.append("no path from any service point: its part of the network "
-                               "holds no service point")
-            else:
-                modes.append(travel.route_modes(G, travel.path_nodes(res, int(node))))
-                reasons.append("")
-        vil_m["route_modes"] = modes
-        vil_m["unreachable_reason"] = reasons
-        vil_m["graph_node"] = v_att.node
-        svc_m["graph_node"] = s_att.node
+        tr, paths = travel_columns(net, s, svc_m["id"].to_numpy())
+        for col, values in tr.items():
+            vil_m[col] = values
+        n_parts, labels = travel.parts(net)
 
     with _step("prioritise", timings):
         ranked = prioritise.score(vil_m, s.indicators, s.weights)
@@ -230,14 +254,15 @@ def run(scenario: Scenario) -> Plan:
         "reach_bands": {b: int(band_counts.get(b, 0)) for b in travel.REACH_BANDS},
         "unreachable": ranked.loc[ranked["reach_band"] == "unreachable",
                                   ["kode", "nama", "unreachable_reason"]].to_dict("records"),
-        "network": {"nodes": n_net_nodes, "edges": n_net_edges,
-                    "parts_with_villages_and_services": parts[:10],
-                    "parts": len(parts)},
+        "network": {**net.report, "parts": int(n_parts),
+                    "parts_with_villages_but_no_service": len(
+                        set(labels[net.destination("village")])
+                        - set(labels[net.origin("service")]))},
         "join": join_report.as_dict(),
         "warnings": warnings,
     }
-    return Plan(scenario=s, villages=ranked, service_points=svc_m, graph=G,
-                blank_spots=blank_m, report=report, timings=timings)
+    return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
+                blank_spots=blank_m, report=report, timings=timings, paths=paths)
 
 
 OUTPUT_COLUMNS_HEAD = ("kode", "nama")
@@ -250,12 +275,76 @@ def output_table(plan: Plan) -> pd.DataFrame:
     for ind in plan.scenario.indicators:
         cols += [ind.eligible_col, ind.served_col, ind.gap_col]
     cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
-             "priority_score", "priority_rank", "route_modes", "access_m", "unreachable_reason",
+             "priority_score", "priority_rank", "route_modes", "access_m",
+             *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
+             "unreachable_reason",
              "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
              "score_gap", "score_remoteness", "score_blank_spot", "priority_why"]
     out = pd.DataFrame(v[cols])
     out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
     return out
+
+
+def all_paths(net: network.Network, kind: str = "fastest") -> list[np.ndarray]:
+    """Edge ids of each village's fastest (or cheapest) route from its nearest office
+    (input order; empty when unreachable or when the village is the office's own node)."""
+    csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")
+    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
+    return [travel.path_edges(res, int(t)) if np.isfinite(res.value[i]) else
+            np.zeros(0, np.int64) for i, t in enumerate(net.destination("village"))]
+
+
+def travel_columns(net: network.Network, s: Scenario,
+                   service_ids: np.ndarray) -> tuple[dict[str, np.ndarray],
+                                                     dict[str, list[np.ndarray]]]:
+    """Per village: nearest service, minutes, band, route modes, walking connector, reason
+    when unreachable, and (where costs exist) the fastest route's cost and the cheapest
+    route's cost and minutes."""
+    csr = travel.to_csr(net)
+    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
+    n = len(res.value)
+    out: dict[str, np.ndarray] = {
+        "nearest_service": np.where(res.source >= 0, service_ids[np.maximum(res.source, 0)],
+                                    ""),
+        "travel_minutes": np.round(res.value, 3),
+        "reach_band": travel.reach_band(res.value),
+        "access_m": np.round(net.access_m["village"], 1),
+    }
+    paths = [travel.path_edges(res, int(t)) if np.isfinite(res.value[i])
+             else np.zeros(0, np.int64) for i, t in enumerate(net.destination("village"))]
+    stored = {"fastest": paths}
+    out["route_modes"] = np.array([travel.route_modes(net, e) for e in paths], dtype=object)
+    has_cost = bool(np.isfinite(net.cost[np.isin(net.kind, ("line", "link"))]).any())
+    if has_cost:
+        out["travel_cost"] = np.array([net.cost[e].sum() if np.isfinite(res.value[i])
+                                       else np.nan for i, e in enumerate(paths)]).round(0)
+        cp = all_paths(net, "cheapest")
+        stored["cheapest"] = cp
+        ok = np.isfinite(res.value)  # the cheapest route exists where the fastest does
+        out["cheapest_cost"] = np.array([np.nansum(net.cost[e]) if r else np.nan
+                                         for e, r in zip(cp, ok, strict=True)]).round(0)
+        out["cheapest_minutes"] = np.array([net.minutes[e].sum() if r else np.nan
+                                            for e, r in zip(cp, ok, strict=True)]).round(3)
+    reasons = np.full(n, "", dtype=object)
+    unreached = ~np.isfinite(res.value)
+    if unreached.any():
+        beyond = unreached & np.isnan(net.access_m["village"])
+        reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
+                           "the nearest network node, and no link reaches it")
+        rest = unreached & ~beyond
+        if rest.any() and s.network.season:
+            dry = network.build_network(replace(s.network, season=""), net.crs, net.points,
+                                        s.access)
+            alt = travel.nearest_source(travel.to_csr(dry), dry.origin("service"),
+                                        dry.destination("village"))
+            closed = rest & np.isfinite(alt.value)
+            reasons[closed] = (f"closed in season '{s.network.season}': reachable only by "
+                               "lines closed in that season")
+            rest &= ~closed
+        reasons[rest] = ("no path from any service point: its part of the network holds no "
+                         "service point")
+    out["unreachable_reason"] = reasons
+    return out, stored
 
 
 def _sha256(path: Path) -> str:

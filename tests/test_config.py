@@ -16,8 +16,10 @@ def test_bundled_scenario_loads():
     assert s.name == "kaltara"
     assert [i.key for i in s.indicators] == ["ktp", "kia", "akta"]
     assert s.indicators[0].served_col == "ktp_recorded"
-    assert s.speed_kmh["road"] == 40.0
-    assert s.villages.path.is_file() and s.network.is_file()
+    assert s.network.speed_kmh["road"] == 40.0
+    assert s.network.class_spec("river").upstream_kmh == 12.0
+    assert s.network.transfer("road", "air") == 60.0 and s.network.transfer("air", "air") == 0
+    assert s.villages.path.is_file() and all(f.is_file() for f in s.network.files())
     assert s.illustrative and "ILLUSTRATIVE" in s.illustrative_note
 
 
@@ -38,7 +40,8 @@ def test_every_problem_listed_at_once(tmp_path):
         load_scenario(f)
     msg = str(err.value)
     for piece in ("expected text, found 5", "unknown key 'foo'", "missing.geojson",
-                  "unknown key 'colour'", "svc.geojson", "n.gpkg", "speed must be a number > 0",
+                  "unknown key 'colour'", "svc.geojson", "n.gpkg",
+                  "expected a number > 0, found -3",
                   "expected a number, found 'fast'", "unknown weight 'luck'"):
         assert piece in msg, piece
     assert len(err.value.problems) >= 9

@@ -10,7 +10,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATED = ["facilities/service_points.geojson", "signal/blank_spots_illustrative.geojson",
-             "network/network_illustrative.geojson", "estimates/estimates_illustrative.csv"]
+             "network/network_illustrative.geojson", "network/timetable_illustrative.csv",
+             "network/ports.geojson", "estimates/estimates_illustrative.csv"]
 
 
 def test_regeneration_is_byte_identical(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +38,44 @@ def test_kaltara_every_village_reached(kaltara_plan):
     apo = v[v["kecamatan"] == "Kayan Hulu"]
     assert apo["route_modes"].str.contains("air").all()
     assert v.set_index("kode").loc["65.01.05.1002", "travel_minutes"] == 0.0
+
+
+def test_kaltara_routes_for_every_village(kaltara_plan):
+    """Every village has a route whose legs add up to its travel time."""
+    v = kaltara_plan.villages.set_index("kode")
+    routes = kaltara_plan.routes()
+    total = routes.groupby("kode")["minutes"].sum()
+    offices = v.index[v["travel_minutes"] == 0]
+    assert set(total.index) | set(offices) == set(v.index)
+    assert np.allclose(total, v.loc[total.index, "travel_minutes"], atol=1e-3)
+    # the modes really used: highlands by air, islands by sea or air, river villages by boat
+    modes = v["route_modes"]
+    assert modes[v["kecamatan"].isin(["Krayan", "Kayan Hulu", "Sungai Boh"])].str.contains(
+        "air").all()
+    assert modes[v["kecamatan"].isin(["Sebatik", "Bunyu"])].str.contains("sea|air").all()
+    assert modes[v["kecamatan"].isin(["Pujungan", "Peso"])].str.contains("river").all()
+    # costs: fastest and cheapest, cheapest never dearer
+    assert (v["cheapest_cost"] <= v["travel_cost"] + 1).all()
+    assert (v["cheapest_minutes"] >= v["travel_minutes"] - 1e-6).all()
+
+
+def test_upstream_costs_calibrated_to_reported_trip(kaltara_plan):
+    """FACTS.md: an outreach round trip Tanjung Selor - Pujungan costs up to Rp 35 million.
+    The illustrative rates give a one-way trip of the same order (15-25 million)."""
+    v = kaltara_plan.villages.set_index("kode")
+    assert 15e6 <= v.loc["65.02.03.2001", "travel_cost"] <= 25e6
+
+
+def test_cli_route(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "planner.cli", "route", "6502052001",
+                          str(ROOT / "scenarios" / "kaltara.toml")], capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stderr
+    assert "Long Nawang" in res.stdout and "air" in res.stdout and "expected wait" in res.stdout
+    bad = subprocess.run([sys.executable, "-m", "planner.cli", "route", "99.99",
+                          str(ROOT / "scenarios" / "kaltara.toml")], capture_output=True,
+                         text=True)
+    assert bad.returncode == 2 and "no village with code '99.99'" in bad.stderr
 
 
 def test_cli_run_writes_four_files(tmp_path):

@@ -1,81 +1,276 @@
+"""Known answers on hand-built networks, worked out on paper in each test.
+
+Coordinates are metres in EPSG:32650; a line's length is its drawn length unless given.
+"""
+
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 from pyproj import CRS
-from shapely.geometry import LineString, Point
+from shapely.geometry import LineString
 
-from planner.config import Access
+from planner.config import Access, ClassSpec, NetworkSpec, SeasonRule
 from planner.errors import InputError
-from planner.network import attach_points, build_graph, components_report
+from planner.network import Points, build_network
+from planner.travel import legs, nearest_source, path_edges, route_modes, to_csr
 
 UTM = CRS.from_epsg(32650)
+WALK = Access(walk_kmh=4.0, detour=1.0, max_km=2.0)
 
 
-def lines(rows, **cols):
-    return gpd.GeoDataFrame(cols, geometry=[LineString(r) for r in rows], crs=UTM)
+def write_lines(tmp: Path, rows: list[dict], name: str = "lines.gpkg") -> Path:
+    gdf = gpd.GeoDataFrame([{k: v for k, v in r.items() if k != "xy"} for r in rows],
+                           geometry=[LineString(r["xy"]) for r in rows], crs=UTM)
+    path = tmp / name
+    gdf.to_file(path, driver="GPKG")
+    return path
 
 
-def test_minutes_from_length_speed_and_wait():
-    # 10 km at 40 km/h = 15 min; 6 km given as length_m at 12 km/h = 30 min + 10 wait = 40.
-    g = build_graph(lines([[(0, 0), (10_000, 0)], [(10_000, 0), (10_000, 3_000)]],
-                          mode=["road", "river"], length_m=[None, 6000.0],
-                          speed_kmh=[None, 12.0], wait_minutes=[None, 10.0]),
-                    UTM, {"road": 40})
-    assert g.graph["crs"] == UTM
-    assert g.number_of_nodes() == 3 and g.number_of_edges() == 4  # two-way
-    e = {d["mode"]: d for _, _, d in g.edges(data=True)}
-    assert e["road"]["minutes"] == pytest.approx(15.0)
-    assert e["road"]["length_m"] == pytest.approx(10_000.0)
-    assert e["river"]["minutes"] == pytest.approx(40.0)
+def pts(kind: str, xy: list[tuple[float, float]], refs: list[str] | None = None) -> Points:
+    refs = refs or [f"{kind[0]}{i}" for i in range(len(xy))]
+    return Points(kind, refs, refs, np.array(xy, dtype=float))
 
 
-def test_given_minutes_and_oneway():
-    g = build_graph(lines([[(0, 0), (1000, 0)]], mode=["air"], minutes=[50.0],
-                          wait_minutes=[720.0], oneway=[True]), UTM, {})
-    assert g.number_of_edges() == 1
-    (_, _, d), = g.edges(data=True)
-    assert d["minutes"] == pytest.approx(770.0)
+def times(net, reverse: bool = False):
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    return res
 
 
-def test_fastest_parallel_line_kept_and_snapping():
-    g = build_graph(lines([[(0, 0), (1000, 0)], [(0.3, 0.2), (1000.4, 0)]],
-                          mode=["track", "road"]), UTM, {"track": 10, "road": 60}, snap_m=1.0)
-    assert g.number_of_nodes() == 2
-    assert {d["mode"] for _, _, d in g.edges(data=True)} == {"road"}
+def route(net, i: int = 0):
+    res = times(net)
+    return path_edges(res, int(net.destination("village")[i]))
 
 
-def test_bad_lines_all_reported():
-    bad = lines([[(0, 0), (0, 0)], [(0, 0), (5, 0)], [(0, 0), (9, 0)], [(0, 0), (7, 0)]],
-                mode=["road", "boat", "road", ""], speed_kmh=[None, None, -5.0, 3.0])
+def test_boat_faster_than_road(tmp_path):
+    # road S-V 30 km drawn via a bend: 15 + 15 km at 40 km/h = 45 min;
+    # river S-V straight 20 km at 30 km/h = 40 min -> the boat wins.
+    p = write_lines(tmp_path, [
+        {"mode": "road", "xy": [(0, 0), (10_000, 11_180.34), (20_000, 0)]},
+        {"mode": "river", "xy": [(0, 0), (20_000, 0)]},
+    ])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"road": 40, "river": 30})
+    net = build_network(spec, UTM, {"village": pts("village", [(20_000, 0)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    res = times(net)
+    assert res.value[0] == pytest.approx(40.0, abs=1e-6)
+    assert route_modes(net, route(net)) == "river"
+
+
+def test_transfer_penalty_decides_the_route(tmp_path):
+    # road S-V direct 100 km at 60 km/h = 100 min; road S-J 20 km = 20 min then sea J-V
+    # 25 km at 30 km/h = 50 min: 70 min without a penalty, 70 + 40 = 110 with road>sea 40.
+    p = write_lines(tmp_path, [
+        {"mode": "road", "xy": [(0, 0), (0, 100_000)], "length_m": 100_000.0},
+        {"mode": "road", "xy": [(0, 0), (20_000, 0)]},
+        {"mode": "sea", "xy": [(20_000, 0), (0, 100_000)], "length_m": 25_000.0},
+    ])
+    base = NetworkSpec(lines=(p,), speed_kmh={"road": 60, "sea": 30})
+    points = {"village": pts("village", [(0, 100_000)]), "service": pts("service", [(0, 0)])}
+    net = build_network(base, UTM, points, WALK)
+    assert times(net).value[0] == pytest.approx(70.0)
+    assert route_modes(net, route(net)) == "road>sea"
+    penalised = NetworkSpec(lines=(p,), speed_kmh={"road": 60, "sea": 30},
+                            transfer_minutes={"road>sea": 40.0})
+    net = build_network(penalised, UTM, points, WALK)
+    assert times(net).value[0] == pytest.approx(100.0)
+    assert route_modes(net, route(net)) == "road"
+
+
+def test_twice_weekly_flight_expected_wait(tmp_path):
+    # flight A-B: 60 min on board, 2 departures a week: headway 7*24*60/2 = 5040 min,
+    # expected wait half of it = 2520 min -> 2580 min; plus "*>air" check-in 30 min = 2610.
+    p = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (100, 0)]},
+                               {"mode": "road", "xy": [(300_000, 0), (300_100, 0)]}])
+    links = tmp_path / "links.csv"
+    links.write_text("from,to,mode,minutes,departures_per_week,fare\n"
+                     "airstrip:A,airstrip:B,air,60,2,1500000\n")
+    air = gpd.GeoDataFrame({"code": ["A", "B"], "name": ["Strip A", "Strip B"]},
+                           geometry=gpd.points_from_xy([100, 300_000], [0, 0]), crs=UTM)
+    air.to_file(tmp_path / "air.gpkg", driver="GPKG")
+    from planner.config import Layer, Places
+    spec = NetworkSpec(lines=(p,), links=(links,), speed_kmh={"road": 60},
+                       places=(Places(Layer(tmp_path / "air.gpkg", "code", "name"),
+                                      "airstrip"),),
+                       transfer_minutes={"*>air": 30.0})
+    net = build_network(spec, UTM, {"village": pts("village", [(300_100, 0)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    # road 100 m at 60 km/h = 0.1 min at each end
+    assert times(net).value[0] == pytest.approx(0.1 + 30 + 60 + 2520 + 0.1)
+    lg = legs(net, route(net))
+    assert lg["mode"].tolist() == ["road", "transfer", "air", "road"]
+    assert lg.loc[2, "from"] == "Strip A" and lg.loc[2, "to"] == "Strip B"
+    assert lg.loc[2, "cost"] == 1_500_000
+
+
+def test_upstream_slower_than_downstream(tmp_path):
+    # river drawn downstream from U to D, 24 km: downstream 24 km/h = 60 min,
+    # upstream 8 km/h = 180 min.
+    p = write_lines(tmp_path, [{"mode": "river", "xy": [(0, 0), (24_000, 0)]}])
+    spec = NetworkSpec(lines=(p,), classes={"river": ClassSpec("river", 24.0, 8.0)})
+    down = build_network(spec, UTM, {"village": pts("village", [(24_000, 0)]),
+                                     "service": pts("service", [(0, 0)])}, WALK)
+    up = build_network(spec, UTM, {"village": pts("village", [(0, 0)]),
+                                   "service": pts("service", [(24_000, 0)])}, WALK)
+    assert times(down).value[0] == pytest.approx(60.0)
+    assert times(up).value[0] == pytest.approx(180.0)
+    # a line drawn against the current says so
+    q = write_lines(tmp_path, [{"mode": "river", "flow": "upstream",
+                                "xy": [(24_000, 0), (0, 0)]}], "q.gpkg")
+    spec_q = NetworkSpec(lines=(q,), classes={"river": ClassSpec("river", 24.0, 8.0)})
+    up_q = build_network(spec_q, UTM, {"village": pts("village", [(0, 0)]),
+                                       "service": pts("service", [(24_000, 0)])}, WALK)
+    assert times(up_q).value[0] == pytest.approx(180.0)
+
+
+def test_closed_season_and_slower_season(tmp_path):
+    # track S-V 15 km at 15 km/h = 60 min; wet season: tracks closed -> unreachable;
+    # a season with river speed x0.5 doubles river time.
+    p = write_lines(tmp_path, [{"mode": "track", "xy": [(0, 0), (15_000, 0)]},
+                               {"mode": "river", "xy": [(0, 0), (0, 10_000)]}])
+    pts_ = {"village": pts("village", [(15_000, 0), (0, 10_000)]),
+            "service": pts("service", [(0, 0)])}
+    seasons = {"wet": {"track": SeasonRule(closed=True), "river": SeasonRule(0.5)}}
+    dry = NetworkSpec(lines=(p,), speed_kmh={"track": 15, "river": 20}, seasons=seasons)
+    wet = NetworkSpec(lines=(p,), speed_kmh={"track": 15, "river": 20}, seasons=seasons,
+                      season="wet")
+    assert times(build_network(dry, UTM, pts_, WALK)).value.tolist() == pytest.approx([60, 30])
+    wet_net = build_network(wet, UTM, pts_, WALK)
+    got = times(wet_net).value
+    assert np.isinf(got[0]) and got[1] == pytest.approx(60.0)
+    assert "closed in season 'wet'" in wet_net.report["closed"][0]
+
+
+def test_island_reached_only_by_sea(tmp_path):
+    # mainland road S-J 10 km at 40 km/h = 15 min; the island village I lies 30 km offshore,
+    # beyond the 2 km walking limit, reached by a sea link J-I of 45 min, 7 departures a
+    # week: wait 10080/14 = 720 min -> 15 + 45 + 720 = 780 min.
+    p = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (10_000, 0)]}])
+    links = tmp_path / "links.csv"
+    links.write_text("from,to,mode,minutes,departures_per_week\n"
+                     "service:JETTY,village:99.01.01.2001,sea,45,7\n")
+    spec = NetworkSpec(lines=(p,), links=(links,), speed_kmh={"road": 40})
+    points = {"village": pts("village", [(10_000, 30_000)], ["9901012001"]),
+              "service": pts("service", [(0, 0), (10_000, 0)], ["OFFICE", "JETTY"])}
+    net = build_network(spec, UTM, points, WALK)
+    res = times(net)
+    assert res.value[0] == pytest.approx(780.0 - 15.0)  # the jetty is itself a service point
+    assert np.isnan(net.access_m["village"][0])  # no walking connector: only the sea link
+    assert route_modes(net, route(net)) == "sea"
+
+
+def test_village_beyond_walking_limit(tmp_path):
+    # nearest node 3 km away, limit 2 km -> not connected; 1.5 km away -> walks 1.5 km at
+    # 4 km/h = 22.5 min.
+    p = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (10_000, 0)]}])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"road": 40})
+    net = build_network(spec, UTM, {"village": pts("village", [(10_000, 3_000),
+                                                               (10_000, 1_500)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    res = times(net)
+    assert np.isinf(res.value[0]) and np.isnan(net.access_m["village"][0])
+    assert res.value[1] == pytest.approx(15 + 22.5)
+    assert net.access_m["village"][1] == pytest.approx(1500.0)
+
+
+def test_costs_per_km_and_networkx_copy(tmp_path):
+    p = write_lines(tmp_path, [{"mode": "river", "xy": [(0, 0), (10_000, 0)]}])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"river": 20}, rupiah_per_km={"river": 15_000})
+    net = build_network(spec, UTM, {"village": pts("village", [(10_000, 0)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    lg = legs(net, route(net))
+    assert lg["cost"].sum() == pytest.approx(150_000)
+    G = net.to_networkx()
+    assert G.graph["crs"] == UTM
+    e = next(d for _, _, d in G.edges(data=True) if d["kind"] == "line")
+    assert set(e) >= {"mode", "length_m", "minutes", "cost"}
+
+
+def test_bad_sources_all_reported(tmp_path):
+    p = write_lines(tmp_path, [
+        {"mode": "road", "xy": [(0, 0), (0, 0)]},
+        {"mode": "boat", "xy": [(0, 0), (5, 0)]},
+        {"mode": "road", "xy": [(0, 0), (9, 0)], "speed_kmh": -5.0},
+        {"mode": "", "xy": [(0, 0), (7, 0)]},
+    ])
+    links = tmp_path / "links.csv"
+    links.write_text("from,to,mode,minutes,departures_per_week\n"
+                     "village:NOWHERE,service:S,sea,-3,0\n")
+    spec = NetworkSpec(lines=(p,), links=(links,), speed_kmh={"road": 40})
     with pytest.raises(InputError) as err:
-        build_graph(bad, UTM, {"road": 40})
+        build_network(spec, UTM, {"village": pts("village", [(0, 0)]),
+                                  "service": pts("service", [(0, 0)], ["S"])}, WALK)
     msg = str(err.value)
     assert "feature 1, column 'length_m': zero-length line" in msg
-    assert "feature 2, column 'speed_kmh': no speed for this mode" in msg
+    assert "feature 2, column 'speed_kmh': no speed for this class" in msg
     assert "feature 3, column 'speed_kmh': speed must be > 0" in msg
-    assert "feature 4, column 'mode': empty mode" in msg
+    assert "feature 4, column 'mode': empty class" in msg
+    assert "links.csv: row 2, column 'minutes': minutes must be a number >= 0" in msg
+    assert "row 2, column 'departures_per_week'" in msg
+    assert "row 2, column 'from': unknown place 'village:NOWHERE'" in msg
 
 
-def test_missing_mode_column():
+def test_missing_class_column(tmp_path):
+    p = tmp_path / "l.gpkg"
+    gpd.GeoDataFrame({"kind": ["x"]}, geometry=[LineString([(0, 0), (1, 1)])],
+                     crs=UTM).to_file(p, driver="GPKG")
     with pytest.raises(InputError, match="missing column 'mode'"):
-        build_graph(gpd.GeoDataFrame(geometry=[LineString([(0, 0), (1, 1)])], crs=UTM), UTM, {})
+        build_network(NetworkSpec(lines=(p,)), UTM, {"village": pts("village", [(0, 0)]),
+                                                     "service": pts("service", [(0, 0)])}, WALK)
 
 
-def test_attach_points_walk_and_limit():
-    g = build_graph(lines([[(0, 0), (10_000, 0)]], mode=["road"]), UTM, {"road": 40})
-    pts = gpd.GeoSeries([Point(0, 0), Point(10_000, 3_000), Point(0, 9_000)], crs=UTM)
-    att = attach_points(g, pts, ["a", "b", "c"], "village",
-                        Access(walk_kmh=4.0, detour=1.5, max_km=5))
-    assert att.node[0] in (0, 1) and att.access_m[0] == 0.0
-    # b: 3 km straight x 1.5 = 4.5 km at 4 km/h = 67.5 min each way
-    assert att.access_m[1] == pytest.approx(4500.0)
-    walk = g.edges[att.node[1], next(iter(g.successors(att.node[1])))]
-    assert walk["mode"] == "foot" and walk["minutes"] == pytest.approx(67.5)
-    assert att.node[2] == -1  # 9 km > 5 km limit
+def test_osm_extract(tmp_path):
+    """A PBF written here: a primary road with a junction, a track, a river, a ferry and an
+    aerodrome; ways are split at shared nodes."""
+    import osmium
+
+    f = tmp_path / "tiny.osm.pbf"
+    w = osmium.SimpleWriter(str(f))
+    lon0, lat0 = 117.0, 3.0
+    deg = 1 / 111_320  # about 1 m of latitude; longitudes at 3 deg N are close enough here
+    coords = {1: (0, 0), 2: (1000, 0), 3: (2000, 0), 4: (1000, 1000), 5: (3000, 0), 6: (3000, 50)}
+    for nid, (x, y) in coords.items():
+        w.add_node(osmium.osm.mutable.Node(id=nid, location=(lon0 + x * deg, lat0 + y * deg),
+                                           tags={}))
+    w.add_node(osmium.osm.mutable.Node(id=9, location=(lon0 + 3000 * deg, lat0 + 50 * deg),
+                                       tags={"aeroway": "aerodrome", "icao": "WXXX",
+                                             "name": "Strip X"}))
+    w.add_way(osmium.osm.mutable.Way(id=100, nodes=[1, 2, 3], tags={"highway": "primary"}))
+    w.add_way(osmium.osm.mutable.Way(id=101, nodes=[2, 4], tags={"highway": "track"}))
+    w.add_way(osmium.osm.mutable.Way(id=102, nodes=[3, 5], tags={"waterway": "river"}))
+    w.add_way(osmium.osm.mutable.Way(id=103, nodes=[5, 6], tags={"route": "ferry"}))
+    w.add_way(osmium.osm.mutable.Way(id=104, nodes=[1, 4], tags={"building": "yes"}))
+    w.close()
+    from planner.network import read_osm
+    lines, aero = read_osm(f)
+    assert sorted(lines["class"]) == ["ferry", "primary", "primary", "river", "track"]
+    assert aero["code"].tolist() == ["WXXX"]
+    spec = NetworkSpec(osm=(f,), classes={"primary": ClassSpec("road", 60.0),
+                                          "track": ClassSpec("track", 6.0)})
+    from pyproj import Transformer
+    to_utm = Transformer.from_crs(4326, UTM, always_xy=True)
+    n1 = to_utm.transform(lon0, lat0)
+    n4 = to_utm.transform(lon0 + 1000 * deg, lat0 + 1000 * deg)
+    net = build_network(spec, UTM, {"village": pts("village", [n4]),
+                                    "service": pts("service", [n1])},
+                        Access(4.0, 1.0, 2.0))
+    # primary 1 km at 60 km/h = 1 min, then track 1 km at 6 km/h = 10 min (distances in
+    # degrees converted: allow 1% for the projection)
+    assert times(net).value[0] == pytest.approx(11.0, rel=0.01)
+    assert route_modes(net, route(net)) == "road>track"
 
 
-def test_components():
-    g = build_graph(lines([[(0, 0), (10, 0)], [(100, 0), (110, 0)], [(110, 0), (120, 0)]],
-                          mode=["road"] * 3), UTM, {"road": 40})
-    assert components_report(g) == [3, 2]
+def test_link_table_columns(tmp_path):
+    links = tmp_path / "links.csv"
+    links.write_text("origin,to,mode\n")
+    spec = NetworkSpec(links=(links,))
+    with pytest.raises(InputError) as err:
+        build_network(spec, UTM, {"village": pts("village", [(0, 0)]),
+                                  "service": pts("service", [(0, 0)])}, WALK)
+    assert "missing column 'from'" in str(err.value) and "missing column 'minutes'" in str(
+        err.value)
+    _ = pd

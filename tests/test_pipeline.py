@@ -97,7 +97,7 @@ def test_outputs_written_and_deterministic(plan, tmp_path):
     table = pd.read_csv(p1["csv"], dtype={"kode": str})
     assert list(table["priority_rank"]) == [1, 2, 3, 4, 5, 6]
     run = json.loads(p1["run"].read_text())
-    assert set(run["inputs"]) >= {"villages", "network", "service_points", "estimates", "signal"}
+    assert set(run["inputs"]) >= {"villages", "network_1", "service_points", "estimates", "signal"}
     assert all(len(x["sha256"]) == 64 for x in run["inputs"].values())
     assert run["report"]["reach_bands"]["unreachable"] == 2
 

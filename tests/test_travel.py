@@ -1,70 +1,132 @@
+"""Bulk shortest paths (scipy.sparse.csgraph) equal NetworkX's own Dijkstra."""
+
 from __future__ import annotations
 
 import networkx as nx
 import numpy as np
 import pytest
+from pyproj import CRS
 
-from planner.travel import nearest_source, path_nodes, reach_band, route_modes, to_csr
+from planner.network import Network
+from planner.travel import (
+    legs,
+    nearest_source,
+    path_edges,
+    reach_band,
+    route_modes,
+    to_csr,
+    travel_table,
+)
 
 
-def random_graph(n: int, m: int, seed: int) -> nx.DiGraph:
+def random_network(n: int, m: int, seed: int) -> Network:
     rng = np.random.default_rng(seed)
-    G = nx.DiGraph()
-    G.add_nodes_from(range(n))
     u = rng.integers(0, n, m)
     v = rng.integers(0, n, m)
-    w = rng.exponential(30.0, m)
-    w[rng.random(m) < 0.05] = 0.0  # some zero-minute edges (transfers)
-    for a, b, c in zip(u, v, w, strict=True):
-        if a != b:
-            G.add_edge(int(a), int(b), minutes=float(c), mode="road")
-    return G
+    keep = u != v
+    u, v = u[keep], v[keep]
+    w = rng.exponential(30.0, len(u))
+    w[rng.random(len(u)) < 0.05] = 0.0  # some zero-minute edges (free transfers)
+    k = len(u)
+    return Network(
+        crs=CRS.from_epsg(32650), phys_xy=rng.random((n, 2)) * 1e5,
+        phys_label=np.full(n, "", dtype=object), node_phys=np.arange(n),
+        node_mode=np.full(n, "road", dtype=object), u=u, v=v, minutes=w,
+        length_m=w * 500, cost=np.full(k, np.nan), mode=np.full(k, "road", dtype=object),
+        kind=np.full(k, "line", dtype=object), name=np.full(k, "", dtype=object))
 
 
 @pytest.mark.parametrize("n,m,k,seed", [(50, 120, 3, 1), (2_000, 6_000, 20, 2),
                                         (10_000, 30_000, 50, 3)])
 def test_bulk_equals_networkx(n, m, k, seed):
-    G = random_graph(n, m, seed)
+    net = random_network(n, m, seed)
+    G = net.to_networkx()
     rng = np.random.default_rng(seed + 100)
     sources = rng.choice(n, k, replace=False)
     targets = np.arange(n)
-    res = nearest_source(to_csr(G), sources, targets)
+    res = nearest_source(to_csr(net), sources, targets)
     ref = nx.multi_source_dijkstra_path_length(G, set(sources.tolist()), weight="minutes")
     for t in targets:
         if t in ref:
-            assert abs(res.minutes[t] - ref[t]) <= 1e-9
+            assert abs(res.value[t] - ref[t]) <= 1e-9
         else:
-            assert np.isinf(res.minutes[t]) and res.source[t] == -1
-    # the reported nearest source really reaches the target in that time (a sample)
+            assert np.isinf(res.value[t]) and res.source[t] == -1
+    # the reported nearest source reaches the target in that time, along the reported path
     reached = [t for t in targets if t in ref]
     for t in rng.choice(reached, min(50, len(reached)), replace=False):
         s = int(sources[res.source[t]])
         assert abs(nx.dijkstra_path_length(G, s, int(t), weight="minutes") - ref[t]) <= 1e-9
+        assert abs(net.minutes[path_edges(res, int(t))].sum() - ref[t]) <= 1e-9
+
+
+def test_reverse_equals_networkx_reverse():
+    net = random_network(500, 2000, 7)
+    G = net.to_networkx()
+    sites = np.array([3, 40, 99])
+    res = nearest_source(to_csr(net), sites, np.arange(500), reverse=True)
+    ref = nx.multi_source_dijkstra_path_length(G.reverse(copy=True), set(sites.tolist()),
+                                               weight="minutes")
+    for t in range(500):
+        expected = ref.get(t, np.inf)
+        assert res.value[t] == pytest.approx(expected, abs=1e-9) or (
+            np.isinf(expected) and np.isinf(res.value[t]))
+    t = next(t for t in range(500) if t in ref and t not in sites)
+    assert abs(net.minutes[path_edges(res, t)].sum() - ref[t]) <= 1e-9
+
+
+def test_travel_table_equals_networkx_with_cutoff():
+    net = random_network(3_000, 10_000, 11)
+    G = net.to_networkx()
+    sites = np.array([5, 17, 2999, -1])
+    villages = np.r_[np.arange(0, 3000, 7), -1]
+    table = travel_table(net, sites, villages, cutoff=90.0, max_cells=4000)  # forces chunks
+    got = {(int(r.village), int(r.site)): r.minutes for r in table.itertuples()}
+    expected = {}
+    for si, s in enumerate(sites):
+        if s < 0:
+            continue
+        d = nx.single_source_dijkstra_path_length(G, int(s), cutoff=90.0, weight="minutes")
+        for vi, node in enumerate(villages):
+            if node >= 0 and node in d:
+                expected[(vi, si)] = d[node]
+    assert got.keys() == expected.keys()
+    for key, val in expected.items():
+        assert abs(got[key] - val) <= 1e-9
+    assert (table["minutes"] <= 90.0).all()
+
+
+def chain(minutes, modes, kinds, costs=None, labels=None) -> Network:
+    """Nodes 0 -> 1 -> ... -> n along edges of the given minutes, modes and kinds."""
+    k = len(minutes)
+    return Network(
+        crs=CRS.from_epsg(32650), phys_xy=np.zeros((k + 1, 2)),
+        phys_label=np.array(labels or [""] * (k + 1), dtype=object),
+        node_phys=np.arange(k + 1), node_mode=np.full(k + 1, "", dtype=object),
+        u=np.arange(k), v=np.arange(1, k + 1), minutes=np.array(minutes, dtype=float),
+        length_m=np.arange(1.0, k + 1), cost=np.array(costs or [0.0] * k, dtype=float),
+        mode=np.array(modes, dtype=object), kind=np.array(kinds, dtype=object),
+        name=np.full(k, "", dtype=object))
 
 
 def test_limit_and_unattached_targets():
-    G = nx.DiGraph()
-    G.add_edge(0, 1, minutes=10.0)
-    G.add_edge(1, 2, minutes=10.0)
-    res = nearest_source(to_csr(G), np.array([0]), np.array([1, 2, -1]), limit=15.0)
-    assert res.minutes[0] == 10.0 and np.isinf(res.minutes[1]) and np.isinf(res.minutes[2])
+    net = chain([10.0, 10.0], ["road", "road"], ["line", "line"])
+    res = nearest_source(to_csr(net), np.array([0]), np.array([1, 2, -1]), limit=15.0)
+    assert res.value[0] == 10.0 and np.isinf(res.value[1]) and np.isinf(res.value[2])
 
 
-def test_directed_times():
-    G = nx.DiGraph()
-    G.add_edge(0, 1, minutes=30.0, mode="river")  # downstream
-    G.add_edge(1, 0, minutes=60.0, mode="river")  # upstream
-    assert nearest_source(to_csr(G), np.array([1]), np.array([0])).minutes[0] == 60.0
-
-
-def test_path_and_modes():
-    G = nx.DiGraph()
-    for a, b, mode in [(0, 1, "sea"), (1, 2, "road"), (2, 3, "road"), (3, 4, "foot")]:
-        G.add_edge(a, b, minutes=1.0, mode=mode)
-    res = nearest_source(to_csr(G), np.array([0]), np.array([4]))
-    nodes = path_nodes(res, 4)
-    assert nodes == [0, 1, 2, 3, 4]
-    assert route_modes(G, nodes) == "sea>road>foot"
+def test_legs_merge_modes():
+    net = chain([5.0, 10.0, 20.0, 2.0], ["sea", "road", "road", "foot"],
+                ["link", "line", "line", "access"], [100.0, 0.0, 0.0, 0.0],
+                ["Port", "Jetty", "", "", "Village"])
+    res = nearest_source(to_csr(net), np.array([0]), np.array([4]))
+    e = path_edges(res, 4)
+    assert route_modes(net, e) == "sea>road>foot"
+    lg = legs(net, e)
+    assert lg["mode"].tolist() == ["sea", "road", "foot"]
+    assert lg["minutes"].tolist() == [5.0, 30.0, 2.0]
+    assert lg["cost"].tolist() == [100.0, 0.0, 0.0]
+    assert lg.loc[1, "from"] == "Jetty" and lg.loc[1, "to"] == "junction 3"
+    assert lg.loc[2, "to"] == "Village"
 
 
 def test_reach_band_edges():

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import minimum_spanning_tree
+from scipy.sparse.csgraph import dijkstra, minimum_spanning_tree
 from scipy.spatial import cKDTree
 
 from planner.crs import WGS84
@@ -55,7 +55,8 @@ BAKTI_TOWERS = {"65.03": 45, "65.02": 47, "65.01": 3}  # BAKTI, January 2024 (FA
 DETOUR = {"road": 1.3, "track": 1.4, "river": 1.6, "sea": 1.2}
 K_NEAREST = 2               # each village also links to its 2 nearest neighbours in its group
 AIR_KMH = 200.0             # small-plane block speed
-AIR_CHECKIN_MIN = 45.0      # check-in, boarding and taxi per flight
+AIR_TAXI_MIN = 15.0         # taxi and climb per flight (check-in is a transfer penalty)
+UPSTREAM_SHARE = 0.6        # a chartered boat goes upstream at 60% of its downstream speed
 LOCAL_ACCESS_MAX_M = 20_000 # airstrip/port joins its nearest village by local road if closer
 WEEK_MIN = 7 * 24 * 60
 
@@ -111,6 +112,21 @@ def make_blank_spots(vm: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.GeoD
     return gdf
 
 
+def port_codes(ports: gpd.GeoDataFrame) -> list[str]:
+    """A short code per port: the last word of ``kode_simpel``, else the upper-cased name."""
+    return [str(c).split()[-1] if str(c).strip() else str(n).upper()
+            for c, n in zip(ports["kode_simpel"], ports["nama"], strict=True)]
+
+
+def make_ports() -> gpd.GeoDataFrame:
+    ports = gpd.read_file(ROOT / "data/reference/ports.geojson")
+    out = gpd.GeoDataFrame({"code": port_codes(ports), "name": ports["nama"].str.strip()
+                            .str.replace(r"\s+", " ", regex=True),
+                            "source": "data/reference/ports.geojson"},
+                           geometry=ports.geometry.values, crs=ports.crs)
+    return out.to_crs(WGS84)
+
+
 def _ref_points(vm: gpd.GeoDataFrame) -> dict[str, shapely.Point]:
     crs = vm.crs
     refs: dict[str, shapely.Point] = {f"village:{k}": p for k, p in zip(vm["kode"], vm["rep"],
@@ -119,9 +135,8 @@ def _ref_points(vm: gpd.GeoDataFrame) -> dict[str, shapely.Point]:
     for ident, p in zip(air["ident"], air.geometry, strict=True):
         refs[f"airstrip:{ident}"] = p
     ports = gpd.read_file(ROOT / "data/reference/ports.geojson").to_crs(crs)
-    for code, name, p in zip(ports["kode_simpel"], ports["nama"], ports.geometry, strict=True):
-        token = str(code).split()[-1] if str(code).strip() else str(name).upper()
-        refs[f"port:{token}"] = p
+    for code, p in zip(port_codes(ports), ports.geometry, strict=True):
+        refs[f"port:{code}"] = p
     return refs
 
 
@@ -129,7 +144,24 @@ def _line(a: shapely.Point, b: shapely.Point) -> shapely.LineString:
     return shapely.LineString([(a.x, a.y), (b.x, b.y)])
 
 
-def make_network(vm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _group_pairs(pts: np.ndarray) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Edges of a group (its MST plus each village's K nearest) and the distance matrix."""
+    n = len(pts)
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    pairs: set[tuple[int, int]] = set()
+    if n > 1:
+        _, nn = cKDTree(pts).query(pts, k=min(K_NEAREST + 1, n))
+        for i in range(n):
+            for j in np.atleast_1d(nn[i])[1:]:
+                pairs.add((min(i, int(j)), max(i, int(j))))
+        mst = minimum_spanning_tree(coo_matrix(np.triu(d))).tocoo()
+        for i, j in zip(mst.row, mst.col, strict=True):
+            pairs.add((min(int(i), int(j)), max(int(i), int(j))))
+    return sorted(pairs), d
+
+
+def make_network(vm: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """The schematic lines (groups, local access, chartered boats) and the timetable."""
     groups = pd.read_csv(ROOT / "data/network/access_groups.csv", dtype=str)
     links = pd.read_csv(ROOT / "data/network/links.csv", dtype=str, keep_default_na=False)
     vm = vm.assign(kec=vm["kode"].str[:8]).merge(
@@ -138,35 +170,65 @@ def make_network(vm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if vm["group"].isna().any():
         missing = sorted(vm.loc[vm["group"].isna(), "kec"])
         raise SystemExit(f"kecamatan without access group: {missing}")
+    refs = _ref_points(vm)
+
+    def resolve(ref: str, other: shapely.Point | None) -> tuple[str, shapely.Point]:
+        if ref.startswith("group:"):
+            g = vm[vm["group"] == ref.split(":", 1)[1]]
+            if g.empty:
+                raise SystemExit(f"links.csv: unknown group {ref}")
+            i = 0 if other is None else int(np.argmin(g["rep"].distance(other)))
+            return f"village:{g['kode'].iloc[i]}", g["rep"].iloc[i]
+        if ref not in refs:
+            raise SystemExit(f"links.csv: unknown place {ref}")
+        return ref, refs[ref]
+
+    def ends(r) -> tuple[str, shapely.Point, str, shapely.Point]:
+        fa, fb = r["from"], r["to"]
+        if fa.startswith("group:") and fb.startswith("group:"):
+            ga = vm[vm["group"] == fa.split(":", 1)[1]]
+            gb = vm[vm["group"] == fb.split(":", 1)[1]]
+            pa = np.array([(p.x, p.y) for p in ga["rep"]])
+            pb = np.array([(p.x, p.y) for p in gb["rep"]])
+            d, j = cKDTree(pb).query(pa)
+            i = int(np.argmin(d))
+            return (f"village:{ga['kode'].iloc[i]}", ga["rep"].iloc[i],
+                    f"village:{gb['kode'].iloc[int(j[i])]}", gb["rep"].iloc[int(j[i])])
+        fixed = fb if not fb.startswith("group:") else fa
+        pf = resolve(fixed, None)[1]
+        ra, a = resolve(fa, pf)
+        rb, b = resolve(fb, pf)
+        return ra, a, rb, b
+
+    # the mouth of each river group: its end of its first chartered link downstream
+    mouth: dict[str, str] = {}
+    for _, r in links.iterrows():
+        if r["downstream"] == "to" and r["from"].startswith("group:"):
+            mouth.setdefault(r["from"].split(":", 1)[1], ends(r)[0].split(":", 1)[1])
+
     rows: list[dict[str, object]] = []
 
-    def add(a, b, mode, note, speed=None, minutes=None, wait=0.0, detour=None):
-        length = a.distance(b) * (detour or DETOUR.get(mode, 1.0))
+    def add(a, b, mode, note, speed=None, wait=0.0, upstream=None):
+        length = a.distance(b) * DETOUR.get(mode, 1.0)
         rows.append({"mode": mode, "length_m": round(length, 1), "speed_kmh": speed,
-                     "minutes": None if minutes is None else round(minutes, 1),
-                     "wait_minutes": round(wait, 1), "name": note, "geometry": _line(a, b)})
+                     "upstream_kmh": upstream, "wait_minutes": round(wait, 1), "name": note,
+                     "geometry": _line(a, b)})
 
     for gname, g in vm.groupby("group", sort=True):
         pts = np.array([(p.x, p.y) for p in g["rep"]])
         mode = g["internal_mode"].iloc[0]
-        n = len(pts)
-        pairs: set[tuple[int, int]] = set()
-        if n > 1:
-            tree = cKDTree(pts)
-            k = min(K_NEAREST + 1, n)
-            _, nn = tree.query(pts, k=k)
-            for i in range(n):
-                for j in np.atleast_1d(nn[i])[1:]:
-                    pairs.add((min(i, int(j)), max(i, int(j))))
-            d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
-            mst = minimum_spanning_tree(coo_matrix(np.triu(d))).tocoo()
-            for i, j in zip(mst.row, mst.col, strict=True):
-                pairs.add((min(int(i), int(j)), max(int(i), int(j))))
+        pairs, d = _group_pairs(pts)
         reps = list(g["rep"])
-        for i, j in sorted(pairs):
+        if mode == "river":  # draw each line downstream: towards the group's mouth
+            m = list(g["kode"]).index(mouth[gname])
+            w = np.full_like(d, np.inf)
+            for i, j in pairs:
+                w[i, j] = w[j, i] = d[i, j]
+            dist = dijkstra(np.where(np.isfinite(w), w, 0), indices=m)
+            pairs = [(i, j) if dist[i] >= dist[j] else (j, i) for i, j in pairs]
+        for i, j in pairs:
             add(reps[i], reps[j], mode, f"{gname}: {mode} (schematic)")
 
-    refs = _ref_points(vm)
     village_pts = np.array([(p.x, p.y) for p in vm["rep"]])
     tree = cKDTree(village_pts)
     for key, p in sorted(refs.items()):
@@ -176,43 +238,28 @@ def make_network(vm: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if dist <= LOCAL_ACCESS_MAX_M:
             add(p, vm["rep"].iloc[int(j)], "road", f"local access to {key}")
 
-    def resolve(ref: str, other: shapely.Point | None) -> shapely.Point:
-        if ref.startswith("group:"):
-            g = vm[vm["group"] == ref.split(":", 1)[1]]
-            if g.empty:
-                raise SystemExit(f"links.csv: unknown group {ref}")
-            if other is None:
-                return g["rep"].iloc[0]
-            return g["rep"].iloc[int(np.argmin(g["rep"].distance(other)))]
-        if ref not in refs:
-            raise SystemExit(f"links.csv: unknown place {ref}")
-        return refs[ref]
-
-    for r in links.itertuples():
-        if r[1].startswith("group:") and r[2].startswith("group:"):
-            ga = vm[vm["group"] == r[1].split(":", 1)[1]]
-            gb = vm[vm["group"] == r[2].split(":", 1)[1]]
-            pa = np.array([(p.x, p.y) for p in ga["rep"]])
-            pb = np.array([(p.x, p.y) for p in gb["rep"]])
-            d, j = cKDTree(pb).query(pa)
-            i = int(np.argmin(d))
-            a, b = ga["rep"].iloc[i], gb["rep"].iloc[int(j[i])]
-        else:
-            fixed = r[2] if not r[2].startswith("group:") else r[1]
-            pf = resolve(fixed, None)
-            a = resolve(r[1], pf)
-            b = resolve(r[2], pf)
-        dep = float(r.departures_per_week) if r.departures_per_week else 0.0
-        wait = WEEK_MIN / (2 * dep) if dep > 0 else float(r.wait_minutes or 0)
-        if r.mode == "air":
-            minutes = a.distance(b) / 1000 / AIR_KMH * 60 + AIR_CHECKIN_MIN
-            add(a, b, "air", r.note, minutes=minutes, wait=wait, detour=1.0)
-        else:
-            add(a, b, r.mode, r.note, speed=float(r.speed_kmh), wait=wait)
-
+    timetable = []
+    for _, r in links.iterrows():
+        ra, a, rb, b = ends(r)
+        if r["departures_per_week"]:
+            if r["mode"] == "air":
+                minutes = a.distance(b) / 1000 / AIR_KMH * 60 + AIR_TAXI_MIN
+            else:
+                minutes = a.distance(b) * DETOUR[r["mode"]] / 1000 / float(r["speed_kmh"]) * 60
+            timetable.append({"from": ra, "to": rb, "mode": r["mode"],
+                              "minutes": round(minutes, 1),
+                              "departures_per_week": int(r["departures_per_week"]),
+                              "fare": r["fare"], "name": r["note"]})
+        else:  # chartered: a line with a fixed wait to arrange the boat
+            speed = float(r["speed_kmh"])
+            if r["downstream"] == "from":
+                a, b = b, a
+            upstream = round(UPSTREAM_SHARE * speed, 1) if r["downstream"] else None
+            add(a, b, r["mode"], r["note"], speed=speed, wait=float(r["wait_minutes"] or 0),
+                upstream=upstream)
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=vm.crs).to_crs(WGS84)
     gdf["illustrative"] = True
-    return gdf
+    return gdf, pd.DataFrame(timetable)
 
 
 def make_estimates(v: gpd.GeoDataFrame, vm: gpd.GeoDataFrame, blank: gpd.GeoDataFrame,
@@ -277,7 +324,11 @@ def main(argv: list[str] | None = None) -> None:
     _write_geojson(make_facilities(vm), args.out / "facilities/service_points.geojson")
     blank = make_blank_spots(vm, rng)
     _write_geojson(blank, args.out / "signal/blank_spots_illustrative.geojson")
-    _write_geojson(make_network(vm), args.out / "network/network_illustrative.geojson")
+    lines, timetable = make_network(vm)
+    _write_geojson(lines, args.out / "network/network_illustrative.geojson")
+    timetable.to_csv(args.out / "network/timetable_illustrative.csv", index=False,
+                     lineterminator="\n")
+    _write_geojson(make_ports(), args.out / "network/ports.geojson")
     est = make_estimates(v, vm, blank, rng)
     (args.out / "estimates").mkdir(parents=True, exist_ok=True)
     est.to_csv(args.out / "estimates/estimates_illustrative.csv", index=False,

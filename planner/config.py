@@ -7,7 +7,7 @@ missing files are all reported together as one :class:`~planner.errors.InputErro
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +207,17 @@ class Scenario:
     )
 
     def replace(self, **changes: Any) -> Scenario:
-        """Return a copy with some fields changed (files are not touched)."""
-        return replace(self, **changes)
+        """Return a copy with some fields changed (files are not touched).
+
+        Keys of the network spec (``season``, ``speed_kmh``, ``transfer_minutes``...) and of
+        ``access`` (``walk_kmh``, ``detour``, ``max_km``) may be given directly:
+        ``scenario.replace(season="dry")``.
+        """
+        net_keys = {f.name for f in fields(NetworkSpec)} & changes.keys()
+        acc_keys = {f.name for f in fields(Access)} & changes.keys()
+        net = replace(self.network, **{k: changes.pop(k) for k in net_keys})
+        acc = replace(self.access, **{k: changes.pop(k) for k in acc_keys})
+        return replace(self, network=net, access=acc, **changes)
 
     def input_files(self) -> dict[str, Path]:
         """Every input file of the scenario, keyed by role."""

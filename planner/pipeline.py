@@ -72,7 +72,8 @@ class Plan:
         s = self.scenario
         return render.outreach_map(self.villages, self.service_points, self.blank_spots,
                                    s.indicators, s.title or s.name, s.data_date,
-                                   s.illustrative_note if s.illustrative else "")
+                                   s.illustrative_note if s.illustrative else "",
+                                   reach_m=self.reach_band_areas())
 
     def explain(self, kode: str) -> str:
         """Why a village ranks where it does, and how it is reached (plain text)."""
@@ -115,6 +116,30 @@ class Plan:
         if line is not None:
             line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
         return travel.legs(net, edges).drop(columns="_edges"), line
+
+    def travel_table(self, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
+        """Village × service-point travel times within ``cutoff`` minutes (long table).
+
+        ``reverse=True`` (default): from the village to the site, as residents travel to a
+        stop; ``False``: from the site to the village. Columns ``kode, site, minutes``.
+        """
+        net = self.network
+        t = travel.travel_table(net, net.destination("service") if reverse else
+                                net.origin("service"),
+                                net.origin("village") if reverse else
+                                net.destination("village"), cutoff=cutoff, reverse=reverse)
+        refs = np.array(net.points["village"].refs, dtype=object)
+        sites = np.array(net.points["service"].refs, dtype=object)
+        return pd.DataFrame({"kode": refs[t["village"]], "site": sites[t["site"]],
+                             "minutes": t["minutes"].to_numpy()})
+
+    def reach_band_areas(self) -> gpd.GeoDataFrame:
+        """Villages dissolved by reach band: one (multi)polygon per band, metric CRS."""
+        v = self.villages[["reach_band", "geometry"]]
+        out = v.dissolve(by="reach_band", as_index=False)
+        order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
+        out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
+        return out.sort_values("reach_band", key=lambda s: s.map(order)).reset_index(drop=True)
 
     def routes(self) -> pd.DataFrame:
         """Every village's fastest route as legs: ``kode, leg`` then the columns of

@@ -33,6 +33,12 @@ PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
 """Priority map classes by rank share: (upper share, colour, legend label)."""
 
 
+REACH_COLOURS: dict[str, str] = {"<=1h": "#1a9850", "1-3h": "#91cf60", "3-8h": "#fee08b",
+                                  "8-24h": "#fc8d59", ">24h": "#d73027",
+                                  "unreachable": "#4d4d4d"}
+"""Colour of each reach band on the map."""
+
+
 def priority_class(rank: np.ndarray, n: int) -> np.ndarray:
     """Index into :data:`PRIORITY_CLASSES` for each priority rank (1 = highest)."""
     share = (np.asarray(rank, dtype=float) - 0.5) / max(n, 1)
@@ -91,6 +97,7 @@ def _renumber_ids(m: folium.Map) -> None:
 def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                  blank_m: gpd.GeoDataFrame | None, indicators: tuple, title: str,
                  data_date: str, illustrative_note: str = "",
+                 reach_m: gpd.GeoDataFrame | None = None,
                  tolerance_m: float = 40.0) -> folium.Map:
     """Build the outreach map.
 
@@ -103,6 +110,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     blank_m : GeoDataFrame or None
         Blank-spot polygons (metric CRS).
     indicators : tuple of Indicator
+    reach_m : GeoDataFrame or None
+        Villages dissolved by reach band (metric CRS), shown as a layer (off by default).
     title, data_date, illustrative_note : str
         Shown in the title box; the note (if any) marks illustrative data.
     tolerance_m : float
@@ -170,6 +179,20 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                        style_function=lambda f: {"fillColor": "#444", "color": "#444",
                                                  "weight": 0, "fillOpacity": 0.25}).add_to(m)
 
+    if reach_m is not None and len(reach_m):
+        rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(_esc),
+                               "villages": reach_m["villages"].astype(int),
+                               "color": reach_m["reach_band"].map(REACH_COLOURS)},
+                              geometry=_display_geometry(reach_m, tolerance_m).values, crs=WGS84)
+        folium.GeoJson(_feature_collection(rg), name="Reach bands (travel time from an office)",
+                       show=False,
+                       style_function=lambda f: {"fillColor": f["properties"]["color"],
+                                                 "color": "#333", "weight": 0.6,
+                                                 "fillOpacity": 0.6},
+                       tooltip=folium.GeoJsonTooltip(fields=["band", "villages"],
+                                                     aliases=["Reach band", "Villages"]),
+                       ).add_to(m)
+
     sp_layer = folium.FeatureGroup(name="Service points (offices)")
     sw = service_m.to_crs(WGS84)
     for row in sw.itertuples():
@@ -189,7 +212,11 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
               "opacity:.4;margin-right:6px'></span>signal blank spot</div>"
               "<div><span style='display:inline-block;width:10px;height:10px;"
               "border-radius:5px;background:#2171b5;border:2px solid #08306b;"
-              "margin-right:6px'></span>service point</div></div>")
+              "margin-right:6px'></span>service point</div>"
+              "<b>Reach band</b> (layer)<br>" + "".join(
+                  f"<span style='display:inline-block;width:14px;height:10px;background:{c};"
+                  f"margin:0 3px 0 6px'></span>{html.escape(b)}"
+                  for b, c in REACH_COLOURS.items()) + "</div>")
     note = (f"<div style='color:#b10026;font-weight:bold'>{_esc(illustrative_note)}</div>"
             if illustrative_note else "")
     title_html = (f"<div class='jk-box' id='jk-title' style='top:10px;left:60px;max-width:46%'>"

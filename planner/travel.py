@@ -79,26 +79,34 @@ class NearestResult:
 
 
 def nearest_source(csr: CSRGraph, sources: np.ndarray, targets: np.ndarray,
-                   limit: float = np.inf, reverse: bool = False) -> NearestResult:
+                   limit: float = np.inf, reverse: bool = False,
+                   predecessors: bool = True) -> NearestResult:
     """Shortest distance from the nearest of ``sources`` to each of ``targets`` (node ids).
 
     With ``reverse=True`` the distance runs from each target to its nearest source.
-    Targets given as -1 get ``inf``.
+    Targets given as -1 get ``inf``. ``predecessors=False`` skips the shortest-path tree
+    (times and nearest source only; no routes), which is a little faster.
     """
     mat = csr.matrix.T.tocsr() if reverse else csr.matrix
     sources = np.asarray(sources, dtype=np.int64)
-    dist, pred, origin = dijkstra(mat, directed=True, indices=sources, min_only=True,
-                                  return_predecessors=True, limit=limit)
+    if predecessors:
+        dist, pred, origin = dijkstra(mat, directed=True, indices=sources, min_only=True,
+                                      return_predecessors=True, limit=limit)
+    else:
+        dist, origin = dijkstra(mat, directed=True, indices=sources, min_only=True,
+                                return_predecessors=False, limit=limit), None
+        pred = np.zeros(0, np.int64)
     targets = np.asarray(targets, dtype=np.int64)
     ok = targets >= 0
     value = np.full(len(targets), np.inf)
     value[ok] = dist[targets[ok]]
-    src_pos = np.full(csr.n, -1, dtype=np.int64)
-    src_pos[sources[::-1]] = np.arange(len(sources))[::-1]  # first listed wins on duplicates
     source = np.full(len(targets), -1, dtype=np.int64)
-    reached = ok.copy()
-    reached[ok] = np.isfinite(dist[targets[ok]])
-    source[reached] = src_pos[origin[targets[reached]]]
+    if origin is not None:
+        src_pos = np.full(csr.n, -1, dtype=np.int64)
+        src_pos[sources[::-1]] = np.arange(len(sources))[::-1]  # first listed wins on ties
+        reached = ok.copy()
+        reached[ok] = np.isfinite(dist[targets[ok]])
+        source[reached] = src_pos[origin[targets[reached]]]
     return NearestResult(value, source, pred, csr, reverse)
 
 

@@ -27,6 +27,9 @@ def test_replace_changes_only_a_copy():
     s = load_scenario(ROOT / "scenarios" / "kaltara.toml")
     t = s.replace(weights={"gap": 1.0, "remoteness": 0.0, "blank_spot": 0.0})
     assert t.weights["gap"] == 1.0 and s.weights["gap"] == 0.6
+    d = s.replace(season="dry", max_km=5.0)
+    assert d.network.season == "dry" and s.network.season == ""
+    assert d.access.max_km == 5.0 and s.access.max_km == 25.0
 
 
 def test_every_problem_listed_at_once(tmp_path):

@@ -107,3 +107,28 @@ def test_explain(plan):
     assert "Desa F" in text and "93 min" in text and "road>foot" in text
     with pytest.raises(planner.InputError):
         plan.explain("nope")
+
+
+def test_travel_table_and_reach_areas(plan):
+    t = plan.travel_table(cutoff=60.0)
+    by = dict(zip(t["kode"], t["minutes"], strict=True))
+    # A 0, B 15, C 60 (within the cut-off); F 93 is beyond it; D, E unreachable
+    assert by == pytest.approx({"99.01.01.2001": 0.0, "99.01.01.2002": 15.0,
+                                "99.01.01.2003": 60.0})
+    assert set(plan.travel_table()["kode"]) == {"99.01.01.2001", "99.01.01.2002",
+                                                "99.01.01.2003", "99.01.01.2006"}
+    areas = plan.reach_band_areas()
+    assert areas["reach_band"].tolist() == ["<=1h", "1-3h", "unreachable"]
+    assert areas["villages"].tolist() == [3, 1, 2]
+    assert areas.area.sum() == pytest.approx(plan.villages.area.sum())
+
+
+def test_route_legs_by_hand(plan):
+    legs, line = plan.route("99.01.01.2006")
+    # office S at A: road A-B 15 min, then walk 5.2 km to F 78 min
+    assert legs["mode"].tolist() == ["road", "foot"]
+    assert legs["minutes"].tolist() == pytest.approx([15.0, 78.0])
+    assert legs["to"].iloc[-1] == "Desa F (99.01.01.2006)"
+    assert line is not None and line.length > 0
+    legs_d, line_d = plan.route("99.01.01.2004")
+    assert legs_d.empty and line_d is None

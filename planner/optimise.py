@@ -1,0 +1,558 @@
+"""Choose mobile-service sites on a village × site travel-time table (never on geometries).
+
+Models (all take a :class:`CoverageProblem`, built from a long table or a small matrix):
+
+- :func:`max_coverage`: choose ``k`` new sites to cover the most demand;
+- :func:`min_sites_for_target`: the fewest sites (or the least total trip cost) covering at
+  least a target number of people;
+- :func:`p_median`: ``k`` sites minimising demand-weighted travel time.
+
+A village is covered by a site when its travel time to the site is within the cover time.
+Existing service points are always open. Side constraints: at most ``kits`` satellite kits
+(one per chosen site in a blank spot), a total trip-cost ``budget``, and optional site
+``capacity`` (people per day × days).
+
+Exact answers come from a MILP solved by HiGHS (``highspy``) on a reduced sparse model
+(villages nobody can cover dropped; villages with identical coverage merged), with a time
+limit; the answer carries HiGHS's proven bound and gap. A greedy + 1-swap local search gives a
+warm start and the fallback. :func:`lagrangian_bound` gives a proven upper bound for max
+coverage that scales to national size (subgradient steps on the sparse coverage matrix).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .errors import InfeasibleError
+
+
+@dataclass(frozen=True)
+class CoverageProblem:
+    """Demand villages, candidate sites and which candidate covers which village.
+
+    Attributes
+    ----------
+    demand : ndarray (n,)
+        People to serve per village (e.g. the e-KTP gap).
+    cover : scipy.sparse.csr_matrix (n, m), bool
+        ``cover[i, j]``: site ``j`` covers village ``i`` (travel time within the cover time).
+    minutes : scipy.sparse.csr_matrix (n, m)
+        Travel time of each covering pair (minutes), for p-median and reports.
+    site_ids : ndarray (m,)
+        Site codes.
+    forced : ndarray (m,) bool
+        Sites always open (existing offices).
+    needs_kit : ndarray (m,) bool
+        Sites in a blank spot: a satellite kit is needed to record there.
+    cost : ndarray (m,)
+        Trip cost of opening a site (rupiah; 0 if unknown).
+    capacity : ndarray (m,) or None
+        People a site can serve (None = unlimited).
+    """
+
+    demand: np.ndarray
+    cover: sp.csr_matrix
+    minutes: sp.csr_matrix
+    site_ids: np.ndarray
+    forced: np.ndarray
+    needs_kit: np.ndarray
+    cost: np.ndarray
+    capacity: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return self.cover.shape[0]
+
+    @property
+    def m(self) -> int:
+        return self.cover.shape[1]
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, demand: np.ndarray, site_ids: np.ndarray,
+                   cover_minutes: float, forced: np.ndarray | None = None,
+                   needs_kit: np.ndarray | None = None, cost: np.ndarray | None = None,
+                   capacity: np.ndarray | None = None) -> CoverageProblem:
+        """From a long table with integer columns ``village``, ``site`` and ``minutes``."""
+        n, m = len(demand), len(site_ids)
+        t = table[table["minutes"] <= cover_minutes]
+        vi, si = t["village"].to_numpy(), t["site"].to_numpy()
+        mins = sp.csr_matrix((t["minutes"].to_numpy(dtype=float) + 1e-12, (vi, si)),
+                             shape=(n, m))
+        cover = sp.csr_matrix((np.ones(len(t), bool), (vi, si)), shape=(n, m))
+        return cls(np.asarray(demand, float), cover, mins, np.asarray(site_ids),
+                   np.zeros(m, bool) if forced is None else np.asarray(forced, bool),
+                   np.zeros(m, bool) if needs_kit is None else np.asarray(needs_kit, bool),
+                   np.zeros(m) if cost is None else np.nan_to_num(np.asarray(cost, float)),
+                   None if capacity is None else np.asarray(capacity, float))
+
+    @classmethod
+    def from_matrix(cls, minutes: np.ndarray, demand: np.ndarray, cover_minutes: float,
+                    **kwargs) -> CoverageProblem:
+        """From a dense village × site matrix of minutes (``inf`` = no path)."""
+        mat = np.asarray(minutes, float)
+        vi, si = np.nonzero(np.isfinite(mat))
+        table = pd.DataFrame({"village": vi, "site": si, "minutes": mat[vi, si]})
+        site_ids = kwargs.pop("site_ids", np.arange(mat.shape[1]).astype(str))
+        return cls.from_table(table, demand, site_ids, cover_minutes, **kwargs)
+
+
+@dataclass
+class Solution:
+    """Chosen sites and what they buy.
+
+    Attributes
+    ----------
+    open : ndarray of int
+        Indices of open sites (forced ones included), in the order they were added.
+    objective : float
+        Covered demand (people) for coverage models; number of sites or cost for target;
+        demand-weighted minutes for p-median.
+    bound : float
+        Best proven bound on the objective (upper for max, lower for min).
+    gap : float
+        Relative optimality gap ``|bound - objective| / max(|objective|, 1e-9)``.
+    solver : str
+        Who answered: ``highs`` (optimal or time-limited), ``greedy+swap``, ``lagrangian``.
+    status : str
+    seconds : float
+    """
+
+    open: np.ndarray
+    objective: float
+    bound: float
+    gap: float
+    solver: str
+    status: str
+    seconds: float
+    details: dict[str, object] = field(default_factory=dict)
+
+
+def covered_demand(p: CoverageProblem, sites: np.ndarray) -> float:
+    """Demand covered by a set of open sites (no capacity)."""
+    mask = np.zeros(p.m, bool)
+    mask[np.asarray(sites, int)] = True
+    hit = (p.cover @ mask.astype(float)) > 0
+    return float(p.demand[hit].sum())
+
+
+def marginal_gains(p: CoverageProblem, order: np.ndarray) -> np.ndarray:
+    """People newly covered by each site when the sites open in ``order``."""
+    covered = np.zeros(p.n, bool)
+    gains = []
+    cover_csc = p.cover.tocsc()
+    for j in order:
+        rows = cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]
+        new = rows[~covered[rows]]
+        gains.append(float(p.demand[new].sum()))
+        covered[new] = True
+    return np.array(gains)
+
+
+def _feasible_add(p: CoverageProblem, j: int, used_kits: int, spent: float,
+                  kits: int | None, budget: float | None) -> bool:
+    if kits is not None and p.needs_kit[j] and used_kits + 1 > kits:
+        return False
+    return not (budget is not None and spent + p.cost[j] > budget + 1e-9)
+
+
+def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None,
+           kits: int | None = None, budget: float | None = None,
+           per_cost: bool = False) -> np.ndarray:
+    """Greedy: repeatedly open the feasible site that covers the most uncovered demand (per
+    rupiah when ``per_cost``), until ``k`` new sites or the ``target`` is reached."""
+    cover_csc = p.cover.tocsc()
+    covered = np.zeros(p.n, bool)
+    forced = np.flatnonzero(p.forced)
+    for j in forced:
+        covered[cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]] = True
+    chosen: list[int] = []
+    used_kits, spent = 0, 0.0
+    available = ~p.forced
+    while True:
+        if k is not None and len(chosen) >= k:
+            break
+        got = float(p.demand[covered].sum())
+        if target is not None and got >= target - 1e-9:
+            break
+        gains = cover_csc.T @ np.where(covered, 0.0, p.demand)
+        score = gains / np.maximum(p.cost, 1.0) if per_cost else gains.copy()
+        score[~available] = -1
+        for j in np.argsort(-score, kind="stable"):
+            if score[j] <= 0:
+                j = -1
+                break
+            if _feasible_add(p, int(j), used_kits, spent, kits, budget):
+                break
+            available[j] = False
+        else:
+            j = -1
+        if j < 0:
+            break
+        chosen.append(int(j))
+        available[j] = False
+        used_kits += int(p.needs_kit[j])
+        spent += float(p.cost[j])
+        covered[cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]] = True
+    return np.array(chosen, dtype=np.int64)
+
+
+def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
+                budget: float | None = None, max_rounds: int = 50) -> np.ndarray:
+    """1-swap local search for max coverage: replace an open site by a closed one while that
+    covers more demand (kits and budget respected)."""
+    chosen = list(map(int, chosen))
+    forced = list(np.flatnonzero(p.forced))
+    best = covered_demand(p, np.array(forced + chosen, dtype=int))
+    cover_csc = p.cover.tocsc()
+    for _ in range(max_rounds):
+        improved = False
+        for pos in range(len(chosen)):
+            others = forced + chosen[:pos] + chosen[pos + 1:]
+            mask = np.zeros(p.m)
+            mask[others] = 1
+            covered = (p.cover @ mask) > 0
+            gains = cover_csc.T @ np.where(covered, 0.0, p.demand)
+            base = float(p.demand[covered].sum())
+            used = int(p.needs_kit[others].sum())
+            spent = float(p.cost[others].sum())
+            gains[others] = -1
+            for j in np.argsort(-gains, kind="stable")[:20]:
+                if base + gains[j] <= best + 1e-9:
+                    break
+                if _feasible_add(p, int(j), used, spent, kits, budget):
+                    chosen[pos] = int(j)
+                    best = base + float(gains[j])
+                    improved = True
+                    break
+        if not improved:
+            break
+    return np.array(chosen, dtype=np.int64)
+
+
+# --- exact MILP through HiGHS -------------------------------------------------------------
+
+@contextlib.contextmanager
+def _quiet_stdout():
+    """HiGHS prints a banner on stdout when the first solver is made; keep stdout clean."""
+    try:
+        fd = os.dup(1)
+    except OSError:  # pragma: no cover - no real stdout
+        yield
+        return
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        try:
+            yield
+        finally:
+            os.dup2(fd, 1)
+            os.close(fd)
+
+
+def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
+    """Drop villages nobody can cover or that forced sites cover; merge identical rows.
+
+    Returns demand of the kept rows, their coverage over candidates, and the demand the
+    forced sites cover (a constant of the objective).
+    """
+    forced_cov = (p.cover @ p.forced.astype(float)) > 0
+    const = float(p.demand[forced_cov].sum())
+    keep = ~forced_cov & (np.diff(p.cover.indptr) > 0) & (p.demand > 0)
+    sub = p.cover[keep].astype(float).tocsr()
+    sub.sort_indices()
+    keys = [sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
+    dem = np.bincount(codes, weights=p.demand[keep]) if len(codes) else np.zeros(0)
+    _, first = np.unique(codes, return_index=True)
+    return dem, sub[first].tocsr(), const
+
+
+def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limit, start=None):
+    import highspy
+
+    with _quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", float(time_limit))
+    h.setOptionValue("mip_rel_gap", 1e-9)
+    h.setOptionValue("threads", 1)
+    h.setOptionValue("random_seed", 0)
+    lp = highspy.HighsLp()
+    A = sp.csc_matrix(A)
+    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
+    lp.col_cost_ = np.asarray(c, float)
+    lp.col_lower_, lp.col_upper_ = np.asarray(lower, float), np.asarray(upper, float)
+    lp.row_lower_, lp.row_upper_ = np.asarray(row_lo, float), np.asarray(row_hi, float)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+    lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+                       for f in integer]
+    h.passModel(lp)
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(map(float, start))
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    x = np.array(h.getSolution().col_value) if info.primal_solution_status else None
+    return status, x, float(info.objective_function_value), float(info.mip_dual_bound)
+
+
+def _gap(obj: float, bound: float) -> float:
+    return abs(bound - obj) / max(abs(obj), 1e-9)
+
+
+def _side_rows(p: CoverageProblem, cols: np.ndarray, kits, budget):
+    rows, lo, hi = [], [], []
+    if kits is not None:
+        rows.append(p.needs_kit[cols].astype(float))
+        lo.append(-np.inf)
+        hi.append(float(kits))
+    if budget is not None:
+        rows.append(p.cost[cols].astype(float))
+        lo.append(-np.inf)
+        hi.append(float(budget))
+    return rows, lo, hi
+
+
+def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
+                 budget: float | None = None, time_limit: float = 60.0,
+                 exact: bool = True) -> Solution:
+    """Open ``k`` new sites (forced ones stay open) to cover the most demand.
+
+    MILP: max Σ d_r y_r  s.t.  y_r ≤ Σ_j a_rj x_j,  Σ x_j ≤ k,  kits and budget rows,
+    x binary, 0 ≤ y ≤ 1 (rows reduced as in :func:`_reduce`). Capacity, when set, turns
+    coverage into assignment (z_rj ≤ x_j, Σ_j z_rj ≤ 1, Σ_r d_r z_rj ≤ cap_j x_j).
+    """
+    t0 = time.perf_counter()
+    free = np.flatnonzero(~p.forced)
+    k = min(k, len(free))
+    start = greedy(p, k=k, kits=kits, budget=budget)
+    start = swap_search(p, start, kits, budget)
+    forced = np.flatnonzero(p.forced)
+    heur = covered_demand(p, np.r_[forced, start])
+    if not exact:
+        return Solution(np.r_[forced, start], heur, np.inf, np.inf, "greedy+swap", "heuristic",
+                        time.perf_counter() - t0)
+    if p.capacity is not None:
+        return _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start)
+    dem, A, const = _reduce(p)
+    r = A.shape[0]
+    cols = free
+    Ax = A[:, cols]
+    # variables: x (len cols), y (r)
+    c = np.r_[np.zeros(len(cols)), dem]
+    lower = np.zeros(len(cols) + r)
+    upper = np.ones(len(cols) + r)
+    integer = np.r_[np.ones(len(cols), bool), np.zeros(r, bool)]
+    cover_rows = sp.hstack([-Ax, sp.identity(r)]).tocsr()  # y - Σ a x <= 0
+    extra, lo, hi = _side_rows(p, cols, kits, budget)
+    card = sp.csr_matrix(np.r_[np.ones(len(cols)), np.zeros(r)])
+    blocks = [cover_rows, card] + [sp.csr_matrix(np.r_[e, np.zeros(r)]) for e in extra]
+    M = sp.vstack(blocks).tocsr()
+    # at most k: coverage never falls when a site opens, so this equals "exactly k" whenever
+    # k sites fit the kits and budget, and stays feasible when they do not
+    row_lo = np.r_[np.full(r, -np.inf), 0, lo]
+    row_hi = np.r_[np.zeros(r), k, hi]
+    x0 = np.zeros(len(cols) + r)
+    pos = {int(j): i for i, j in enumerate(cols)}
+    for j in start:
+        x0[pos[int(j)]] = 1
+    x0[len(cols):] = np.minimum(1, Ax @ x0[: len(cols)])
+    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, True,
+                                        time_limit, x0)
+    if x is None or obj + const < heur - 1e-6:
+        return Solution(np.r_[forced, start], heur, bound + const, _gap(heur, bound + const),
+                        "greedy+swap", f"highs: {status}; heuristic kept",
+                        time.perf_counter() - t0)
+    chosen = cols[x[: len(cols)] > 0.5]
+    order = _order_by_gain(p, forced, chosen)
+    total = covered_demand(p, np.r_[forced, order])
+    return Solution(np.r_[forced, order], total, bound + const, _gap(total, bound + const),
+                    "highs", status, time.perf_counter() - t0,
+                    {"rows": int(r), "rows_before_reduction": int(p.n), "greedy": heur})
+
+
+def _order_by_gain(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """Order chosen sites so each adds the most newly covered demand (for reporting)."""
+    order = greedy(CoverageProblem(p.demand, p.cover[:, np.r_[forced, chosen]],
+                                   p.minutes[:, np.r_[forced, chosen]],
+                                   p.site_ids[np.r_[forced, chosen]],
+                                   np.r_[np.ones(len(forced), bool), np.zeros(len(chosen), bool)],
+                                   np.zeros(len(forced) + len(chosen), bool),
+                                   np.zeros(len(forced) + len(chosen))), k=len(chosen))
+    picked = list(chosen[order - len(forced)]) if len(order) else []
+    rest = [j for j in chosen if j not in picked]  # sites that add nothing new
+    return np.array(picked + rest, dtype=np.int64)
+
+
+def _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start) -> Solution:
+    A = p.cover.tocoo()
+    free = ~p.forced
+    pairs = len(A.row)
+    m = p.m
+    # variables: x (m), z (pairs)
+    c = np.r_[np.zeros(m), p.demand[A.row]]
+    lower = np.zeros(m + pairs)
+    upper = np.r_[np.where(p.forced, 1.0, 1.0), np.ones(pairs)]
+    lower[:m] = p.forced.astype(float)
+    integer = np.r_[np.ones(m, bool), np.zeros(pairs, bool)]
+    zx = sp.hstack([-sp.csr_matrix((np.ones(pairs), (np.arange(pairs), A.col)),
+                                   shape=(pairs, m)), sp.identity(pairs)])
+    one = sp.hstack([sp.csr_matrix((p.n, m)), sp.csr_matrix((np.ones(pairs),
+                                                              (A.row, np.arange(pairs))),
+                                                             shape=(p.n, pairs))])
+    capr = sp.hstack([-sp.diags(p.capacity), sp.csr_matrix((p.demand[A.row],
+                                                            (A.col, np.arange(pairs))),
+                                                           shape=(m, pairs))])
+    card = sp.csr_matrix(np.r_[free.astype(float), np.zeros(pairs)])
+    extra, lo, hi = _side_rows(p, np.arange(m), kits, budget)
+    extra = [np.where(free, e, 0.0) for e in extra]
+    M = sp.vstack([zx, one, capr, card] +
+                  [sp.csr_matrix(np.r_[e, np.zeros(pairs)]) for e in extra]).tocsr()
+    row_lo = np.r_[np.full(pairs, -np.inf), np.full(p.n, -np.inf), np.full(m, -np.inf), 0, lo]
+    row_hi = np.r_[np.zeros(pairs), np.ones(p.n), np.zeros(m), k, hi]
+    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, True,
+                                        time_limit)
+    if x is None:
+        raise InfeasibleError(f"no solution with capacities (HiGHS: {status})")
+    chosen = np.flatnonzero((x[:m] > 0.5) & free)
+    served = np.bincount(A.col, weights=p.demand[A.row] * x[m:], minlength=m)
+    return Solution(np.r_[np.flatnonzero(p.forced), chosen], obj, bound, _gap(obj, bound),
+                    "highs", status, time.perf_counter() - t0, {"served_by_site": served})
+
+
+def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = None,
+                         budget: float | None = None, minimise: str = "sites",
+                         time_limit: float = 60.0) -> Solution:
+    """The fewest new sites (``minimise="sites"``) or least total trip cost (``"cost"``)
+    whose coverage, with the forced sites, reaches ``target`` people.
+
+    Raises
+    ------
+    InfeasibleError
+        When even every candidate together cannot reach the target; the message gives both
+        numbers ("reachable X < needed Y").
+    """
+    t0 = time.perf_counter()
+    reachable = float(p.demand[np.diff(p.cover.indptr) > 0].sum())
+    if reachable < target - 1e-9:
+        raise InfeasibleError(
+            f"the target cannot be reached: reachable {reachable:,.0f} < needed "
+            f"{target:,.0f} people (only villages within the cover time of some candidate "
+            "can be covered)")
+    dem, A, const = _reduce(p)
+    forced = np.flatnonzero(p.forced)
+    if const >= target - 1e-9:
+        return Solution(forced, 0.0, 0.0, 0.0, "highs", "target met by existing sites",
+                        time.perf_counter() - t0)
+    cols = np.flatnonzero(~p.forced)
+    r = A.shape[0]
+    Ax = A[:, cols]
+    weight = np.ones(len(cols)) if minimise == "sites" else p.cost[cols]
+    c = np.r_[weight, np.zeros(r)]
+    integer = np.r_[np.ones(len(cols), bool), np.zeros(r, bool)]
+    cover_rows = sp.hstack([-Ax, sp.identity(r)]).tocsr()
+    tgt = sp.csr_matrix(np.r_[np.zeros(len(cols)), dem])
+    extra, lo, hi = _side_rows(p, cols, kits, budget)
+    M = sp.vstack([cover_rows, tgt] + [sp.csr_matrix(np.r_[e, np.zeros(r)])
+                                       for e in extra]).tocsr()
+    row_lo = np.r_[np.full(r, -np.inf), target - const, lo]
+    row_hi = np.r_[np.zeros(r), np.inf, hi]
+    status, x, obj, bound = _solve_milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
+                                        integer, M, row_lo, row_hi, False, time_limit)
+    if x is None:
+        raise InfeasibleError(
+            f"the target of {target:,.0f} people cannot be reached within the limits "
+            f"(kits {kits}, budget {budget}); HiGHS: {status}")
+    chosen = cols[x[: len(cols)] > 0.5]
+    order = _order_by_gain(p, forced, chosen)
+    return Solution(np.r_[forced, order], obj, bound, _gap(obj, bound), "highs", status,
+                    time.perf_counter() - t0, {"covered": covered_demand(p, np.r_[forced,
+                                                                                   order])})
+
+
+def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
+             time_limit: float = 60.0) -> Solution:
+    """``k`` new sites (forced ones open) minimising Σ demand × minutes to the nearest open
+    site. Pairs beyond the table's cut-off are not allowed; a village no open site reaches
+    counts ``unserved_minutes`` (default: twice the largest time in the table)."""
+    t0 = time.perf_counter()
+    T = p.minutes.tocoo()
+    pairs = len(T.row)
+    m, n = p.m, p.n
+    pen = unserved_minutes if unserved_minutes is not None else 2 * float(T.data.max(initial=1))
+    # variables: x (m), z (pairs), u (n) unserved
+    c = np.r_[np.zeros(m), p.demand[T.row] * T.data, p.demand * pen]
+    lower = np.r_[p.forced.astype(float), np.zeros(pairs + n)]
+    upper = np.ones(m + pairs + n)
+    integer = np.r_[np.ones(m, bool), np.zeros(pairs + n, bool)]
+    zx = sp.hstack([-sp.csr_matrix((np.ones(pairs), (np.arange(pairs), T.col)), shape=(pairs, m)),
+                    sp.identity(pairs), sp.csr_matrix((pairs, n))])
+    assign = sp.hstack([sp.csr_matrix((n, m)),
+                        sp.csr_matrix((np.ones(pairs), (T.row, np.arange(pairs))),
+                                      shape=(n, pairs)), sp.identity(n)])
+    card = sp.csr_matrix(np.r_[(~p.forced).astype(float), np.zeros(pairs + n)])
+    M = sp.vstack([zx, assign, card]).tocsr()
+    row_lo = np.r_[np.full(pairs, -np.inf), np.ones(n), k]
+    row_hi = np.r_[np.zeros(pairs), np.ones(n), k]
+    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, False,
+                                        time_limit)
+    if x is None:
+        raise InfeasibleError(f"p-median found no solution (HiGHS: {status})")
+    chosen = np.flatnonzero((x[:m] > 0.5) & ~p.forced)
+    return Solution(np.r_[np.flatnonzero(p.forced), chosen], obj, bound, _gap(obj, bound),
+                    "highs", status, time.perf_counter() - t0)
+
+
+def lagrangian_bound(p: CoverageProblem, k: int, iterations: int = 300,
+                     lower: float | None = None) -> tuple[float, np.ndarray]:
+    """A proven upper bound on max coverage with ``k`` new sites (no kits/budget/capacity).
+
+    Relaxing ``y_i ≤ Σ_j a_ij x_j`` with multipliers ``λ ≥ 0`` gives
+    ``L(λ) = Σ_i max(0, d_i − λ_i) + (sum of the k largest (Aᵀλ)_j over free sites)`` on the
+    villages the forced sites do not cover (their demand is added as a constant), an upper
+    bound for every ``λ ≥ 0``; subgradient steps (Polyak, towards the best known ``lower``
+    value) tighten it. Returns the best bound and its multipliers.
+    """
+    dem, A, const = _reduce(p)
+    cols = np.flatnonzero(~p.forced)
+    Ax = A[:, cols].tocsc()
+    AxT = Ax.T.tocsr()
+    lam = dem * 0.5
+    best, best_lam = np.inf, lam.copy()
+    lower = lower if lower is not None else 0.0
+    step_scale = 2.0
+    stall = 0
+    for _ in range(iterations):
+        red = AxT @ lam
+        top = np.argpartition(-red, min(k, len(red) - 1))[:k] if len(red) > k else \
+            np.arange(len(red))
+        L = float(np.maximum(dem - lam, 0).sum() + red[top].sum())
+        if L < best - 1e-9:
+            best, best_lam, stall = L, lam.copy(), 0
+        else:
+            stall += 1
+            if stall >= 15:
+                step_scale /= 2
+                stall = 0
+        x = np.zeros(len(cols))
+        x[top] = 1
+        g = (dem > lam).astype(float) - Ax @ x
+        norm = float(g @ g)
+        if norm == 0 or step_scale < 1e-6:
+            break
+        # ∂L/∂λ = -g: a Polyak step downhill towards the best known value
+        lam = np.maximum(0.0, lam + step_scale * (L - (lower - const)) / norm * g)
+    return best + const, best_lam

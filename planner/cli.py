@@ -25,6 +25,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
     plan = run(scenario)
+    if scenario.sites.model:
+        plan.choose_sites()
     out = Path(args.out) if args.out else Path("out") / scenario.name
     paths = plan.write(out)
     rep = plan.report
@@ -44,6 +46,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  warning: {w}")
     if scenario.illustrative:
         print(f"  NOTE: {scenario.illustrative_note}")
+    if plan.site_choice is not None:
+        print("  sites: " + plan.site_choice.summary())
     top = plan.table().head(5)
     print("  top 5: " + "; ".join(f"{r.priority_rank}. {r.nama} ({r.kode})"
                                   for r in top.itertuples()))
@@ -82,6 +86,28 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sites(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .pipeline import run
+
+    scenario = load_scenario(args.scenario)
+    changes = {k: v for k, v in (("kits", args.kits), ("budget", args.budget),
+                                 ("cover_minutes", args.cover_minutes),
+                                 ("minimise", args.minimise)) if v is not None}
+    plan = run(scenario)
+    choice = plan.choose_sites(k=args.k, target=args.target, **changes)
+    out = Path(args.out) if args.out else Path("out") / scenario.name
+    paths = plan.write(out)
+    print(choice.summary())
+    cols = ["rank", "site_code", "site_name", "people_newly_covered",
+            "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",
+            "satellite_kit_needed", "round_trip_cost"]
+    print(choice.sites[cols].to_string(index=False))
+    for key in ("sites", "coverage", "site_villages", "map"):
+        print(f"wrote {paths[key]}")
+    return 0
+
+
 def _hm(minutes: float) -> str:
     h, m = divmod(round(minutes), 60)
     return f"{h} h {m:02d} min" if h else f"{m} min"
@@ -103,6 +129,17 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     q.add_argument("--cheapest", action="store_true", help="the cheapest route instead")
     q.set_defaults(func=_cmd_route)
+    st = sub.add_parser("sites", help="choose the next mobile-service sites")
+    st.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    g = st.add_mutually_exclusive_group()
+    g.add_argument("--k", type=int, help="choose this many new sites covering the most people")
+    g.add_argument("--target", type=float, help="fewest sites reaching this share (0.994)")
+    st.add_argument("--kits", type=int, help="satellite kits available")
+    st.add_argument("--budget", type=float, help="total round-trip budget, rupiah")
+    st.add_argument("--cover-minutes", type=float, help="residents' travel time to a stop")
+    st.add_argument("--minimise", choices=["sites", "cost"], help="target mode objective")
+    st.add_argument("--out", help="output folder (default: out/<scenario name>)")
+    st.set_defaults(func=_cmd_sites)
     return p
 
 

@@ -183,6 +183,49 @@ class NetworkSpec:
 
 
 @dataclass(frozen=True)
+class SitesSpec:
+    """How to choose the next mobile-service sites (see :mod:`planner.optimise`).
+
+    Attributes
+    ----------
+    model : str
+        ``"target"`` (fewest sites, or least cost, reaching the target) or ``"max_coverage"``
+        (``k`` sites covering the most people); ``""`` = do not choose sites in ``run``.
+    cover_minutes : float
+        A village is covered by a site when its residents reach the site within this time.
+    indicator : str
+        Whose gap is the demand (an indicator key, e.g. ``ktp``).
+    k : int
+        Number of new sites for ``max_coverage``.
+    target : float or None
+        Target share of eligible people served (default: the indicator's target); the
+        people needed are ``ceil(target × eligible) − served``.
+    minimise : str
+        ``"sites"`` or ``"cost"`` (round-trip cost from the nearest office) in target mode.
+    kits : int or None
+        Satellite kits available: at most this many chosen sites may lie in a blank spot.
+    budget : float or None
+        Most total round-trip cost of the chosen sites (rupiah).
+    people_per_day, days : float or None
+        Capacity of a site visit: people per day × days (both needed).
+    time_limit : float
+        Seconds HiGHS may use before the best solution found and its proven gap are reported.
+    """
+
+    model: str = ""
+    cover_minutes: float = 60.0
+    indicator: str = "ktp"
+    k: int = 10
+    target: float | None = None
+    minimise: str = "sites"
+    kits: int | None = None
+    budget: float | None = None
+    people_per_day: float | None = None
+    days: float | None = None
+    time_limit: float = 60.0
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -202,6 +245,7 @@ class Scenario:
     illustrative_note: str = ""
     crs: str = "auto"
     access: Access = field(default_factory=Access)
+    sites: SitesSpec = field(default_factory=SitesSpec)
     weights: dict[str, float] = field(
         default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     )
@@ -217,6 +261,8 @@ class Scenario:
         acc_keys = {f.name for f in fields(Access)} & changes.keys()
         net = replace(self.network, **{k: changes.pop(k) for k in net_keys})
         acc = replace(self.access, **{k: changes.pop(k) for k in acc_keys})
+        if "sites" in changes and isinstance(changes["sites"], dict):
+            changes["sites"] = replace(self.sites, **changes["sites"])
         return replace(self, network=net, access=acc, **changes)
 
     def input_files(self) -> dict[str, Path]:
@@ -240,8 +286,12 @@ _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
-    "access": dict, "priority": dict,
+    "access": dict, "priority": dict, "sites": dict,
 }
+_SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k": int,
+               "target": (int, float), "minimise": str, "kits": int, "budget": (int, float),
+               "people_per_day": (int, float), "days": (int, float),
+               "time_limit": (int, float)}
 _LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str}
 _ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
@@ -424,6 +474,36 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             else:
                 weights[k] = float(v)
 
+    sites = SitesSpec()
+    if isinstance(data.get("sites"), dict):
+        raw = data["sites"]
+        _check_keys(pc, src, "sites", raw, _SITES_KEYS)
+        vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
+                and not isinstance(v, bool)}
+        if vals.get("model", "") not in ("", "target", "max_coverage"):
+            pc.add(src, f"expected 'target' or 'max_coverage', found {vals['model']!r}",
+                   where="[sites]", column="model")
+        if vals.get("minimise", "sites") not in ("sites", "cost"):
+            pc.add(src, f"expected 'sites' or 'cost', found {vals['minimise']!r}",
+                   where="[sites]", column="minimise")
+        if "target" in vals and not 0 < vals["target"] <= 1:
+            pc.add(src, f"expected a share between 0 and 1, found {vals['target']}",
+                   where="[sites]", column="target")
+        for key in ("cover_minutes", "k", "people_per_day", "days", "time_limit"):
+            if key in vals and vals[key] <= 0:
+                pc.add(src, f"expected a number > 0, found {vals[key]}", where="[sites]",
+                       column=key)
+        for key in ("kits", "budget"):
+            if key in vals and vals[key] < 0:
+                pc.add(src, f"expected a number >= 0, found {vals[key]}", where="[sites]",
+                       column=key)
+        if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
+            pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
+                   f"{', '.join(i.key for i in indicators)}", where="[sites]",
+                   column="indicator")
+        floats = {"cover_minutes", "target", "budget", "people_per_day", "days", "time_limit"}
+        sites = SitesSpec(**{k: float(v) if k in floats else v for k, v in vals.items()})
+
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
         raise RuntimeError("unreachable: problems were raised above")
@@ -434,7 +514,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
-        access=access, weights=weights,
+        access=access, weights=weights, sites=sites,
     )
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 
 from . import io, network, overlay, prioritise, render, travel, validate
+from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
 from .errors import InputError, Problem
@@ -62,6 +63,7 @@ class Plan:
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    site_choice: sites_mod.SiteChoice | None = None
 
     def table(self) -> pd.DataFrame:
         """The village table as written to ``villages.csv`` (no geometry)."""
@@ -70,10 +72,44 @@ class Plan:
     def map(self) -> folium.Map:
         """The outreach map (a ``folium.Map``, shown inline in Jupyter)."""
         s = self.scenario
+        sites = links = routes = None
+        if self.site_choice is not None:
+            sites, links, routes = self._site_layers()
         return render.outreach_map(self.villages, self.service_points, self.blank_spots,
                                    s.indicators, s.title or s.name, s.data_date,
                                    s.illustrative_note if s.illustrative else "",
-                                   reach_m=self.reach_band_areas())
+                                   reach_m=self.reach_band_areas(), sites=sites,
+                                   site_links_m=links, routes_m=routes)
+
+    def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """New sites with coordinates, site -> village links and office -> site routes."""
+        choice = self.site_choice
+        net = self.network
+        refs = net.points["village"].refs
+        xy = dict(zip(refs, map(tuple, net.points["village"].xy), strict=True))
+        new = choice.sites[choice.sites["rank"] > 0].copy()
+        new["x"] = [xy[c][0] for c in new["site_code"]]
+        new["y"] = [xy[c][1] for c in new["site_code"]]
+        a = choice.assignment[choice.assignment["site"].isin(set(new["site_code"]))]
+        names = self.villages.set_index("kode")["nama"]
+        links = gpd.GeoDataFrame(
+            {"label": [f"{names[k]} ({m:.0f} min to the stop at {names[s]})"
+                       for k, s, m in zip(a["kode"], a["site"], a["minutes"], strict=True)]},
+            geometry=[shapely.LineString([xy[s], xy[k]]) for k, s in
+                      zip(a["kode"], a["site"], strict=True)], crs=net.crs)
+        if "fastest" not in self.paths:
+            self.paths["fastest"] = all_paths(net, "fastest")
+        index = {r: i for i, r in enumerate(refs)}
+        lines, labels = [], []
+        for code, name, rank, office, minutes in zip(
+                new["site_code"], new["site_name"], new["rank"], new["nearest_office"],
+                new["travel_minutes_from_office"], strict=True):
+            line = travel.route_line(net, self.paths["fastest"][index[code]])
+            if line is not None:
+                lines.append(line)
+                labels.append(f"{office} to site #{rank} {name}: {minutes / 60:.1f} h")
+        routes = gpd.GeoDataFrame({"label": labels}, geometry=lines, crs=net.crs)
+        return new, links, routes
 
     def explain(self, kode: str) -> str:
         """Why a village ranks where it does, and how it is reached (plain text)."""
@@ -116,6 +152,19 @@ class Plan:
         if line is not None:
             line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
         return travel.legs(net, edges).drop(columns="_edges"), line
+
+    def choose_sites(self, k: int | None = None, target: float | None = None,
+                     **spec_changes: Any) -> sites_mod.SiteChoice:
+        """Choose the next mobile-service sites (see :mod:`planner.sites`).
+
+        ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
+        the fewest sites reaching it; neither -> the scenario's ``[sites]`` model. Other
+        ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
+        """
+        spec = replace(self.scenario.sites, **spec_changes)
+        choice = sites_mod.choose_sites(self, spec, k=k, target=target)
+        self.site_choice = choice
+        return choice
 
     def travel_table(self, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
@@ -417,6 +466,13 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
                            crs=plan.villages.crs).to_crs(WGS84)
     io.write_with(paths["gpkg"], lambda p: geo.to_file(p, layer="villages", driver="GPKG",
                                                        engine="pyogrio"))
+    choice = plan.site_choice
+    if choice is not None:
+        for key, name, frame in (("sites", "sites.csv", choice.sites),
+                                 ("coverage", "coverage.csv", choice.coverage),
+                                 ("site_villages", "site_villages.csv", choice.assignment)):
+            paths[key] = out_dir / name
+            io.write_csv(paths[key], frame)
     html = render.map_html(plan.map())
     io.write_text(paths["map"], html)
     timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3)}
@@ -428,6 +484,12 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
         "versions": _versions(),
         "timings_s": timings,
         "report": _jsonable(plan.report),
+        "sites": None if choice is None else {
+            "summary": choice.summary(), "model": str(choice.sites["model"].iloc[0]),
+            "solver": choice.solution.solver, "status": choice.solution.status,
+            "objective": choice.solution.objective, "bound": choice.solution.bound,
+            "gap": choice.solution.gap, "seconds": round(choice.solution.seconds, 3),
+            "needed": choice.needed},
         "outputs": {k: p.name for k, p in paths.items()},
     }
     io.write_text(paths["run"], json.dumps(manifest, indent=2, ensure_ascii=False,

@@ -98,6 +98,9 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                  blank_m: gpd.GeoDataFrame | None, indicators: tuple, title: str,
                  data_date: str, illustrative_note: str = "",
                  reach_m: gpd.GeoDataFrame | None = None,
+                 sites: pd.DataFrame | None = None,
+                 site_links_m: gpd.GeoDataFrame | None = None,
+                 routes_m: gpd.GeoDataFrame | None = None,
                  tolerance_m: float = 40.0) -> folium.Map:
     """Build the outreach map.
 
@@ -112,6 +115,13 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     indicators : tuple of Indicator
     reach_m : GeoDataFrame or None
         Villages dissolved by reach band (metric CRS), shown as a layer (off by default).
+    sites : DataFrame or None
+        Chosen new sites (``rank``, ``site_name``, ``people_newly_covered``,
+        ``satellite_kit_needed``...) with ``x``, ``y`` (metric CRS).
+    site_links_m : GeoDataFrame or None
+        Lines from each new site to the villages it serves (metric CRS).
+    routes_m : GeoDataFrame or None
+        Routes from the nearest office to each new site (metric CRS), with ``label``.
     title, data_date, illustrative_note : str
         Shown in the title box; the note (if any) marks illustrative data.
     tolerance_m : float
@@ -158,7 +168,9 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     fig.header.add_child(Element(
         "<style>.leaflet-container{background:#dfe9ef}"
         ".jk-box{position:fixed;z-index:1000;background:#fff;padding:6px 10px;"
-        "border:1px solid #888;border-radius:4px;font:13px/1.35 sans-serif}</style>"),
+        "border:1px solid #888;border-radius:4px;font:13px/1.35 sans-serif}"
+        ".jk-site{width:22px;height:22px;border-radius:11px;background:#6a3d9a;color:#fff;"
+        "font:bold 12px/22px sans-serif;text-align:center;border:2px solid #fff}</style>"),
         name="jk_css")
     m.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap (needs internet)",
@@ -192,6 +204,37 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                        tooltip=folium.GeoJsonTooltip(fields=["band", "villages"],
                                                      aliases=["Reach band", "Villages"]),
                        ).add_to(m)
+
+    if site_links_m is not None and len(site_links_m):
+        lg = gpd.GeoDataFrame({"label": site_links_m["label"].map(_esc)},
+                              geometry=site_links_m.to_crs(WGS84).geometry.values, crs=WGS84)
+        lg["geometry"] = shapely.set_precision(lg.geometry.values, 1e-5)
+        folium.GeoJson(_feature_collection(lg), name="Villages served by each new site",
+                       style_function=lambda f: {"color": "#6a3d9a", "weight": 1.5,
+                                                 "dashArray": "4 4"},
+                       tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Served"]),
+                       ).add_to(m)
+    if routes_m is not None and len(routes_m):
+        rg = gpd.GeoDataFrame({"label": routes_m["label"].map(_esc)},
+                              geometry=routes_m.to_crs(WGS84).geometry.values, crs=WGS84)
+        rg["geometry"] = shapely.set_precision(rg.geometry.values, 1e-5)
+        folium.GeoJson(_feature_collection(rg), name="Routes from the office to each new site",
+                       style_function=lambda f: {"color": "#ff7f00", "weight": 2.5},
+                       tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Route"]),
+                       ).add_to(m)
+    if sites is not None and len(sites):
+        layer = folium.FeatureGroup(name="Proposed mobile-service sites (by rank)")
+        pts = gpd.GeoSeries(gpd.points_from_xy(sites["x"], sites["y"]),
+                            crs=villages_m.crs).to_crs(WGS84)
+        for r, pt in zip(sites.to_dict("records"), pts, strict=True):
+            kit = "needs a satellite kit" if r["satellite_kit_needed"] else "has signal"
+            tip = (f"#{int(r['rank'])} {_esc(r['site_name'])} ({_esc(r['site_code'])}): "
+                   f"{r['people_newly_covered']:,.0f} people newly covered, "
+                   f"{int(r['villages_served'])} villages; {kit}")
+            folium.Marker([pt.y, pt.x], tooltip=tip, icon=folium.DivIcon(
+                icon_size=(22, 22), icon_anchor=(11, 11),
+                html=(f"<div class='jk-site'>{int(r['rank'])}</div>"))).add_to(layer)
+        layer.add_to(m)
 
     sp_layer = folium.FeatureGroup(name="Service points (offices)")
     sw = service_m.to_crs(WGS84)

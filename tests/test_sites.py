@@ -1,0 +1,104 @@
+"""Site choice on the tiny study area, worked out by hand, and on Kaltara.
+
+Tiny area (see conftest): the office S sits at A. Residents' travel times to a stop
+(village -> site): A-B 15 min by road, B-C 30 min by river + 15 min wait = 45, F-B 78 min on
+foot; D is off the network; E lies on a part no office reaches (it cannot host a stop).
+Cover time 30 min: S covers A and B; each of C and F covers only itself.
+e-KTP gaps: A 10, B 50, C 30, D 0, E none, F 20 (eligible 470, recorded 360).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import planner
+from planner.errors import InfeasibleError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def plan(tiny_scenario):
+    text = tiny_scenario.read_text() + '\n[sites]\nmodel = "target"\ncover_minutes = 30\n'
+    tiny_scenario.write_text(text)
+    return planner.run(planner.load_scenario(tiny_scenario))
+
+
+def test_max_coverage_by_hand(plan):
+    c1 = plan.choose_sites(k=1)
+    new = c1.sites[c1.sites["rank"] > 0]
+    # the office reaches A + B = 60; C adds 30, F adds 20 -> C
+    assert new["site_name"].tolist() == ["Desa C"]
+    assert new["people_newly_covered"].tolist() == [30.0]
+    assert c1.solution.objective == 90 and c1.solution.gap == 0
+    c2 = plan.choose_sites(k=2)
+    assert c2.sites.loc[c2.sites["rank"] > 0, "site_name"].tolist() == ["Desa C", "Desa F"]
+    assert c2.solution.objective == 110
+    assert "Desa E" not in set(c2.sites["site_name"])  # the team cannot reach E
+
+
+def test_target_by_hand(plan):
+    # 95%: ceil(0.95 x 470) = 447 -> 87 people needed; S covers 60, C adds 30 -> 1 site
+    c = plan.choose_sites(target=0.95)
+    assert c.needed == 87
+    assert c.sites.loc[c.sites["rank"] > 0, "site_name"].tolist() == ["Desa C"]
+    assert c.sites["cumulative_share_of_target"].iloc[-1] == pytest.approx(90 / 87, abs=1e-4)
+    # 99%: 466 - 360 = 106 needed -> C and F (S 60 + 30 + 20 = 110)
+    c = plan.choose_sites(target=0.99)
+    assert sorted(c.sites.loc[c.sites["rank"] > 0, "site_name"]) == ["Desa C", "Desa F"]
+    cov = c.coverage.set_index(["indicator", "level"]).loc[("ktp", "province")]
+    # the new sites reach C and F (50 people): 360 + 50 = 410 of 470
+    assert cov["reached_by_new_sites"] == 50
+    assert cov["coverage_after"] == pytest.approx(410 / 470, abs=1e-6)
+    assert cov["coverage_now"] == pytest.approx(360 / 470, abs=1e-6)
+
+
+def test_target_nobody_can_reach(tiny_scenario):
+    # give D (off the network) a gap of 10: 100% needs 120 but only 110 can be reached
+    est = tiny_scenario.parent / "estimates.csv"
+    est.write_text(est.read_text().replace(";40;40", ";40;30"))
+    tiny_scenario.write_text(tiny_scenario.read_text() + "\n[sites]\ncover_minutes = 30\n")
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    with pytest.raises(InfeasibleError, match=r"reachable 110 < needed 120"):
+        plan.choose_sites(target=1.0)
+    res = subprocess.run([sys.executable, "-m", "planner.cli", "sites", str(tiny_scenario),
+                          "--target", "1.0", "--out", str(tiny_scenario.parent / "o")],
+                         capture_output=True, text=True)
+    assert res.returncode == 3
+    assert "reachable 110 < needed 120" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_kaltara_target_and_max_coverage_proven_optimal(kaltara_plan):
+    c = kaltara_plan.choose_sites()  # the scenario's default: target 99.4% e-KTP
+    # ceil(0.994 x 530,130) = 526,950 recorded needed -> 3,135 more (FACTS.md rounds to 3,134)
+    assert c.needed == 3_135
+    assert c.solution.status == "Optimal" and c.solution.gap <= 1e-6
+    assert c.sites["cumulative_people"].iloc[-1] >= 3_135
+    new = c.sites[c.sites["rank"] > 0]
+    assert new["satellite_kit_needed"].dtype == bool and (new["round_trip_cost"] > 0).all()
+    m = kaltara_plan.choose_sites(k=10)
+    assert m.solution.status == "Optimal" and (m.sites["rank"] > 0).sum() == 10
+    kits = kaltara_plan.choose_sites(k=10, kits=2)
+    assert kits.sites.loc[kits.sites["rank"] > 0, "satellite_kit_needed"].sum() <= 2
+    assert kits.solution.objective <= m.solution.objective
+
+
+def test_cli_sites_writes_tables(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "planner.cli", "sites",
+                          str(ROOT / "scenarios" / "kaltara.toml"), "--k", "5", "--out",
+                          str(tmp_path)], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    sites = pd.read_csv(tmp_path / "sites.csv")
+    assert (sites["rank"] > 0).sum() == 5
+    for col in ("rank", "site_code", "site_name", "people_newly_covered",
+                "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",
+                "satellite_kit_needed", "round_trip_cost", "optimality_gap"):
+        assert col in sites.columns
+    cov = pd.read_csv(tmp_path / "coverage.csv")
+    assert set(cov["indicator"]) == {"ktp", "kia", "akta"}
+    assert (cov["coverage_after"] >= cov["coverage_now"]).all()

@@ -59,6 +59,64 @@ def _leaflet_inline() -> tuple[str, str]:
     return css, js
 
 
+SEARCH_HTML = """
+<div class='jk-box jk-noprint' id='jk-tools' style='top:120px;left:60px;width:250px'>
+ <input id='jk-search' type='search' placeholder='Find a village (name or code)'
+  style='width:100%;box-sizing:border-box' aria-label='Find a village'>
+ <div id='jk-results'></div>
+ <button id='jk-full' type='button'>Full screen</button>
+ <button id='jk-print' type='button'>Print</button>
+</div>
+<style>@media print{.jk-noprint,.leaflet-control-layers,.leaflet-control-zoom{display:none}
+#jk-legend,#jk-title{position:absolute}}#jk-results div{cursor:pointer;padding:1px 2px}
+#jk-results div:hover{background:#eee}</style>
+"""
+
+# Search and tools. Names come from the data: shown with textContent only, never as HTML.
+SEARCH_JS = """
+(function () {
+  var map = __MAP__, layer = __VILLAGES__;
+  var box = document.getElementById('jk-search'), out = document.getElementById('jk-results');
+  var last = null;
+  function go(l) {
+    if (last) { layer.resetStyle(last); }
+    l.setStyle({weight: 4, color: '#000'});
+    last = l;
+    map.fitBounds(l.getBounds(), {maxZoom: 12});
+    l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);  // opens its tooltip
+  }
+  window.jkFind = function (q) {
+    q = String(q || '').trim().toLowerCase();
+    var hits = [];
+    if (q.length < 2) { return hits; }
+    layer.eachLayer(function (l) {
+      if (hits.length < 8 && l.feature.properties.q.indexOf(q) >= 0) { hits.push(l); }
+    });
+    return hits;
+  };
+  box.addEventListener('input', function () {
+    out.replaceChildren();
+    window.jkFind(box.value).forEach(function (l) {
+      var d = document.createElement('div');
+      d.textContent = l.feature.properties.q;
+      d.addEventListener('click', function () { go(l); });
+      out.appendChild(d);
+    });
+  });
+  box.addEventListener('keydown', function (e) {
+    var hits = window.jkFind(box.value);
+    if (e.key === 'Enter' && hits.length) { go(hits[0]); }
+  });
+  document.getElementById('jk-full').addEventListener('click', function () {
+    var el = map.getContainer();
+    if (document.fullscreenElement) { document.exitFullscreen(); }
+    else if (el.requestFullscreen) { el.requestFullscreen(); }
+  });
+  document.getElementById('jk-print').addEventListener('click', function () { window.print(); });
+})();
+"""
+
+
 def _display_geometry(gdf_m: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
     """Simplify in metres, reproject to WGS84, round to 1e-5 degrees (about 1 m)."""
     simple = gdf_m.geometry.simplify(tolerance_m, preserve_topology=True)
@@ -176,13 +234,16 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap (needs internet)",
                      show=False).add_to(m)
 
-    folium.GeoJson(
+    vg["q"] = (v["nama"].astype(str) + " " + v["kode"].astype(str) + " "
+               + v["code_key"].astype(str)).str.lower().to_numpy()
+    village_layer = folium.GeoJson(
         _feature_collection(vg), name="Villages by priority",
         style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#555",
                                   "weight": 0.5, "fillOpacity": 0.75},
         highlight_function=lambda f: {"weight": 2, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
-    ).add_to(m)
+    )
+    village_layer.add_to(m)
 
     if blank_m is not None and len(blank_m):
         bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, tolerance_m * 2).values,
@@ -267,8 +328,15 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                   f"travel times on the planner's network{note}</div>")
     macro = MacroElement()
     macro._template = Template("{% macro html(this, kwargs) %}" + title_html + legend +
-                               "{% endmacro %}")
+                               SEARCH_HTML + "{% endmacro %}")
     m.get_root().add_child(macro)
+    _renumber_ids(m)  # names are final from here on: the script below refers to them
+    tools = MacroElement()
+    tools._template = Template(
+        "{% macro script(this, kwargs) %}" + SEARCH_JS.replace(
+            "__MAP__", m.get_name()).replace("__VILLAGES__", village_layer.get_name()) +
+        "{% endmacro %}")
+    m.add_child(tools)
     _renumber_ids(m)
     return m
 

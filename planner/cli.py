@@ -86,6 +86,28 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .pipeline import validate_scenario
+
+    scenario = load_scenario(args.scenario)
+    rep = validate_scenario(scenario)
+    join = rep["join"]
+    print(f"Scenario '{scenario.name}' is valid: {rep['villages']} villages, "
+          f"{rep['service_points']} service points, network "
+          f"{rep['network']['line_edges']} line and {rep['network']['link_edges']} link edges")
+    if join["unmatched_estimate_rows"]:
+        rows = join["unmatched_estimate_rows"]
+        print(f"  {len(rows)} estimate row(s) match no village: "
+              + ", ".join(str(r["kode_input"]) for r in rows[:10]))
+    if join["villages_without_estimate"]:
+        v = join["villages_without_estimate"]
+        print(f"  {len(v)} village(s) have no estimate: " + ", ".join(v[:10]))
+    for w in rep["warnings"]:
+        print(f"  warning: {w}")
+    return 0
+
+
 def _cmd_sites(args: argparse.Namespace) -> int:
     from .config import load_scenario
     from .pipeline import run
@@ -129,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     q.add_argument("--cheapest", action="store_true", help="the cheapest route instead")
     q.set_defaults(func=_cmd_route)
+    va = sub.add_parser("validate", help="check every input of a scenario without running it")
+    va.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    va.set_defaults(func=_cmd_validate)
     st = sub.add_parser("sites", help="choose the next mobile-service sites")
     st.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     g = st.add_mutually_exclusive_group()

@@ -55,12 +55,17 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     raise InputError([Problem(str(path), "cannot decode the text")])  # pragma: no cover
 
 
-def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
+def read_table(path: Path, sheet: str | None = None, find_header: str | None = None,
+               warnings: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX table with every cell as text (codes keep their leading zeros).
 
     CSV: encoding UTF-8 (with or without BOM), else Windows-1252/Latin-1; separator ',' or ';'
     or tab, detected from the header line. XLSX: the named sheet or the first one.
-    Row numbers in later messages count the header as row 1, as a spreadsheet shows them.
+    ``find_header``: a column name; when the first row does not hold it but one of the next
+    10 rows does (title rows above the header, as exports often have), the table is read from
+    that row and a warning says how many rows were skipped.
+    Row numbers in messages are those a spreadsheet shows (``df.attrs["row_offset"]`` holds
+    the rows skipped).
     """
     path = Path(path)
     if not path.is_file():
@@ -83,6 +88,18 @@ def read_table(path: Path, sheet: str | None = None) -> pd.DataFrame:
     except Exception as exc:
         raise InputError([Problem(str(path), f"cannot be read as a table ({exc})")]) from exc
     df.columns = [str(c).strip() for c in df.columns]
+    if find_header and find_header not in df.columns and len(df):
+        head = df.head(10).fillna("").astype(str).apply(lambda col: col.str.strip())
+        hits = [i for i in range(len(head)) if find_header in set(head.iloc[i])]
+        if hits:
+            i = hits[0]
+            header = [str(c).strip() for c in df.iloc[i]]
+            df = df.iloc[i + 1:].reset_index(drop=True)
+            df.columns = header
+            df.attrs["row_offset"] = i + 1
+            if warnings is not None:
+                warnings.append(f"{path}: the header row is row {i + 2}; skipped the "
+                                f"{i + 1} title row(s) above it")
     return df
 
 

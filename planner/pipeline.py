@@ -225,36 +225,59 @@ def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
     log.info("%s: %.2f s", name, timings[name])
 
 
-def run(scenario: Scenario) -> Plan:
-    """Run the whole plan for a scenario.
+@dataclass
+class _Prepared:
+    """What the load, join and network steps produce (shared by run and validate)."""
 
-    Raises
-    ------
-    InputError
-        For any bad input, listing every problem found in the failing file.
-    """
-    s = scenario
+    villages: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    blank: gpd.GeoDataFrame | None
+    network: network.Network
+    join: overlay.JoinReport
+    crs: Any
+    warnings: list[str]
+    timings: dict[str, float]
+
+
+def _collect(problems: list[Problem], fn, *args, **kwargs):
+    """Call a loader; on bad input keep its problems and return None (to report all files)."""
+    try:
+        return fn(*args, **kwargs)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+
+
+def _prepare(s: Scenario) -> _Prepared:
     timings: dict[str, float] = {}
     warnings: list[str] = []
+    problems: list[Problem] = []
 
     with _step("load_validate", timings):
-        vil = validate.check_villages(io.read_vector(s.villages.path), s.villages, warnings)
-        crs = metric_crs(vil, s.crs)
-        admin_tables = {a.level: io.read_vector(a.layer.path) for a in s.admin}
+        vil = _collect(problems, lambda: validate.check_villages(
+            io.read_vector(s.villages.path), s.villages, warnings))
+        admin_tables = {}
         for a in s.admin:
-            pc_cols = [c for c in (a.layer.code, a.layer.name) if c not in admin_tables[a.level]]
-            if pc_cols:
-                raise InputError([Problem(str(a.layer.path), f"missing column '{c}'", column=c)
-                                  for c in pc_cols])
-        svc = validate.check_points(io.read_vector(s.service_points.path), s.service_points,
-                                    warnings)
+            t = _collect(problems, io.read_vector, a.layer.path)
+            if t is None:
+                continue
+            problems.extend(Problem(str(a.layer.path), f"missing column '{c}'", column=c)
+                            for c in (a.layer.code, a.layer.name) if c not in t.columns)
+            admin_tables[a.level] = t
+        svc = _collect(problems, lambda: validate.check_points(
+            io.read_vector(s.service_points.path), s.service_points, warnings))
         est = None
         if s.estimates is not None:
-            est = validate.check_estimates(io.read_table(s.estimates.path, s.estimates.sheet),
-                                           s.estimates, s.indicators)
+            est = _collect(problems, lambda: validate.check_estimates(
+                io.read_table(s.estimates.path, s.estimates.sheet, find_header=s.estimates.code,
+                              warnings=warnings), s.estimates, s.indicators))
         sig = None
         if s.signal is not None:
-            sig = validate.check_polygons(io.read_vector(s.signal), str(s.signal), warnings)
+            sig = _collect(problems, lambda: validate.check_polygons(
+                io.read_vector(s.signal), str(s.signal), warnings))
+        if problems:
+            raise InputError(problems)
+        crs = metric_crs(vil, s.crs)
 
     with _step("join", timings):
         vil = overlay.add_admin_names(vil, s.admin, admin_tables, warnings)
@@ -298,6 +321,30 @@ def run(scenario: Scenario) -> Plan:
         for r in svc_m[~svc_ok].itertuples():
             warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
                             f"{s.access.max_km:g} km from the network and on no link: unused")
+    return _Prepared(vil_m, svc_m, blank_m, net, join_report, crs, warnings, timings)
+
+
+def validate_scenario(scenario: Scenario) -> dict[str, Any]:
+    """Check every input of a scenario (load, validate, join, build the network) without
+    running the plan. Returns what was found; raises :class:`InputError` on bad input."""
+    prep = _prepare(scenario)
+    return {"villages": len(prep.villages), "service_points": len(prep.services),
+            "network": prep.network.report, "join": prep.join.as_dict(),
+            "warnings": prep.warnings}
+
+
+def run(scenario: Scenario) -> Plan:
+    """Run the whole plan for a scenario.
+
+    Raises
+    ------
+    InputError
+        For any bad input, listing every problem found in every input file.
+    """
+    s = scenario
+    prep = _prepare(s)
+    vil_m, svc_m, blank_m, net = prep.villages, prep.services, prep.blank, prep.network
+    join_report, crs, warnings, timings = prep.join, prep.crs, prep.warnings, prep.timings
 
     with _step("travel", timings):
         tr, paths = travel_columns(net, s, svc_m["id"].to_numpy())

@@ -41,9 +41,10 @@ def normalise_code(value: object) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", s)
 
 
-def _rows(index: pd.Index | np.ndarray, limit: int = 12) -> str:
-    """Spreadsheet-style row numbers (header = row 1) for 0-based positions."""
-    pos = [int(i) + 2 for i in list(index)[:limit]]
+def _rows(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0) -> str:
+    """Spreadsheet-style row numbers (header = row 1, after ``offset`` skipped rows) for
+    0-based data positions."""
+    pos = [int(i) + 2 + offset for i in list(index)[:limit]]
     more = f" and {len(index) - limit} more" if len(index) > limit else ""
     return ("row " if len(pos) == 1 else "rows ") + ", ".join(map(str, pos)) + more
 
@@ -100,10 +101,10 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
 
 
 def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
-                where: str = "row") -> pd.Series:
+                where: str = "row", offset: int = 0) -> pd.Series:
     """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
     norm = codes.map(normalise_code)
-    fmt = _rows if where == "row" else _features
+    fmt = (lambda i: _rows(i, offset=offset)) if where == "row" else _features
     empty = norm == ""
     if empty.any():
         pc.add(src, "missing code; every row needs one", where=fmt(np.flatnonzero(empty)),
@@ -165,33 +166,37 @@ def check_points(gdf: gpd.GeoDataFrame, layer: Layer, warnings: list[str]) -> gp
                             geometry=gdf.geometry.values, crs=gdf.crs)
 
 
-def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector) -> pd.Series:
+def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector,
+                  offset: int = 0) -> pd.Series:
+    def _rows_here(idx):
+        return _rows(idx, offset=offset)
+
     s = values.fillna("").astype(str).str.strip()
     num = pd.to_numeric(s.str.replace(r"\.0+$", "", regex=True), errors="coerce")
     blank = s == ""
     bad = num.isna() & ~blank
     if blank.any():
         pc.add(src, "empty cell; expected a whole number of people (0 if none)",
-               where=_rows(np.flatnonzero(blank)), column=column)
+               where=_rows_here(np.flatnonzero(blank)), column=column)
     if bad.any():
         first = s[bad].iloc[0]
         hint = (" (decimal or thousands separators are not allowed in counts)"
                 if re.search(r"\d[.,]\d", first) else "")
         pc.add(src, f"expected a whole number of people, found {first!r}{hint}",
-               where=_rows(np.flatnonzero(bad)), column=column)
+               where=_rows_here(np.flatnonzero(bad)), column=column)
     ok = num.notna()
     frac = ok & (num != np.floor(num.fillna(0)))
     if frac.any():
         pc.add(src, f"expected a whole number of people, found {s[frac].iloc[0]!r}",
-               where=_rows(np.flatnonzero(frac)), column=column)
+               where=_rows_here(np.flatnonzero(frac)), column=column)
     neg = ok & (num < 0)
     if neg.any():
         pc.add(src, f"expected a count >= 0, found {s[neg].iloc[0]}",
-               where=_rows(np.flatnonzero(neg)), column=column)
+               where=_rows_here(np.flatnonzero(neg)), column=column)
     huge = ok & (num > 1e9)
     if huge.any():
         pc.add(src, f"implausibly large count {s[huge].iloc[0]} (more than 10^9 people)",
-               where=_rows(np.flatnonzero(huge)), column=column)
+               where=_rows_here(np.flatnonzero(huge)), column=column)
     return num.where(ok & ~frac & ~neg & ~huge)
 
 
@@ -209,17 +214,19 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
         pc.add(src, "the table has a header but no rows; expected one row per village")
     check_columns(df, src, needed, pc)
     pc.raise_if_any()
-    out = pd.DataFrame({"code_key": check_codes(df[layer.code], src, layer.code, pc),
+    off = int(df.attrs.get("row_offset", 0))
+    out = pd.DataFrame({"code_key": check_codes(df[layer.code], src, layer.code, pc,
+                                                offset=off),
                         "kode_input": df[layer.code].astype(str).str.strip()})
     for ind in indicators:
-        e = _parse_counts(df[ind.eligible], src, ind.eligible, pc)
-        s = _parse_counts(df[ind.served], src, ind.served, pc)
+        e = _parse_counts(df[ind.eligible], src, ind.eligible, pc, off)
+        s = _parse_counts(df[ind.served], src, ind.served, pc, off)
         over = (s > e).fillna(False)
         if over.any():
             i = int(np.flatnonzero(over)[0])
             pc.add(src, f"served ({ind.served}) is greater than eligible ({ind.eligible}): "
-                   f"{s.iloc[i]} > {e.iloc[i]}; served can be at most eligible",
-                   where=_rows(np.flatnonzero(over)), column=ind.served)
+                   f"{s.iloc[i]:.0f} > {e.iloc[i]:.0f}; served can be at most eligible",
+                   where=_rows(np.flatnonzero(over), offset=off), column=ind.served)
         out[ind.eligible_col] = e.to_numpy()
         out[ind.served_col] = s.to_numpy()
     pc.raise_if_any()

@@ -9,7 +9,6 @@ import socket
 
 import geopandas as gpd
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +24,7 @@ row = st.tuples(st.integers(0, 500), st.integers(0, 500), st.sampled_from(range(
 
 @settings(max_examples=12, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.dictionaries(st.sampled_from(CODES + ["99.01.01.2097", "88.01.01.2001"]), row,
+@given(st.dictionaries(st.sampled_from([*CODES, "99.01.01.2097", "88.01.01.2001"]), row,
                        min_size=1, max_size=8))
 def test_every_village_once_and_totals_conserved(tmp_path_factory, rows):
     folder = tmp_path_factory.mktemp("p")

@@ -53,15 +53,16 @@ def main() -> None:
     bow = {"type": "Polygon", "coordinates": [[[117.0, 2.7], [117.01, 2.71], [117.01, 2.7],
                                                [117.0, 2.71], [117.0, 2.7]]]}
     villages("villages_self_intersecting.geojson",
-             [feats[0] | {"geometry": bow}] + feats[1:])
-    villages("villages_null_geometry.geojson", [feats[0] | {"geometry": None}] + feats[1:])
+             [feats[0] | {"geometry": bow}, *feats[1:]])
+    villages("villages_null_geometry.geojson", [feats[0] | {"geometry": None}, *feats[1:]])
     dup = json.loads(json.dumps(feats))
     dup[2]["properties"]["kode"] = "9901012001"  # same code as the first, written without dots
     villages("villages_duplicate_codes.geojson", dup)
     villages("villages_no_name_column.geojson",
              [{**f, "properties": {"kode": f["properties"]["kode"]}} for f in feats])
     villages("villages_points.geojson",
-             [{**f, "geometry": {"type": "Point", "coordinates": f["geometry"]["coordinates"][0][0]}}
+             [{**f, "geometry": {"type": "Point",
+                                 "coordinates": f["geometry"]["coordinates"][0][0]}}
               for f in feats])
     (out / "villages_empty.geojson").write_text("")
     (out / "villages_not_json.geojson").write_text("kode,nama\n99.01.01.2001,Desa A\n")
@@ -97,7 +98,7 @@ def main() -> None:
         pd.concat([good, good.iloc[[1]].assign(kode="9901012002")]))
     est("estimates_absurd.csv", good.assign(eligible=["100", "200", "50", "40",
                                                       "80000000000", "30"]))
-    est("estimates_unknown_codes.csv", good.assign(kode=["77.01.01.2001"] + list(good["kode"][1:])))
+    est("estimates_unknown_codes.csv", good.assign(kode=["77.01.01.2001", *list(good["kode"][1:])]))
     with pd.ExcelWriter(out / "estimates_title_rows.xlsx") as xl:
         title = pd.DataFrame([["Rekap perekaman KTP-el, Juni 2024", "", ""], ["", "", ""],
                               ["kode", "eligible", "recorded"]])

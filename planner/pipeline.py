@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import io, network, overlay, prioritise, render, travel, validate
+from . import io, network, overlay, prioritise, render, report, travel, validate
 from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
@@ -502,24 +502,49 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
-    """Write the four outputs atomically; return their paths."""
+    """Write every output atomically; return their paths.
+
+    ``villages.csv``, ``villages.xlsx``, ``villages.gpkg`` (layers villages, service_points,
+    blank_spots, reach_bands and, with a site choice, sites, site_links, routes),
+    ``map.html``, ``summary.md``, ``summary.html``, ``map.png``, ``run.json``; with a site
+    choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``.
+    """
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {k: out_dir / f for k, f in (("csv", "villages.csv"), ("gpkg", "villages.gpkg"),
-                                         ("map", "map.html"), ("run", "run.json"))}
+    names = (("csv", "villages.csv"), ("xlsx", "villages.xlsx"), ("gpkg", "villages.gpkg"),
+             ("map", "map.html"), ("summary_md", "summary.md"),
+             ("summary_html", "summary.html"), ("png", "map.png"), ("run", "run.json"))
+    paths = {k: out_dir / f for k, f in names}
     table = output_table(plan)
     io.write_csv(paths["csv"], table)
-    geo = gpd.GeoDataFrame(table, geometry=plan.villages.geometry.values,
-                           crs=plan.villages.crs).to_crs(WGS84)
-    io.write_with(paths["gpkg"], lambda p: geo.to_file(p, layer="villages", driver="GPKG",
-                                                       engine="pyogrio"))
+    s = plan.scenario
+    io.write_bytes(paths["xlsx"], report.villages_xlsx(
+        table, s.title or s.name, s.illustrative_note if s.illustrative else ""))
+    geo = gpd.GeoDataFrame(table, geometry=plan.villages.geometry.values, crs=plan.villages.crs)
+    layers = {"villages": geo,
+              "service_points": plan.service_points[["id", "nama", "geometry"]],
+              "reach_bands": plan.reach_band_areas()}
+    if plan.blank_spots is not None and len(plan.blank_spots):
+        layers["blank_spots"] = gpd.GeoDataFrame(geometry=plan.blank_spots.geometry.values,
+                                                 crs=plan.blank_spots.crs)
     choice = plan.site_choice
     if choice is not None:
+        new, links, routes = plan._site_layers()
+        layers["sites"] = gpd.GeoDataFrame(
+            new.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(new["x"], new["y"]),
+            crs=plan.villages.crs)
+        layers["site_links"] = links
+        layers["routes"] = routes
         for key, name, frame in (("sites", "sites.csv", choice.sites),
                                  ("coverage", "coverage.csv", choice.coverage),
                                  ("site_villages", "site_villages.csv", choice.assignment)):
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
+    io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
+    md = report.summary_markdown(plan)
+    io.write_text(paths["summary_md"], md)
+    io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name))
+    io.write_bytes(paths["png"], report.static_map_png(plan))
     html = render.map_html(plan.map())
     io.write_text(paths["map"], html)
     timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3)}

@@ -6,10 +6,11 @@
 >>> plan.map()                                     # the outreach map, inline in Jupyter
 """
 
+from .compare import Comparison, compare
 from .config import Scenario, load_scenario
 from .errors import InfeasibleError, InputError, PlannerError
 from .pipeline import Plan, run
 
-__all__ = ["InfeasibleError", "InputError", "Plan", "PlannerError", "Scenario", "load_scenario",
-           "run"]
+__all__ = ["Comparison", "InfeasibleError", "InputError", "Plan", "PlannerError", "Scenario",
+           "compare", "load_scenario", "run"]
 __version__ = "0.1.0"

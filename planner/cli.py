@@ -86,6 +86,34 @@ def _cmd_route(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from . import io
+    from .compare import compare
+    from .config import load_scenario
+    from .pipeline import run
+    from .render import map_html
+
+    a, b = load_scenario(args.a), load_scenario(args.b)
+    plan_a, plan_b = run(a), run(b)
+    if args.sites:
+        plan_a.choose_sites()
+        plan_b.choose_sites()
+    c = compare(plan_a, plan_b)
+    out = Path(args.out) if args.out else Path("out") / f"compare_{a.name}_{b.name}"
+    io.write_csv(out / "compare_villages.csv", c.villages)
+    io.write_csv(out / "compare_totals.csv", c.totals)
+    io.write_text(out / "compare_map.html", map_html(c.map()))
+    print(c.summary())
+    print(c.totals.to_string(index=False))
+    changed = c.changed()
+    if len(changed):
+        print(changed[["kode", "nama", "band_a", "band_b", "minutes_a", "minutes_b"]]
+              .head(20).to_string(index=False))
+    for f in ("compare_villages.csv", "compare_totals.csv", "compare_map.html"):
+        print(f"wrote {out / f}")
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .config import load_scenario
     from .pipeline import validate_scenario
@@ -151,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     q.add_argument("--cheapest", action="store_true", help="the cheapest route instead")
     q.set_defaults(func=_cmd_route)
+    cp = sub.add_parser("compare", help="what changes between two scenarios")
+    cp.add_argument("a", help="scenario A (TOML)")
+    cp.add_argument("b", help="scenario B (TOML)")
+    cp.add_argument("--sites", action="store_true", help="also choose sites in both")
+    cp.add_argument("--out", help="output folder (default: out/compare_<a>_<b>)")
+    cp.set_defaults(func=_cmd_compare)
     va = sub.add_parser("validate", help="check every input of a scenario without running it")
     va.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     va.set_defaults(func=_cmd_validate)

@@ -380,15 +380,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     src_path = Path(path) if path is not None else default_scenario_path()
     src = str(src_path)
     pc = ProblemCollector()
-    if not src_path.is_file():
-        pc.add(src, "scenario file not found")
-        pc.raise_if_any()
-    try:
-        data = tomllib.loads(src_path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        pc.add(src, f"not valid TOML: {exc}")
-        pc.raise_if_any()
-        raise  # pragma: no cover
+    data = _read_toml(src_path, pc, seen=())
     base = src_path.resolve().parent
     _check_keys(pc, src, "top level", data, _TOP_KEYS,
                 ("villages", "service_points", "network"))
@@ -595,6 +587,70 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
                        links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
                        classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
                        transfer_minutes=transfers, snap_m=snap)
+
+
+_PATH_KEYS = {"villages": ("path",), "estimates": ("path",), "signal": ("path",),
+              "service_points": ("path",), "network": ("path", "paths", "links", "osm")}
+
+
+def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the file paths of a raw scenario absolute (so a scenario can extend another one
+    in a different folder)."""
+    def fix(v: Any) -> Any:
+        if isinstance(v, str):
+            return str((base / v).resolve()) if not Path(v).is_absolute() else v
+        if isinstance(v, list):
+            return [fix(x) for x in v]
+        return v
+
+    out = dict(data)
+    for section, keys in _PATH_KEYS.items():
+        if isinstance(out.get(section), dict):
+            out[section] = {k: fix(v) if k in keys else v for k, v in out[section].items()}
+            if section == "network" and isinstance(out[section].get("places"), list):
+                out[section]["places"] = [
+                    {**p, "path": fix(p["path"])} if isinstance(p, dict) and "path" in p else p
+                    for p in out[section]["places"]]
+    if isinstance(out.get("admin"), list):
+        out["admin"] = [{**a, "path": fix(a["path"])} if isinstance(a, dict) and "path" in a
+                        else a for a in out["admin"]]
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge tables; any other value (lists included) in ``over`` replaces the base's."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
+            else v
+    return out
+
+
+def _read_toml(path: Path, pc: ProblemCollector, seen: tuple[Path, ...]) -> dict[str, Any]:
+    """Read a scenario file; ``base = "other.toml"`` makes it extend another scenario."""
+    src = str(path)
+    if not path.is_file():
+        pc.add(src, "scenario file not found")
+        pc.raise_if_any()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        pc.add(src, f"not valid TOML: {exc}")
+        pc.raise_if_any()
+        raise  # pragma: no cover
+    parent = data.pop("base", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        pc.add(src, f"expected the path of another scenario, found {parent!r}", column="base")
+        pc.raise_if_any()
+    parent_path = (path.resolve().parent / parent).resolve()
+    if parent_path in seen or parent_path == path.resolve():
+        pc.add(src, f"'base' makes a loop through {parent_path}", column="base")
+        pc.raise_if_any()
+    base_data = _absolute_paths(_read_toml(parent_path, pc, (*seen, path.resolve())),
+                                parent_path.parent)
+    return _merge(base_data, data)
 
 
 def default_scenario_path() -> Path:

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import io, network, overlay, prioritise, render, report, travel, validate
+from . import cache, io, network, overlay, prioritise, render, report, travel, validate
 from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
@@ -333,8 +333,16 @@ def validate_scenario(scenario: Scenario) -> dict[str, Any]:
             "warnings": prep.warnings}
 
 
-def run(scenario: Scenario) -> Plan:
+def run(scenario: Scenario, use_cache: bool = True) -> Plan:
     """Run the whole plan for a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    use_cache : bool
+        Reuse (and store) the join, overlay, network and travel steps on disk, keyed by a
+        hash of every input file and the settings they use (see :mod:`planner.cache`); the
+        priority and site steps always run.
 
     Raises
     ------
@@ -342,15 +350,30 @@ def run(scenario: Scenario) -> Plan:
         For any bad input, listing every problem found in every input file.
     """
     s = scenario
-    prep = _prepare(s)
-    vil_m, svc_m, blank_m, net = prep.villages, prep.services, prep.blank, prep.network
-    join_report, crs, warnings, timings = prep.join, prep.crs, prep.warnings, prep.timings
-
-    with _step("travel", timings):
-        tr, paths = travel_columns(net, s, svc_m["id"].to_numpy())
-        for col, values in tr.items():
-            vil_m[col] = values
-        n_parts, labels = travel.parts(net)
+    k = cache.key(s) if use_cache else ""
+    state = cache.load(k) if use_cache else None
+    if state is None:
+        prep = _prepare(s)
+        timings = prep.timings
+        with _step("travel", timings):
+            tr, paths = travel_columns(prep.network, s, prep.services["id"].to_numpy())
+            for col, values in tr.items():
+                prep.villages[col] = values
+            n_parts, labels = travel.parts(prep.network)
+        state = {"villages": prep.villages, "services": prep.services, "blank": prep.blank,
+                 "network": prep.network, "paths": paths, "labels": labels,
+                 "n_parts": n_parts, "warnings": prep.warnings, "timings": timings,
+                 "join": prep.join, "crs": prep.crs}
+        if use_cache:
+            cache.save(k, state)
+    else:
+        log.info("cache: reused the join, network and travel steps (%s)", k)
+        state["timings"] = {"cache_load": 0.0}
+    vil_m, svc_m, blank_m, net = (state["villages"], state["services"], state["blank"],
+                                  state["network"])
+    join_report, crs, warnings, timings = (state["join"], state["crs"], state["warnings"],
+                                           dict(state["timings"]))
+    paths, n_parts, labels = state["paths"], state["n_parts"], state["labels"]
 
     with _step("prioritise", timings):
         ranked = prioritise.score(vil_m, s.indicators, s.weights)

@@ -152,6 +152,57 @@ def _renumber_ids(m: folium.Map) -> None:
     walk(m)
 
 
+def base_map(bounds: np.ndarray) -> folium.Map:
+    """An empty map over ``bounds`` (WGS84 minx, miny, maxx, maxy) with Leaflet inlined, the
+    planner's styles, a scale bar and the optional online basemap (off by default)."""
+    centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
+    m = folium.Map(location=centre, tiles=None, control_scale=True, prefer_canvas=True)
+    m.default_js = []
+    m.default_css = []
+    css, js = _leaflet_inline()
+    fig = m.get_root()
+    fig.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
+    fig.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
+    fig.header.add_child(Element(
+        "<style>.leaflet-container{background:#dfe9ef}"
+        ".jk-box{position:fixed;z-index:1000;background:#fff;padding:6px 10px;"
+        "border:1px solid #888;border-radius:4px;font:13px/1.35 sans-serif}"
+        ".jk-site{width:22px;height:22px;border-radius:11px;background:#6a3d9a;color:#fff;"
+        "font:bold 12px/22px sans-serif;text-align:center;border:2px solid #fff}</style>"),
+        name="jk_css")
+    m.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap (needs internet)",
+                     show=False).add_to(m)
+    return m
+
+
+def finish_map(m: folium.Map, boxes_html: str, village_layer: folium.GeoJson) -> None:
+    """Add the title/legend boxes, the search and tools, and number every element."""
+    macro = MacroElement()
+    macro._template = Template("{% macro html(this, kwargs) %}" + boxes_html + SEARCH_HTML +
+                               "{% endmacro %}")
+    m.get_root().add_child(macro)
+    _renumber_ids(m)  # names are final from here on: the script below refers to them
+    tools = MacroElement()
+    tools._template = Template(
+        "{% macro script(this, kwargs) %}" + SEARCH_JS.replace(
+            "__MAP__", m.get_name()).replace("__VILLAGES__", village_layer.get_name()) +
+        "{% endmacro %}")
+    m.add_child(tools)
+    _renumber_ids(m)
+
+
+def village_layer_data(villages_m: gpd.GeoDataFrame, props: pd.DataFrame,
+                       tolerance_m: float) -> gpd.GeoDataFrame:
+    """Display geometry (WGS84, simplified) with escaped properties and the search key."""
+    geo = _display_geometry(villages_m, tolerance_m)
+    vg = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=geo.values, crs=WGS84)
+    kode = villages_m["kode"].astype(str)
+    vg["q"] = (villages_m["nama"].astype(str) + " " + kode + " "
+               + kode.str.replace(r"[^0-9A-Za-z]", "", regex=True)).str.lower().to_numpy()
+    return vg
+
+
 def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                  blank_m: gpd.GeoDataFrame | None, indicators: tuple, title: str,
                  data_date: str, illustrative_note: str = "",
@@ -186,9 +237,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         Display simplification tolerance, metres.
     """
     n = len(villages_m)
-    v = villages_m.copy()
-    v["geometry"] = _display_geometry(v, tolerance_m).values
-    v = gpd.GeoDataFrame(v, geometry="geometry", crs=WGS84)
+    v = villages_m
     cls = priority_class(v["priority_rank"].to_numpy(), n)
     props = pd.DataFrame({
         "nama": v["nama"].map(_esc), "kode": v["kode"].map(_esc),
@@ -212,30 +261,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         aliases.append(f"{_esc(ind.label)} gap")
     fields += ["travel", "band", "from", "blank", "why"]
     aliases += ["Travel time", "Reach band", "Nearest service", "Blank spot", "Why"]
-    vg = gpd.GeoDataFrame(props, geometry=v.geometry.values, crs=WGS84)
-
-    bounds = vg.total_bounds
-    centre = [float((bounds[1] + bounds[3]) / 2), float((bounds[0] + bounds[2]) / 2)]
-    m = folium.Map(location=centre, tiles=None, control_scale=True, prefer_canvas=True)
-    m.default_js = []
-    m.default_css = []
-    css, js = _leaflet_inline()
-    fig = m.get_root()
-    fig.header.add_child(Element(f"<style>{css}</style>"), name="leaflet_css")
-    fig.header.add_child(Element(f"<script>{js}</script>"), name="leaflet_js")
-    fig.header.add_child(Element(
-        "<style>.leaflet-container{background:#dfe9ef}"
-        ".jk-box{position:fixed;z-index:1000;background:#fff;padding:6px 10px;"
-        "border:1px solid #888;border-radius:4px;font:13px/1.35 sans-serif}"
-        ".jk-site{width:22px;height:22px;border-radius:11px;background:#6a3d9a;color:#fff;"
-        "font:bold 12px/22px sans-serif;text-align:center;border:2px solid #fff}</style>"),
-        name="jk_css")
-    m.fit_bounds([[float(bounds[1]), float(bounds[0])], [float(bounds[3]), float(bounds[2])]])
-    folium.TileLayer("OpenStreetMap", name="OpenStreetMap basemap (needs internet)",
-                     show=False).add_to(m)
-
-    vg["q"] = (v["nama"].astype(str) + " " + v["kode"].astype(str) + " "
-               + v["code_key"].astype(str)).str.lower().to_numpy()
+    vg = village_layer_data(v, props, tolerance_m)
+    m = base_map(vg.total_bounds)
     village_layer = folium.GeoJson(
         _feature_collection(vg), name="Villages by priority",
         style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#555",
@@ -326,18 +353,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     title_html = (f"<div class='jk-box' id='jk-title' style='top:10px;left:60px;max-width:46%'>"
                   f"<b>{_esc(title)}</b><br>Data as of {_esc(data_date)} · {n} villages · "
                   f"travel times on the planner's network{note}</div>")
-    macro = MacroElement()
-    macro._template = Template("{% macro html(this, kwargs) %}" + title_html + legend +
-                               SEARCH_HTML + "{% endmacro %}")
-    m.get_root().add_child(macro)
-    _renumber_ids(m)  # names are final from here on: the script below refers to them
-    tools = MacroElement()
-    tools._template = Template(
-        "{% macro script(this, kwargs) %}" + SEARCH_JS.replace(
-            "__MAP__", m.get_name()).replace("__VILLAGES__", village_layer.get_name()) +
-        "{% endmacro %}")
-    m.add_child(tools)
-    _renumber_ids(m)
+    finish_map(m, title_html + legend, village_layer)
     return m
 
 

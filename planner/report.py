@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io as _io
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,11 @@ def _normalise_zip(data: bytes) -> bytes:
             info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            data = src.read(name)
+            if name == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(<)",
+                              rb"\g<1>" + FIXED_TIME[:19].encode() + rb"Z\g<2>", data)
+            dst.writestr(info, data)
     return out.getvalue()
 
 

@@ -14,12 +14,17 @@ representative point is its centre):
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import LineString, Point, box
+
+# keep the run cache of the test session out of the user's ~/.cache
+os.environ["JANGKAU_CACHE"] = tempfile.mkdtemp(prefix="jangkau-cache-")
 
 X0, Y0 = 500_000.0, 300_000.0
 CRS = "EPSG:32650"

@@ -20,6 +20,9 @@ def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
     ktp = [c.value for c in ws[2]].index("e-KTP eligible") + 1
     assert sum(ws.cell(r, ktp).value for r in range(3, 485)) == 530_130
     assert "ILLUSTRATIVE" in wb["catatan_notes"].cell(2, 1).value
+    import zipfile
+    core = zipfile.ZipFile(paths["xlsx"]).read("docProps/core.xml").decode()
+    assert core.count("2000-01-01T00:00:00Z") == 2  # created and modified: not the clock
 
 
 def test_gpkg_layers_for_qgis(kaltara_plan, tmp_path):

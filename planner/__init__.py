@@ -10,7 +10,8 @@ from .compare import Comparison, compare
 from .config import Scenario, load_scenario
 from .errors import InfeasibleError, InputError, PlannerError
 from .pipeline import Plan, run
+from .pipeline import validate_scenario as validate
 
 __all__ = ["Comparison", "InfeasibleError", "InputError", "Plan", "PlannerError", "Scenario",
-           "compare", "load_scenario", "run"]
+           "compare", "load_scenario", "run", "validate"]
 __version__ = "0.1.0"

@@ -204,31 +204,47 @@ def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None
 
 
 def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
-                budget: float | None = None, max_rounds: int = 50) -> np.ndarray:
+                budget: float | None = None, max_rounds: int = 50,
+                time_limit: float = 60.0) -> np.ndarray:
     """1-swap local search for max coverage: replace an open site by a closed one while that
-    covers more demand (kits and budget respected)."""
-    chosen = list(map(int, chosen))
-    forced = list(np.flatnonzero(p.forced))
-    best = covered_demand(p, np.array(forced + chosen, dtype=int))
-    cover_csc = p.cover.tocsc()
+    covers more demand (kits and budget respected).
+
+    Keeps, for each village, how many open sites cover it; trying every replacement of one
+    site then costs one sparse product, so a pass over ``k`` sites is ``k`` products.
+    """
+    t0 = time.perf_counter()
+    chosen = [int(j) for j in chosen]
+    cover = p.cover.tocsr().astype(float)
+    cover_csc = cover.tocsc()
+    cov_t = cover_csc.T.tocsr()
+    open_mask = p.forced.copy()
+    open_mask[chosen] = True
+    cnt = cover @ open_mask.astype(float)
     for _ in range(max_rounds):
         improved = False
         for pos in range(len(chosen)):
-            others = forced + chosen[:pos] + chosen[pos + 1:]
-            mask = np.zeros(p.m)
-            mask[others] = 1
-            covered = (p.cover @ mask) > 0
-            gains = cover_csc.T @ np.where(covered, 0.0, p.demand)
-            base = float(p.demand[covered].sum())
+            if time.perf_counter() - t0 > time_limit:
+                return np.array(chosen, dtype=np.int64)
+            j = chosen[pos]
+            rows = cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]
+            loss = float(p.demand[rows][cnt[rows] == 1].sum())
+            w = np.where(cnt == 0, p.demand, 0.0)
+            only_j = rows[cnt[rows] == 1]
+            w[only_j] = p.demand[only_j]
+            gains = cov_t @ w
+            gains[open_mask] = -np.inf
+            others = [c for c in chosen if c != j]
             used = int(p.needs_kit[others].sum())
             spent = float(p.cost[others].sum())
-            gains[others] = -1
-            for j in np.argsort(-gains, kind="stable")[:20]:
-                if base + gains[j] <= best + 1e-9:
+            for jj in np.argsort(-gains, kind="stable")[:20]:
+                if gains[jj] <= loss + 1e-9:
                     break
-                if _feasible_add(p, int(j), used, spent, kits, budget):
-                    chosen[pos] = int(j)
-                    best = base + float(gains[j])
+                if _feasible_add(p, int(jj), used, spent, kits, budget):
+                    cnt[rows] -= 1
+                    new_rows = cover_csc.indices[cover_csc.indptr[jj]:cover_csc.indptr[jj + 1]]
+                    cnt[new_rows] += 1
+                    open_mask[j], open_mask[jj] = False, True
+                    chosen[pos] = int(jj)
                     improved = True
                     break
         if not improved:
@@ -326,9 +342,16 @@ def _side_rows(p: CoverageProblem, cols: np.ndarray, kits, budget):
     return rows, lo, hi
 
 
+EXACT_MAX_NNZ = 1_500_000
+"""Above this many coverage pairs (after reduction) ``method="auto"`` skips the MILP: at
+national size HiGHS does not finish its root LP in minutes; greedy + swap with a Lagrangian
+bound answers instead, with a proven gap."""
+
+
 def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                  budget: float | None = None, time_limit: float = 60.0,
-                 exact: bool = True) -> Solution:
+                 exact: bool = True, method: str = "auto",
+                 lagrangian_iterations: int = 400) -> Solution:
     """Open ``k`` new sites (forced ones stay open) to cover the most demand.
 
     MILP: max Σ d_r y_r  s.t.  y_r ≤ Σ_j a_rj x_j,  Σ x_j ≤ k,  kits and budget rows,
@@ -339,12 +362,22 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     free = np.flatnonzero(~p.forced)
     k = min(k, len(free))
     start = greedy(p, k=k, kits=kits, budget=budget)
-    start = swap_search(p, start, kits, budget)
+    start = swap_search(p, start, kits, budget, time_limit=time_limit / 2)
     forced = np.flatnonzero(p.forced)
     heur = covered_demand(p, np.r_[forced, start])
-    if not exact:
-        return Solution(np.r_[forced, start], heur, np.inf, np.inf, "greedy+swap", "heuristic",
-                        time.perf_counter() - t0)
+    if method == "auto" and exact and p.capacity is None:
+        dem, A, _ = _reduce(p)
+        if A.nnz > EXACT_MAX_NNZ:
+            method = "heuristic"
+    if not exact or method == "heuristic":
+        bound = np.inf
+        status = "heuristic"
+        if kits is None and budget is None and p.capacity is None:
+            bound, _ = lagrangian_bound(p, k, iterations=lagrangian_iterations, lower=heur)
+            status = "heuristic with Lagrangian bound"
+        order = _order_by_gain(p, forced, start)
+        return Solution(np.r_[forced, order], heur, bound, _gap(heur, bound), "greedy+swap",
+                        status, time.perf_counter() - t0)
     if p.capacity is not None:
         return _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start)
     dem, A, const = _reduce(p)

@@ -147,3 +147,13 @@ def test_capacity_limits_people_per_site():
     assert s.open.tolist() == [2] and s.objective == pytest.approx(40.0)
     s2 = max_coverage(p, 2)
     assert s2.objective == pytest.approx(75.0)  # {1,2}: 35 + 40
+
+
+def test_heuristic_path_reports_a_proven_gap():
+    rng = np.random.default_rng(9)
+    p = random_problem(rng, n=150, m=30)
+    exact = max_coverage(p, 5)
+    heur = max_coverage(p, 5, method="heuristic")
+    assert heur.solver == "greedy+swap" and "Lagrangian" in heur.status
+    assert heur.objective <= exact.objective + 1e-9 <= heur.bound + 1e-6
+    assert heur.gap == pytest.approx((heur.bound - heur.objective) / heur.objective)

@@ -289,7 +289,8 @@ def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
     return dem, sub[first].tocsr(), const
 
 
-def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limit, start=None):
+def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limit, start=None,
+                options: dict | None = None):
     import highspy
 
     with _quiet_stdout():
@@ -299,6 +300,8 @@ def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limi
     h.setOptionValue("mip_rel_gap", 1e-9)
     h.setOptionValue("threads", 1)
     h.setOptionValue("random_seed", 0)
+    for key_, value in (options or {}).items():
+        h.setOptionValue(key_, value)
     lp = highspy.HighsLp()
     A = sp.csc_matrix(A)
     lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
@@ -342,6 +345,10 @@ def _side_rows(p: CoverageProblem, cols: np.ndarray, kits, budget):
     return rows, lo, hi
 
 
+GUIDED_MIN_NNZ = 50_000
+"""Above this many coverage pairs the exact path first computes the Lagrangian bound and an
+LP-guided solution (the MILP's warm start, or already proven optimal)."""
+
 EXACT_MAX_NNZ = 1_500_000
 """Above this many coverage pairs (after reduction) ``method="auto"`` skips the MILP: at
 national size HiGHS does not finish its root LP in minutes; greedy + swap with a Lagrangian
@@ -351,7 +358,7 @@ bound answers instead, with a proven gap."""
 def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                  budget: float | None = None, time_limit: float = 60.0,
                  exact: bool = True, method: str = "auto",
-                 lagrangian_iterations: int = 400) -> Solution:
+                 start: np.ndarray | None = None) -> Solution:
     """Open ``k`` new sites (forced ones stay open) to cover the most demand.
 
     MILP: max Σ d_r y_r  s.t.  y_r ≤ Σ_j a_rj x_j,  Σ x_j ≤ k,  kits and budget rows,
@@ -361,8 +368,9 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     t0 = time.perf_counter()
     free = np.flatnonzero(~p.forced)
     k = min(k, len(free))
-    start = greedy(p, k=k, kits=kits, budget=budget)
-    start = swap_search(p, start, kits, budget, time_limit=time_limit / 2)
+    if start is None:
+        start = greedy(p, k=k, kits=kits, budget=budget)
+        start = swap_search(p, start, kits, budget, time_limit=time_limit / 2)
     forced = np.flatnonzero(p.forced)
     heur = covered_demand(p, np.r_[forced, start])
     if method == "auto" and exact and p.capacity is None:
@@ -371,16 +379,42 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
             method = "heuristic"
     if not exact or method == "heuristic":
         bound = np.inf
-        status = "heuristic"
+        status, solver = "heuristic", "greedy+swap"
+        best, best_val = start, heur
         if kits is None and budget is None and p.capacity is None:
-            bound, _ = lagrangian_bound(p, k, iterations=lagrangian_iterations, lower=heur)
+            bound, frac = lagrangian_bound(p, k, max_seconds=time_limit / 2)
             status = "heuristic with Lagrangian bound"
-        order = _order_by_gain(p, forced, start)
-        return Solution(np.r_[forced, order], heur, bound, _gap(heur, bound), "greedy+swap",
-                        status, time.perf_counter() - t0)
+            guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
+            if guided is not None and len(guided):
+                guided = swap_search(p, guided, time_limit=time_limit / 4)
+                val = covered_demand(p, np.r_[forced, guided])
+                if val > best_val:
+                    best, best_val, solver = guided, val, "lp-guided highs+swap"
+        order = _order_by_gain(p, forced, best)
+        return Solution(np.r_[forced, order], best_val, bound, _gap(best_val, bound), solver,
+                        status, time.perf_counter() - t0,
+                        {"greedy+swap": heur})
     if p.capacity is not None:
         return _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start)
     dem, A, const = _reduce(p)
+    options: dict[str, object] = {}
+    if np.all(np.mod(p.demand, 1) == 0):
+        options["mip_abs_gap"] = 0.999  # integer objective: a gap under 1 proves optimality
+    if A.nnz > GUIDED_MIN_NNZ and kits is None and budget is None:
+        # a bound and an LP-guided start first: often optimal already, and it proves so
+        # when the bound is within 1 person; else it is HiGHS's warm start
+        bound, frac = lagrangian_bound(p, k, max_seconds=time_limit / 4)
+        guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
+        if guided is not None and len(guided):
+            guided = swap_search(p, guided, time_limit=time_limit / 8)
+            if covered_demand(p, np.r_[forced, guided]) > heur:
+                start, heur = guided, covered_demand(p, np.r_[forced, guided])
+        if "mip_abs_gap" in options and bound - heur < 1 - 1e-9:
+            order = _order_by_gain(p, forced, start)
+            return Solution(np.r_[forced, order], heur, bound, _gap(heur, bound),
+                            "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
+                            time.perf_counter() - t0)
+        options["presolve"] = "off"  # the model is already reduced
     r = A.shape[0]
     cols = free
     Ax = A[:, cols]
@@ -404,7 +438,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
         x0[pos[int(j)]] = 1
     x0[len(cols):] = np.minimum(1, Ax @ x0[: len(cols)])
     status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, True,
-                                        time_limit, x0)
+                                        time_limit, x0, options)
     if x is None or obj + const < heur - 1e-6:
         return Solution(np.r_[forced, start], heur, bound + const, _gap(heur, bound + const),
                         "greedy+swap", f"highs: {status}; heuristic kept",
@@ -549,43 +583,91 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
                     "highs", status, time.perf_counter() - t0)
 
 
-def lagrangian_bound(p: CoverageProblem, k: int, iterations: int = 300,
-                     lower: float | None = None) -> tuple[float, np.ndarray]:
-    """A proven upper bound on max coverage with ``k`` new sites (no kits/budget/capacity).
+def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
+                     iterations: int = 300, lower: float | None = None
+                     ) -> tuple[float, np.ndarray]:
+    """A proven upper bound on max coverage with ``k`` new sites (no kits/budget/capacity),
+    and the fractional site values that come with it.
 
-    Relaxing ``y_i ≤ Σ_j a_ij x_j`` with multipliers ``λ ≥ 0`` gives
-    ``L(λ) = Σ_i max(0, d_i − λ_i) + (sum of the k largest (Aᵀλ)_j over free sites)`` on the
-    villages the forced sites do not cover (their demand is added as a constant), an upper
-    bound for every ``λ ≥ 0``; subgradient steps (Polyak, towards the best known ``lower``
-    value) tighten it. Returns the best bound and its multipliers.
+    Relaxing ``y_i ≤ Σ_j a_ij x_j`` with multipliers ``λ ≥ 0`` gives, on the villages the
+    forced sites do not cover (their demand is a constant),
+    ``L(λ) = Σ_i max(0, d_i − λ_i) + (sum of the k largest (Aᵀλ)_j)``, and for every ``t``
+    the sum of the k largest ``r_j`` is at most ``k t + Σ_j max(0, r_j − t)``. So
+    ``F(λ, t) = Σ_i max(0, d_i − λ_i) + k t + Σ_j max(0, (Aᵀλ)_j − t)`` is an upper bound for
+    every ``λ ≥ 0`` and ``t``. It is minimised by L-BFGS-B on a smoothed ``F`` (softplus with a
+    temperature lowered in steps); every iterate is scored with the exact, non-smooth
+    ``L(λ)``, and the best is returned. The softplus slopes estimate the LP's fractional
+    ``x_j`` (used to guide the search for good solutions).
+
+    Returns
+    -------
+    bound : float
+        Proven upper bound on the covered demand (people).
+    fractional : ndarray (m,)
+        Estimated LP value of each site (forced sites 1).
     """
+    from scipy.optimize import minimize
+
+    t_start = time.perf_counter()
     dem, A, const = _reduce(p)
-    cols = np.flatnonzero(~p.forced)
-    Ax = A[:, cols].tocsc()
-    AxT = Ax.T.tocsr()
+    free = np.flatnonzero(~p.forced)
+    A = A[:, free].astype(float).tocsr()
+    AT = A.T.tocsr()
+    n = A.shape[0]
+    frac = np.where(p.forced, 1.0, 0.0)
+    if n == 0 or k <= 0:
+        return const, frac
+    k = min(k, len(free))
+
+    def exact(lam: np.ndarray) -> float:
+        r = AT @ lam
+        return float(np.maximum(dem - lam, 0).sum() + np.sort(r)[-k:].sum())
+
+    def softplus(z: np.ndarray, tau: float) -> tuple[np.ndarray, np.ndarray]:
+        zt = z / tau
+        val = np.where(zt > 30, z, tau * np.log1p(np.exp(np.minimum(zt, 30))))
+        return val, 1.0 / (1.0 + np.exp(-np.clip(zt, -60, 60)))
+
+    def smooth(v: np.ndarray, tau: float) -> tuple[float, np.ndarray]:
+        lam, t = v[:n], v[n]
+        a, da = softplus(dem - lam, tau)
+        b, db = softplus(AT @ lam - t, tau)
+        return float(a.sum() + k * t + b.sum()), np.r_[-da + A @ db, k - db.sum()]
+
     lam = dem * 0.5
-    best, best_lam = np.inf, lam.copy()
-    lower = lower if lower is not None else 0.0
-    step_scale = 2.0
-    stall = 0
-    for _ in range(iterations):
-        red = AxT @ lam
-        top = np.argpartition(-red, min(k, len(red) - 1))[:k] if len(red) > k else \
-            np.arange(len(red))
-        L = float(np.maximum(dem - lam, 0).sum() + red[top].sum())
-        if L < best - 1e-9:
-            best, best_lam, stall = L, lam.copy(), 0
-        else:
-            stall += 1
-            if stall >= 15:
-                step_scale /= 2
-                stall = 0
-        x = np.zeros(len(cols))
-        x[top] = 1
-        g = (dem > lam).astype(float) - Ax @ x
-        norm = float(g @ g)
-        if norm == 0 or step_scale < 1e-6:
-            break
-        # ∂L/∂λ = -g: a Polyak step downhill towards the best known value
-        lam = np.maximum(0.0, lam + step_scale * (L - (lower - const)) / norm * g)
-    return best + const, best_lam
+    v = np.r_[lam, np.sort(AT @ lam)[-k]]
+    best, best_v = exact(lam), v.copy()
+    tau = max(float(dem.mean()), 1e-6)
+    last_tau = tau
+    while time.perf_counter() - t_start < max_seconds and tau > 1e-3 * float(dem.mean()):
+        res = minimize(smooth, v, args=(tau,), jac=True, method="L-BFGS-B",
+                       bounds=[(0.0, None)] * n + [(None, None)],
+                       options={"maxiter": iterations})
+        v = res.x
+        val = exact(v[:n])
+        if val < best:
+            best, best_v = val, v.copy()
+        last_tau = tau
+        tau /= 4
+    r = AT @ best_v[:n]
+    frac[free] = 1.0 / (1.0 + np.exp(-np.clip((r - best_v[n]) / last_tau, -60, 60)))
+    return best + const, frac
+
+
+def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,
+               fix_above: float = 0.9, pool_above: float = 0.005) -> np.ndarray | None:
+    """Open the sites the LP estimate says are (almost) surely open, then solve the rest
+    exactly (HiGHS) among the sites it leaves fractional. Returns new sites or None."""
+    free = ~p.forced
+    fixed = np.flatnonzero(free & (frac > fix_above))[:k]
+    pool = np.flatnonzero(free & (frac > pool_above) & (frac <= fix_above))
+    if len(fixed) >= k or len(pool) == 0:
+        return fixed[:k]
+    forced_idx = np.flatnonzero(p.forced)
+    cols = np.r_[forced_idx, fixed, pool]
+    n_f = len(forced_idx) + len(fixed)
+    sub = CoverageProblem(p.demand, p.cover[:, cols].tocsr(), p.minutes[:, cols].tocsr(),
+                          p.site_ids[cols], np.r_[np.ones(n_f, bool), np.zeros(len(pool), bool)],
+                          p.needs_kit[cols], p.cost[cols])
+    sol = max_coverage(sub, k - len(fixed), time_limit=time_limit, method="exact")
+    return np.r_[fixed, cols[sol.open[n_f:]]] if sol.objective > 0 else None

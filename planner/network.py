@@ -598,7 +598,8 @@ def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
     node_mode = pm["m"].to_numpy(object)
     # transfers between modes meeting at the same physical node
     tu, tv, tm, tmode = [], [], [], []
-    multi = pm.groupby("p", sort=True).filter(lambda g: len(g) > 1) if len(pm) else pm
+    counts = pm["p"].map(pm["p"].value_counts())
+    multi = pm[counts.to_numpy() > 1]
     if len(multi):
         pairs = multi.reset_index().merge(multi.reset_index(), on="p", suffixes=("_a", "_b"))
         pairs = pairs[pairs["index_a"] != pairs["index_b"]]

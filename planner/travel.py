@@ -198,9 +198,23 @@ def route_modes(net: Network, edges: np.ndarray) -> str:
     return ">".join(out)
 
 
+def max_speed(net: Network) -> float:
+    """Fastest straight-line progress of any edge, metres per minute (``inf`` when an edge
+    joins two distinct places in no time, e.g. a link given 0 minutes)."""
+    xy = net.phys_xy[net.node_phys]
+    d = np.hypot(*(xy[net.u] - xy[net.v]).T)
+    moving = d > 0
+    if not moving.any():
+        return 0.0
+    if (net.minutes[moving] <= 0).any():
+        return np.inf
+    return float((d[moving] / net.minutes[moving]).max())
+
+
 def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
                  cutoff: float = np.inf, reverse: bool = False, weight: str = "minutes",
-                 csr: CSRGraph | None = None, max_cells: int = 50_000_000) -> pd.DataFrame:
+                 csr: CSRGraph | None = None, max_cells: int = 50_000_000,
+                 local: bool | None = None) -> pd.DataFrame:
     """Long village × site table of travel times within ``cutoff`` minutes.
 
     Parameters
@@ -215,6 +229,11 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
     max_cells : int
         Sites are run in chunks so that a chunk's dense distance block has at most this many
         cells (memory: 8 bytes each).
+    local : bool or None
+        Search each group of nearby sites on a window of the graph: every node a path within
+        ``cutoff`` can reach lies within ``cutoff × max_speed`` metres of its site (each edge
+        moves at most that fast), so the answer is exact and the work stays local. ``None``
+        (default): on graphs over 200,000 nodes when the cut-off and the top speed are finite.
 
     Returns
     -------
@@ -229,6 +248,13 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
     vok = np.flatnonzero(villages >= 0)
     vnodes = villages[vok]
     valid_sites = np.flatnonzero(sites >= 0)
+    vmax = max_speed(net) if np.isfinite(cutoff) and weight == "minutes" else np.inf
+    if local is None:
+        local = csr.n > 200_000 and np.isfinite(vmax)
+    if local and np.isfinite(cutoff) and np.isfinite(vmax):
+        parts = _local_table(net, mat, sites, valid_sites, vok, vnodes, cutoff, vmax,
+                             max_cells)
+        return _finish_table(parts)
     chunk = max(1, int(max_cells // max(csr.n, 1)))
     parts = []
     for start in range(0, len(valid_sites), chunk):
@@ -238,11 +264,55 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
         si, vi = np.nonzero(np.isfinite(block) & (block <= cutoff))
         parts.append(pd.DataFrame({"village": vok[vi], "site": idx[si],
                                    "minutes": block[si, vi]}))
+    return _finish_table(parts)
+
+
+def _finish_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
     if not parts:
         return pd.DataFrame({"village": np.zeros(0, np.int64), "site": np.zeros(0, np.int64),
                              "minutes": np.zeros(0)})
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["village", "site"], kind="mergesort").reset_index(drop=True)
+
+
+def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, valid_sites: np.ndarray,
+                 vok: np.ndarray, vnodes: np.ndarray, cutoff: float, vmax: float,
+                 max_cells: int) -> list[pd.DataFrame]:
+    """Travel table computed window by window (see ``travel_table(local=True)``)."""
+    from scipy.spatial import cKDTree
+
+    xy = net.phys_xy[net.node_phys]
+    reach = cutoff * vmax * (1 + 1e-9) + 1e-6
+    cell = max(reach / 2, 1.0)
+    sxy = xy[sites[valid_sites]]
+    keys = np.floor(sxy / cell).astype(np.int64)
+    order = np.lexsort((keys[:, 1], keys[:, 0]))
+    tree = cKDTree(xy)
+    is_village = np.zeros(len(xy), bool)
+    is_village[vnodes] = True
+    village_pos = np.full(len(xy), -1, np.int64)
+    village_pos[vnodes] = np.arange(len(vnodes))
+    parts = []
+    bounds = np.flatnonzero(np.r_[True, (np.diff(keys[order], axis=0) != 0).any(axis=1)])
+    for a, b in zip(bounds, np.r_[bounds[1:], len(order)], strict=True):
+        group = valid_sites[order[a:b]]
+        gxy = xy[sites[group]]
+        centre = (gxy.min(axis=0) + gxy.max(axis=0)) / 2
+        half = float(np.hypot(*(gxy.max(axis=0) - gxy.min(axis=0)))) / 2
+        window = np.sort(np.asarray(tree.query_ball_point(centre, reach + half), np.int64))
+        sub = mat[window][:, window]
+        local_src = np.searchsorted(window, sites[group])
+        targets = window[is_village[window]]
+        local_tgt = np.searchsorted(window, targets)
+        step = max(1, int(max_cells // max(len(window), 1)))
+        for s0 in range(0, len(group), step):
+            d = dijkstra(sub, directed=True, indices=local_src[s0:s0 + step], limit=cutoff)
+            block = d[:, local_tgt]
+            si, ti = np.nonzero(np.isfinite(block) & (block <= cutoff))
+            parts.append(pd.DataFrame({"village": vok[village_pos[targets[ti]]],
+                                       "site": group[s0:s0 + step][si],
+                                       "minutes": block[si, ti]}))
+    return parts
 
 
 def parts(net: Network) -> tuple[int, np.ndarray]:

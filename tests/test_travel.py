@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+import pandas as pd
 import numpy as np
 import pytest
 from pyproj import CRS
@@ -133,3 +134,29 @@ def test_reach_band_edges():
     got = reach_band(np.array([0, 60, 60.001, 180, 480, 1440, 1441, np.inf, np.nan]))
     assert got.tolist() == ["<=1h", "<=1h", "1-3h", "1-3h", "3-8h", "8-24h", ">24h",
                             "unreachable", "unreachable"]
+
+
+def test_local_table_equals_global_table():
+    """The windowed table (exact by the speed bound) equals the plain one."""
+    rng = np.random.default_rng(4)
+    n = 3000
+    xy = rng.random((n, 2)) * 50_000  # metres
+    from scipy.spatial import cKDTree
+    pairs = cKDTree(xy).query_pairs(1500, output_type="ndarray")
+    u, v = np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]
+    dist = np.hypot(*(xy[u] - xy[v]).T)
+    minutes = dist / 1000 / rng.choice([20.0, 40.0, 60.0], len(u)) * 60 + rng.random(len(u))
+    k = len(u)
+    net = Network(crs=CRS.from_epsg(32650), phys_xy=xy, phys_label=np.full(n, "", dtype=object),
+                  node_phys=np.arange(n), node_mode=np.full(n, "road", dtype=object), u=u, v=v,
+                  minutes=minutes, length_m=dist, cost=np.zeros(k),
+                  mode=np.full(k, "road", dtype=object), kind=np.full(k, "line", dtype=object),
+                  name=np.full(k, "", dtype=object))
+    sites = rng.choice(n, 200, replace=False)
+    villages = rng.choice(n, 1500, replace=False)
+    for reverse in (False, True):
+        a = travel_table(net, sites, villages, cutoff=20.0, reverse=reverse, local=False)
+        b = travel_table(net, sites, villages, cutoff=20.0, reverse=reverse, local=True,
+                         max_cells=10_000)
+        assert len(a) > 1000
+        pd.testing.assert_frame_equal(a, b)

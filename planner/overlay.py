@@ -116,3 +116,16 @@ def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | 
     share = np.divide(inside, area, out=np.zeros(n), where=area > 0)
     share = np.clip(share, 0.0, 1.0)
     return share if kind == "blank_spot" else 1.0 - share
+
+
+def blank_from_coverage(villages_m: gpd.GeoDataFrame,
+                        coverage_m: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Blank spots = the villages' area minus the coverage polygons, village by village
+    (spatial index; no union of the whole study area)."""
+    if len(coverage_m) == 0:
+        return gpd.GeoDataFrame(geometry=villages_m.geometry.values, crs=villages_m.crs)
+    parts = gpd.GeoDataFrame(geometry=shapely.get_parts(
+        shapely.union_all(coverage_m.geometry.values)), crs=villages_m.crs)
+    left = gpd.GeoDataFrame(geometry=villages_m.geometry.values, crs=villages_m.crs)
+    out = gpd.overlay(left, parts, how="difference", keep_geom_type=True)
+    return out[~out.geometry.is_empty].reset_index(drop=True)

@@ -295,11 +295,13 @@ def _prepare(s: Scenario) -> _Prepared:
             overlay.blank_spot_share(vil_m, sig_m, s.signal_kind), 6)
         blank_m = sig_m
         if sig_m is not None and s.signal_kind == "coverage":
-            area = gpd.GeoSeries([vil_m.union_all()], crs=crs)
-            blank_m = gpd.GeoDataFrame(geometry=area.difference(sig_m.union_all()), crs=crs)
+            blank_m = overlay.blank_from_coverage(vil_m, sig_m)
         svc_m = svc.to_crs(crs)
-        outside = ~svc_m.within(vil_m.union_all().buffer(s.access.max_km * 1000))
-        for r in svc_m[outside].itertuples():
+        near, dist = vil_m.sindex.nearest(svc_m.geometry.values, return_distance=True,
+                                          return_all=False)
+        far = np.zeros(len(svc_m), bool)
+        far[near[0]] = dist > s.access.max_km * 1000
+        for r in svc_m[far].itertuples():
             warnings.append(f"{s.service_points.path}: service point {r.id} ({r.nama}) lies "
                             f"more than {s.access.max_km:g} km outside the study area")
 

@@ -70,6 +70,18 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                where=_features(np.flatnonzero(missing)))
     present = ~missing
     gtypes = geom[present].geom_type
+    if kinds[0].endswith("Polygon"):
+        coll = gtypes.index[gtypes == "GeometryCollection"]
+        polys = [shapely.union_all([g for g in shapely.get_parts(geom[i])
+                                    if g.geom_type in ("Polygon", "MultiPolygon")])
+                 for i in coll]
+        fixable = [i for i, g in zip(coll, polys, strict=True) if not g.is_empty]
+        if fixable:
+            gdf.loc[fixable, gdf.geometry.name] = [g for g in polys if not g.is_empty]
+            warnings.append(f"{src}: {_features(np.array(fixable))}: geometry collection "
+                            "reduced to its polygons (points and lines dropped)")
+            geom = gdf.geometry
+            gtypes = geom[present].geom_type
     bad_type = gtypes[~gtypes.isin(kinds)]
     if len(bad_type):
         pc.add(src, f"expected {' or '.join(kinds)}, found {bad_type.iloc[0]}",

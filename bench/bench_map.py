@@ -11,12 +11,13 @@ Results are printed as JSON and written to bench/results/map.json.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from _common import record
 
 import planner
 
@@ -51,10 +52,7 @@ def main() -> None:
     res = {"map_bytes": path.stat().st_size, "map_mb": round(path.stat().st_size / 1e6, 2),
            "interactive_s_median": round(statistics.median(times), 3),
            "interactive_s_runs": [round(t, 3) for t in times]}
-    text = json.dumps(res, indent=2)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
+    record(res, args.out)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Results are printed as JSON and written to bench/results/travel.json.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+from _common import record
 from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
@@ -128,10 +128,7 @@ def main() -> None:
                     "pairs_per_village": round(len(table) / args.villages, 1)}
     import resource
     res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    text = json.dumps(res, indent=2)
-    print(text)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text + "\n")
+    record(res, args.out)
 
 
 if __name__ == "__main__":

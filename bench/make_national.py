@@ -100,7 +100,8 @@ def build(out: Path, province: str | None, seed: int = 8) -> dict[str, float]:
                              "wait_minutes": 720.0}, geometry=sea, crs=CRS)
     net = pd.concat([roads, seas], ignore_index=True)
     gpd.GeoDataFrame(net, geometry="geometry", crs=CRS).to_parquet(out / "network.parquet")
-    (out / "national.toml").write_text(f'''# Synthetic benchmark scenario (ILLUSTRATIVE), made by bench/make_national.py
+    (out / "national.toml").write_text(f'''# Synthetic benchmark scenario (ILLUSTRATIVE)
+# made by bench/make_national.py
 name = "{'province_' + province if province else 'national'}"
 title = "Synthetic benchmark: {'province ' + province if province else 'Indonesia'}"
 data_date = "synthetic"

@@ -152,6 +152,18 @@ def _renumber_ids(m: folium.Map) -> None:
     walk(m)
 
 
+def _line_layer(m: folium.Map, lines_m: gpd.GeoDataFrame | None, name: str, alias: str,
+                style: dict[str, object]) -> None:
+    """Add a layer of lines (metric CRS, with an escaped ``label`` tooltip) to the map."""
+    if lines_m is None or not len(lines_m):
+        return
+    g = gpd.GeoDataFrame({"label": lines_m["label"].map(_esc)},
+                         geometry=lines_m.to_crs(WGS84).geometry.values, crs=WGS84)
+    g["geometry"] = shapely.set_precision(g.geometry.values, 1e-5)
+    folium.GeoJson(_feature_collection(g), name=name, style_function=lambda f: style,
+                   tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=[alias])).add_to(m)
+
+
 def base_map(bounds: np.ndarray) -> folium.Map:
     """An empty map over ``bounds`` (WGS84 minx, miny, maxx, maxy) with Leaflet inlined, the
     planner's styles, a scale bar and the optional online basemap (off by default)."""
@@ -293,23 +305,10 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                                                      aliases=["Reach band", "Villages"]),
                        ).add_to(m)
 
-    if site_links_m is not None and len(site_links_m):
-        lg = gpd.GeoDataFrame({"label": site_links_m["label"].map(_esc)},
-                              geometry=site_links_m.to_crs(WGS84).geometry.values, crs=WGS84)
-        lg["geometry"] = shapely.set_precision(lg.geometry.values, 1e-5)
-        folium.GeoJson(_feature_collection(lg), name="Villages served by each new site",
-                       style_function=lambda f: {"color": "#6a3d9a", "weight": 1.5,
-                                                 "dashArray": "4 4"},
-                       tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Served"]),
-                       ).add_to(m)
-    if routes_m is not None and len(routes_m):
-        rg = gpd.GeoDataFrame({"label": routes_m["label"].map(_esc)},
-                              geometry=routes_m.to_crs(WGS84).geometry.values, crs=WGS84)
-        rg["geometry"] = shapely.set_precision(rg.geometry.values, 1e-5)
-        folium.GeoJson(_feature_collection(rg), name="Routes from the office to each new site",
-                       style_function=lambda f: {"color": "#ff7f00", "weight": 2.5},
-                       tooltip=folium.GeoJsonTooltip(fields=["label"], aliases=["Route"]),
-                       ).add_to(m)
+    _line_layer(m, site_links_m, "Villages served by each new site", "Served",
+                {"color": "#6a3d9a", "weight": 1.5, "dashArray": "4 4"})
+    _line_layer(m, routes_m, "Routes from the office to each new site", "Route",
+                {"color": "#ff7f00", "weight": 2.5})
     if sites is not None and len(sites):
         layer = folium.FeatureGroup(name="Proposed mobile-service sites (by rank)")
         pts = gpd.GeoSeries(gpd.points_from_xy(sites["x"], sites["y"]),

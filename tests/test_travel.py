@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import networkx as nx
-import pandas as pd
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import CRS
 

@@ -86,6 +86,40 @@ def join_estimates(villages: gpd.GeoDataFrame, estimates: pd.DataFrame,
     return out, report
 
 
+def _covered_area(villages_m: gpd.GeoDataFrame, polys: np.ndarray) -> np.ndarray:
+    """Area (m²) of each village inside the union of ``polys`` (which may overlap).
+
+    Villages lying within one polygon count whole; the others take the union of their
+    intersections with the polygons they touch, so no area counts twice and no union of the
+    whole layer is ever built (it stays fast at national size).
+    """
+    n = len(villages_m)
+    geoms = villages_m.geometry.values
+    area = shapely.area(geoms)
+    out = np.zeros(n)
+    if len(polys) == 0:
+        return out
+    tree = shapely.STRtree(polys)
+    vi, _ = tree.query(geoms, predicate="within")
+    whole = np.zeros(n, bool)
+    whole[vi] = True
+    out[whole] = area[whole]
+    rest = np.flatnonzero(~whole)
+    if len(rest) == 0:
+        return out
+    vi, pi = tree.query(geoms[rest], predicate="intersects")
+    pieces = shapely.intersection(geoms[rest][vi], polys[pi])
+    order = np.argsort(vi, kind="stable")
+    vi, pieces = vi[order], pieces[order]
+    bounds = np.flatnonzero(np.r_[True, vi[1:] != vi[:-1]])
+    ends = np.r_[bounds[1:], len(vi)]
+    single = (ends - bounds) == 1
+    out[rest[vi[bounds[single]]]] = shapely.area(pieces[bounds[single]])
+    for b0, b1 in zip(bounds[~single], ends[~single], strict=True):
+        out[rest[vi[b0]]] = shapely.area(shapely.union_all(pieces[b0:b1]))
+    return np.minimum(out, area)
+
+
 def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | None,
                      kind: str = "blank_spot") -> np.ndarray:
     """Share (0..1) of each village's area that lies in a blank spot.
@@ -96,36 +130,34 @@ def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | 
         Villages in a metric CRS.
     signal_m : GeoDataFrame or None
         Polygons in the same CRS: blank spots (``kind="blank_spot"``) or areas with coverage
-        (``kind="coverage"``). Overlapping polygons are dissolved first so no area counts twice.
-        ``None`` means no signal layer: the share is NaN (unknown).
+        (``kind="coverage"``). Overlapping polygons count once. ``None`` means no signal
+        layer: the share is NaN (unknown).
     """
     n = len(villages_m)
     if signal_m is None:
         return np.full(n, np.nan)
-    if len(signal_m) == 0:
-        inside = np.zeros(n)
-    else:
-        parts = shapely.get_parts(shapely.union_all(signal_m.geometry.values))
-        parts = gpd.GeoDataFrame(geometry=parts, crs=villages_m.crs)
-        left = gpd.GeoDataFrame({"_i": np.arange(n)}, geometry=villages_m.geometry.values,
-                                crs=villages_m.crs)
-        pieces = gpd.overlay(left, parts, how="intersection", keep_geom_type=True)
-        inside = np.bincount(pieces["_i"].to_numpy(), weights=pieces.geometry.area.to_numpy(),
-                             minlength=n)
+    polys = signal_m.geometry.values if len(signal_m) else np.array([], dtype=object)
+    inside = _covered_area(villages_m, polys)
     area = villages_m.geometry.area.to_numpy()
-    share = np.divide(inside, area, out=np.zeros(n), where=area > 0)
-    share = np.clip(share, 0.0, 1.0)
+    share = np.clip(np.divide(inside, area, out=np.zeros(n), where=area > 0), 0.0, 1.0)
     return share if kind == "blank_spot" else 1.0 - share
 
 
 def blank_from_coverage(villages_m: gpd.GeoDataFrame,
                         coverage_m: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Blank spots = the villages' area minus the coverage polygons, village by village
-    (spatial index; no union of the whole study area)."""
-    if len(coverage_m) == 0:
-        return gpd.GeoDataFrame(geometry=villages_m.geometry.values, crs=villages_m.crs)
-    parts = gpd.GeoDataFrame(geometry=shapely.get_parts(
-        shapely.union_all(coverage_m.geometry.values)), crs=villages_m.crs)
-    left = gpd.GeoDataFrame(geometry=villages_m.geometry.values, crs=villages_m.crs)
-    out = gpd.overlay(left, parts, how="difference", keep_geom_type=True)
-    return out[~out.geometry.is_empty].reset_index(drop=True)
+    """Blank spots = each village minus the coverage polygons it touches (spatial index; no
+    union of the whole study area). Villages with no blank spot give no feature."""
+    geoms = villages_m.geometry.values
+    polys = coverage_m.geometry.values
+    out = list(geoms)
+    if len(polys):
+        tree = shapely.STRtree(polys)
+        vi, pi = tree.query(geoms, predicate="intersects")
+        order = np.argsort(vi, kind="stable")
+        vi, pi = vi[order], pi[order]
+        bounds = np.flatnonzero(np.r_[True, vi[1:] != vi[:-1]]) if len(vi) else vi
+        for b0, b1 in zip(bounds, np.r_[bounds[1:], len(vi)], strict=True):
+            i = vi[b0]
+            out[i] = shapely.difference(geoms[i], shapely.union_all(polys[pi[b0:b1]]))
+    g = gpd.GeoDataFrame(geometry=out, crs=villages_m.crs)
+    return g[~g.geometry.is_empty & (g.geometry.area > 1.0)].reset_index(drop=True)

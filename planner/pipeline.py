@@ -47,7 +47,9 @@ class Plan:
     network : Network
         The multimodal network with villages and service points joined (arrays; use
         ``plan.network.to_networkx()`` for a NetworkX graph).
-    blank_spots : GeoDataFrame or None
+    signal : GeoDataFrame or None
+        The signal layer as given (blank spots or coverage, metric CRS); ``blank_spots``
+        gives the blank spots either way.
         Blank-spot polygons (metric CRS).
     report : dict
         Warnings, unmatched rows, network statistics, totals.
@@ -59,11 +61,22 @@ class Plan:
     villages: gpd.GeoDataFrame
     service_points: gpd.GeoDataFrame
     network: network.Network
-    blank_spots: gpd.GeoDataFrame | None
+    signal: gpd.GeoDataFrame | None
     report: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
     paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
     site_choice: sites_mod.SiteChoice | None = None
+    _blank: gpd.GeoDataFrame | None = None
+
+    @property
+    def blank_spots(self) -> gpd.GeoDataFrame | None:
+        """Blank-spot polygons (metric CRS): the signal layer itself, or, for a coverage
+        layer, the villages' area outside it (computed on first use)."""
+        if self.signal is None or self.scenario.signal_kind == "blank_spot":
+            return self.signal
+        if self._blank is None:
+            self._blank = overlay.blank_from_coverage(self.villages, self.signal)
+        return self._blank
 
     def table(self) -> pd.DataFrame:
         """The village table as written to ``villages.csv`` (no geometry)."""
@@ -293,9 +306,7 @@ def _prepare(s: Scenario) -> _Prepared:
         sig_m = sig.to_crs(crs) if sig is not None else None
         vil_m["blank_spot_share"] = np.round(
             overlay.blank_spot_share(vil_m, sig_m, s.signal_kind), 6)
-        blank_m = sig_m
-        if sig_m is not None and s.signal_kind == "coverage":
-            blank_m = overlay.blank_from_coverage(vil_m, sig_m)
+        blank_m = sig_m  # as given: blank spots or coverage (Plan.blank_spots derives)
         svc_m = svc.to_crs(crs)
         near, dist = vil_m.sindex.nearest(svc_m.geometry.values, return_distance=True,
                                           return_all=False)
@@ -408,7 +419,7 @@ def run(scenario: Scenario, use_cache: bool = True) -> Plan:
         "warnings": warnings,
     }
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
-                blank_spots=blank_m, report=report, timings=timings, paths=paths)
+                signal=blank_m, report=report, timings=timings, paths=paths)
 
 
 OUTPUT_COLUMNS_HEAD = ("kode", "nama")

@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import optimise, travel
 from .config import SitesSpec
@@ -119,13 +119,15 @@ def build_problem(plan: Plan, spec: SitesSpec) -> optimise.CoverageProblem:
 
 def _in_blank_spot(plan: Plan, refs: list[str]) -> np.ndarray:
     """Whether each village's representative point lies in a blank spot."""
-    if plan.blank_spots is None or len(plan.blank_spots) == 0:
-        return np.zeros(len(refs), bool)
+    sig = plan.signal
     xy = plan.network.points["village"].xy
-    pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=plan.network.crs)
-    hit = gpd.sjoin(gpd.GeoDataFrame(geometry=pts), plan.blank_spots[["geometry"]],
-                    predicate="within", how="left")
-    return ~hit.groupby(level=0)["index_right"].apply(lambda s: s.isna().all()).to_numpy()
+    coverage = plan.scenario.signal_kind == "coverage"
+    if sig is None or len(sig) == 0:
+        return np.full(len(refs), coverage and sig is not None)
+    pts = shapely.points(xy)
+    inside = np.zeros(len(refs), bool)
+    inside[shapely.STRtree(sig.geometry.values).query(pts, predicate="within")[0]] = True
+    return ~inside if coverage else inside
 
 
 def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = None,

@@ -33,6 +33,7 @@ class CSRGraph:
 
     matrix: sp.csr_matrix
     edge: np.ndarray
+    keys: np.ndarray  # row * n + column of each entry, ascending: finds an entry's edge
 
     @property
     def n(self) -> int:
@@ -63,7 +64,8 @@ def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
     indptr = np.zeros(n + 1, np.int64)
     np.add.at(indptr, u + 1, 1)
     indptr = np.cumsum(indptr)
-    return CSRGraph(sp.csr_matrix((data, v, indptr), shape=(n, n)), keep)
+    return CSRGraph(sp.csr_matrix((data, v, indptr), shape=(n, n)), keep,
+                    u.astype(np.int64) * n + v)
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,7 @@ def nearest_source(csr: CSRGraph, sources: np.ndarray, targets: np.ndarray,
 
 def _edge_ids(csr: CSRGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Network edge id of the CSR entry (a -> b), vectorised."""
-    m = csr.matrix
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    keys = rows.astype(np.int64) * m.shape[0] + m.indices
-    pos = np.searchsorted(keys, a.astype(np.int64) * m.shape[0] + b)
+    pos = np.searchsorted(csr.keys, a.astype(np.int64) * csr.n + b)
     return csr.edge[pos]
 
 

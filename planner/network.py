@@ -552,7 +552,7 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     _add_stops(net, point_phys, points)
     net.access_m = {k: access_m[k] for k in points}
     net.snapped = {k: snapped[k] for k in points}
-    net.points = dict(points)
+    net.points = dict(all_points)  # villages, services and the places of the spec
     net.report = {"network_nodes": int(n_net), "line_edges": int((net.kind == "line").sum()),
                   "link_edges": int((net.kind == "link").sum()),
                   "transfer_edges": int((net.kind == "transfer").sum()),

@@ -88,11 +88,23 @@ class Plan:
         sites = links = routes = None
         if self.site_choice is not None:
             sites, links, routes = self._site_layers()
-        return render.outreach_map(self.villages, self.service_points, self.blank_spots,
+        net = self.network
+        if "fastest" not in self.paths:
+            self.paths["fastest"] = all_paths(net, "fastest")
+        legs_text = dict(zip(net.points["village"].refs,
+                             (_legs_text(net, e) for e in self.paths["fastest"]), strict=True))
+        legs = self.villages["kode"].map(legs_text).fillna("")
+        minutes = self.villages["travel_minutes"].to_numpy(float)
+        legs = np.where(~np.isfinite(minutes), "unreachable",
+                        np.where(legs == "", "at the office", legs))
+        v = self.villages.assign(route_legs=legs)
+        places = [(k, p.labels, p.xy) for k, p in net.points.items()
+                  if k not in ("village", "service")]
+        return render.outreach_map(v, self.service_points, self.blank_spots,
                                    s.indicators, s.title or s.name, s.data_date,
                                    s.illustrative_note if s.illustrative else "",
                                    reach_m=self.reach_band_areas(), sites=sites,
-                                   site_links_m=links, routes_m=routes)
+                                   site_links_m=links, routes_m=routes, places=places)
 
     def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """New sites with coordinates, site -> village links and office -> site routes."""
@@ -442,6 +454,19 @@ def output_table(plan: Plan) -> pd.DataFrame:
     return out
 
 
+def _legs_text(net: network.Network, edges: np.ndarray) -> str:
+    """A route in one line: ``road 6 min → air 22 h 38 min (21 h wait) → track 2 h 58 min``."""
+    def hm(m: float) -> str:
+        h, mm = divmod(round(m), 60)
+        return f"{h} h {mm:02d} min" if h else f"{mm} min"
+
+    parts = []
+    for leg in travel.legs(net, edges).to_dict("records"):
+        wait = f" ({hm(leg['wait_minutes'])} wait)" if leg["wait_minutes"] else ""
+        parts.append(f"{leg['mode']} {hm(leg['minutes'])}{wait}")
+    return " → ".join(parts)
+
+
 def all_paths(net: network.Network, kind: str = "fastest") -> list[np.ndarray]:
     """Edge ids of each village's fastest (or cheapest) route from its nearest office
     (input order; empty when unreachable or when the village is the office's own node)."""
@@ -490,7 +515,8 @@ def travel_columns(net: network.Network, s: Scenario,
                            "the nearest network node, and no link reaches it")
         rest = unreached & ~beyond
         if rest.any() and s.network.season:
-            dry = network.build_network(replace(s.network, season=""), net.crs, net.points,
+            dry = network.build_network(replace(s.network, season=""), net.crs,
+                                        {k: net.points[k] for k in ("village", "service")},
                                         s.access)
             alt = travel.nearest_source(travel.to_csr(dry), dry.origin("service"),
                                         dry.destination("village"))

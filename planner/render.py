@@ -64,6 +64,7 @@ SEARCH_HTML = """
  <input id='jk-search' type='search' placeholder='Find a village (name or code)'
   style='width:100%;box-sizing:border-box' aria-label='Find a village'>
  <div id='jk-results'></div>
+ <label>Colour villages by <select id='jk-colour'>__OPTIONS__</select></label><br>
  <button id='jk-full' type='button'>Full screen</button>
  <button id='jk-print' type='button'>Print</button>
 </div>
@@ -113,6 +114,15 @@ SEARCH_JS = """
     else if (el.requestFullscreen) { el.requestFullscreen(); }
   });
   document.getElementById('jk-print').addEventListener('click', function () { window.print(); });
+  var pick = document.getElementById('jk-colour');
+  if (pick) {
+    pick.addEventListener('change', function () {
+      var key = pick.value;
+      layer.setStyle(function (f) { return {fillColor: f.properties[key]}; });
+      var t = document.getElementById('jk-legend-title');
+      if (t) { t.textContent = pick.options[pick.selectedIndex].textContent; }
+    });
+  }
 })();
 """
 
@@ -188,10 +198,18 @@ def base_map(bounds: np.ndarray) -> folium.Map:
     return m
 
 
-def finish_map(m: folium.Map, boxes_html: str, village_layer: folium.GeoJson) -> None:
-    """Add the title/legend boxes, the search and tools, and number every element."""
+def finish_map(m: folium.Map, boxes_html: str, village_layer: folium.GeoJson,
+               colour_options: list[tuple[str, str]] | None = None) -> None:
+    """Add the title/legend boxes, the search and tools (with a "colour villages by" choice
+    of ``(property, label)``), and number every element."""
+    options = "".join(f"<option value='{html.escape(k)}'>{html.escape(label)}</option>"
+                      for k, label in (colour_options or []))
+    tools_html = SEARCH_HTML.replace("__OPTIONS__", options)
+    if not colour_options:
+        tools_html = tools_html.replace(
+            " <label>Colour villages by <select id='jk-colour'></select></label><br>\n", "")
     macro = MacroElement()
-    macro._template = Template("{% macro html(this, kwargs) %}" + boxes_html + SEARCH_HTML +
+    macro._template = Template("{% macro html(this, kwargs) %}" + boxes_html + tools_html +
                                "{% endmacro %}")
     m.get_root().add_child(macro)
     _renumber_ids(m)  # names are final from here on: the script below refers to them
@@ -222,6 +240,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                  sites: pd.DataFrame | None = None,
                  site_links_m: gpd.GeoDataFrame | None = None,
                  routes_m: gpd.GeoDataFrame | None = None,
+                 places: list[tuple[str, list[str], np.ndarray]] | None = None,
+                 indicator_labels: list[tuple[str, str]] | None = None,
                  tolerance_m: float = 40.0) -> folium.Map:
     """Build the outreach map.
 
@@ -243,6 +263,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         Lines from each new site to the villages it serves (metric CRS).
     routes_m : GeoDataFrame or None
         Routes from the nearest office to each new site (metric CRS), with ``label``.
+    places : list of (kind, labels, xy), optional
+        Airstrips, ports and other named places (metric CRS coordinates) for their layer.
     title, data_date, illustrative_note : str
         Shown in the title box; the note (if any) marks illustrative data.
     tolerance_m : float
@@ -262,6 +284,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         "blank": v["blank_spot_share"].map(
             lambda s: "unknown" if pd.isna(s) else f"{100 * s:.0f}%"),
         "why": v["priority_why"].map(_esc),
+        "legs": v.get("route_legs", pd.Series("", index=v.index)).map(_esc),
         "color": [PRIORITY_CLASSES[c][1] for c in cls],
     })
     fields = ["nama", "kode", "kecamatan", "kabupaten", "rank", "score"]
@@ -271,6 +294,11 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                           for g, e in zip(v[ind.gap_col], v[ind.eligible_col], strict=True)]
         fields.append(ind.key)
         aliases.append(f"{_esc(ind.label)} gap")
+        gap = v[ind.gap_col].astype("Float64").fillna(0).to_numpy(float)
+        gap_rank = np.empty(n, int)
+        gap_rank[np.argsort(-gap, kind="stable")] = np.arange(1, n + 1)
+        props[f"c_{ind.key}"] = [PRIORITY_CLASSES[c][1] if g > 0 else "#f7f7f7"
+                                 for c, g in zip(priority_class(gap_rank, n), gap, strict=True)]
     fields += ["travel", "band", "from", "blank", "why"]
     aliases += ["Travel time", "Reach band", "Nearest service", "Blank spot", "Why"]
     vg = village_layer_data(v, props, tolerance_m)
@@ -281,6 +309,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                                   "weight": 0.5, "fillOpacity": 0.75},
         highlight_function=lambda f: {"weight": 2, "color": "#000"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+        popup=folium.GeoJsonPopup(fields=[*fields, "legs"], aliases=[*aliases, "Route legs"],
+                                  max_width=420),
     )
     village_layer.add_to(m)
 
@@ -323,6 +353,19 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                 html=(f"<div class='jk-site'>{int(r['rank'])}</div>"))).add_to(layer)
         layer.add_to(m)
 
+    if places:
+        pl = folium.FeatureGroup(name="Airstrips and ports")
+        for kind, labels, xy in places:
+            pts = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+                                crs=villages_m.crs).to_crs(WGS84)
+            colour = "#000000" if kind == "airstrip" else "#1f78b4"
+            for label, pt in zip(labels, pts, strict=True):
+                folium.CircleMarker(
+                    [pt.y, pt.x], radius=5, color="#ffffff", fill=True, fill_color=colour,
+                    fill_opacity=0.9, weight=1.5,
+                    tooltip=f"{_esc(kind)}: {_esc(label)}").add_to(pl)
+        pl.add_to(m)
+
     sp_layer = folium.FeatureGroup(name="Service points (offices)")
     sw = service_m.to_crs(WGS84)
     for row in sw.itertuples():
@@ -337,7 +380,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         f"border:1px solid #555;margin-right:6px'></span>{label}</div>"
         for _, c, label in PRIORITY_CLASSES)
     legend = (f"<div class='jk-box' id='jk-legend' style='bottom:24px;right:10px'>"
-              f"<b>Outreach priority</b> (by rank)<br>{legend_rows}"
+              f"<b id='jk-legend-title'>Outreach priority</b> (by rank)<br>{legend_rows}"
               "<div><span style='display:inline-block;width:14px;height:10px;background:#444;"
               "opacity:.4;margin-right:6px'></span>signal blank spot</div>"
               "<div><span style='display:inline-block;width:10px;height:10px;"
@@ -352,7 +395,9 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     title_html = (f"<div class='jk-box' id='jk-title' style='top:10px;left:60px;max-width:46%'>"
                   f"<b>{_esc(title)}</b><br>Data as of {_esc(data_date)} · {n} villages · "
                   f"travel times on the planner's network{note}</div>")
-    finish_map(m, title_html + legend, village_layer)
+    colour_options = [("color", "Outreach priority")] + [
+        (f"c_{ind.key}", f"{ind.label} gap") for ind in indicators]
+    finish_map(m, title_html + legend, village_layer, colour_options)
     return m
 
 

@@ -69,7 +69,7 @@ def test_kaltara_map_offline_layers_search(browser, kaltara_plan, tmp_path):
         "Villages by priority", "Signal blank spots", "Reach bands (travel time from an office)",
         "Villages served by each new site", "Routes from the office to each new site",
         "Proposed mobile-service sites (by rank)", "Service points (offices)",
-        "OpenStreetMap basemap (needs internet)"}
+        "Airstrips and ports", "OpenStreetMap basemap (needs internet)"}
     assert page.locator(".jk-site").count() == 5
     assert page.locator("#jk-legend").is_visible() and page.locator(".leaflet-control-scale")\
         .count() == 1
@@ -82,6 +82,16 @@ def test_kaltara_map_offline_layers_search(browser, kaltara_plan, tmp_path):
     assert "Long Nawang" in tip and "Travel time" in tip and "Why" in tip
     page.fill("#jk-search", "long nawang")
     assert "65.02.05.2001" in page.inner_text("#jk-results")
+    # colour by an indicator's gap, then back
+    page.select_option("#jk-colour", "c_kia")
+    assert page.inner_text("#jk-legend-title") == "Child ID card (KIA) gap"
+    page.select_option("#jk-colour", "color")
+    # clicking a village opens its profile with the route legs
+    page.evaluate("() => { const l = window.jkFind('6502052001')[0];"
+                  " l.fire('click', {latlng: l.getBounds().getCenter()}, true); }")
+    page.wait_for_selector(".leaflet-popup-content")
+    popup = page.inner_text(".leaflet-popup-content")
+    assert "Route legs" in popup and "air" in popup and "wait" in popup
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "kaltara_map.png"))
     assert errors == [] and requests == []

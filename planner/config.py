@@ -210,6 +210,9 @@ class SitesSpec:
         Capacity of a site visit: people per day × days (both needed).
     time_limit : float
         Seconds HiGHS may use before the best solution found and its proven gap are reported.
+    candidates : Layer or None
+        A point layer of candidate sites (village halls, schools, jetties) with an id and a
+        name column; without it every village's representative point is a candidate.
     """
 
     model: str = ""
@@ -223,6 +226,7 @@ class SitesSpec:
     people_per_day: float | None = None
     days: float | None = None
     time_limit: float = 60.0
+    candidates: Layer | None = None
 
 
 @dataclass(frozen=True)
@@ -269,6 +273,8 @@ class Scenario:
         """Every input file of the scenario, keyed by role."""
         files = {"scenario": self.source, "villages": self.villages.path,
                  "service_points": self.service_points.path}
+        if self.sites.candidates is not None:
+            files["candidates"] = self.sites.candidates.path
         for i, f in enumerate(self.network.files()):
             files[f"network_{i + 1}"] = f
         for a in self.admin:
@@ -291,7 +297,8 @@ _TOP_KEYS = {
 _SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k": int,
                "target": (int, float), "minimise": str, "kits": int, "budget": (int, float),
                "people_per_day": (int, float), "days": (int, float),
-               "time_limit": (int, float)}
+               "time_limit": (int, float), "candidates": str, "candidate_code": str,
+               "candidate_name": str}
 _LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str}
 _ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
@@ -494,7 +501,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                    f"{', '.join(i.key for i in indicators)}", where="[sites]",
                    column="indicator")
         floats = {"cover_minutes", "target", "budget", "people_per_day", "days", "time_limit"}
-        sites = SitesSpec(**{k: float(v) if k in floats else v for k, v in vals.items()})
+        cand = None
+        if isinstance(vals.get("candidates"), str):
+            cand = Layer(_resolve(pc, src, base, "sites", vals["candidates"]),
+                         str(vals.get("candidate_code", "id")),
+                         str(vals.get("candidate_name", "nama")))
+        for key in ("candidates", "candidate_code", "candidate_name"):
+            vals.pop(key, None)
+        sites = SitesSpec(**{k: float(v) if k in floats else v for k, v in vals.items()},
+                          candidates=cand)
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -590,7 +605,8 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
 
 
 _PATH_KEYS = {"villages": ("path",), "estimates": ("path",), "signal": ("path",),
-              "service_points": ("path",), "network": ("path", "paths", "links", "osm")}
+              "service_points": ("path",), "network": ("path", "paths", "links", "osm"),
+              "sites": ("candidates",)}
 
 
 def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:

@@ -113,23 +113,30 @@ class Plan:
         refs = net.points["village"].refs
         xy = dict(zip(refs, map(tuple, net.points["village"].xy), strict=True))
         new = choice.sites[choice.sites["rank"] > 0].copy()
-        new["x"] = [xy[c][0] for c in new["site_code"]]
-        new["y"] = [xy[c][1] for c in new["site_code"]]
+        site_xy = dict(zip(new["site_code"], zip(new["x"], new["y"], strict=True),
+                           strict=True))
         a = choice.assignment[choice.assignment["site"].isin(set(new["site_code"]))]
         names = self.villages.set_index("kode")["nama"]
+        site_names = dict(zip(new["site_code"], new["site_name"], strict=True))
         links = gpd.GeoDataFrame(
-            {"label": [f"{names[k]} ({m:.0f} min to the stop at {names[s]})"
+            {"label": [f"{names[k]} ({m:.0f} min to the stop at {site_names[s]})"
                        for k, s, m in zip(a["kode"], a["site"], a["minutes"], strict=True)]},
-            geometry=[shapely.LineString([xy[s], xy[k]]) for k, s in
+            geometry=[shapely.LineString([site_xy[s], xy[k]]) for k, s in
                       zip(a["kode"], a["site"], strict=True)], crs=net.crs)
-        if "fastest" not in self.paths:
-            self.paths["fastest"] = all_paths(net, "fastest")
-        index = {r: i for i, r in enumerate(refs)}
+        kind = "candidate" if "candidate" in net.stops else "village"
+        kind_refs = net.points[kind].refs
+        res = travel.nearest_source(travel.to_csr(net), net.origin("service"),
+                                    net.destination(kind))
+        index = {r: i for i, r in enumerate(kind_refs)}
         lines, labels = [], []
         for code, name, rank, office, minutes in zip(
                 new["site_code"], new["site_name"], new["rank"], new["nearest_office"],
                 new["travel_minutes_from_office"], strict=True):
-            line = travel.route_line(net, self.paths["fastest"][index[code]])
+            i = index[code]
+            if not np.isfinite(res.value[i]):
+                continue
+            line = travel.route_line(net, travel.path_edges(res,
+                                                            int(net.destination(kind)[i])))
             if line is not None:
                 lines.append(line)
                 labels.append(f"{office} to site #{rank} {name}: {minutes / 60:.1f} h")
@@ -300,6 +307,10 @@ def _prepare(s: Scenario) -> _Prepared:
         if s.signal is not None:
             sig = _collect(problems, lambda: validate.check_polygons(
                 io.read_vector(s.signal), str(s.signal), warnings))
+        cand = None
+        if s.sites.candidates is not None:
+            cand = _collect(problems, lambda: validate.check_points(
+                io.read_vector(s.sites.candidates.path), s.sites.candidates, warnings))
         if problems:
             raise InputError(problems)
         crs = metric_crs(vil, s.crs)
@@ -337,6 +348,11 @@ def _prepare(s: Scenario) -> _Prepared:
             "service": network.Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
                                       shapely.get_coordinates(svc_m.geometry.values)),
         }
+        if cand is not None:
+            cm = cand.to_crs(crs)
+            points["candidate"] = network.Points("candidate", cm["id"].tolist(),
+                                                 cm["nama"].tolist(),
+                                                 shapely.get_coordinates(cm.geometry.values))
         net = network.build_network(s.network, crs, points, s.access)
         svc_ok = np.isin(net.origin("service"), net.u)
         if not svc_ok.any():

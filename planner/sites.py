@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -89,44 +90,87 @@ def _indicator(plan: Plan, spec: SitesSpec):
                               column="indicator")])
 
 
-def build_problem(plan: Plan, spec: SitesSpec) -> optimise.CoverageProblem:
-    """The coverage problem of a plan: demand villages (input order) × (offices, villages)."""
+def _site_kind(plan: Plan) -> str:
+    """``candidate`` when the scenario names a candidate file, else ``village``."""
+    return "candidate" if "candidate" in plan.network.stops else "village"
+
+
+def site_info(plan: Plan) -> pd.DataFrame:
+    """Every possible site (offices first, then candidates) with its name, area, metric
+    coordinates, travel time and one-way cost from the nearest office, and signal."""
+    net = plan.network
+    kind = _site_kind(plan)
+    offices = net.points["service"]
+    cands = net.points[kind]
+    if kind == "village":
+        v = plan.villages.set_index("kode").loc[cands.refs]
+        minutes = v["travel_minutes"].to_numpy(float)
+        office = v["nearest_service"].to_numpy(object)
+        cost = v.get("travel_cost", pd.Series(0.0, index=v.index)).fillna(0).to_numpy(float)
+        names = v["nama"].to_numpy(object)
+        kec = v.get("kecamatan", pd.Series("", index=v.index)).to_numpy(object)
+        kab = v.get("kabupaten", pd.Series("", index=v.index)).to_numpy(object)
+    else:
+        csr = travel.to_csr(net)
+        res = travel.nearest_source(csr, net.origin("service"), net.destination(kind))
+        minutes = res.value
+        office = np.where(res.source >= 0, np.array(offices.refs, dtype=object)[
+            np.maximum(res.source, 0)], "")
+        cost = np.array([np.nansum(net.cost[travel.path_edges(res, int(t))])
+                         if np.isfinite(res.value[i]) else 0.0
+                         for i, t in enumerate(net.destination(kind))])
+        names = np.array(cands.labels, dtype=object)
+        kec = kab = np.full(len(cands.refs), "", dtype=object)
+    n_off = len(offices.refs)
+    return pd.DataFrame({
+        "code": np.r_[np.array(offices.refs, dtype=object), np.array(cands.refs, dtype=object)],
+        "name": np.r_[np.array(offices.labels, dtype=object), names],
+        "kecamatan": np.r_[np.full(n_off, "", dtype=object), kec],
+        "kabupaten": np.r_[np.full(n_off, "", dtype=object), kab],
+        "x": np.r_[offices.xy[:, 0], cands.xy[:, 0]], "y": np.r_[offices.xy[:, 1], cands.xy[:, 1]],
+        "minutes_from_office": np.r_[np.zeros(n_off), minutes],
+        "office": np.r_[np.array(offices.refs, dtype=object), office],
+        "one_way_cost": np.r_[np.zeros(n_off), cost],
+        "existing": np.r_[np.ones(n_off, bool), np.zeros(len(cands.refs), bool)],
+        "needs_kit": np.r_[np.zeros(n_off, bool), _in_blank_spot(plan, cands.xy)],
+    })
+
+
+def build_problem(plan: Plan, spec: SitesSpec,
+                  info: pd.DataFrame | None = None) -> optimise.CoverageProblem:
+    """The coverage problem of a plan: demand villages (input order) × (offices, then the
+    candidates: a candidate file's points, or every village)."""
     net = plan.network
     ind = _indicator(plan, spec)
     refs = net.points["village"].refs
     v = plan.villages.set_index("kode").loc[refs]
     demand = v[ind.gap_col].astype("Float64").fillna(0).to_numpy(float)
-    sites = np.r_[net.destination("service"), net.destination("village")]
-    n_off = len(net.points["service"].refs)
+    info = site_info(plan) if info is None else info
+    kind = _site_kind(plan)
+    sites = np.r_[net.destination("service"), net.destination(kind)]
     t = travel.travel_table(net, sites, net.origin("village"), cutoff=spec.cover_minutes,
                             reverse=True)
-    # a village the team cannot reach from any office cannot host a stop
-    unreachable = ~np.isfinite(v["travel_minutes"].to_numpy(float))
-    t = t[~np.isin(t["site"].to_numpy(), n_off + np.flatnonzero(unreachable))]
-    needs_kit = np.r_[np.zeros(n_off, bool), _in_blank_spot(plan, refs)]
-    cost = np.r_[np.zeros(n_off), 2 * v.get("travel_cost", pd.Series(0.0, index=v.index))
-                 .fillna(0).to_numpy(float)]
+    # a candidate the team cannot reach from any office cannot host a stop
+    unreachable = ~np.isfinite(info["minutes_from_office"].to_numpy(float))
+    t = t[~unreachable[t["site"].to_numpy()]]
     capacity = None
     if spec.people_per_day and spec.days:
-        capacity = np.full(len(sites), spec.people_per_day * spec.days)
-        capacity[:n_off] = np.inf
-    ids = np.r_[np.array(net.points["service"].refs, dtype=object),
-                np.array(refs, dtype=object)]
-    forced = np.r_[np.ones(n_off, bool), np.zeros(len(refs), bool)]
-    return optimise.CoverageProblem.from_table(t, demand, ids, spec.cover_minutes, forced,
-                                               needs_kit, cost, capacity)
+        capacity = np.where(info["existing"], np.inf, spec.people_per_day * spec.days)
+    return optimise.CoverageProblem.from_table(
+        t, demand, info["code"].to_numpy(object), spec.cover_minutes,
+        info["existing"].to_numpy(bool), info["needs_kit"].to_numpy(bool),
+        2 * info["one_way_cost"].to_numpy(float), capacity)
 
 
-def _in_blank_spot(plan: Plan, refs: list[str]) -> np.ndarray:
-    """Whether each village's representative point lies in a blank spot."""
+def _in_blank_spot(plan: Plan, xy: np.ndarray) -> np.ndarray:
+    """Whether each point (metric CRS) lies in a blank spot."""
     sig = plan.signal
-    xy = plan.network.points["village"].xy
     coverage = plan.scenario.signal_kind == "coverage"
     if sig is None or len(sig) == 0:
-        return np.full(len(refs), coverage and sig is not None)
-    pts = shapely.points(xy)
-    inside = np.zeros(len(refs), bool)
-    inside[shapely.STRtree(sig.geometry.values).query(pts, predicate="within")[0]] = True
+        return np.full(len(xy), coverage and sig is not None)
+    inside = np.zeros(len(xy), bool)
+    inside[shapely.STRtree(sig.geometry.values).query(shapely.points(xy),
+                                                       predicate="within")[0]] = True
     return ~inside if coverage else inside
 
 
@@ -143,7 +187,8 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     spec = spec or plan.scenario.sites
     model = "max_coverage" if k is not None else "target" if target is not None else (
         spec.model or "target")
-    p = build_problem(plan, spec)
+    info = site_info(plan)
+    p = build_problem(plan, spec, info)
     needed = None
     if model == "target":
         _, needed = needed_people(plan, spec, target)
@@ -153,14 +198,14 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     else:
         sol = optimise.max_coverage(p, k if k is not None else spec.k, kits=spec.kits,
                                     budget=spec.budget, time_limit=spec.time_limit)
-    return _describe(plan, spec, p, sol, needed, model)
+    return _describe(plan, spec, p, sol, needed, model, info)
 
 
 def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
-              sol: optimise.Solution, needed: float | None, model: str) -> SiteChoice:
+              sol: optimise.Solution, needed: float | None, model: str,
+              info: pd.DataFrame) -> SiteChoice:
     net = plan.network
     refs = net.points["village"].refs
-    v = plan.villages.set_index("kode")
     n_off = int(p.forced.sum())
     open_ = sol.open
     gains = optimise.marginal_gains(p, open_)
@@ -183,13 +228,9 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
         rank = 0 if is_office else rank + 1
         cum += gain
         code = p.site_ids[j]
-        if is_office:
-            name, kec, kab = (net.points["service"].labels[j], "", "")
-            minutes_from, office, trip = 0.0, code, 0.0
-        else:
-            r = v.loc[code]
-            name, kec, kab = r["nama"], r.get("kecamatan", ""), r.get("kabupaten", "")
-            minutes_from, office, trip = r["travel_minutes"], r["nearest_service"], p.cost[j]
+        r = info.iloc[j]
+        name, kec, kab = r["name"], r["kecamatan"], r["kabupaten"]
+        minutes_from, office, trip = r["minutes_from_office"], r["office"], p.cost[j]
         rows.append({
             "rank": rank, "site_code": code, "site_name": name, "kecamatan": kec,
             "kabupaten": kab, "existing_office": is_office,
@@ -199,11 +240,16 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
             "travel_minutes_from_office": round(float(minutes_from), 1),
             "nearest_office": office,
             "satellite_kit_needed": bool(p.needs_kit[j]),
+            "x": float(r["x"]), "y": float(r["y"]),
             "round_trip_cost": round(float(trip), 0),
             "model": model, "solver": sol.solver, "status": sol.status,
             "optimality_gap": round(sol.gap, 6),
         })
     sites = pd.DataFrame(rows)
+    lonlat = shapely.get_coordinates(gpd.GeoSeries(gpd.points_from_xy(sites["x"], sites["y"]),
+                                                   crs=net.crs).to_crs(4326).values)
+    sites.insert(5, "lon", np.round(lonlat[:, 0], 6))
+    sites.insert(6, "lat", np.round(lonlat[:, 1], 6))
     office_cov = (p.cover @ p.forced.astype(float)) > 0
     coverage = _coverage(plan, assignment, sites, [refs[i] for i in np.flatnonzero(office_cov)])
     return SiteChoice(sites, coverage, assignment, sol, needed, spec)

@@ -102,3 +102,28 @@ def test_cli_sites_writes_tables(tmp_path):
     cov = pd.read_csv(tmp_path / "coverage.csv")
     assert set(cov["indicator"]) == {"ktp", "kia", "akta"}
     assert (cov["coverage_after"] >= cov["coverage_now"]).all()
+
+
+def test_candidate_file(tiny_scenario):
+    """Candidates from a file: a hall at C's centre (on the network node) and a school far
+    off any network. The hall covers C (30 people); the office already covers A and B (60);
+    the school cannot be reached from the office, so it is never chosen: 90 people."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from .conftest import CRS, km
+
+    folder = tiny_scenario.parent
+    gpd.GeoDataFrame({"id": ["HALL", "SCHOOL"], "nama": ["Balai desa", "Sekolah"]},
+                     geometry=[Point(km(21, 1)), Point(km(90, 90))], crs=CRS).to_file(
+        folder / "candidates.geojson")
+    tiny_scenario.write_text(tiny_scenario.read_text()
+                             + '\n[sites]\ncover_minutes = 30\ncandidates = "candidates.geojson"\n'
+                             'candidate_code = "id"\ncandidate_name = "nama"\n')
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    c = plan.choose_sites(k=2)
+    new = c.sites[c.sites["rank"] > 0]
+    assert new["site_code"].tolist() == ["HALL"] and new["site_name"].tolist() == ["Balai desa"]
+    assert new["people_newly_covered"].tolist() == [30.0]
+    assert c.solution.objective == 90
+    assert new["travel_minutes_from_office"].tolist() == [60.0]  # road 15 + river 30 + wait 15

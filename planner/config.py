@@ -479,8 +479,9 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         _check_keys(pc, src, "sites", raw, _SITES_KEYS)
         vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
                 and not isinstance(v, bool)}
-        if vals.get("model", "") not in ("", "target", "max_coverage"):
-            pc.add(src, f"expected 'target' or 'max_coverage', found {vals['model']!r}",
+        if vals.get("model", "") not in ("", "target", "max_coverage", "p_median"):
+            pc.add(src, f"expected 'target', 'max_coverage' or 'p_median', found "
+                   f"{vals['model']!r}",
                    where="[sites]", column="model")
         if vals.get("minimise", "sites") not in ("sites", "cost"):
             pc.add(src, f"expected 'sites' or 'cost', found {vals['minimise']!r}",

@@ -186,7 +186,7 @@ class Plan:
         return travel.legs(net, edges).drop(columns="_edges"), line
 
     def choose_sites(self, k: int | None = None, target: float | None = None,
-                     **spec_changes: Any) -> sites_mod.SiteChoice:
+                     model: str | None = None, **spec_changes: Any) -> sites_mod.SiteChoice:
         """Choose the next mobile-service sites (see :mod:`planner.sites`).
 
         ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
@@ -194,7 +194,7 @@ class Plan:
         ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
         """
         spec = replace(self.scenario.sites, **spec_changes)
-        choice = sites_mod.choose_sites(self, spec, k=k, target=target)
+        choice = sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
         self.site_choice = choice
         return choice
 
@@ -449,8 +449,6 @@ def run(scenario: Scenario, use_cache: bool = True) -> Plan:
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
                 signal=blank_m, report=report, timings=timings, paths=paths)
 
-
-OUTPUT_COLUMNS_HEAD = ("kode", "nama")
 
 
 def output_table(plan: Plan) -> pd.DataFrame:

@@ -175,9 +175,11 @@ def _in_blank_spot(plan: Plan, xy: np.ndarray) -> np.ndarray:
 
 
 def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = None,
-                 target: float | None = None) -> SiteChoice:
+                 target: float | None = None, model: str | None = None) -> SiteChoice:
     """Choose sites for a plan: ``k`` given -> max coverage; ``target`` given -> target
-    mode; neither -> the scenario's ``[sites]`` model.
+    mode; neither -> the scenario's ``[sites]`` model. ``model="p_median"`` with ``k``:
+    the ``k`` sites minimising demand-weighted travel time to the nearest open site (pairs
+    beyond the cover time count as unserved, at twice the longest time in the table).
 
     Raises
     ------
@@ -185,8 +187,8 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
         When the target cannot be reached (message: reachable X < needed Y).
     """
     spec = spec or plan.scenario.sites
-    model = "max_coverage" if k is not None else "target" if target is not None else (
-        spec.model or "target")
+    model = model or ("max_coverage" if k is not None else "target" if target is not None
+                      else (spec.model or "target"))
     info = site_info(plan)
     p = build_problem(plan, spec, info)
     needed = None
@@ -195,6 +197,8 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
         sol = optimise.min_sites_for_target(p, needed, kits=spec.kits, budget=spec.budget,
                                             minimise=spec.minimise,
                                             time_limit=spec.time_limit)
+    elif model == "p_median":
+        sol = optimise.p_median(p, k if k is not None else spec.k, time_limit=spec.time_limit)
     else:
         sol = optimise.max_coverage(p, k if k is not None else spec.k, kits=spec.kits,
                                     budget=spec.budget, time_limit=spec.time_limit)

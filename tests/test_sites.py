@@ -42,6 +42,15 @@ def test_max_coverage_by_hand(plan):
     assert "Desa E" not in set(c2.sites["site_name"])  # the team cannot reach E
 
 
+def test_p_median_by_hand(plan):
+    # k=1 besides the office S (covers A at 0 and B at 15 min): C serves itself at 0, so
+    # opening C leaves F unserved (20 people at 2 x 15 = 30 min): 50*15 + 20*30 = 1350;
+    # opening F instead leaves C unserved: 50*15 + 30*30 = 1650 -> C
+    c = plan.choose_sites(k=1, model="p_median")
+    assert c.sites.loc[c.sites["rank"] > 0, "site_name"].tolist() == ["Desa C"]
+    assert c.solution.objective == pytest.approx(1350.0)
+
+
 def test_target_by_hand(plan):
     # 95%: ceil(0.95 x 470) = 447 -> 87 people needed; S covers 60, C adds 30 -> 1 site
     c = plan.choose_sites(target=0.95)

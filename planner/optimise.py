@@ -414,6 +414,11 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
             return Solution(np.r_[forced, order], heur, bound, _gap(heur, bound),
                             "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
                             time.perf_counter() - t0)
+        if "mip_abs_gap" in options:
+            fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur)
+            if fixed_open.any() or fixed_closed.any():
+                return _solve_fixed(p, k, fixed_open, fixed_closed, start, heur, bound,
+                                    time_limit - (time.perf_counter() - t0), t0)
         options["presolve"] = "off"  # the model is already reduced
     r = A.shape[0]
     cols = free
@@ -449,6 +454,39 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     return Solution(np.r_[forced, order], total, bound + const, _gap(total, bound + const),
                     "highs", status, time.perf_counter() - t0,
                     {"rows": int(r), "rows_before_reduction": int(p.n), "greedy": heur})
+
+
+def _solve_fixed(p: CoverageProblem, k: int, fixed_open: np.ndarray, fixed_closed: np.ndarray,
+                 start: np.ndarray, heur: float, bound: float, time_limit: float,
+                 t0: float) -> Solution:
+    """Solve with sites fixed by :func:`fix_by_bound`: fixed-open sites become forced,
+    fixed-closed ones are dropped. The answer is optimal for the whole problem: any better
+    solution would have to respect the fixings."""
+    keep = ~fixed_closed
+    cols = np.flatnonzero(keep)
+    forced_sub = (p.forced | fixed_open)[cols]
+    sub = CoverageProblem(p.demand, p.cover[:, cols].tocsr(), p.minutes[:, cols].tocsr(),
+                          p.site_ids[cols], forced_sub, p.needs_kit[cols], p.cost[cols])
+    k_sub = k - int(fixed_open.sum())
+    pos = {int(j): i for i, j in enumerate(cols)}
+    start_sub = np.array([pos[int(j)] for j in start if int(j) in pos and not fixed_open[j]],
+                         dtype=np.int64)[:k_sub]
+    sol = max_coverage(sub, k_sub, time_limit=max(time_limit, 1.0), method="exact",
+                       start=start_sub)
+    if sol.objective < heur:
+        chosen, value = start, heur
+    else:
+        chosen = cols[sol.open[~forced_sub[sol.open]]] if len(sol.open) else np.zeros(0, int)
+        chosen = np.r_[np.flatnonzero(fixed_open & ~p.forced), chosen]
+        value = sol.objective
+    forced = np.flatnonzero(p.forced)
+    optimal = sol.status == "Optimal" or sol.status.startswith("Optimal")
+    final_bound = value if optimal else bound
+    order = _order_by_gain(p, forced, np.asarray(chosen, dtype=np.int64))
+    return Solution(np.r_[forced, order], value, final_bound, _gap(value, final_bound),
+                    "highs", "Optimal" if optimal else sol.status, time.perf_counter() - t0,
+                    {"fixed_open": int(fixed_open.sum()), "fixed_closed":
+                     int(fixed_closed.sum())})
 
 
 def _order_by_gain(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -651,7 +689,41 @@ def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
         tau /= 4
     r = AT @ best_v[:n]
     frac[free] = 1.0 / (1.0 + np.exp(-np.clip((r - best_v[n]) / last_tau, -60, 60)))
+    profit = np.zeros(p.m)
+    profit[free] = r
+    _LAST_PROFITS[id(p)] = profit  # Lagrangian profits of the best multipliers, for fixing
     return best + const, frac
+
+
+_LAST_PROFITS: dict[int, np.ndarray] = {}
+
+
+def fix_by_bound(p: CoverageProblem, k: int, bound: float, incumbent: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Sites that no solution better than ``incumbent`` can open (or leave closed).
+
+    With the Lagrangian profits ``r`` of the best multipliers, opening a site outside the
+    ``k`` best costs the bound ``r_(k) − r_j``; closing one of the ``k`` best costs
+    ``r_j − r_(k+1)``. When the bound minus that cost is below ``incumbent + 1`` (integer
+    demand: a better solution covers at least one more person), every better solution keeps
+    the site closed (or open). Returns boolean masks (fixed open, fixed closed) over sites.
+    """
+    profit = _LAST_PROFITS.pop(id(p), None)
+    if profit is not None and len(profit) != p.m:
+        profit = None
+    free = np.flatnonzero(~p.forced)
+    open_, closed = np.zeros(p.m, bool), np.zeros(p.m, bool)
+    if profit is None or len(free) <= k:
+        return open_, closed
+    r = profit[free]
+    order = np.argsort(-r, kind="stable")
+    kth, next_ = r[order[k - 1]], r[order[k]]
+    top = np.zeros(len(free), bool)
+    top[order[:k]] = True
+    limit = incumbent + 1 - 1e-6
+    closed[free[~top & (bound - (kth - r) < limit)]] = True
+    open_[free[top & (bound - (r - next_) < limit)]] = True
+    return open_, closed
 
 
 def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,

@@ -160,3 +160,24 @@ def test_heuristic_path_reports_a_proven_gap():
     assert "Lagrangian" in heur.status
     assert heur.objective <= exact.objective + 1e-9 <= heur.bound + 1e-6
     assert heur.gap == pytest.approx((heur.bound - heur.objective) / heur.objective)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_fixing_by_bound_keeps_an_optimum(seed):
+    """Sites fixed open or closed by the Lagrangian bound against an incumbent one person
+    below the optimum: the best solution respecting the fixings is still the optimum."""
+    from planner.optimise import fix_by_bound
+
+    rng = np.random.default_rng(100 + seed)
+    p = random_problem(rng, n=40, m=10, kit_share=0.0)
+    k = 3
+    opt = brute(p, k)
+    bound, _ = lagrangian_bound(p, k, max_seconds=5)
+    fixed_open, fixed_closed = fix_by_bound(p, k, bound, opt - 1)
+    best = 0.0
+    for combo in itertools.combinations(range(p.m), k):
+        c = np.array(combo, dtype=int)
+        if fixed_closed[c].any() or not set(np.flatnonzero(fixed_open)) <= set(combo):
+            continue
+        best = max(best, covered_demand(p, c))
+    assert best == pytest.approx(opt)

@@ -82,12 +82,31 @@ class Plan:
         """The village table as written to ``villages.csv`` (no geometry)."""
         return output_table(self)
 
-    def map(self) -> folium.Map:
-        """The outreach map (a ``folium.Map``, shown inline in Jupyter)."""
+    def map(self, area: str | None = None) -> folium.Map:
+        """The outreach map (a ``folium.Map``, shown inline in Jupyter).
+
+        Parameters
+        ----------
+        area : str, optional
+            A code prefix (e.g. ``"65.02"`` or ``"6502"`` for one kabupaten, ``"73"`` for a
+            province): map only the villages whose code starts with it, with the offices
+            serving them and the proposed sites among them. For national plans.
+        """
         s = self.scenario
+        keep = np.ones(len(self.villages), bool)
+        if area:
+            keep = self.villages["code_key"].str.startswith(
+                validate.normalise_code(area)).to_numpy()
+            if not keep.any():
+                raise InputError([Problem("map", f"no village code starts with {area!r}")])
         sites = links = routes = None
         if self.site_choice is not None:
             sites, links, routes = self._site_layers()
+            if area:
+                inside = set(self.villages.loc[keep, "kode"])
+                sites = sites[sites["site_code"].isin(inside)]
+                links = links.iloc[0:0] if sites.empty else links
+                routes = routes.iloc[0:0] if sites.empty else routes
         net = self.network
         if "fastest" not in self.paths:
             self.paths["fastest"] = all_paths(net, "fastest")
@@ -97,14 +116,28 @@ class Plan:
         minutes = self.villages["travel_minutes"].to_numpy(float)
         legs = np.where(~np.isfinite(minutes), "unreachable",
                         np.where(legs == "", "at the office", legs))
-        v = self.villages.assign(route_legs=legs)
+        v = self.villages.assign(route_legs=legs)[keep].reset_index(drop=True)
+        services = self.service_points
+        blank = self.blank_spots
         places = [(k, p.labels, p.xy) for k, p in net.points.items()
                   if k not in ("village", "service")]
-        return render.outreach_map(v, self.service_points, self.blank_spots,
-                                   s.indicators, s.title or s.name, s.data_date,
-                                   s.illustrative_note if s.illustrative else "",
-                                   reach_m=self.reach_band_areas(), sites=sites,
-                                   site_links_m=links, routes_m=routes, places=places)
+        reach = self.reach_band_areas()
+        if area:
+            services = services[services["id"].isin(set(v["nearest_service"]))]
+            box = shapely.box(*v.total_bounds)
+            if blank is not None:
+                blank = blank.iloc[blank.sindex.query(box, predicate="intersects")]
+            reach = v[["reach_band", "geometry"]].dissolve(by="reach_band", as_index=False)
+            reach["villages"] = reach["reach_band"].map(v["reach_band"].value_counts())
+            inside_places = []
+            for k, labels, xy in places:
+                ok = shapely.contains_xy(box, xy[:, 0], xy[:, 1])
+                inside_places.append((k, list(np.array(labels, dtype=object)[ok]), xy[ok]))
+            places = inside_places
+        return render.outreach_map(v, services, blank, s.indicators, s.title or s.name,
+                                   s.data_date, s.illustrative_note if s.illustrative else "",
+                                   reach_m=reach, sites=sites, site_links_m=links,
+                                   routes_m=routes, places=places)
 
     def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """New sites with coordinates, site -> village links and office -> site routes."""

@@ -58,3 +58,12 @@ def test_illustrative_note_on_kaltara_map(kaltara_plan):
     html = map_html(kaltara_plan.map())
     assert "ILLUSTRATIVE DATA" in html
     assert len(html.encode()) < 4_000_000
+
+
+def test_map_of_one_area(kaltara_plan):
+    """A map of one kabupaten (code prefix, dots optional) holds only its villages."""
+    html = map_html(kaltara_plan.map(area="6502"))
+    assert "Long Nawang" in html and "Karang Anyar Pantai" not in html
+    assert html.count('"kode": "65.02.') > 100 and '"kode": "65.71.' not in html
+    with pytest.raises(planner.InputError, match="no village code starts with"):
+        kaltara_plan.map(area="99")

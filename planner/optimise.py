@@ -403,7 +403,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     if A.nnz > GUIDED_MIN_NNZ and kits is None and budget is None:
         # a bound and an LP-guided start first: often optimal already, and it proves so
         # when the bound is within 1 person; else it is HiGHS's warm start
-        bound, frac = lagrangian_bound(p, k, max_seconds=time_limit / 4)
+        bound, frac, profit = lagrangian(p, k, max_seconds=time_limit / 4)
         guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
         if guided is not None and len(guided):
             guided = swap_search(p, guided, time_limit=time_limit / 8)
@@ -415,7 +415,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                             "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
                             time.perf_counter() - t0)
         if "mip_abs_gap" in options:
-            fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur)
+            fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur, profit)
             if fixed_open.any() or fixed_closed.any():
                 return _solve_fixed(p, k, fixed_open, fixed_closed, start, heur, bound,
                                     time_limit - (time.perf_counter() - t0), t0)
@@ -624,6 +624,13 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
 def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
                      iterations: int = 300, lower: float | None = None
                      ) -> tuple[float, np.ndarray]:
+    """See :func:`lagrangian` (this returns only the bound and the fractional sites)."""
+    bound, frac, _ = lagrangian(p, k, max_seconds, iterations)
+    return bound, frac
+
+
+def lagrangian(p: CoverageProblem, k: int, max_seconds: float = 60.0,
+               iterations: int = 300) -> tuple[float, np.ndarray, np.ndarray]:
     """A proven upper bound on max coverage with ``k`` new sites (no kits/budget/capacity),
     and the fractional site values that come with it.
 
@@ -643,6 +650,9 @@ def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
         Proven upper bound on the covered demand (people).
     fractional : ndarray (m,)
         Estimated LP value of each site (forced sites 1).
+    profit : ndarray (m,)
+        Lagrangian profit ``(Aᵀλ)_j`` of each free site at the best multipliers (0 for
+        forced sites), for :func:`fix_by_bound`.
     """
     from scipy.optimize import minimize
 
@@ -654,7 +664,7 @@ def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
     n = A.shape[0]
     frac = np.where(p.forced, 1.0, 0.0)
     if n == 0 or k <= 0:
-        return const, frac
+        return const, frac, np.zeros(p.m)
     k = min(k, len(free))
 
     def exact(lam: np.ndarray) -> float:
@@ -691,15 +701,11 @@ def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
     frac[free] = 1.0 / (1.0 + np.exp(-np.clip((r - best_v[n]) / last_tau, -60, 60)))
     profit = np.zeros(p.m)
     profit[free] = r
-    _LAST_PROFITS[id(p)] = profit  # Lagrangian profits of the best multipliers, for fixing
-    return best + const, frac
+    return best + const, frac, profit
 
 
-_LAST_PROFITS: dict[int, np.ndarray] = {}
-
-
-def fix_by_bound(p: CoverageProblem, k: int, bound: float, incumbent: float
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def fix_by_bound(p: CoverageProblem, k: int, bound: float, incumbent: float,
+                 profit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sites that no solution better than ``incumbent`` can open (or leave closed).
 
     With the Lagrangian profits ``r`` of the best multipliers, opening a site outside the
@@ -708,12 +714,9 @@ def fix_by_bound(p: CoverageProblem, k: int, bound: float, incumbent: float
     demand: a better solution covers at least one more person), every better solution keeps
     the site closed (or open). Returns boolean masks (fixed open, fixed closed) over sites.
     """
-    profit = _LAST_PROFITS.pop(id(p), None)
-    if profit is not None and len(profit) != p.m:
-        profit = None
     free = np.flatnonzero(~p.forced)
     open_, closed = np.zeros(p.m, bool), np.zeros(p.m, bool)
-    if profit is None or len(free) <= k:
+    if len(free) <= k:
         return open_, closed
     r = profit[free]
     order = np.argsort(-r, kind="stable")

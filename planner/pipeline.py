@@ -121,7 +121,7 @@ class Plan:
         blank = self.blank_spots
         places = [(k, p.labels, p.xy) for k, p in net.points.items()
                   if k not in ("village", "service")]
-        reach = self.reach_band_areas()
+        reach = self.reach_band_areas() if not area else None
         if area:
             services = services[services["id"].isin(set(v["nearest_service"]))]
             box = shapely.box(*v.total_bounds)

@@ -166,14 +166,14 @@ def test_heuristic_path_reports_a_proven_gap():
 def test_fixing_by_bound_keeps_an_optimum(seed):
     """Sites fixed open or closed by the Lagrangian bound against an incumbent one person
     below the optimum: the best solution respecting the fixings is still the optimum."""
-    from planner.optimise import fix_by_bound
+    from planner.optimise import fix_by_bound, lagrangian
 
     rng = np.random.default_rng(100 + seed)
     p = random_problem(rng, n=40, m=10, kit_share=0.0)
     k = 3
     opt = brute(p, k)
-    bound, _ = lagrangian_bound(p, k, max_seconds=5)
-    fixed_open, fixed_closed = fix_by_bound(p, k, bound, opt - 1)
+    bound, _, profit = lagrangian(p, k, max_seconds=5)
+    fixed_open, fixed_closed = fix_by_bound(p, k, bound, opt - 1, profit)
     best = 0.0
     for combo in itertools.combinations(range(p.m), k):
         c = np.array(combo, dtype=int)

@@ -340,6 +340,20 @@ def _check_keys(pc: ProblemCollector, src: str, section: str, data: dict[str, An
             pc.add(src, f"missing required key '{key}'", where=f"[{section}]", column=key)
 
 
+def _tables(pc: ProblemCollector, src: str, value: Any, label: str
+            ) -> list[tuple[str, dict[str, Any]]]:
+    """The tables of a TOML array of tables, each with its section name for messages;
+    an entry that is not a table is reported and skipped."""
+    out = []
+    for i, item in enumerate(value if isinstance(value, list) else []):
+        sec = f"{label} #{i + 1}"
+        if isinstance(item, dict):
+            out.append((sec, item))
+        else:
+            pc.add(src, "expected a table", where=sec)
+    return out
+
+
 def _resolve(pc: ProblemCollector, src: str, base: Path, section: str, value: Any) -> Path:
     path = (base / str(value)).resolve() if not Path(str(value)).is_absolute() else Path(value)
     if not path.is_file():
@@ -399,11 +413,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                  if "estimates" in data else None)
 
     admin: list[AdminLevel] = []
-    for i, a in enumerate(data.get("admin", []) if isinstance(data.get("admin"), list) else []):
-        sec = f"admin #{i + 1}"
-        if not isinstance(a, dict):
-            pc.add(src, "expected a table", where=sec)
-            continue
+    for sec, a in _tables(pc, src, data.get("admin"), "admin"):
         _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
         if isinstance(a.get("path"), str) and isinstance(a.get("prefix_digits"), int):
             lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
@@ -415,11 +425,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if raw_inds is None:
         indicators = list(DEFAULT_INDICATORS)
     elif isinstance(raw_inds, list):
-        for i, ind in enumerate(raw_inds):
-            sec = f"indicators #{i + 1}"
-            if not isinstance(ind, dict):
-                pc.add(src, "expected a table", where=sec)
-                continue
+        for sec, ind in _tables(pc, src, raw_inds, "indicators"):
             _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
             if all(isinstance(ind.get(k), str) for k in ("key", "eligible", "served")):
                 indicators.append(Indicator(
@@ -551,11 +557,7 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
     link_paths = tuple(_resolve(pc, src, base, "network", p) for p in links)
     osm_paths = tuple(_resolve(pc, src, base, "network", p) for p in osm)
     places: list[Places] = []
-    for i, pl in enumerate(net.get("places", []) if isinstance(net.get("places"), list) else []):
-        sec = f"network.places #{i + 1}"
-        if not isinstance(pl, dict):
-            pc.add(src, "expected a table", where=sec)
-            continue
+    for sec, pl in _tables(pc, src, net.get("places"), "network.places"):
         _check_keys(pc, src, sec, pl, _PLACES_KEYS, ("path", "prefix"))
         if isinstance(pl.get("path"), str) and isinstance(pl.get("prefix"), str):
             places.append(Places(Layer(_resolve(pc, src, base, sec, pl["path"]),

@@ -622,8 +622,7 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
 
 
 def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
-                     iterations: int = 300, lower: float | None = None
-                     ) -> tuple[float, np.ndarray]:
+                     iterations: int = 300) -> tuple[float, np.ndarray]:
     """See :func:`lagrangian` (this returns only the bound and the fractional sites)."""
     bound, frac, _ = lagrangian(p, k, max_seconds, iterations)
     return bound, frac

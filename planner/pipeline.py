@@ -157,19 +157,20 @@ class Plan:
             geometry=[shapely.LineString([site_xy[s], xy[k]]) for k, s in
                       zip(a["kode"], a["site"], strict=True)], crs=net.crs)
         kind = "candidate" if "candidate" in net.stops else "village"
-        kind_refs = net.points[kind].refs
-        res = travel.nearest_source(travel.to_csr(net), net.origin("service"),
-                                    net.destination(kind))
-        index = {r: i for i, r in enumerate(kind_refs)}
+        index = {r: i for i, r in enumerate(net.points[kind].refs)}
+        targets = net.destination(kind)[[index[c] for c in new["site_code"]]]
+        if kind == "village":  # the villages' routes are already known
+            if "fastest" not in self.paths:
+                self.paths["fastest"] = all_paths(net, "fastest")
+            site_paths = [self.paths["fastest"][index[c]] for c in new["site_code"]]
+        else:
+            res = travel.nearest_source(travel.to_csr(net), net.origin("service"), targets)
+            site_paths = travel.paths_to(res, targets)
         lines, labels = [], []
-        for code, name, rank, office, minutes in zip(
-                new["site_code"], new["site_name"], new["rank"], new["nearest_office"],
+        for edges, name, rank, office, minutes in zip(
+                site_paths, new["site_name"], new["rank"], new["nearest_office"],
                 new["travel_minutes_from_office"], strict=True):
-            i = index[code]
-            if not np.isfinite(res.value[i]):
-                continue
-            line = travel.route_line(net, travel.path_edges(res,
-                                                            int(net.destination(kind)[i])))
+            line = travel.route_line(net, edges)
             if line is not None:
                 lines.append(line)
                 labels.append(f"{office} to site #{rank} {name}: {minutes / 60:.1f} h")
@@ -519,8 +520,7 @@ def all_paths(net: network.Network, kind: str = "fastest") -> list[np.ndarray]:
     (input order; empty when unreachable or when the village is the office's own node)."""
     csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")
     res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
-    return [travel.path_edges(res, int(t)) if np.isfinite(res.value[i]) else
-            np.zeros(0, np.int64) for i, t in enumerate(net.destination("village"))]
+    return travel.paths_to(res, net.destination("village"))
 
 
 def travel_columns(net: network.Network, s: Scenario,
@@ -539,8 +539,7 @@ def travel_columns(net: network.Network, s: Scenario,
         "reach_band": travel.reach_band(res.value),
         "access_m": np.round(net.access_m["village"], 1),
     }
-    paths = [travel.path_edges(res, int(t)) if np.isfinite(res.value[i])
-             else np.zeros(0, np.int64) for i, t in enumerate(net.destination("village"))]
+    paths = travel.paths_to(res, net.destination("village"))
     stored = {"fastest": paths}
     out["route_modes"] = np.array([travel.route_modes(net, e) for e in paths], dtype=object)
     has_cost = bool(np.isfinite(net.cost[np.isin(net.kind, ("line", "link"))]).any())

@@ -116,9 +116,8 @@ def site_info(plan: Plan) -> pd.DataFrame:
         minutes = res.value
         office = np.where(res.source >= 0, np.array(offices.refs, dtype=object)[
             np.maximum(res.source, 0)], "")
-        cost = np.array([np.nansum(net.cost[travel.path_edges(res, int(t))])
-                         if np.isfinite(res.value[i]) else 0.0
-                         for i, t in enumerate(net.destination(kind))])
+        cost = np.array([np.nansum(net.cost[e])
+                         for e in travel.paths_to(res, net.destination(kind))])
         names = np.array(cands.labels, dtype=object)
         kec = kab = np.full(len(cands.refs), "", dtype=object)
     n_off = len(offices.refs)

@@ -130,6 +130,12 @@ def path_edges(res: NearestResult, target: int) -> np.ndarray:
     return _edge_ids(res.csr, nodes[:-1], nodes[1:])
 
 
+def paths_to(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
+    """:func:`path_edges` for each target; an empty path where none reaches it."""
+    return [path_edges(res, int(t)) if t >= 0 and np.isfinite(res.value[i])
+            else np.zeros(0, np.int64) for i, t in enumerate(targets)]
+
+
 def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
     """A route as legs: consecutive edges of one mode merged; transfers with a penalty are
     legs of their own; zero-cost stop edges and empty walks are left out.

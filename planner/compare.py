@@ -70,7 +70,7 @@ class Comparison:
         cls = np.where(np.isnan(delta), 2, cls)
         g = gpd.GeoDataFrame(v, geometry=self.geometry.values, crs=self.geometry.crs)
         props = pd.DataFrame({
-            "nama": v["nama"].map(render._esc), "kode": v["kode"].map(render._esc),
+            "nama": v["nama"].map(render._text), "kode": v["kode"].map(render._text),
             "a": [f"{render._fmt_minutes(m)} ({b}), rank {r}" for m, b, r in
                   zip(v["minutes_a"], v["band_a"], v["rank_a"], strict=True)],
             "b": [f"{render._fmt_minutes(m)} ({b}), rank {r}" for m, b, r in
@@ -81,30 +81,23 @@ class Comparison:
             "weight": np.where(v["band_changed"], 2.5, 0.4),
         })
         vg = render.village_layer_data(g, props, 40.0)
-        m = render.base_map(vg.total_bounds)
-        layer = folium.GeoJson(
-            render._feature_collection(vg), name="Change in travel time",
-            style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#222",
-                                      "weight": f["properties"]["weight"],
-                                      "fillOpacity": 0.8},
-            tooltip=folium.GeoJsonTooltip(
-                fields=["nama", "kode", "a", "b", "change"],
-                aliases=["Village", "Code", render._esc(self.name_a),
-                         render._esc(self.name_b), "Change"]))
-        layer.add_to(m)
-        folium.LayerControl(collapsed=False).add_to(m)
-        rows = "".join(f"<div><span style='display:inline-block;width:14px;height:10px;"
-                       f"background:{c};border:1px solid #555;margin-right:6px'></span>"
-                       f"{label}</div>" for label, c in CHANGE_COLOURS)
         n_band = int(v["band_changed"].sum())
-        boxes = (f"<div class='jk-box' id='jk-title' style='top:10px;left:60px;max-width:46%'>"
-                 f"<b>What changes from {render._esc(self.name_a)} to "
-                 f"{render._esc(self.name_b)}</b><br>{n_band} villages change reach band "
-                 "(thick outline)</div>"
-                 f"<div class='jk-box' id='jk-legend' style='bottom:24px;right:10px'>"
-                 f"<b>Travel time, B minus A</b>{rows}</div>")
-        render.finish_map(m, boxes, layer)
-        return m
+        fields = [["nama", "Village"], ["kode", "Code"], ["a", str(self.name_a)],
+                  ["b", str(self.name_b)], ["change", "Change"]]
+        data = {
+            "title": f"What changes from {self.name_a} to {self.name_b}",
+            "subtitle": [f"{n_band} villages change reach band (thick outline)"],
+            "layers": [{"name": "Change in travel time", "type": "polygons",
+                        "data": render._feature_collection(vg), "heading": "nama",
+                        "style": {"color": "#222", "fillOpacity": 0.8},
+                        "style_properties": [["color", "fillColor"], ["weight", "weight"]],
+                        "fields": fields, "popup": fields, "search": True,
+                        "highlight": True}],
+            "legend": [{"title": "Travel time, B minus A",
+                        "items": [{"label": label, "color": c}
+                                  for label, c in CHANGE_COLOURS]}],
+        }
+        return render.make_map(vg.total_bounds, data)
 
 
 def compare(plan_a: Plan, plan_b: Plan) -> Comparison:

@@ -32,15 +32,15 @@ def test_map_is_offline_and_escaped(evil_plan):
     # no script or stylesheet is fetched from anywhere: Leaflet is inlined
     assert not re.search(r"<script[^>]+src=", html)
     assert not re.search(r"<link[^>]+href=\"http", html)
-    assert "L.map(" in html and "leaflet-container" in html
+    assert "L.map(" in html and "leaflet-container" in html and "jangkauMap(" in html
     # the only remote URL left is the optional basemap, off by default
     urls = set(re.findall(r"https?://[a-z0-9.]+", html))
     assert urls <= {"https://tile.openstreetmap.org", "https://www.openstreetmap.org",
                     "https://leafletjs.com", "http://www.w3.org", "https://bugs.chromium.org",
                     "https://bugzilla.mozilla.org"}
     assert EVIL not in html
-    # HTML-escaped by the planner, then JSON-escaped by folium: shows as text in the tooltip
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+    # data travel as JSON with < > & escaped; the page shows them with textContent
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
 
 
 def test_map_content_and_determinism(evil_plan):
@@ -64,6 +64,6 @@ def test_map_of_one_area(kaltara_plan):
     """A map of one kabupaten (code prefix, dots optional) holds only its villages."""
     html = map_html(kaltara_plan.map(area="6502"))
     assert "Long Nawang" in html and "Karang Anyar Pantai" not in html
-    assert html.count('"kode": "65.02.') > 100 and '"kode": "65.71.' not in html
+    assert html.count('"kode":"65.02.') > 100 and '"kode":"65.71.' not in html
     with pytest.raises(planner.InputError, match="no village code starts with"):
         kaltara_plan.map(area="99")

@@ -1,15 +1,23 @@
 """On-disk cache of the expensive steps (join, overlay, network, travel) of a run.
 
-The key is a SHA-256 over every input file's bytes and the scenario settings those steps use
-(not the priority weights, site settings or titles), so re-running with new weights reuses
-the travel tables and overlays. Stored as GeoParquet, ``.npz`` (no pickles: loading cached
-data never runs code) and JSON. The folder is ``$JANGKAU_CACHE`` or ``~/.cache/jangkau``.
+The key is a SHA-256 over every input file's bytes, the scenario settings those steps use
+(everything but the priority weights, the site-choice settings other than the candidate
+layer, and titles), the cache format and the planner's own source code (so a changed planner
+never serves results of an older one, whatever its version number). Re-running with new
+weights reuses the travel tables and overlays. Stored as GeoParquet, ``.npz`` (no pickles:
+loading cached data never runs code) and JSON, with a SHA-256 of every file checked on load.
+
+A cache is a convenience, never a reason to fail: an entry that is truncated, corrupt, from
+another format or does not match its checksums is ignored with a warning and recomputed; a
+cache folder that cannot be used (a file, read-only, full) means running without the cache,
+with one warning. The folder is ``$JANGKAU_CACHE`` or ``~/.cache/jangkau``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -26,7 +34,24 @@ from pyproj import CRS
 from .network import Network, Points
 from .overlay import JoinReport
 
-FORMAT = 1
+FORMAT = 2
+
+log = logging.getLogger("planner")
+_CODE_HASH: str | None = None
+
+
+def code_hash() -> str:
+    """SHA-256 of the planner's own source files and static assets (computed once)."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256()
+        root = Path(__file__).resolve().parent
+        for p in sorted(root.rglob("*")):
+            if p.is_file() and p.suffix in (".py", ".js", ".css"):
+                h.update(p.relative_to(root).as_posix().encode())
+                h.update(p.read_bytes())
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH
 
 
 def cache_dir() -> Path:
@@ -45,12 +70,14 @@ def key(scenario: Any) -> str:
     settings = {k: v for k, v in asdict(scenario).items()
                 if k not in ("name", "source", "title", "data_date", "illustrative",
                              "illustrative_note", "weights", "sites")}
+    # the candidate layer (and its id/name columns) is joined to the network: part of the key
+    settings["sites.candidates"] = asdict(scenario.sites).get("candidates")
     h.update(json.dumps(settings, sort_keys=True, default=str).encode())
     try:
         version = metadata.version("jangkau-planner")
     except metadata.PackageNotFoundError:  # pragma: no cover
         version = "source"
-    h.update(f"{FORMAT}:{version}".encode())
+    h.update(f"{FORMAT}:{version}:{code_hash()}".encode())
     return h.hexdigest()[:32]
 
 
@@ -62,58 +89,110 @@ def _obj(a: np.ndarray) -> np.ndarray:
     return a.astype(object)
 
 
-def save(k: str, state: dict[str, Any]) -> None:
-    """Write a state atomically (a temporary folder renamed into place)."""
+def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bool:
+    """Write a state atomically (a temporary folder renamed into place). A cache folder that
+    cannot be written is not an error: one warning (logged, and added to ``warnings``) and
+    False."""
     root = cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
     try:
-        state["villages"].to_parquet(tmp / "villages.parquet")
-        state["services"].to_parquet(tmp / "services.parquet")
-        if state["blank"] is not None:
-            state["blank"].to_parquet(tmp / "blank.parquet")
-        net: Network = state["network"]
-        arrays = {f: getattr(net, f) for f in ("phys_xy", "node_phys", "u", "v", "minutes",
-                                               "length_m", "cost", "wait")}
-        for f in ("phys_label", "node_mode", "mode", "kind", "name"):
-            arrays[f] = _str(getattr(net, f))
-        for kind, d in net.stops.items():
-            arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
-            arrays[f"access_{kind}"] = net.access_m[kind]
-            arrays[f"snapped_{kind}"] = net.snapped[kind]
-        for kind, p in net.points.items():
-            arrays[f"points_{kind}_refs"] = _str(np.array(p.refs, dtype=object))
-            arrays[f"points_{kind}_labels"] = _str(np.array(p.labels, dtype=object))
-            arrays[f"points_{kind}_xy"] = p.xy
-        paths = state["paths"]
-        for kind, lst in paths.items():
-            arrays[f"paths_{kind}_edges"] = (np.concatenate(lst) if lst
-                                             else np.zeros(0, np.int64))
-            arrays[f"paths_{kind}_offsets"] = np.cumsum([0] + [len(x) for x in lst])
-        arrays["labels"] = state["labels"]
-        np.savez(tmp / "arrays.npz", **arrays)
-        meta = {"crs": CRS.from_user_input(state["crs"]).to_wkt(),
-                "kinds": list(net.stops), "points": list(net.points), "paths": list(paths),
-                "report": net.report, "n_parts": int(state["n_parts"]),
-                "warnings": state["warnings"], "timings": state["timings"],
-                "join": {"unmatched": state["join"].unmatched_estimates.to_dict("list"),
-                         "missing": state["join"].villages_without_estimate,
-                         "padded": state["join"].padded_codes}}
-        (tmp / "meta.json").write_text(json.dumps(meta, default=str))
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
+    except OSError as exc:
+        _warn(warnings, f"cache folder {root} cannot be used ({exc.strerror or exc}); running "
+              "without the cache (set JANGKAU_CACHE to a writable folder)")
+        return False
+    try:
+        _write_entry(tmp, state)
         target = root / k
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
+        return True
+    except Exception as exc:  # disk full, read-only, a writer's own error: not the run's
+        _warn(warnings, f"could not store the run in the cache {root} ({exc}); the results "
+              "are unaffected")
+        return False
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load(k: str) -> dict[str, Any] | None:
-    """The cached state for a key, or None."""
+def _warn(warnings: list[str] | None, message: str) -> None:
+    log.warning(message)
+    if warnings is not None:
+        warnings.append(message)
+
+
+def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
+    state["villages"].to_parquet(tmp / "villages.parquet")
+    state["services"].to_parquet(tmp / "services.parquet")
+    if state["blank"] is not None:
+        state["blank"].to_parquet(tmp / "blank.parquet")
+    net: Network = state["network"]
+    arrays = {f: getattr(net, f) for f in ("phys_xy", "node_phys", "u", "v", "minutes",
+                                           "length_m", "cost", "wait")}
+    for f in ("phys_label", "node_mode", "mode", "kind", "name"):
+        arrays[f] = _str(getattr(net, f))
+    for kind, d in net.stops.items():
+        arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
+        arrays[f"access_{kind}"] = net.access_m[kind]
+        arrays[f"snapped_{kind}"] = net.snapped[kind]
+    for kind, p in net.points.items():
+        arrays[f"points_{kind}_refs"] = _str(np.array(p.refs, dtype=object))
+        arrays[f"points_{kind}_labels"] = _str(np.array(p.labels, dtype=object))
+        arrays[f"points_{kind}_xy"] = p.xy
+    paths = state["paths"]
+    for kind, lst in paths.items():
+        arrays[f"paths_{kind}_edges"] = (np.concatenate(lst) if lst
+                                         else np.zeros(0, np.int64))
+        arrays[f"paths_{kind}_offsets"] = np.cumsum([0] + [len(x) for x in lst])
+    arrays["labels"] = state["labels"]
+    np.savez(tmp / "arrays.npz", **arrays)
+    meta = {"crs": CRS.from_user_input(state["crs"]).to_wkt(),
+            "kinds": list(net.stops), "points": list(net.points), "paths": list(paths),
+            "report": net.report, "n_parts": int(state["n_parts"]),
+            "warnings": state["warnings"], "timings": state["timings"],
+            "join": {"unmatched": state["join"].unmatched_estimates.to_dict("list"),
+                     "missing": state["join"].villages_without_estimate,
+                     "padded": state["join"].padded_codes}}
+    meta["format"] = FORMAT
+    (tmp / "meta.json").write_text(json.dumps(meta, default=str))
+    sums = {p.name: _file_sha(p) for p in sorted(tmp.iterdir())}
+    (tmp / "checksums.json").write_text(json.dumps(sums))  # written last
+
+
+def _file_sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
+    """The cached state for a key, or None (no entry, or a bad one: warned and removed)."""
     folder = cache_dir() / k
-    if not (folder / "meta.json").is_file():
+    try:
+        if not folder.is_dir():
+            return None
+        sums = json.loads((folder / "checksums.json").read_text())
+        if not isinstance(sums, dict) or "meta.json" not in sums:
+            raise ValueError("no checksums")
+        for name, digest in sums.items():
+            if "/" in name or _file_sha(folder / name) != digest:
+                raise ValueError(f"{name} does not match its checksum")
+        state = _read_entry(folder)
+    except Exception as exc:  # truncated, corrupt, foreign: recompute
+        _warn(warnings, f"ignored a damaged cache entry {folder} ({type(exc).__name__}: "
+              f"{exc}); recomputing")
+        shutil.rmtree(folder, ignore_errors=True)
         return None
+    return state
+
+
+def _read_entry(folder: Path) -> dict[str, Any]:
     meta = json.loads((folder / "meta.json").read_text())
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"cache format {meta.get('format')}, expected {FORMAT}")
     with np.load(folder / "arrays.npz", allow_pickle=False) as z:
         a = {name: z[name] for name in z.files}
     crs = CRS.from_wkt(meta["crs"])

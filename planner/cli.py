@@ -1,6 +1,8 @@
 """Command line: a thin shell over the library.
 
-Exit codes: 0 ok, 2 bad input (message, no traceback), 3 infeasible target, 1 bug.
+Exit codes: 0 ok, 2 bad input or bad option (message, no traceback), 3 infeasible target,
+4 the outputs could not be written (disk full, read-only folder; the previous outputs are
+left intact), 1 a bug.
 ``--debug`` shows tracebacks. Only the CLI configures logging.
 """
 
@@ -15,7 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InfeasibleError, InputError
+from .errors import InfeasibleError, InputError, OutputError
+
+
+def _number(kind: type, low: float, high: float, low_ok: bool = True):
+    """An argparse type: a finite number of ``kind`` within [low, high] (or (low, high])."""
+    def parse(text: str) -> float:
+        try:
+            v = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'a whole number' if kind is int else 'a number'}, found {text!r}"
+            ) from None
+        if not np.isfinite(v) or v < low or (v == low and not low_ok) or v > high:
+            raise argparse.ArgumentTypeError(
+                f"expected a number {'>=' if low_ok else '>'} {low:g} and <= {high:g}, "
+                f"found {text}")
+        return v
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -27,7 +47,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     plan = run(scenario)
     if scenario.sites.model:
         plan.choose_sites()
-    out = Path(args.out) if args.out else Path("out") / scenario.name
+    out = Path(args.out) if args.out else Path("out") / scenario.slug
     paths = plan.write(out)
     rep = plan.report
     print(f"Plan '{scenario.name}': {rep['villages']} villages, metric CRS {rep['metric_crs']}")
@@ -99,10 +119,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         plan_a.choose_sites()
         plan_b.choose_sites()
     c = compare(plan_a, plan_b)
-    out = Path(args.out) if args.out else Path("out") / f"compare_{a.name}_{b.name}"
-    io.write_csv(out / "compare_villages.csv", c.villages)
-    io.write_csv(out / "compare_totals.csv", c.totals)
-    io.write_text(out / "compare_map.html", map_html(c.map()))
+    out = Path(args.out) if args.out else Path("out") / f"compare_{a.slug}_{b.slug}"
+    with io.generation(out) as staging:
+        io.write_csv(staging / "compare_villages.csv", c.villages)
+        io.write_csv(staging / "compare_totals.csv", c.totals)
+        io.write_text(staging / "compare_map.html", map_html(c.map()))
+        io.write_manifest(staging, {"compare": [str(a.source), str(b.source)],
+                                    "outputs": {"villages": "compare_villages.csv",
+                                                "totals": "compare_totals.csv",
+                                                "map": "compare_map.html"}})
     print(c.summary())
     print(c.totals.to_string(index=False))
     changed = c.changed()
@@ -146,7 +171,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
                                  ("minimise", args.minimise)) if v is not None}
     plan = run(scenario)
     choice = plan.choose_sites(k=args.k, target=args.target, **changes)
-    out = Path(args.out) if args.out else Path("out") / scenario.name
+    out = Path(args.out) if args.out else Path("out") / scenario.slug
     paths = plan.write(out)
     print(choice.summary())
     cols = ["rank", "site_code", "site_name", "people_newly_covered",
@@ -191,11 +216,16 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("sites", help="choose the next mobile-service sites")
     st.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     g = st.add_mutually_exclusive_group()
-    g.add_argument("--k", type=int, help="choose this many new sites covering the most people")
-    g.add_argument("--target", type=float, help="fewest sites reaching this share (0.994)")
-    st.add_argument("--kits", type=int, help="satellite kits available")
-    st.add_argument("--budget", type=float, help="total round-trip budget, rupiah")
-    st.add_argument("--cover-minutes", type=float, help="residents' travel time to a stop")
+    g.add_argument("--k", type=_number(int, 1, 100_000),
+                   help="choose this many new sites covering the most people (1..100000)")
+    g.add_argument("--target", type=_number(float, 0, 1, low_ok=False),
+                   help="fewest sites reaching this share, above 0 and at most 1 (0.994)")
+    st.add_argument("--kits", type=_number(int, 0, 100_000),
+                    help="satellite kits available (0..100000)")
+    st.add_argument("--budget", type=_number(float, 0, 1e15),
+                    help="total round-trip budget, rupiah (>= 0)")
+    st.add_argument("--cover-minutes", type=_number(float, 0, 43_200, low_ok=False),
+                    help="residents' travel time to a stop, minutes (above 0, at most 30 days)")
     st.add_argument("--minimise", choices=["sites", "cost"], help="target mode objective")
     st.add_argument("--out", help="output folder (default: out/<scenario name>)")
     st.set_defaults(func=_cmd_sites)
@@ -220,6 +250,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"infeasible: {exc}", file=sys.stderr)
         return 3
+    except OutputError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc}", file=sys.stderr)
+        return 4
     except BrokenPipeError:  # output piped into `head` and closed early
         return 0
     except Exception:

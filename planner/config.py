@@ -6,6 +6,8 @@ missing files are all reported together as one :class:`~planner.errors.InputErro
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -25,6 +27,7 @@ class Layer:
     code: str = "kode"
     name: str = "nama"
     sheet: str | None = None
+    layer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -243,6 +246,7 @@ class Scenario:
     estimates: Layer | None = None
     signal: Path | None = None
     signal_kind: str = "blank_spot"
+    signal_layer: str | None = None
     title: str = ""
     data_date: str = ""
     illustrative: bool = False
@@ -253,6 +257,12 @@ class Scenario:
     weights: dict[str, float] = field(
         default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     )
+
+    @property
+    def slug(self) -> str:
+        """The name as a folder name (letters, digits, ``.``, ``_``, ``-``); the default output
+        folder is ``out/<slug>``."""
+        return slug(self.name)
 
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed (files are not touched).
@@ -288,6 +298,68 @@ class Scenario:
 
 # --- parsing ---------------------------------------------------------------------------------
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
+
+
+def slug(name: str) -> str:
+    """A scenario name as a safe folder name: runs of other characters become ``-``."""
+    out = re.sub(r"[^0-9A-Za-z._-]+", "-", name).strip("-.")
+    return out[:80] or "plan"
+
+
+def _check_name(pc: ProblemCollector, src: str, name: Any) -> None:
+    """A scenario name names the output folder: no path, no parent folder, no control
+    characters."""
+    if not isinstance(name, str):
+        return
+    bad = ""
+    if not name.strip():
+        bad = "it is empty"
+    elif "/" in name or "\\" in name or name.startswith("~") or re.match(r"^[A-Za-z]:", name):
+        bad = "it holds a path separator or a drive"
+    elif name.strip() in (".", "..") or ".." in name:
+        bad = "it holds '..'"
+    elif _CONTROL.search(name):
+        bad = "it holds control characters"
+    elif len(name) > 120:
+        bad = "it is longer than 120 characters"
+    if bad:
+        pc.add(src, f"the scenario name chooses the output folder out/<name>, but {bad}; "
+               f"found {name!r}. Use letters, digits, spaces, '.', '_' or '-'",
+               where="top level", column="name")
+
+
+# (low, high, inclusive low) of every number a scenario may hold; values outside are refused.
+_RANGES: dict[str, tuple[float, float, bool]] = {
+    "weight": (0.0, 1e6, True), "target": (0.0, 1.0, False),
+    "cover_minutes": (0.0, 60.0 * 24 * 30, False), "k": (1, 100_000, True),
+    "kits": (0, 100_000, True), "budget": (0.0, 1e15, True),
+    "people_per_day": (0.0, 1e7, False), "days": (0.0, 3650.0, False),
+    "time_limit": (0.0, 86_400.0, False), "snap_m": (0.0, 100.0, False),
+    "walk_kmh": (0.0, 20.0, False), "detour": (1.0, 5.0, True), "max_km": (0.0, 500.0, False),
+    "speed_kmh": (0.0, 2000.0, False), "upstream_kmh": (0.0, 2000.0, False),
+    "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
+    "speed_factor": (0.0, 10.0, False), "prefix_digits": (1, 64, True),
+}
+
+
+def _in_range(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
+              rule: str | None = None) -> bool:
+    """Report a number that is not finite or outside its allowed range (with both)."""
+    lo, hi, incl = _RANGES[rule or key]
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return False
+    if not math.isfinite(v):
+        pc.add(src, f"expected a finite number, found {v!r}", where=where, column=key)
+        return False
+    if v < lo or (v == lo and not incl) or v > hi:
+        low = f"{'>=' if incl else '>'} {lo:g}"
+        pc.add(src, f"expected a number {low} and <= {hi:g}, found {v!r}", where=where,
+               column=key)
+        return False
+    return True
+
 _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
@@ -299,11 +371,11 @@ _SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k
                "people_per_day": (int, float), "days": (int, float),
                "time_limit": (int, float), "candidates": str, "candidate_code": str,
                "candidate_name": str}
-_LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str}
+_LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str, "layer": str}
 _ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
              "weight": (int, float), "target": (int, float)}
-_SIGNAL_KEYS = {"path": str, "kind": str}
+_SIGNAL_KEYS = {"path": str, "kind": str, "layer": str}
 _NETWORK_KEYS = {"path": str, "paths": list, "class_column": str, "links": list, "osm": list,
                  "places": list, "speed_kmh": dict, "classes": dict, "rupiah_per_km": dict,
                  "season": str, "seasons": dict, "transfer_minutes": dict, "snap_m": (int, float)}
@@ -335,6 +407,12 @@ def _check_keys(pc: ProblemCollector, src: str, section: str, data: dict[str, An
         if not ok:
             pc.add(src, f"expected {_type_name(expected)}, found {value!r}", where=f"[{section}]",
                    column=key)
+        elif isinstance(value, float) and not math.isfinite(value):
+            pc.add(src, f"expected a finite number, found {value!r}", where=f"[{section}]",
+                   column=key)
+        elif isinstance(value, str) and _CONTROL.search(value.replace("\n", "")):
+            pc.add(src, f"control characters in the text {value!r}; expected plain text",
+                   where=f"[{section}]", column=key)
     for key in required:
         if key not in data:
             pc.add(src, f"missing required key '{key}'", where=f"[{section}]", column=key)
@@ -355,7 +433,13 @@ def _tables(pc: ProblemCollector, src: str, value: Any, label: str
 
 
 def _resolve(pc: ProblemCollector, src: str, base: Path, section: str, value: Any) -> Path:
-    path = (base / str(value)).resolve() if not Path(str(value)).is_absolute() else Path(value)
+    raw = Path(str(value))
+    try:
+        path = (base / raw).resolve() if not raw.is_absolute() else raw
+    except (OSError, RuntimeError):  # a symlink loop
+        pc.add(src, f"the path {value!r} is a loop of symbolic links", where=f"[{section}]",
+               column="path")
+        return base / raw
     if not path.is_file():
         pc.add(src, f"file not found: {path} (paths are relative to the scenario file)",
                where=f"[{section}]", column="path")
@@ -405,6 +489,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     base = src_path.resolve().parent
     _check_keys(pc, src, "top level", data, _TOP_KEYS,
                 ("villages", "service_points", "network"))
+    _check_name(pc, src, data.get("name", src_path.stem))
 
     villages = _layer(pc, src, base, "villages", data.get("villages"))
     service = _layer(pc, src, base, "service_points", data.get("service_points"),
@@ -415,7 +500,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     admin: list[AdminLevel] = []
     for sec, a in _tables(pc, src, data.get("admin"), "admin"):
         _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
-        if isinstance(a.get("path"), str) and isinstance(a.get("prefix_digits"), int):
+        if isinstance(a.get("path"), str) and _in_range(pc, src, f"[{sec}]", "prefix_digits",
+                                                        a.get("prefix_digits")):
             lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
                         a.get("name", "nama"))
             admin.append(AdminLevel(str(a.get("level")), lay, a["prefix_digits"]))
@@ -427,6 +513,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     elif isinstance(raw_inds, list):
         for sec, ind in _tables(pc, src, raw_inds, "indicators"):
             _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
+            for k in ("weight", "target"):
+                if k in ind:
+                    _in_range(pc, src, f"[{sec}]", k, ind[k])
+            if isinstance(ind.get("key"), str) and not _KEY.match(ind["key"]):
+                pc.add(src, f"expected a short key of letters, digits and '_' starting with a "
+                       f"letter (it names output columns), found {ind['key']!r}",
+                       where=f"[{sec}]", column="key")
             if all(isinstance(ind.get(k), str) for k in ("key", "eligible", "served")):
                 indicators.append(Indicator(
                     key=ind["key"], label=str(ind.get("label", ind["key"])),
@@ -435,20 +528,23 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
                     weight=float(ind.get("weight", 1.0)),
                     target=float(ind["target"]) if "target" in ind else None))
         keys = [i.key for i in indicators]
-        for k in {k for k in keys if keys.count(k) > 1}:
+        for k in sorted({k for k in keys if keys.count(k) > 1}):
             pc.add(src, f"indicator key '{k}' is used more than once", where="indicators")
-    for ind in indicators:
-        if ind.weight < 0:
-            pc.add(src, f"weight must be >= 0, found {ind.weight}", where=f"indicator {ind.key}",
-                   column="weight")
+        if not raw_inds:
+            pc.add(src, "no indicators: give at least one [[indicators]] table (key, eligible, "
+                   "served), or leave the key out for the registry defaults",
+                   where="indicators")
 
     signal = None
     signal_kind = "blank_spot"
+    signal_layer = None
     if isinstance(data.get("signal"), dict):
         _check_keys(pc, src, "signal", data["signal"], _SIGNAL_KEYS, ("path",))
         if isinstance(data["signal"].get("path"), str):
             signal = _resolve(pc, src, base, "signal", data["signal"]["path"])
         signal_kind = str(data["signal"].get("kind", "blank_spot"))
+        if isinstance(data["signal"].get("layer"), str):
+            signal_layer = data["signal"]["layer"]
         if signal_kind not in ("blank_spot", "coverage"):
             pc.add(src, f"expected 'blank_spot' or 'coverage', found {signal_kind!r}",
                    where="[signal]", column="kind")
@@ -459,11 +555,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     if isinstance(data.get("access"), dict):
         _check_keys(pc, src, "access", data["access"], _ACCESS_KEYS)
         vals = {k: float(v) for k, v in data["access"].items()
-                if k in _ACCESS_KEYS and isinstance(v, int | float) and not isinstance(v, bool)}
-        for k, v in vals.items():
-            if v <= 0 or (k == "detour" and v < 1):
-                pc.add(src, f"expected a number {'>= 1' if k == 'detour' else '> 0'}, found {v}",
-                       where="[access]", column=k)
+                if k in _ACCESS_KEYS and _in_range(pc, src, "[access]", k, v)}
         access = Access(**vals)
 
     weights = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
@@ -473,11 +565,14 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
             if k not in weights:
                 pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(weights)}",
                        where="[priority.weights]", column=k)
-            elif isinstance(v, bool) or not isinstance(v, int | float) or v < 0:
+            elif isinstance(v, bool) or not isinstance(v, int | float):
                 pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
                        column=k)
-            else:
+            elif _in_range(pc, src, "[priority.weights]", k, v, "weight"):
                 weights[k] = float(v)
+        if not any(w > 0 for w in weights.values()):
+            pc.add(src, "every priority weight is 0: no village could rank above another; "
+                   "give at least one weight > 0", where="[priority.weights]")
 
     sites = SitesSpec()
     if isinstance(data.get("sites"), dict):
@@ -492,17 +587,10 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         if vals.get("minimise", "sites") not in ("sites", "cost"):
             pc.add(src, f"expected 'sites' or 'cost', found {vals['minimise']!r}",
                    where="[sites]", column="minimise")
-        if "target" in vals and not 0 < vals["target"] <= 1:
-            pc.add(src, f"expected a share between 0 and 1, found {vals['target']}",
-                   where="[sites]", column="target")
-        for key in ("cover_minutes", "k", "people_per_day", "days", "time_limit"):
-            if key in vals and vals[key] <= 0:
-                pc.add(src, f"expected a number > 0, found {vals[key]}", where="[sites]",
-                       column=key)
-        for key in ("kits", "budget"):
-            if key in vals and vals[key] < 0:
-                pc.add(src, f"expected a number >= 0, found {vals[key]}", where="[sites]",
-                       column=key)
+        for key in ("target", "cover_minutes", "k", "people_per_day", "days", "time_limit",
+                    "kits", "budget"):
+            if key in vals and not _in_range(pc, src, "[sites]", key, vals[key]):
+                vals.pop(key)
         if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
             pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
                    f"{', '.join(i.key for i in indicators)}", where="[sites]",
@@ -525,6 +613,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         name=str(data.get("name", src_path.stem)), source=src_path.resolve(), villages=villages,
         service_points=service, network=network, indicators=tuple(indicators),
         admin=tuple(admin), estimates=estimates, signal=signal, signal_kind=signal_kind,
+        signal_layer=signal_layer,
         title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
@@ -533,13 +622,13 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
 
 def _positive(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
-              allow_zero: bool = False) -> float | None:
-    bad = isinstance(v, bool) or not isinstance(v, int | float)
-    if bad or v < 0 or (v == 0 and not allow_zero):
-        pc.add(src, f"expected a number {'>= 0' if allow_zero else '> 0'}, found {v!r}",
-               where=where, column=key)
+              rule: str) -> float | None:
+    """``v`` as a float when it is a finite number in the range of ``rule``, else None
+    (reported)."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        pc.add(src, f"expected a number, found {v!r}", where=where, column=key)
         return None
-    return float(v)
+    return float(v) if _in_range(pc, src, where, key, v, rule) else None
 
 
 def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpec | None:
@@ -564,9 +653,11 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
                                        str(pl.get("code", "kode")), str(pl.get("name", "nama"))),
                                  pl["prefix"]))
     speeds = {m: v for m, raw in (net.get("speed_kmh") or {}).items()
-              if (v := _positive(pc, src, "[network.speed_kmh]", m, raw)) is not None}
+              if (v := _positive(pc, src, "[network.speed_kmh]", m, raw, "speed_kmh"))
+              is not None}
     costs = {m: v for m, raw in (net.get("rupiah_per_km") or {}).items()
-             if (v := _positive(pc, src, "[network.rupiah_per_km]", m, raw, True)) is not None}
+             if (v := _positive(pc, src, "[network.rupiah_per_km]", m, raw, "rupiah_per_km"))
+             is not None}
     classes: dict[str, ClassSpec] = {}
     for name, c in (net.get("classes") or {}).items():
         sec = f"network.classes.{name}"
@@ -574,7 +665,7 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
             pc.add(src, "expected a table", where=f"[{sec}]")
             continue
         _check_keys(pc, src, sec, c, _CLASS_KEYS)
-        vals = {k: _positive(pc, src, f"[{sec}]", k, c[k], k == "rupiah_per_km")
+        vals = {k: _positive(pc, src, f"[{sec}]", k, c[k], k)
                 for k in ("speed_kmh", "upstream_kmh", "rupiah_per_km") if k in c}
         classes[name] = ClassSpec(mode=str(c.get("mode", name)), **vals)
     seasons: dict[str, dict[str, SeasonRule]] = {}
@@ -586,7 +677,8 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
                 pc.add(src, "expected a table", where=f"[{sec}]")
                 continue
             _check_keys(pc, src, sec, r, _SEASON_KEYS)
-            f = _positive(pc, src, f"[{sec}]", "speed_factor", r.get("speed_factor", 1.0))
+            f = _positive(pc, src, f"[{sec}]", "speed_factor", r.get("speed_factor", 1.0),
+                          "speed_factor")
             seasons[sname][cls] = SeasonRule(f or 1.0, bool(r.get("closed", False)))
     season = str(net.get("season", ""))
     if season and season not in seasons:
@@ -594,13 +686,13 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
                f"{', '.join(seasons) or 'none'} (add [network.seasons.{season}.<class>])",
                where="[network]", column="season")
     transfers = {k: v for k, raw in (net.get("transfer_minutes") or {}).items()
-                 if (v := _positive(pc, src, "[network.transfer_minutes]", k, raw, True))
-                 is not None}
+                 if (v := _positive(pc, src, "[network.transfer_minutes]", k, raw,
+                                    "transfer_minutes")) is not None}
     for k in transfers:
         if k.count(">") != 1:
             pc.add(src, f"expected 'from>to' (modes or *), found {k!r}",
                    where="[network.transfer_minutes]", column=k)
-    snap = _positive(pc, src, "[network]", "snap_m", net.get("snap_m", 1.0)) or 1.0
+    snap = _positive(pc, src, "[network]", "snap_m", net.get("snap_m", 1.0), "snap_m") or 1.0
     return NetworkSpec(lines=lines, class_column=str(net.get("class_column", "mode")),
                        links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
                        classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
@@ -652,8 +744,25 @@ def _read_toml(path: Path, pc: ProblemCollector, seen: tuple[Path, ...]) -> dict
         pc.add(src, "scenario file not found")
         pc.raise_if_any()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
+        pc.add(src, f"cannot read the scenario file ({exc.strerror or exc})")
+        pc.raise_if_any()
+        raise  # pragma: no cover
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        pc.add(src, "the file is UTF-16 text; save the scenario as UTF-8 (e.g. in Notepad: "
+               "Save as, Encoding UTF-8)")
+        pc.raise_if_any()
+    try:
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows editors) is allowed
+    except UnicodeDecodeError as exc:
+        pc.add(src, f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x}); save the "
+               "scenario as UTF-8")
+        pc.raise_if_any()
+        raise  # pragma: no cover
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         pc.add(src, f"not valid TOML: {exc}")
         pc.raise_if_any()
         raise  # pragma: no cover

@@ -1,7 +1,8 @@
 """Typed errors. Every input problem is collected and reported together.
 
 ``InputError`` subclasses ``ValueError`` so callers that catch ``ValueError`` keep working.
-The CLI maps ``InputError`` to exit code 2 and ``InfeasibleError`` to exit code 3.
+The CLI maps ``InputError`` to exit code 2, ``InfeasibleError`` to 3 and ``OutputError``
+to 4.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ class InputError(PlannerError, ValueError):
         n = len(self.problems)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:" if n > 1 else "bad input:"
         super().__init__("\n".join([head, *(f"  - {p}" for p in self.problems)]))
+
+
+class OutputError(PlannerError, OSError):
+    """The outputs could not be written (disk full, read-only or missing folder, no
+    permission). The previous complete outputs are left as they were. CLI exit code 4."""
 
 
 class InfeasibleError(PlannerError, ValueError):

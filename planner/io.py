@@ -8,45 +8,114 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import ctypes
+import errno
+import glob
+import hashlib
 import io as _io
+import json
 import os
+import re
+import shutil
+import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
-from .errors import InputError, Problem
+from .errors import InputError, OutputError, Problem
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
 
-def read_vector(path: Path, layer: str | None = None) -> gpd.GeoDataFrame:
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(df: pd.DataFrame, path: Path, warnings: list[str] | None,
+               unit: str = "feature", numbers: Any = None) -> pd.DataFrame:
+    """Replace control characters (which no spreadsheet, XML or terminal shows) in text
+    columns by U+FFFD, with a warning naming the rows and columns."""
+    for col in df.columns:
+        if col == "geometry" or df[col].dtype != object:
+            continue
+        text = df[col].map(lambda v: v if isinstance(v, str) else "")
+        bad = text.str.contains(_CONTROL)
+        if bad.any():
+            df[col] = df[col].where(~bad, text.str.replace(_CONTROL, "\ufffd", regex=True))
+            if warnings is not None:
+                pos = bad.to_numpy().nonzero()[0][:10]
+                rows = [int(numbers[i]) if numbers is not None else int(i) + 1 for i in pos]
+                warnings.append(f"{path}: {unit}{'s' if len(rows) > 1 else ''} "
+                                f"{', '.join(map(str, rows))}: column '{col}': control "
+                                "characters replaced by U+FFFD")
+    return df
+
+
+def vector_layers(path: Path) -> list[str]:
+    """The layer names of a multi-layer file (GeoPackage); [] where there is one."""
+    import pyogrio
+
+    try:
+        return [str(r[0]) for r in pyogrio.list_layers(path)]
+    except Exception:
+        return []
+
+
+def read_vector(path: Path, layer: str | None = None,
+                warnings: list[str] | None = None) -> gpd.GeoDataFrame:
     """Read a vector layer (GeoJSON, GPKG, Shapefile, FlatGeobuf, GeoParquet).
+
+    A file with several layers (GeoPackage) needs ``layer``: reading the first one silently
+    could read the wrong data. Control characters in text columns are replaced (with a
+    warning in ``warnings``).
 
     Raises
     ------
     InputError
-        If the file is missing, empty or cannot be parsed as a vector layer.
+        If the file is missing, empty or cannot be parsed as a vector layer, or holds several
+        layers and none is named.
     """
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(str(path), "file not found")])
     if path.stat().st_size == 0:
         raise InputError([Problem(str(path), "the file is empty; expected a vector layer")])
+    is_parquet = path.suffix.lower() in (".parquet", ".geoparquet")
+    if layer is None and not is_parquet and path.suffix.lower() == ".gpkg":
+        names = vector_layers(path)
+        if len(names) > 1:
+            raise InputError([Problem(str(path), "the GeoPackage holds several layers ("
+                                      + ", ".join(names[:10]) + "); name the one to read with "
+                                      "'layer' in the scenario, or keep one layer per file")])
     try:
-        if path.suffix.lower() in (".parquet", ".geoparquet"):
-            return gpd.read_parquet(path)
-        return gpd.read_file(path, layer=layer, engine="pyogrio")
+        if is_parquet:
+            gdf = gpd.read_parquet(path)
+        else:
+            gdf = gpd.read_file(path, layer=layer, engine="pyogrio")
     except Exception as exc:  # pyogrio/GDAL raise many types; name the file instead
         raise InputError([Problem(str(path), f"cannot be read as a vector layer ({exc}); "
                                   "expected GeoJSON, GPKG, Shapefile, FlatGeobuf or GeoParquet")]
                          ) from exc
+    return clean_text(gdf, path, warnings)
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise InputError([Problem(str(path), "the file starts like UTF-16 text but is not "
+                                      f"valid UTF-16 ({exc.reason}); save it as UTF-8 CSV")]
+                             ) from exc
+    if b"\x00" in raw[:4096]:
+        raise InputError([Problem(str(path), "the file holds NUL bytes: it looks like UTF-16 "
+                                  "text without a byte-order mark, or not text at all; save it "
+                                  "as CSV UTF-8 (or XLSX)")])
     for enc in ("utf-8-sig", "cp1252", "latin-1"):
         try:
             return raw.decode(enc), enc
@@ -55,17 +124,42 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
     raise InputError([Problem(str(path), "cannot decode the text")])  # pragma: no cover
 
 
+def _formula_cells(path: Path, sheet: str | None) -> list[str]:
+    """Cells holding a formula whose value was never saved (files written by programs that
+    do not compute formulas): pandas reads them as empty."""
+    from openpyxl import load_workbook
+
+    try:
+        wb_f = load_workbook(path, read_only=True, data_only=False)
+        wb_v = load_workbook(path, read_only=True, data_only=True)
+    except Exception:
+        return []
+    try:
+        name = sheet if sheet in wb_f.sheetnames else wb_f.sheetnames[0]
+        out = []
+        for rf, rv in zip(wb_f[name].iter_rows(), wb_v[name].iter_rows(), strict=False):
+            for cf, cv in zip(rf, rv, strict=False):
+                if isinstance(cf.value, str) and cf.value.startswith("=") and cv.value is None:
+                    out.append(cf.coordinate)
+        return out
+    finally:
+        wb_f.close()
+        wb_v.close()
+
+
 def read_table(path: Path, sheet: str | None = None, find_header: str | None = None,
                warnings: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX table with every cell as text (codes keep their leading zeros).
 
-    CSV: encoding UTF-8 (with or without BOM), else Windows-1252/Latin-1; separator ',' or ';'
-    or tab, detected from the header line. XLSX: the named sheet or the first one.
+    CSV: encoding UTF-8 (with or without BOM) or UTF-16 with a BOM, else
+    Windows-1252/Latin-1; separator ',' or ';' or tab, detected from the header line.
+    XLSX: the named sheet or the first one; formulas without a saved value are refused.
     ``find_header``: a column name; when the first row does not hold it but one of the next
     10 rows does (title rows above the header, as exports often have), the table is read from
-    that row and a warning says how many rows were skipped.
-    Row numbers in messages are those a spreadsheet shows (``df.attrs["row_offset"]`` holds
-    the rows skipped).
+    that row and a warning says how many rows were skipped. Blank rows are skipped but
+    counted: ``df.attrs["row_numbers"]`` holds each data row's number as a spreadsheet shows
+    it (header = row 1), which every message uses. Control characters in cells are replaced
+    by U+FFFD with a warning.
     """
     path = Path(path)
     if not path.is_file():
@@ -77,12 +171,29 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
     try:
         if suffix in (".xlsx", ".xlsm"):
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
+            rows = pd.Series(range(2, len(df) + 2))
+            if df.isna().to_numpy().any():
+                cells = _formula_cells(path, sheet)
+                if cells:
+                    raise InputError([Problem(
+                        str(path), "formula cells without a saved value (the file was written "
+                        "by a program that does not calculate formulas): "
+                        + ", ".join(cells[:10]) + (f" and {len(cells) - 10} more"
+                                                   if len(cells) > 10 else "")
+                        + "; open and save it in Excel or LibreOffice, or paste the values")])
         else:
             text, _ = _decode(raw, path)
             first = text.splitlines()[0] if text else ""
             sep = max([",", ";", "\t"], key=first.count)
             df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             na_values=[""], skipinitialspace=True)
+                             na_values=[""], skipinitialspace=True, skip_blank_lines=False)
+            rows = pd.Series(range(2, len(df) + 2))
+        blank = df.isna().all(axis=1).to_numpy()
+        if blank.any():
+            df = df[~blank]
+            rows = rows[~blank]
+        df = df.reset_index(drop=True)
+        rows = rows.reset_index(drop=True)
     except InputError:
         raise
     except Exception as exc:
@@ -94,13 +205,16 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
         if hits:
             i = hits[0]
             header = [str(c).strip() for c in df.iloc[i]]
+            header_row = int(rows.iloc[i])
             df = df.iloc[i + 1:].reset_index(drop=True)
+            rows = rows.iloc[i + 1:].reset_index(drop=True)
             df.columns = header
-            df.attrs["row_offset"] = i + 1
+            df.attrs["row_offset"] = header_row - 1
             if warnings is not None:
-                warnings.append(f"{path}: the header row is row {i + 2}; skipped the "
-                                f"{i + 1} title row(s) above it")
-    return df
+                warnings.append(f"{path}: the header row is row {header_row}; skipped the "
+                                f"{header_row - 1} title row(s) above it")
+    df.attrs["row_numbers"] = rows.to_numpy()
+    return clean_text(df, path, warnings, unit="row", numbers=rows.to_numpy())
 
 
 @contextlib.contextmanager
@@ -139,3 +253,196 @@ def write_with(target: Path, writer: Callable[[Path], None]) -> None:
     """Call ``writer(tmp_path)`` and rename the result onto ``target`` atomically."""
     with atomic_path(target) as tmp:
         writer(tmp)
+
+
+# --- one generation of outputs ---------------------------------------------------------------
+
+MANIFEST = "run.json"
+"""The file written last in every generation: it lists each output file with its SHA-256."""
+
+GENERATOR = "jangkau-planner"
+
+
+def _is_generation(folder: Path) -> tuple[bool, list[str]]:
+    """Whether ``folder`` holds only the outputs of an earlier run (its manifest and the files
+    it lists); returns the names of anything else found."""
+    entries = sorted(p.name for p in folder.iterdir())
+    if not entries:
+        return True, []
+    listed: set[str] = set()
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        outputs = manifest.get("outputs", {})
+        listed = {MANIFEST, *(str(v if isinstance(v, str) else v.get("file", ""))
+                              for v in outputs.values())}
+        listed |= {str(f) for f in manifest.get("files", {})}
+    except (OSError, ValueError, AttributeError):
+        pass
+    foreign = [e for e in entries if e not in listed]
+    return not foreign, foreign
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's process
+        return True
+    return True
+
+
+def _clean_stale(parent: Path, name: str) -> None:
+    """Remove staging and old folders left by runs that were killed (their process is gone)."""
+    for p in parent.glob(f".{glob.escape(name)}.*-*"):
+        tail = p.name.rsplit("-", 2)
+        if len(tail) == 3 and tail[1].isdigit() and p.is_dir() and not _pid_alive(int(tail[1])):
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system cannot."""
+    if sys.platform != "linux":  # pragma: no cover
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    rc = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):  # pragma: no cover
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Make ``staging`` the folder ``target``; the old ``target`` is removed afterwards."""
+    if not target.exists():
+        os.rename(staging, target)
+        return
+    if _exchange(staging, target):  # staging now holds the old generation
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    old = target.parent / f".{target.name}.old-{os.getpid()}-{time.time_ns()}"  # pragma: no cover
+    os.rename(target, old)  # pragma: no cover
+    os.rename(staging, target)  # pragma: no cover
+    shutil.rmtree(old, ignore_errors=True)  # pragma: no cover
+
+
+def _output_fault(exc: BaseException, where: Path) -> OutputError:
+    reason = getattr(exc, "strerror", None) or str(exc)
+    code = getattr(exc, "errno", None)
+    hint = {errno.ENOSPC: "the disk is full; free some space",
+            errno.EDQUOT: "the disk quota is used up",
+            errno.EROFS: "the folder is on a read-only file system",
+            errno.EACCES: "no permission to write there",
+            errno.EPERM: "no permission to write there"}.get(code or -1, "")
+    return OutputError(f"cannot write the outputs in {where}: {reason}"
+                       + (f" ({hint})" if hint else "")
+                       + "; the previous outputs there (if any) are unchanged")
+
+
+@contextlib.contextmanager
+def generation(out_dir: Path) -> Iterator[Path]:
+    """Write a run's outputs as one generation.
+
+    Yields an empty staging folder beside ``out_dir``; when the block ends without error the
+    staging folder replaces ``out_dir`` whole (an atomic exchange on Linux), so readers see
+    either the previous complete outputs or the new ones, never a mix, and files of an
+    earlier run that the new one does not write are gone. On any error the staging folder is
+    removed and ``out_dir`` is left as it was. A folder that holds anything but the outputs
+    of an earlier run is refused (nothing in it is touched).
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file, or a folder holding other files.
+    OutputError
+        The disk is full, the folder is read-only or not writable.
+    """
+    target = Path(out_dir).expanduser().resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError([Problem(str(target), "the output folder is a file; expected a "
+                                  "folder (give another --out)")])
+    if target.is_dir():
+        ok, foreign = _is_generation(target)
+        if not ok:
+            names = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                              if len(foreign) > 5 else "")
+            raise InputError([Problem(str(target), "the output folder holds files that are "
+                                      f"not outputs of a plan ({names}); the planner replaces "
+                                      "its output folder whole, so give an empty or new folder "
+                                      "with --out")])
+    staging: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _clean_stale(target.parent, target.name)
+        staging = target.parent / f".{target.name}.staging-{os.getpid()}-{time.time_ns()}"
+        staging.mkdir()
+        yield staging
+        _swap_in(staging, target)
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise _output_fault(exc, target) from exc
+    except Exception as exc:
+        # writers of other libraries (GDAL, openpyxl) do not always raise OSError
+        try:
+            free = shutil.disk_usage(target.parent if target.parent.exists() else "/").free
+        except OSError:  # pragma: no cover
+            free = 1 << 30
+        if free < (1 << 20):
+            raise _output_fault(OSError(errno.ENOSPC, "No space left on device"),
+                                target) from exc
+        raise
+    finally:
+        if staging is not None and staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file (hex)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_generation(folder: Path) -> list[str]:
+    """Problems with a folder of outputs: missing manifest, missing, extra or changed files.
+    An empty list means the folder is one complete generation."""
+    folder = Path(folder)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        files = manifest["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [f"{folder / MANIFEST}: missing or unreadable; the folder is not a complete "
+                "generation of outputs"]
+    problems = []
+    for name, digest in sorted(files.items()):
+        p = folder / name
+        if not p.is_file():
+            problems.append(f"{p}: listed in {MANIFEST} but missing")
+        elif file_sha256(p) != digest:
+            problems.append(f"{p}: changed since the run (SHA-256 differs from {MANIFEST})")
+    extra = sorted(e.name for e in folder.iterdir() if e.name not in files and
+                   e.name != MANIFEST)
+    problems += [f"{folder / e}: not part of this generation" for e in extra]
+    return problems
+
+
+def write_manifest(folder: Path, manifest: dict) -> Path:
+    """Write ``run.json`` last in a generation: ``manifest`` plus ``generator`` and ``files``
+    (every other file in ``folder`` with its SHA-256)."""
+    files = {p.name: file_sha256(p) for p in sorted(Path(folder).iterdir())
+             if p.is_file() and p.name != MANIFEST}
+    doc = {"generator": GENERATOR, **manifest, "files": files}
+    target = Path(folder) / MANIFEST
+    write_text(target, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
+    return target

@@ -309,6 +309,12 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
         (given & (vals["minutes"] < 0), "minutes must be >= 0", "minutes"),
         (wait < 0, "wait_minutes must be >= 0", "wait_minutes"),
         (~given & (speed > 1000), "speed above 1000 km/h is not plausible", "speed_kmh"),
+        (np.isinf(vals["minutes"]), "expected a finite number of minutes", "minutes"),
+        (np.isinf(vals["wait_minutes"]), "expected a finite number of minutes", "wait_minutes"),
+        (np.isinf(vals["length_m"]), "expected a finite length", "length_m"),
+        (np.isinf(vals["upstream_kmh"]), "expected a finite speed", "upstream_kmh"),
+        (np.isinf(vals["cost_rupiah"]) | (vals["cost_rupiah"] < 0),
+         "expected a finite cost >= 0", "cost_rupiah"),
     ):
         if mask.any():
             pc.add(src, msg, where=_features(np.unique(feat[mask])), column=col)
@@ -355,8 +361,17 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
 
 
 def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
-    df = io.read_table(path)
+    try:
+        df = io.read_table(path)
+    except InputError as exc:
+        pc.problems.extend(exc.problems)
+        return None
     src = str(path)
+    nums = df.attrs.get("row_numbers")
+
+    def rows(idx: np.ndarray) -> str:
+        return _rows(idx, numbers=nums)
+
     needed = {"from": "start place", "to": "end place", "mode": "sea, air, river...",
               "minutes": "time on board"}
     missing = [c for c in needed if c not in df.columns]
@@ -366,20 +381,21 @@ def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
     if missing:
         return None
     for c in ("minutes", "departures_per_week", "wait_minutes", "fare"):
-        df[c] = _numeric(df, c, src, pc, fmt=_rows)
-    for col, msg in (("minutes", "minutes must be a number >= 0"),
-                     ("departures_per_week", "departures_per_week must be > 0"),
-                     ("wait_minutes", "wait_minutes must be >= 0"),
-                     ("fare", "fare must be >= 0")):
+        df[c] = _numeric(df, c, src, pc, fmt=rows)
+    for col, msg in (("minutes", "minutes must be a finite number >= 0"),
+                     ("departures_per_week", "departures_per_week must be a finite number > 0"),
+                     ("wait_minutes", "wait_minutes must be a finite number >= 0"),
+                     ("fare", "fare must be a finite number >= 0")):
         v = df[col].to_numpy()
         bad = (v <= 0) if col == "departures_per_week" else (v < 0)
+        bad = bad | np.isinf(v)
         if col == "minutes":
             bad = bad | np.isnan(v)
         if bad.any():
-            pc.add(src, msg, where=_rows(np.flatnonzero(bad)), column=col)
+            pc.add(src, msg, where=rows(np.flatnonzero(bad)), column=col)
     empty = df["mode"].fillna("").astype(str).str.strip() == ""
     if empty.any():
-        pc.add(src, "empty mode", where=_rows(np.flatnonzero(empty)), column="mode")
+        pc.add(src, "empty mode", where=rows(np.flatnonzero(empty)), column="mode")
     return df
 
 
@@ -411,8 +427,12 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     starts, ends, attrs_list = [], [], []
     place_points: list[Points] = []
     for path in spec.lines:
-        s, e, a = _line_edges(io.read_vector(path), spec, crs, str(path), spec.class_column, pc,
-                              closed_log)
+        try:
+            layer = io.read_vector(path)
+        except InputError as exc:
+            pc.problems.extend(exc.problems)
+            continue
+        s, e, a = _line_edges(layer, spec, crs, str(path), spec.class_column, pc, closed_log)
         if a:
             starts.append(s), ends.append(e), attrs_list.append(a)
     for path in spec.osm:
@@ -425,14 +445,24 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
             xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
             place_points.append(Points("aerodrome", aero["code"].tolist(),
                                        aero["name"].tolist(), xy))
+    failed_prefixes: set[str] = set()
     for pl in spec.places:
-        gdf = io.read_vector(pl.layer.path)
-        for c in (pl.layer.code, pl.layer.name):
-            if c not in gdf.columns:
-                pc.add(str(pl.layer.path), f"missing column '{c}'", column=c)
-        if pc.problems:
+        own = ProblemCollector()  # a bad place file must not hide or fake other problems
+        try:
+            gdf = io.read_vector(pl.layer.path, pl.layer.layer)
+        except InputError as exc:
+            own.problems.extend(exc.problems)
+            gdf = None
+        if gdf is not None:
+            for c in (pl.layer.code, pl.layer.name):
+                if c not in gdf.columns:
+                    own.add(str(pl.layer.path), f"missing column '{c}'", column=c)
+        if gdf is not None and not own.problems:
+            gdf = check_geometries(gdf, str(pl.layer.path), own, ("Point",), [])
+        if own.problems:
+            pc.problems.extend(own.problems)
+            failed_prefixes.add(pl.prefix)
             continue
-        gdf = check_geometries(gdf, str(pl.layer.path), pc, ("Point",), [])
         xy = shapely.get_coordinates(gdf.to_crs(crs).geometry.values)
         place_points.append(Points(pl.prefix, gdf[pl.layer.code].astype(str).str.strip()
                                    .tolist(), gdf[pl.layer.name].fillna("").astype(str).tolist(),
@@ -440,15 +470,22 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
     all_points = {**points, **{p.kind: p for p in place_points}}
     known = {_key(kind, ref) for kind, pts in all_points.items() for ref in pts.refs}
-    kinds = sorted({k.split(":")[0] for k in known})
+    kinds = sorted({k.split(":")[0] for k in known} | failed_prefixes)
     for path, df in links:
+        nums = df.attrs.get("row_numbers")
         for col in ("from", "to"):
             refs = df[col].fillna("").astype(str).str.strip()
+            unknown: dict[str, list[int]] = {}
             for i, ref in enumerate(refs):
+                if ref.split(":", 1)[0] in failed_prefixes:
+                    continue  # its place file is already reported
                 if _ref_key(ref) not in known:
-                    pc.add(str(path), f"unknown place {ref!r}; expected one of the forms "
-                           f"{', '.join(f'{k}:<code>' for k in kinds)} naming a point of the "
-                           "scenario", where=_rows([i]), column=col)
+                    unknown.setdefault(ref, []).append(i)
+            for ref, rows in unknown.items():
+                where = _rows(np.array(rows), numbers=nums)
+                pc.add(str(path), f"unknown place {ref!r}; expected one of the forms "
+                       f"{', '.join(f'{k}:<code>' for k in kinds)} naming a point of the "
+                       "scenario", where=where, column=col)
     pc.raise_if_any()
 
     # physical nodes of the lines

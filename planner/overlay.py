@@ -66,7 +66,9 @@ def join_estimates(villages: gpd.GeoDataFrame, estimates: pd.DataFrame,
     width = int(villages["code_key"].str.len().max())
     unmatched = ~est["code_key"].isin(vkeys)
     padded = est.loc[unmatched, "code_key"].str.zfill(width)
-    fixable = padded.isin(vkeys) & ~padded.isin(est["code_key"])
+    # two rows that pad to the same code (e.g. "6501" and "06501") stay unmatched: which one
+    # is meant cannot be known
+    fixable = padded.isin(vkeys) & ~padded.isin(est["code_key"]) & ~padded.duplicated(False)
     if fixable.any():
         idx = fixable[fixable].index
         report.padded_codes = sorted(est.loc[idx, "kode_input"].tolist())

@@ -6,8 +6,6 @@ logger and never configures logging itself.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import platform
 import time
@@ -321,30 +319,32 @@ def _prepare(s: Scenario) -> _Prepared:
 
     with _step("load_validate", timings):
         vil = _collect(problems, lambda: validate.check_villages(
-            io.read_vector(s.villages.path), s.villages, warnings))
+            io.read_vector(s.villages.path, s.villages.layer, warnings), s.villages, warnings))
         admin_tables = {}
         for a in s.admin:
-            t = _collect(problems, io.read_vector, a.layer.path)
+            t = _collect(problems, io.read_vector, a.layer.path, a.layer.layer, warnings)
             if t is None:
                 continue
             problems.extend(Problem(str(a.layer.path), f"missing column '{c}'", column=c)
                             for c in (a.layer.code, a.layer.name) if c not in t.columns)
             admin_tables[a.level] = t
         svc = _collect(problems, lambda: validate.check_points(
-            io.read_vector(s.service_points.path), s.service_points, warnings))
+            io.read_vector(s.service_points.path, s.service_points.layer, warnings),
+            s.service_points, warnings))
         est = None
         if s.estimates is not None:
             est = _collect(problems, lambda: validate.check_estimates(
                 io.read_table(s.estimates.path, s.estimates.sheet, find_header=s.estimates.code,
-                              warnings=warnings), s.estimates, s.indicators))
+                              warnings=warnings), s.estimates, s.indicators, warnings))
         sig = None
         if s.signal is not None:
             sig = _collect(problems, lambda: validate.check_polygons(
-                io.read_vector(s.signal), str(s.signal), warnings))
+                io.read_vector(s.signal, s.signal_layer), str(s.signal), warnings))
         cand = None
         if s.sites.candidates is not None:
             cand = _collect(problems, lambda: validate.check_points(
-                io.read_vector(s.sites.candidates.path), s.sites.candidates, warnings))
+                io.read_vector(s.sites.candidates.path, None, warnings), s.sites.candidates,
+                warnings))
         if problems:
             raise InputError(problems)
         crs = metric_crs(vil, s.crs)
@@ -425,8 +425,14 @@ def run(scenario: Scenario, use_cache: bool = True) -> Plan:
         For any bad input, listing every problem found in every input file.
     """
     s = scenario
-    k = cache.key(s) if use_cache else ""
-    state = cache.load(k) if use_cache else None
+    cache_warnings: list[str] = []
+    k = ""
+    if use_cache:
+        try:
+            k = cache.key(s)
+        except OSError:  # an unreadable input: the load step below says which and why
+            k = ""
+    state = cache.load(k, cache_warnings) if k else None
     if state is None:
         prep = _prepare(s)
         timings = prep.timings
@@ -439,15 +445,15 @@ def run(scenario: Scenario, use_cache: bool = True) -> Plan:
                  "network": prep.network, "paths": paths, "labels": labels,
                  "n_parts": n_parts, "warnings": prep.warnings, "timings": timings,
                  "join": prep.join, "crs": prep.crs}
-        if use_cache:
-            cache.save(k, state)
+        if k:
+            cache.save(k, state, cache_warnings)
     else:
         log.info("cache: reused the join, network and travel steps (%s)", k)
         state["timings"] = {"cache_load": 0.0}
     vil_m, svc_m, blank_m, net = (state["villages"], state["services"], state["blank"],
                                   state["network"])
-    join_report, crs, warnings, timings = (state["join"], state["crs"], state["warnings"],
-                                           dict(state["timings"]))
+    join_report, crs, timings = state["join"], state["crs"], dict(state["timings"])
+    warnings = [*state["warnings"], *cache_warnings]
     paths, n_parts, labels = state["paths"], state["n_parts"], state["labels"]
 
     with _step("prioritise", timings):
@@ -576,14 +582,6 @@ def travel_columns(net: network.Network, s: Scenario,
     return out, stored
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("jangkau-planner", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy",
@@ -610,19 +608,27 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
-    """Write every output atomically; return their paths.
+    """Write every output as one generation (see :func:`planner.io.generation`); return
+    their final paths.
 
     ``villages.csv``, ``villages.xlsx``, ``villages.gpkg`` (layers villages, service_points,
     blank_spots, reach_bands and, with a site choice, sites, site_links, routes),
     ``map.html``, ``summary.md``, ``summary.html``, ``map.png``, ``run.json``; with a site
-    choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``.
+    choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``. ``run.json`` is
+    written last and lists every other file with its SHA-256.
     """
+    final = Path(out_dir).expanduser().resolve()
+    with io.generation(final) as staging:
+        names = _write_files(plan, staging)
+    return {k: final / name for k, name in names.items()}
+
+
+def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
     t0 = time.perf_counter()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    names = (("csv", "villages.csv"), ("xlsx", "villages.xlsx"), ("gpkg", "villages.gpkg"),
-             ("map", "map.html"), ("summary_md", "summary.md"),
-             ("summary_html", "summary.html"), ("png", "map.png"), ("run", "run.json"))
-    paths = {k: out_dir / f for k, f in names}
+    names = {"csv": "villages.csv", "xlsx": "villages.xlsx", "gpkg": "villages.gpkg",
+             "map": "map.html", "summary_md": "summary.md", "summary_html": "summary.html",
+             "png": "map.png", "run": "run.json"}
+    paths = {k: out_dir / f for k, f in names.items()}
     table = output_table(plan)
     io.write_csv(paths["csv"], table)
     s = plan.scenario
@@ -646,6 +652,7 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
         for key, name, frame in (("sites", "sites.csv", choice.sites),
                                  ("coverage", "coverage.csv", choice.coverage),
                                  ("site_villages", "site_villages.csv", choice.assignment)):
+            names[key] = name
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
     io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
@@ -658,7 +665,7 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
     timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3)}
     manifest = {
         "scenario": plan.scenario.name,
-        "inputs": {k: {"path": str(p), "sha256": _sha256(p)}
+        "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
                    for k, p in plan.scenario.input_files().items()},
         "parameters": _jsonable(asdict(plan.scenario)),
         "versions": _versions(),
@@ -670,8 +677,7 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
             "objective": choice.solution.objective, "bound": choice.solution.bound,
             "gap": choice.solution.gap, "seconds": round(choice.solution.seconds, 3),
             "needed": choice.needed},
-        "outputs": {k: p.name for k, p in paths.items()},
+        "outputs": dict(names),
     }
-    io.write_text(paths["run"], json.dumps(manifest, indent=2, ensure_ascii=False,
-                                           default=str) + "\n")
-    return paths
+    io.write_manifest(out_dir, manifest)
+    return names

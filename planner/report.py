@@ -14,7 +14,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -97,6 +97,36 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
+                  "\uff20")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection), with
+their full-width forms."""
+
+
+def put_cell(ws: Any, row: int, column: int, value: object) -> Any:
+    """Write one value into a worksheet cell, always as data: text that a spreadsheet would
+    take for a formula (``=``, ``+``, ``-``, ``@``...) is stored as a text cell with Excel's
+    quote prefix, and characters XML cannot hold (control characters) become U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if isinstance(value, float) and not np.isfinite(value):
+        value = None
+    elif isinstance(value, np.generic):
+        value = value.item()
+    elif value is pd.NA:
+        value = None
+    cell = ws.cell(row=row, column=column)
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+        cell.value = value
+        if value.startswith(_FORMULA_START) or cell.data_type != "s":
+            cell.data_type = "s"
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    return cell
+
+
 def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     """The ranked village table as XLSX bytes: two header rows (Indonesian, English), frozen
     below them, a filter, sensible column widths; a second sheet with the note."""
@@ -114,26 +144,20 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     for j, c in enumerate(cols, start=1):
         ind, en = LABELS.get(c, (c, c))
         for i, text in ((1, ind), (2, en)):
-            cell = ws.cell(row=i, column=j, value=text)
+            cell = put_cell(ws, i, j, text)
             cell.font, cell.fill = bold, fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(j)].width = min(
             45, max(10, len(ind) + 2, len(en) + 2))
     for i, row in enumerate(t.itertuples(index=False), start=3):
         for j, val in enumerate(row, start=1):
-            if isinstance(val, float) and not np.isfinite(val):
-                val = None
-            elif isinstance(val, np.generic):
-                val = val.item()
-            elif val is pd.NA:
-                val = None
-            ws.cell(row=i, column=j, value=val)
+            put_cell(ws, i, j, val)
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(cols))}{len(t) + 2}"
     info = wb.create_sheet("catatan_notes")
     for i, line in enumerate([title, note, "Kolom / columns: see README.md (villages.csv)."],
                              start=1):
-        info.cell(row=i, column=1, value=line)
+        put_cell(info, i, 1, line)
     wb.properties.creator = "Jangkau planner"
     fixed = pd.Timestamp(FIXED_TIME).to_pydatetime().replace(tzinfo=None)
     wb.properties.created = fixed

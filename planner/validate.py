@@ -41,10 +41,15 @@ def normalise_code(value: object) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", s)
 
 
-def _rows(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0) -> str:
-    """Spreadsheet-style row numbers (header = row 1, after ``offset`` skipped rows) for
-    0-based data positions."""
-    pos = [int(i) + 2 + offset for i in list(index)[:limit]]
+def _rows(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
+          numbers: np.ndarray | None = None) -> str:
+    """Spreadsheet-style row numbers for 0-based data positions: ``numbers[i]`` when the
+    reader recorded them (blank rows and title rows counted), else header = row 1 after
+    ``offset`` skipped rows."""
+    if numbers is not None:
+        pos = [int(numbers[int(i)]) for i in list(index)[:limit]]
+    else:
+        pos = [int(i) + 2 + offset for i in list(index)[:limit]]
     more = f" and {len(index) - limit} more" if len(index) > limit else ""
     return ("row " if len(pos) == 1 else "rows ") + ", ".join(map(str, pos)) + more
 
@@ -113,10 +118,12 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
 
 
 def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
-                where: str = "row", offset: int = 0) -> pd.Series:
+                where: str = "row", offset: int = 0,
+                numbers: np.ndarray | None = None) -> pd.Series:
     """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
     norm = codes.map(normalise_code)
-    fmt = (lambda i: _rows(i, offset=offset)) if where == "row" else _features
+    fmt = (lambda i: _rows(i, offset=offset, numbers=numbers)) if where == "row" \
+        else _features
     empty = norm == ""
     if empty.any():
         pc.add(src, "missing code; every row needs one", where=fmt(np.flatnonzero(empty)),
@@ -178,13 +185,48 @@ def check_points(gdf: gpd.GeoDataFrame, layer: Layer, warnings: list[str]) -> gp
                             geometry=gdf.geometry.values, crs=gdf.crs)
 
 
+_THOUSANDS = {".": re.compile(r"^\d{1,3}(\.\d{3})+$"), ",": re.compile(r"^\d{1,3}(,\d{3})+$")}
+_PLAIN_INT = re.compile(r"^\d+$")
+
+
+def _thousands(s: pd.Series, src: str, column: str, pc: ProblemCollector,
+               numbers: np.ndarray, warnings: list[str] | None) -> pd.Series:
+    """Remove thousands separators from a column of counts when every value is written that
+    way (``1.234`` or ``1,234`` = 1234, as Indonesian and English spreadsheets print them);
+    refuse a column that mixes such values with decimals, whose meaning cannot be known."""
+    for sep, pattern in _THOUSANDS.items():
+        grouped = s.str.match(pattern)
+        if not grouped.any():
+            continue
+        other = s.str.contains(re.escape(sep), regex=True) & ~grouped
+        if other.any():
+            i = np.flatnonzero(grouped)[0]
+            j = np.flatnonzero(other)[0]
+            pc.add(src, f"ambiguous numbers: {s.iloc[i]!r} reads as a thousands separator but "
+                   f"{s.iloc[j]!r} does not; write counts without separators",
+                   where=_rows(np.array([i, j]), numbers=numbers), column=column)
+            return s
+        if warnings is not None:
+            warnings.append(f"{src}: column '{column}': '{sep}' read as a thousands separator "
+                            f"in {int(grouped.sum())} value(s) (e.g. {s[grouped].iloc[0]!r} = "
+                            f"{s[grouped].iloc[0].replace(sep, '')})")
+        return s.where(~grouped, s.str.replace(sep, "", regex=False))
+    return s
+
+
 def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector,
-                  offset: int = 0) -> pd.Series:
+                  offset: int = 0, numbers: np.ndarray | None = None,
+                  warnings: list[str] | None = None) -> pd.Series:
+    if numbers is None:
+        numbers = np.arange(len(values)) + 2 + offset
+
     def _rows_here(idx):
-        return _rows(idx, offset=offset)
+        return _rows(idx, numbers=numbers)
 
     s = values.fillna("").astype(str).str.strip()
+    s = _thousands(s, src, column, pc, numbers, warnings)
     num = pd.to_numeric(s.str.replace(r"\.0+$", "", regex=True), errors="coerce")
+    num = num.where(np.isfinite(num.to_numpy(float, na_value=np.nan)))
     blank = s == ""
     bad = num.isna() & ~blank
     if blank.any():
@@ -213,7 +255,8 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
 
 
 def check_estimates(df: pd.DataFrame, layer: Layer,
-                    indicators: tuple[Indicator, ...]) -> pd.DataFrame:
+                    indicators: tuple[Indicator, ...],
+                    warnings: list[str] | None = None) -> pd.DataFrame:
     """Validate a registry table; return ``code_key``, ``kode_input`` and the count columns
     renamed to ``{key}_eligible`` / ``{key}_{served_suffix}`` as integers."""
     src = str(layer.path)
@@ -227,24 +270,30 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
     check_columns(df, src, needed, pc)
     pc.raise_if_any()
     off = int(df.attrs.get("row_offset", 0))
+    nums = df.attrs.get("row_numbers")
+    nums = np.asarray(nums) if nums is not None and len(nums) == len(df) \
+        else np.arange(len(df)) + 2 + off
     out = pd.DataFrame({"code_key": check_codes(df[layer.code], src, layer.code, pc,
-                                                offset=off),
+                                                numbers=nums),
                         "kode_input": df[layer.code].astype(str).str.strip()})
     for ind in indicators:
-        e = _parse_counts(df[ind.eligible], src, ind.eligible, pc, off)
-        s = _parse_counts(df[ind.served], src, ind.served, pc, off)
+        e = _parse_counts(df[ind.eligible], src, ind.eligible, pc, numbers=nums,
+                          warnings=warnings)
+        s = _parse_counts(df[ind.served], src, ind.served, pc, numbers=nums,
+                          warnings=warnings)
         over = (s > e).fillna(False)
         if over.any():
             i = int(np.flatnonzero(over)[0])
             pc.add(src, f"served ({ind.served}) is greater than eligible ({ind.eligible}): "
                    f"{s.iloc[i]:.0f} > {e.iloc[i]:.0f}; served can be at most eligible",
-                   where=_rows(np.flatnonzero(over), offset=off), column=ind.served)
+                   where=_rows(np.flatnonzero(over), numbers=nums), column=ind.served)
         out[ind.eligible_col] = e.to_numpy()
         out[ind.served_col] = s.to_numpy()
     pc.raise_if_any()
     for ind in indicators:
         for c in (ind.eligible_col, ind.served_col):
             out[c] = out[c].astype("int64")
+    out.attrs["row_numbers"] = nums
     return out
 
 

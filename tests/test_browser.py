@@ -61,7 +61,7 @@ def layer_names(page) -> set[str]:
 
 def test_kaltara_map_offline_layers_search(browser, kaltara_plan, tmp_path):
     kaltara_plan.choose_sites(k=5)
-    paths = kaltara_plan.write(tmp_path)
+    paths = kaltara_plan.write(tmp_path / "out")
     page, requests, errors = open_map(browser, paths["map"])
     assert requests == [], "the map asked the network for " + ", ".join(requests)
     assert errors == []
@@ -103,7 +103,7 @@ def test_names_from_input_files_never_run(browser, tiny_scenario, tmp_path):
     vil.loc[1, "nama"] = EVIL  # village B
     vil.to_file(tiny_scenario.parent / "villages.geojson")
     plan = planner.run(planner.load_scenario(tiny_scenario))
-    paths = plan.write(tmp_path)
+    paths = plan.write(tmp_path / "out")
     page, requests, errors = open_map(browser, paths["map"])
     page.fill("#jk-search", "9901012002")
     page.keyboard.press("Enter")

@@ -44,7 +44,7 @@ def test_every_problem_listed_at_once(tmp_path):
     msg = str(err.value)
     for piece in ("expected text, found 5", "unknown key 'foo'", "missing.geojson",
                   "unknown key 'colour'", "svc.geojson", "n.gpkg",
-                  "expected a number > 0, found -3",
+                  "expected a number > 0 and <= 2000, found -3",
                   "expected a number, found 'fast'", "unknown weight 'luck'"):
         assert piece in msg, piece
     assert len(err.value.problems) >= 9

@@ -209,7 +209,7 @@ def test_bad_sources_all_reported(tmp_path):
     assert "feature 2, column 'speed_kmh': no speed for this class" in msg
     assert "feature 3, column 'speed_kmh': speed must be > 0" in msg
     assert "feature 4, column 'mode': empty class" in msg
-    assert "links.csv: row 2, column 'minutes': minutes must be a number >= 0" in msg
+    assert "links.csv: row 2, column 'minutes': minutes must be a finite number >= 0" in msg
     assert "row 2, column 'departures_per_week'" in msg
     assert "row 2, column 'from': unknown place 'village:NOWHERE'" in msg
 

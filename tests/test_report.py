@@ -9,7 +9,7 @@ from planner import report
 
 def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
     kaltara_plan.choose_sites()
-    paths = kaltara_plan.write(tmp_path)
+    paths = kaltara_plan.write(tmp_path / "out")
     wb = load_workbook(paths["xlsx"])
     ws = wb["desa_villages"]
     assert ws.freeze_panes == "C3"
@@ -27,7 +27,7 @@ def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
 
 def test_gpkg_layers_for_qgis(kaltara_plan, tmp_path):
     kaltara_plan.choose_sites()
-    paths = kaltara_plan.write(tmp_path)
+    paths = kaltara_plan.write(tmp_path / "out")
     layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
     assert layers == {"villages", "service_points", "reach_bands", "blank_spots", "sites",
                       "site_links", "routes"}

@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import render
 from .config import REACH_BANDS
+from .errors import InputError, Problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Plan
@@ -105,13 +106,26 @@ def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
 
     Raises
     ------
-    ValueError
-        If the plans do not hold the same villages.
+    InputError
+        If the plans do not hold the same villages (a ``ValueError``); the message counts
+        and names the villages found in only one of them.
     """
     a = plan_a.villages.set_index("kode")
     b = plan_b.villages.set_index("kode")
     if set(a.index) != set(b.index):
-        raise ValueError("the plans hold different villages; compare plans of one study area")
+        only_a = sorted(set(a.index) - set(b.index))
+        only_b = sorted(set(b.index) - set(a.index))
+
+        def some(codes: list[str]) -> str:
+            return ", ".join(codes[:5]) + (f" and {len(codes) - 5} more" if len(codes) > 5
+                                           else "")
+        problems = []
+        for plan, only in ((plan_a, only_a), (plan_b, only_b)):
+            if only:
+                problems.append(Problem(
+                    str(plan.scenario.source), f"{len(only)} village(s) only in this plan "
+                    f"({some(only)}); compare two plans of the same villages (one study area)"))
+        raise InputError(problems)
     b = b.loc[a.index]
     ma = a["travel_minutes"].to_numpy(float)
     mb = b["travel_minutes"].to_numpy(float)

@@ -71,8 +71,10 @@ class ProblemCollector:
         self.problems: list[Problem] = []
 
     def add(self, source: str, message: str, where: str = "", column: str = "") -> None:
-        """Record one problem."""
-        self.problems.append(Problem(str(source), message, where, column))
+        """Record one problem (once: the same problem found by two checks is kept once)."""
+        p = Problem(str(source), message, where, column)
+        if p not in self.problems:
+            self.problems.append(p)
 
     def raise_if_any(self) -> None:
         """Raise an ``InputError`` listing every recorded problem, if there is one."""

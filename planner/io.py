@@ -41,7 +41,9 @@ def clean_text(df: pd.DataFrame, path: Path, warnings: list[str] | None,
     """Replace control characters (which no spreadsheet, XML or terminal shows) in text
     columns by U+FFFD, with a warning naming the rows and columns."""
     for col in df.columns:
-        if col == "geometry" or df[col].dtype != object:
+        dt = df[col].dtype
+        if col == "geometry" or not (pd.api.types.is_object_dtype(dt)
+                                     or pd.api.types.is_string_dtype(dt)):
             continue
         text = df[col].map(lambda v: v if isinstance(v, str) else "")
         bad = text.str.contains(_CONTROL)

@@ -110,6 +110,8 @@ def _covered_area(villages_m: gpd.GeoDataFrame, polys: np.ndarray) -> np.ndarray
     if len(rest) == 0:
         return out
     vi, pi = tree.query(geoms[rest], predicate="intersects")
+    if len(vi) == 0:
+        return out
     pieces = shapely.intersection(geoms[rest][vi], polys[pi])
     order = np.argsort(vi, kind="stable")
     vi, pieces = vi[order], pieces[order]

@@ -364,6 +364,12 @@ def _prepare(s: Scenario) -> _Prepared:
         vil_m["blank_spot_share"] = np.round(
             overlay.blank_spot_share(vil_m, sig_m, s.signal_kind), 6)
         blank_m = sig_m  # as given: blank spots or coverage (Plan.blank_spots derives)
+        if sig_m is not None and len(sig_m) and not len(
+                vil_m.sindex.query(sig_m.geometry.values, predicate="intersects")[0]):
+            warnings.append(f"{s.signal}: the signal layer touches no village (is it the right "
+                            "file, in the right CRS?); "
+                            + ("no village has a blank spot" if s.signal_kind == "blank_spot"
+                               else "every village counts as a blank spot"))
         svc_m = svc.to_crs(crs)
         near, dist = vil_m.sindex.nearest(svc_m.geometry.values, return_distance=True,
                                           return_all=False)

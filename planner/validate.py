@@ -104,6 +104,14 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                     f"{gdf.crs.to_string()}; set the file's real CRS")
             pc.add(src, f"coordinates outside longitude -180..180 / latitude -90..90: {hint}",
                    where=_features(idx))
+    if gdf.crs.is_projected and present.any():
+        b = geom[present].total_bounds
+        if abs(b[0]) <= 180 and abs(b[2]) <= 180 and abs(b[1]) <= 90 and abs(b[3]) <= 90:
+            pc.add(src, f"the coordinates look like longitude/latitude degrees (all within "
+                   f"180 of 0) but the file says {gdf.crs.to_string()} (metres); set the file's "
+                   "CRS to EPSG:4326 if they are degrees",
+                   where=_features(np.flatnonzero(present.to_numpy())))
+            return gdf
     if kinds[0].endswith("Polygon") and present.any():
         invalid = present & ~geom.is_valid
         if invalid.any():
@@ -114,6 +122,12 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
             gdf.loc[invalid, gdf.geometry.name] = fixed
             warnings.append(f"{src}: {_features(np.flatnonzero(invalid))}: invalid polygon "
                             "repaired with make_valid (area kept; self-intersections split)")
+        geom = gdf.geometry
+        flat = present.to_numpy() & (shapely.is_empty(geom.values) | (shapely.area(geom.values) <= 0))
+        if flat.any():
+            pc.add(src, "the polygon has no area (its points lie on one line or one point); "
+                   "expected a boundary enclosing the village", where=_features(
+                       np.flatnonzero(flat)))
     return gdf
 
 

@@ -36,11 +36,14 @@ def prepare(case: dict, tmp: Path) -> Path:
             text = text.replace("[network]\n", f'[network]\nlinks = ["{name}"]\n')
         else:
             text = text.replace(f'path = "{ROLE_PATH[role]}"', f'path = "{name}"')
-    if "replace" in case:
-        old, new = case["replace"]
+    for name in case.get("copy", []):  # other files the scenario names
+        shutil.copy(BAD / name, scenario.parent / name)
+    pairs = case.get("replace", [])
+    for old, new in ([pairs] if pairs and isinstance(pairs[0], str) else pairs):
+        assert old in text, f"the case replaces {old!r}, which the scenario does not hold"
         text = text.replace(old, new)
     text += case.get("append", "")
-    scenario.write_text(text)
+    scenario.write_bytes(text.encode(case.get("encoding", "utf-8")))
     return scenario
 
 
@@ -57,6 +60,8 @@ def test_bad_input(case, tmp_path, capsys):
     assert code == case["exit"], text
     for piece in case["expect"]:
         assert piece in text, f"{piece!r} not in:\n{text}"
+    for piece in case.get("absent", []):
+        assert piece not in text, f"{piece!r} should not be in:\n{text}"
 
 
 def test_corpus_is_large_enough():

@@ -145,7 +145,75 @@ def main() -> None:
     (out / "signal_points.geojson").write_text(fc([{"type": "Feature", "properties": {},
                                                      "geometry": {"type": "Point",
                                                                   "coordinates": [117, 3]}}]))
+    damaged(base, out, feats, good, svc, lines)
     print(f"wrote the corpus in {out}")
+
+
+def damaged(base: Path, out: Path, feats: list[dict], good: pd.DataFrame, svc: dict,
+            lines: gpd.GeoDataFrame) -> None:
+    """Damaged inputs of the kinds offices pass around by e-mail and USB stick (issue 11)."""
+    from openpyxl import Workbook
+
+    def villages(name: str, features: list[dict]) -> None:
+        (out / name).write_text(fc(features))
+
+    # numbers: Indonesian thousands dots (accepted), mixed with decimals (ambiguous), inf
+    rows = good.assign(eligible=["1.000", "2.000", "500", "400", "800", "300"],
+                       recorded=["900", "1.500", "200", "400", "600", "250"])
+    (out / "estimates_thousands_dot.csv").write_text(rows.to_csv(index=False, sep=";"))
+    rows = good.assign(eligible=["1.000", "2.5", "50", "40", "80", "30"])
+    (out / "estimates_ambiguous_dots.csv").write_text(rows.to_csv(index=False, sep=";"))
+    rows = good.assign(eligible=["100", "inf", "50", "40", "80", "30"])
+    (out / "estimates_inf.csv").write_text(rows.to_csv(index=False, sep=";"))
+    (out / "links_inf_minutes.csv").write_text(
+        "from,to,mode,minutes,departures_per_week\nservice:S,village:99.01.01.2004,sea,inf,7\n")
+    # encodings and layouts
+    text = (base / "estimates.csv").read_text()
+    (out / "estimates_utf16.csv").write_bytes(text.encode("utf-16"))
+    (out / "estimates_utf16_no_bom.csv").write_bytes(text.encode("utf-16-le"))
+    lines_ = text.splitlines()
+    blank = [lines_[0], lines_[1], "", lines_[2].replace(";150", ";-5"), *lines_[3:]]
+    (out / "estimates_blank_lines.csv").write_text("\n".join(blank) + "\n")
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["kode", "eligible", "recorded"])
+    for r in good.itertuples(index=False):
+        ws.append([r.kode, int(r.eligible), int(r.recorded)])
+    ws["B3"] = "=100+100"  # a formula openpyxl cannot compute: no saved value
+    wb.save(out / "estimates_formula_no_value.xlsx")
+    rows = good.assign(kode=["=HYPERLINK(\"http://example.invalid\",\"x\")", *good["kode"][1:]])
+    (out / "estimates_formula_code.csv").write_text(rows.to_csv(index=False, sep=";"))
+    # shapes and sizes
+    villages("villages_one.geojson", feats[:1])
+    flat = {**feats[1], "geometry": {"type": "Polygon", "coordinates": [[
+        feats[1]["geometry"]["coordinates"][0][0]] * 4]}}
+    villages("villages_zero_area.geojson", [feats[0], flat, *feats[2:]])
+    (out / "signal_far_away.geojson").write_text(fc([{
+        "type": "Feature", "properties": {},
+        "geometry": {"type": "Polygon", "coordinates": [[[100, -5], [101, -5], [101, -4],
+                                                         [100, -4], [100, -5]]]}}]))
+    wrong = gpd.read_file(base / "villages.geojson").set_crs(32650, allow_override=True)
+    wrong.to_file(out / "villages_degrees_as_utm.gpkg", driver="GPKG")
+    two = gpd.read_file(base / "villages.geojson")
+    two.to_file(out / "villages_two_layers.gpkg", layer="villages", driver="GPKG")
+    two.iloc[:2].to_file(out / "villages_two_layers.gpkg", layer="old_villages", driver="GPKG")
+    zero = [{**f, "properties": {**f["properties"],
+                                 "kode": f["properties"]["kode"].replace("99.01", "00.91", 1)}}
+            for f in feats]
+    villages("villages_leading_zeros.geojson", zero)
+    (out / "estimates_pad_collision.csv").write_text(
+        "kode;eligible;recorded\n91012001;100;90\n091012001;100;80\n"
+        "00.91.01.2002;200;150\n")
+    # control characters in names (replaced, with a warning)
+    ctl = [{**f, "properties": {**f["properties"], "nama": "Desa\x07\x1bB\x00"}}
+           if i == 1 else f for i, f in enumerate(feats)]
+    villages("villages_control_chars.geojson", ctl)
+    # a bad network line beside a good timetable that names a port
+    (out / "ports_ok.geojson").write_text(fc([{
+        **svc, "properties": {"kode": "P1", "nama": "Pelabuhan"}}]))
+    (out / "links_via_port.csv").write_text(
+        "from,to,mode,minutes,departures_per_week\nport:P1,village:99.01.01.2004,sea,45,7\n")
+    del lines
 
 
 if __name__ == "__main__":

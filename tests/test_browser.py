@@ -119,3 +119,43 @@ def test_names_from_input_files_never_run(browser, tiny_scenario, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "escaped_name.png"))
     page.close()
+
+
+def test_hostile_strings_in_every_field_stay_text(browser, tmp_path):
+    """Payloads in every text field (tests/hostile.py): the map opens, draws every village,
+    runs none of them and shows each as the text it is."""
+    from .hostile import PAYLOADS, TITLE, write_hostile
+
+    scenario = write_hostile(tmp_path / "tiny")
+    plan = planner.run(planner.load_scenario(scenario))
+    plan.choose_sites()
+    paths = plan.write(tmp_path / "out")
+    page, requests, errors = open_map(browser, paths["map"])
+    assert page.evaluate("() => window.jkReady") is True
+    assert len(page.evaluate("() => window.jkFind('99.01').map(l => l.feature.properties.kode)")
+               ) == 6
+    assert page.inner_text("#jk-title").startswith(TITLE)
+    for i, p in enumerate(PAYLOADS[:6]):
+        kode = f"990101200{i + 1}"
+        head = page.evaluate(
+            "k => { const l = window.jkFind(k)[0]; l.openTooltip(l.getBounds().getCenter());"
+            " const t = l.getTooltip().getElement().querySelector('.jk-card-head').textContent;"
+            " l.closeTooltip(); return t; }", kode)
+        assert head == p, (p, head)
+    page.fill("#jk-search", "desa{{")
+    assert "Desa{{ 7*7 }}Lama" in page.inner_text("#jk-results")
+    page.fill("#jk-search", "zzzz-no-such-village")
+    assert "No village matches" in page.inner_text("#jk-results")
+    # office and site markers: their tooltips hold the payload ids and names as text
+    page.evaluate("() => window.jkMap.eachLayer(l => { if (l.getTooltip && l.getTooltip() && "
+                  "!l.feature?.properties?.kode) { l.openTooltip(); } })")
+    tips = page.evaluate("() => Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+                         ".map(t => t.textContent).join('\\n')")
+    assert "S ${window.__xss=7}" in tips and PAYLOADS[9] in tips
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("img[src='x']").count() == 0
+    assert errors == [] and requests == []
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "hostile_names.png"))
+    page.close()

@@ -15,6 +15,7 @@ with one warning. The folder is ``$JANGKAU_CACHE`` or ``~/.cache/jangkau``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -104,8 +105,10 @@ def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bo
     try:
         _write_entry(tmp, state)
         target = root / k
-        if target.exists():
+        if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)
+        elif target.exists() or target.is_symlink():
+            target.unlink()
         os.replace(tmp, target)
         return True
     except Exception as exc:  # disk full, read-only, a writer's own error: not the run's
@@ -172,8 +175,10 @@ def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
     """The cached state for a key, or None (no entry, or a bad one: warned and removed)."""
     folder = cache_dir() / k
     try:
-        if not folder.is_dir():
+        if not folder.exists():
             return None
+        if not folder.is_dir():
+            raise ValueError("the entry is not a folder")
         sums = json.loads((folder / "checksums.json").read_text())
         if not isinstance(sums, dict) or "meta.json" not in sums:
             raise ValueError("no checksums")
@@ -184,7 +189,11 @@ def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
     except Exception as exc:  # truncated, corrupt, foreign: recompute
         _warn(warnings, f"ignored a damaged cache entry {folder} ({type(exc).__name__}: "
               f"{exc}); recomputing")
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                folder.unlink()
         return None
     return state
 

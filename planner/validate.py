@@ -104,7 +104,9 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                     f"{gdf.crs.to_string()}; set the file's real CRS")
             pc.add(src, f"coordinates outside longitude -180..180 / latitude -90..90: {hint}",
                    where=_features(idx))
-    if gdf.crs.is_projected and present.any():
+    if gdf.crs.is_projected and present.any() and kinds[0].endswith("Polygon"):
+        # a study area of polygons (villages, signal) all within 180 m of the CRS origin is
+        # not real: these are degrees in a file that says metres
         b = geom[present].total_bounds
         if abs(b[0]) <= 180 and abs(b[2]) <= 180 and abs(b[1]) <= 90 and abs(b[3]) <= 90:
             pc.add(src, f"the coordinates look like longitude/latitude degrees (all within "
@@ -123,7 +125,8 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
             warnings.append(f"{src}: {_features(np.flatnonzero(invalid))}: invalid polygon "
                             "repaired with make_valid (area kept; self-intersections split)")
         geom = gdf.geometry
-        flat = present.to_numpy() & (shapely.is_empty(geom.values) | (shapely.area(geom.values) <= 0))
+        g = geom.values
+        flat = present.to_numpy() & (shapely.is_empty(g) | (shapely.area(g) <= 0))
         if flat.any():
             pc.add(src, "the polygon has no area (its points lie on one line or one point); "
                    "expected a boundary enclosing the village", where=_features(

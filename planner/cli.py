@@ -183,6 +183,17 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from . import io
+    from .errors import Problem
+
+    problems = io.check_generation(Path(args.folder))
+    if problems:
+        raise InputError([Problem(args.folder, p) for p in problems])
+    print(f"{args.folder}: one complete generation of outputs (every file matches run.json)")
+    return 0
+
+
 def _hm(minutes: float) -> str:
     h, m = divmod(round(minutes), 60)
     return f"{h} h {m:02d} min" if h else f"{m} min"
@@ -229,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--minimise", choices=["sites", "cost"], help="target mode objective")
     st.add_argument("--out", help="output folder (default: out/<scenario name>)")
     st.set_defaults(func=_cmd_sites)
+    ck = sub.add_parser("check", help="check that an output folder is one complete "
+                        "generation (every file listed in its run.json, with its SHA-256)")
+    ck.add_argument("folder", help="an output folder, e.g. out/kaltara")
+    ck.set_defaults(func=_cmd_check)
     return p
 
 

@@ -20,8 +20,8 @@ import pandas as pd
 import shapely
 
 from . import optimise, travel
-from .config import SitesSpec
-from .errors import InputError, Problem
+from .config import SitesSpec, _in_range
+from .errors import InputError, Problem, ProblemCollector
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Plan
@@ -173,6 +173,29 @@ def _in_blank_spot(plan: Plan, xy: np.ndarray) -> np.ndarray:
     return ~inside if coverage else inside
 
 
+def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) -> None:
+    """Every argument of a site choice finite and in its range (all problems at once)."""
+    pc = ProblemCollector()
+    where = "choose_sites"
+    if k is not None and (not isinstance(k, int | np.integer) or isinstance(k, bool)):
+        pc.add(where, f"expected a whole number of sites, found {k!r}", column="k")
+    elif k is not None:
+        _in_range(pc, where, "", "k", int(k))
+    if target is not None:
+        _in_range(pc, where, "", "target", target)
+    if model not in (None, "", "target", "max_coverage", "p_median"):
+        pc.add(where, f"expected 'target', 'max_coverage' or 'p_median', found {model!r}",
+               column="model")
+    for key in ("cover_minutes", "k", "target", "kits", "budget", "people_per_day", "days",
+                "time_limit"):
+        v = getattr(spec, key)
+        if v is not None:
+            _in_range(pc, where, "", key, v)
+    if spec.minimise not in ("sites", "cost"):
+        pc.add(where, f"expected 'sites' or 'cost', found {spec.minimise!r}", column="minimise")
+    pc.raise_if_any()
+
+
 def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = None,
                  target: float | None = None, model: str | None = None) -> SiteChoice:
     """Choose sites for a plan: ``k`` given -> max coverage; ``target`` given -> target
@@ -186,6 +209,7 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
         When the target cannot be reached (message: reachable X < needed Y).
     """
     spec = spec or plan.scenario.sites
+    _check_arguments(spec, k, target, model)
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
     info = site_info(plan)

@@ -288,3 +288,14 @@ def test_every_village_survives_a_recovered_run(first_run, capsys):
     code, _ = run_cli(capsys, "run", str(scenario), "--out", str(out))
     assert code == 0 and same_outputs(snapshot(out), snap)
     assert np.array_equal(pd.read_csv(out / "villages.csv", dtype=str)["kode"], table["kode"])
+
+
+def test_check_command(first_run, capsys):
+    _, out, _ = first_run
+    code, msg = run_cli(capsys, "check", str(out))
+    assert code == 0 and "one complete generation" in msg
+    (out / "sites.csv").unlink()
+    (out / "extra.txt").write_text("x")
+    code, msg = run_cli(capsys, "check", str(out))
+    assert code == 2 and "sites.csv: listed in run.json but missing" in msg
+    assert "extra.txt: not part of this generation" in msg

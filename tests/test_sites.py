@@ -9,6 +9,7 @@ e-KTP gaps: A 10, B 50, C 30, D 0, E none, F 20 (eligible 470, recorded 360).
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,17 @@ def test_candidate_file(tiny_scenario):
     assert new["people_newly_covered"].tolist() == [30.0]
     assert c.solution.objective == 90
     assert new["travel_minutes_from_office"].tolist() == [60.0]  # road 15 + river 30 + wait 15
+
+
+@pytest.mark.parametrize("args, piece", [
+    ({"k": -1}, "column 'k': expected a number >= 1"),
+    ({"k": 2.5}, "expected a whole number of sites"),
+    ({"target": 1.5}, "column 'target': expected a number > 0 and <= 1"),
+    ({"target": float("nan")}, "expected a finite number"),
+    ({"cover_minutes": -5.0}, "column 'cover_minutes'"),
+    ({"k": 3, "budget": float("inf")}, "column 'budget': expected a finite number"),
+])
+def test_site_arguments_are_checked(tiny_scenario, args, piece):
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    with pytest.raises(planner.InputError, match=re.escape(piece)):
+        plan.choose_sites(**args)

@@ -741,7 +741,8 @@ def _read_toml(path: Path, pc: ProblemCollector, seen: tuple[Path, ...]) -> dict
     """Read a scenario file; ``base = "other.toml"`` makes it extend another scenario."""
     src = str(path)
     if not path.is_file():
-        pc.add(src, "scenario file not found")
+        pc.add(src, "the scenario is a symbolic link to nowhere, or a loop of links"
+               if path.is_symlink() else "scenario file not found")
         pc.raise_if_any()
     try:
         raw = path.read_bytes()

@@ -349,6 +349,15 @@ def _output_fault(exc: BaseException, where: Path) -> OutputError:
                        + "; the previous outputs there (if any) are unchanged")
 
 
+def resolve_output(out_dir: Path | str) -> Path:
+    """The absolute output folder (symbolic links followed); a loop is bad input."""
+    try:
+        return Path(out_dir).expanduser().resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InputError([Problem(str(out_dir), "the output folder is a loop of symbolic "
+                                  "links; give another --out")]) from exc
+
+
 @contextlib.contextmanager
 def generation(out_dir: Path) -> Iterator[Path]:
     """Write a run's outputs as one generation.
@@ -367,7 +376,7 @@ def generation(out_dir: Path) -> Iterator[Path]:
     OutputError
         The disk is full, the folder is read-only or not writable.
     """
-    target = Path(out_dir).expanduser().resolve()
+    target = resolve_output(out_dir)
     if target.exists() and not target.is_dir():
         raise InputError([Problem(str(target), "the output folder is a file; expected a "
                                   "folder (give another --out)")])

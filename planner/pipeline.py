@@ -623,7 +623,7 @@ def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
     choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``. ``run.json`` is
     written last and lists every other file with its SHA-256.
     """
-    final = Path(out_dir).expanduser().resolve()
+    final = io.resolve_output(out_dir)
     with io.generation(final) as staging:
         names = _write_files(plan, staging)
     return {k: final / name for k, name in names.items()}

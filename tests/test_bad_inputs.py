@@ -74,3 +74,55 @@ def test_debug_shows_a_traceback(tmp_path, capsys):
                             if "file" in c), tmp_path)
     assert main(["--debug", "validate", str(scenario)]) == 2
     assert "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args, piece", [
+    (["sites", "--k", "-1"], "argument --k: expected a number >= 1 and <= 100000, found -1"),
+    (["sites", "--k", "two"], "argument --k: expected a whole number, found 'two'"),
+    (["sites", "--target", "1.5"], "argument --target: expected a number > 0 and <= 1"),
+    (["sites", "--target", "0"], "argument --target: expected a number > 0"),
+    (["sites", "--cover-minutes", "-5"], "argument --cover-minutes: expected a number > 0"),
+    (["sites", "--cover-minutes", "nan"], "argument --cover-minutes"),
+    (["sites", "--budget", "inf"], "argument --budget"),
+    (["sites", "--kits", "-2"], "argument --kits: expected a number >= 0"),
+])
+def test_options_are_checked(args, piece, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and piece in err and "Traceback" not in err
+
+
+def test_symlink_loops(tmp_path, capsys):
+    scenario = write_tiny(tmp_path / "tiny")
+    d = scenario.parent
+    (d / "a.csv").symlink_to(d / "b.csv")
+    (d / "b.csv").symlink_to(d / "a.csv")
+    scenario.write_text(scenario.read_text().replace('path = "estimates.csv"',
+                                                     'path = "a.csv"'))
+    assert main(["validate", str(scenario)]) == 2
+    assert "'a.csv' is a loop of symbolic links" in capsys.readouterr().err
+    (d / "s1.toml").symlink_to(d / "s2.toml")
+    (d / "s2.toml").symlink_to(d / "s1.toml")
+    assert main(["validate", str(d / "s1.toml")]) == 2
+    assert "loop of links" in capsys.readouterr().err
+    scenario.write_text(scenario.read_text().replace('path = "a.csv"',
+                                                     'path = "estimates.csv"'))
+    (tmp_path / "o1").symlink_to(tmp_path / "o2")
+    (tmp_path / "o2").symlink_to(tmp_path / "o1")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "o1")]) == 2
+    err = capsys.readouterr().err
+    assert "output folder is a loop" in err and "Traceback" not in err
+
+
+def test_compare_plans_of_different_villages(tmp_path, capsys):
+    a = write_tiny(tmp_path / "a")
+    b = write_tiny(tmp_path / "b")
+    shutil.copy(BAD / "villages_one.geojson", b.parent / "villages_one.geojson")
+    b.write_text(b.read_text().replace('path = "villages.geojson"',
+                                       'path = "villages_one.geojson"'))
+    code = main(["compare", str(a), str(b), "--out", str(tmp_path / "cmp")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "5 village(s) only in this plan" in err and "99.01.01.2002" in err
+    assert not (tmp_path / "cmp").exists()

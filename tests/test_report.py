@@ -53,3 +53,26 @@ def test_summary_names_every_section(kaltara_plan):
 def test_png_is_an_image(kaltara_plan):
     png = report.static_map_png(kaltara_plan)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_xlsx_cells_are_data(tmp_path):
+    """Formula-like text is stored as text; control characters cannot break the writer."""
+    import zipfile
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from planner.report import villages_xlsx
+
+    values = ["=1+1", "+SUM(A1)", "-2", "@x", "\tTAB", "#N/A", "bell\x07nul\x00", "ok"]
+    table = pd.DataFrame({"priority_rank": range(1, len(values) + 1), "nama": values})
+    data = villages_xlsx(table, "=title", "@note")
+    path = tmp_path / "v.xlsx"
+    path.write_bytes(data)
+    with zipfile.ZipFile(path) as z:
+        assert all("<f>" not in z.read(n).decode() for n in z.namelist()
+                   if n.startswith("xl/worksheets/"))
+    ws = load_workbook(path)["desa_villages"]
+    got = [ws.cell(row=i, column=2).value for i in range(3, 3 + len(values))]
+    assert got[:6] == values[:6] and got[6] == "bell\ufffdnul\ufffd" and got[7] == "ok"
+    assert all(ws.cell(row=i, column=2).data_type == "s" for i in range(3, 3 + len(values)))

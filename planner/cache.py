@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from .io import file_sha256
 from .network import Network, Points
 from .overlay import JoinReport
 
@@ -159,16 +160,8 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
                      "padded": state["join"].padded_codes}}
     meta["format"] = FORMAT
     (tmp / "meta.json").write_text(json.dumps(meta, default=str))
-    sums = {p.name: _file_sha(p) for p in sorted(tmp.iterdir())}
+    sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
     (tmp / "checksums.json").write_text(json.dumps(sums))  # written last
-
-
-def _file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
@@ -183,7 +176,7 @@ def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
         if not isinstance(sums, dict) or "meta.json" not in sums:
             raise ValueError("no checksums")
         for name, digest in sums.items():
-            if "/" in name or _file_sha(folder / name) != digest:
+            if "/" in name or file_sha256(folder / name) != digest:
                 raise ValueError(f"{name} does not match its checksum")
         state = _read_entry(folder)
     except Exception as exc:  # truncated, corrupt, foreign: recompute

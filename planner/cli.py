@@ -227,8 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("sites", help="choose the next mobile-service sites")
     st.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     g = st.add_mutually_exclusive_group()
-    g.add_argument("--k", type=_number(int, 1, 100_000),
-                   help="choose this many new sites covering the most people (1..100000)")
+    g.add_argument("--k", type=_number(int, 0, 100_000),
+                   help="choose this many new sites covering the most people (0..100000; "
+                   "0 = what the offices cover now)")
     g.add_argument("--target", type=_number(float, 0, 1, low_ok=False),
                    help="fewest sites reaching this share, above 0 and at most 1 (0.994)")
     st.add_argument("--kits", type=_number(int, 0, 100_000),

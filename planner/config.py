@@ -333,7 +333,7 @@ def _check_name(pc: ProblemCollector, src: str, name: Any) -> None:
 # (low, high, inclusive low) of every number a scenario may hold; values outside are refused.
 _RANGES: dict[str, tuple[float, float, bool]] = {
     "weight": (0.0, 1e6, True), "target": (0.0, 1.0, False),
-    "cover_minutes": (0.0, 60.0 * 24 * 30, False), "k": (1, 100_000, True),
+    "cover_minutes": (0.0, 60.0 * 24 * 30, False), "k": (0, 100_000, True),
     "kits": (0, 100_000, True), "budget": (0.0, 1e15, True),
     "people_per_day": (0.0, 1e7, False), "days": (0.0, 3650.0, False),
     "time_limit": (0.0, 86_400.0, False), "snap_m": (0.0, 100.0, False),

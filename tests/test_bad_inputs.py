@@ -77,7 +77,7 @@ def test_debug_shows_a_traceback(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args, piece", [
-    (["sites", "--k", "-1"], "argument --k: expected a number >= 1 and <= 100000, found -1"),
+    (["sites", "--k", "-1"], "argument --k: expected a number >= 0 and <= 100000, found -1"),
     (["sites", "--k", "two"], "argument --k: expected a whole number, found 'two'"),
     (["sites", "--target", "1.5"], "argument --target: expected a number > 0 and <= 1"),
     (["sites", "--target", "0"], "argument --target: expected a number > 0"),

@@ -218,7 +218,7 @@ def _damage(kind: str, folder: Path) -> None:
         meta["format"] = -1
         (folder / "meta.json").write_text(json.dumps(meta))
         sums = json.loads((folder / "checksums.json").read_text())
-        sums["meta.json"] = cache._file_sha(folder / "meta.json")
+        sums["meta.json"] = io.file_sha256(folder / "meta.json")
         (folder / "checksums.json").write_text(json.dumps(sums))
     elif kind == "no checksums":
         (folder / "checksums.json").unlink()

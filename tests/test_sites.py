@@ -140,7 +140,7 @@ def test_candidate_file(tiny_scenario):
 
 
 @pytest.mark.parametrize("args, piece", [
-    ({"k": -1}, "column 'k': expected a number >= 1"),
+    ({"k": -1}, "column 'k': expected a number >= 0"),
     ({"k": 2.5}, "expected a whole number of sites"),
     ({"target": 1.5}, "column 'target': expected a number > 0 and <= 1"),
     ({"target": float("nan")}, "expected a finite number"),

@@ -166,7 +166,7 @@ class Plan:
             site_paths = travel.paths_to(res, targets)
         lines, labels = [], []
         for edges, name, rank, office, minutes in zip(
-                site_paths, new["site_name"], new["rank"], new["nearest_office"],
+                site_paths, new["site_name"], new["rank"], new["nearest_office_name"],
                 new["travel_minutes_from_office"], strict=True):
             line = travel.route_line(net, edges)
             if line is not None:
@@ -446,6 +446,9 @@ def run(scenario: Scenario, use_cache: bool = True) -> Plan:
             tr, paths = travel_columns(prep.network, s, prep.services["id"].to_numpy())
             for col, values in tr.items():
                 prep.villages[col] = values
+            names = dict(zip(prep.services["id"], prep.services["nama"], strict=True))
+            prep.villages["nearest_office_name"] = (prep.villages["nearest_service"]
+                                                    .map(names).fillna(""))
             n_parts, labels = travel.parts(prep.network)
         state = {"villages": prep.villages, "services": prep.services, "blank": prep.blank,
                  "network": prep.network, "paths": paths, "labels": labels,
@@ -504,7 +507,7 @@ def output_table(plan: Plan) -> pd.DataFrame:
     for ind in plan.scenario.indicators:
         cols += [ind.eligible_col, ind.served_col, ind.gap_col]
     cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
-             "priority_score", "priority_rank", "route_modes", "access_m",
+             "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
              *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
              "unreachable_reason",
              "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",

@@ -73,7 +73,8 @@ def _why(r: object) -> str:
     text = {
         "gap": f"weighted gap {r.weighted_gap:,.0f} people",
         "remoteness": ("unreachable on the network" if not np.isfinite(r.travel_minutes)
-                       else f"{r.travel_minutes / 60:.1f} h from {r.nearest_service}"),
+                       else f"{r.travel_minutes / 60:.1f} h from "
+                       f"{getattr(r, 'nearest_office_name', '') or r.nearest_service}"),
         "blank spot": f"{100 * r.blank_part:.0f}% of area in a blank spot",
     }
     order = sorted(parts, key=lambda k: -parts[k])

@@ -244,7 +244,10 @@ def _village_props(v: gpd.GeoDataFrame, indicators: tuple
         "rank": v["priority_rank"].astype(int).astype(str) + f" of {n}",
         "score": v["priority_score"].map(lambda s: f"{s:.3f}"),
         "travel": v["travel_minutes"].map(_fmt_minutes),
-        "band": v["reach_band"].map(_text), "from": v["nearest_service"].map(_text),
+        "band": v["reach_band"].map(_text),
+        "from": [f"{_text(n)} ({_text(i)})" if _text(n) and _text(i) else _text(i) for n, i in
+                 zip(v.get("nearest_office_name", pd.Series("", index=v.index)),
+                     v["nearest_service"], strict=True)],
         "blank": blank.map(lambda s: "unknown" if pd.isna(s) else f"{100 * s:.0f}%"),
         "why": v["priority_why"].map(_text),
         "legs": v.get("route_legs", pd.Series("", index=v.index)).map(_text),
@@ -261,7 +264,7 @@ def _village_props(v: gpd.GeoDataFrame, indicators: tuple
         gap_rank[np.argsort(-gap, kind="stable")] = np.arange(1, n + 1)
         props[f"c_{ind.key}"] = [PRIORITY_CLASSES[c][1] if g > 0 else "#f7f7f7"
                                  for c, g in zip(priority_class(gap_rank, n), gap, strict=True)]
-    fields += [["travel", "Travel time"], ["band", "Reach band"], ["from", "Nearest service"],
+    fields += [["travel", "Travel time"], ["band", "Reach band"], ["from", "Nearest office"],
                ["blank", "Blank spot"], ["why", "Why"]]
     return props, fields
 
@@ -317,9 +320,9 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, tolerance_m * 2).values,
                               crs=WGS84)
         layers.append({"name": "Signal blank spots", "type": "polygons",
-                       "data": _feature_collection(bg), "interactive": False,
-                       "style": {"fillColor": "#222", "color": "#222", "weight": 0.8,
-                                 "dashArray": "3 3", "fillOpacity": 0.18}})
+                       "data": _feature_collection(bg), "interactive": False, "hatch": True,
+                       "style": {"fillColor": "url(#jk-hatch)", "color": "#222",
+                                 "weight": 0.8, "dashArray": "3 3", "fillOpacity": 1}})
         layer_legend.append({"label": "no signal (blank spot)", "color": "#222",
                              "shape": "hatch"})
     if reach_m is not None and len(reach_m):

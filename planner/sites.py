@@ -247,6 +247,8 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
             assign_rows.append((refs[i], p.site_ids[j], float(vals.min()) - 1e-12))
     assignment = pd.DataFrame(assign_rows, columns=["kode", "site", "minutes"])
     served_by = assignment.groupby("site")["kode"].count()
+    office_names = dict(zip(net.points["service"].refs, net.points["service"].labels,
+                            strict=True))
     rows = []
     cum = 0.0
     rank = 0
@@ -265,7 +267,7 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
             "cumulative_share_of_target": (round(cum / needed, 4) if needed else np.nan),
             "villages_served": int(served_by.get(code, 0)),
             "travel_minutes_from_office": round(float(minutes_from), 1),
-            "nearest_office": office,
+            "nearest_office": office, "nearest_office_name": office_names.get(office, ""),
             "satellite_kit_needed": bool(p.needs_kit[j]),
             "x": float(r["x"]), "y": float(r["y"]),
             "round_trip_cost": round(float(trip), 0),

@@ -159,3 +159,132 @@ def test_hostile_strings_in_every_field_stay_text(browser, tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hostile_names.png"))
     page.close()
+
+
+def _points_in_villages(plan, n: int, seed: int = 20261128):
+    """``n`` random points inside random villages (lat, lng, name), seeded."""
+    import numpy as np
+    import shapely
+
+    v = plan.villages.to_crs(4326)
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in rng.choice(len(v), n, replace=False):
+        g = v.geometry.iloc[i]
+        minx, miny, maxx, maxy = g.bounds
+        for _ in range(500):
+            x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+            if g.contains(shapely.Point(x, y)):
+                out.append((float(y), float(x), v["nama"].iloc[i]))
+                break
+    return out
+
+
+def _hover_profiles(page, points, width, height):
+    """Move the mouse to each point: (points on screen, points giving a village profile,
+    bounding boxes of the profiles)."""
+    on_screen = profiles = 0
+    boxes = []
+    for lat, lng, _name in points:
+        x, y = page.evaluate("([a, b]) => { const p = window.jkMap.latLngToContainerPoint("
+                             "[a, b]); return [p.x, p.y]; }", [lat, lng])
+        if not (0 <= x < width and 0 <= y < height):
+            continue
+        on_screen += 1
+        page.mouse.move(x + 1, y + 1)
+        page.wait_for_timeout(35)
+        page.mouse.move(x, y)
+        page.wait_for_timeout(35)
+        box = page.evaluate(
+            "() => { const t = Array.from(document.querySelectorAll('.leaflet-tooltip'))"
+            ".filter(t => t.querySelector('.jk-card-head') && t.querySelector('.jk-row'))"
+            ".pop(); if (!t) return null; const r = t.getBoundingClientRect();"
+            " return [r.left, r.top, r.right, r.bottom]; }")
+        if box is not None:
+            profiles += 1
+            boxes.append(box)
+    return on_screen, profiles, boxes
+
+
+def _overlaps(rects):
+    bad = []
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
+                bad.append((a[0], b[0]))
+    return bad
+
+
+CONTROL_RECTS = ("() => Array.from(document.querySelectorAll('.leaflet-control'))"
+                 ".filter(e => e.offsetParent).map(e => { const r = e.getBoundingClientRect();"
+                 " return [e.id || e.className.split(' ')[0], r.left, r.top, r.right, r.bottom];"
+                 " })")
+
+
+def test_map_usability_figures(browser, kaltara_plan, tmp_path):
+    """Issue 14's figures: hover reach over villages (default layers, reach bands on), the
+    profile card fits a 1400 x 900 window, no control overlaps another at 412 x 915 and the
+    illustrative warning stays readable, the legend lists every layer, search tells
+    villages of one name apart and says when nothing matches. Figures are written to
+    out/test-screenshots/map_usability.json."""
+    import json
+
+    kaltara_plan.choose_sites(target=0.994)
+    paths = kaltara_plan.write(tmp_path / "out")
+    points = _points_in_villages(kaltara_plan, 120)
+    figures = {}
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(paths["map"].as_uri())
+    page.wait_for_function("() => window.jkReady")
+    page.wait_for_timeout(400)
+    n, hit, boxes = _hover_profiles(page, points, 1400, 900)
+    figures["desktop_default"] = {"points": n, "profiles": hit}
+    fits = sum(b[0] >= 0 and b[1] >= 0 and b[2] <= 1400 and b[3] <= 900 for b in boxes)
+    widths = [b[2] - b[0] for b in boxes]
+    figures["profile_fit"] = {"profiles": len(boxes), "fully_visible": fits,
+                              "widest_px": max(widths)}
+    page.evaluate("() => document.querySelectorAll('.leaflet-control-layers label').forEach("
+                  "l => { if (l.textContent.includes('Reach bands')) "
+                  "l.querySelector('input').click(); })")
+    page.wait_for_timeout(200)
+    n2, hit2, _ = _hover_profiles(page, points, 1400, 900)
+    figures["desktop_reach_bands"] = {"points": n2, "profiles": hit2}
+    figures["desktop_overlaps"] = _overlaps(page.evaluate(CONTROL_RECTS))
+    # legend: an entry for every layer drawn
+    legend = page.inner_text("#jk-legend")
+    for entry in ("no signal", "village served by a new site", "route from the office",
+                  "proposed mobile-service site", "airstrip", "port", "service point",
+                  "Reach band", "top 10%"):
+        assert entry in legend, entry
+    # search: villages of one name told apart; no match says so
+    page.fill("#jk-search", "long")
+    hits = page.evaluate("() => Array.from(document.querySelectorAll('#jk-results .jk-hit'))"
+                         ".map(d => d.textContent)")
+    assert len(hits) == len(set(hits)) and all("(65." in h for h in hits)
+    page.fill("#jk-search", "qqqq")
+    assert "No village matches" in page.inner_text("#jk-results")
+    page.close()
+
+    phone = browser.new_page(viewport={"width": 412, "height": 915})
+    phone.goto(paths["map"].as_uri())
+    phone.wait_for_function("() => window.jkReady")
+    phone.wait_for_timeout(400)
+    rects = phone.evaluate(CONTROL_RECTS)
+    figures["phone_controls"] = rects
+    figures["phone_overlaps"] = _overlaps(rects)
+    note = phone.evaluate("() => { const r = document.querySelector('#jk-title .jk-note')"
+                          ".getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];"
+                          " }")
+    n3, hit3, _ = _hover_profiles(phone, points[:40], 412, 915)
+    figures["phone_default"] = {"points": n3, "profiles": hit3}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    phone.screenshot(path=str(ARTIFACTS / "kaltara_map_phone.png"))
+    phone.close()
+    (ARTIFACTS / "map_usability.json").write_text(json.dumps(figures, indent=1))
+
+    assert hit >= 0.95 * n and n >= 100, figures
+    assert hit2 >= 0.95 * n2, figures
+    assert fits >= 0.95 * len(boxes) and max(widths) <= 360, figures
+    assert figures["desktop_overlaps"] == [] and figures["phone_overlaps"] == [], figures
+    assert note[0] >= 0 and note[2] <= 412 and note[3] <= 915, note
+    assert hit3 >= 0.9 * n3, figures

@@ -143,13 +143,13 @@ def test_full_and_read_only_disk(tiny_scenario, tmp_path, capsys):
         assert code == 0, msg
         snap = snapshot(out)
         filler = disk / "filler"
-        with open(filler, "wb") as f:  # fill the disk to the last block
-            try:
+        try:  # fill the disk to the last block
+            with open(filler, "wb") as f:
                 while True:
                     f.write(b"\0" * (1 << 16))
                     f.flush()
-            except OSError:
-                pass
+        except OSError:
+            pass
         code, msg = run_cli(capsys, "run", str(tiny_scenario), "--out", str(out))
         assert code == 4 and "Traceback" not in msg and "disk is full" in msg, msg
         assert snapshot(out) == snap and leftovers(disk) == []

@@ -57,6 +57,44 @@
     return row;
   }
 
+  // Keep every tooltip inside the map: Leaflet places it beside the pointer and may push it
+  // past an edge (a village near the top, or at the right of a phone screen).
+  var setPosition = L.Tooltip.prototype._setPosition;
+  L.Tooltip.prototype._setPosition = function (pos) {
+    setPosition.call(this, pos);
+    var map = this._map, el = this._container;
+    if (!map || !el) { return; }
+    var size = map.getSize(), at = L.DomUtil.getPosition(el);
+    var c = map.layerPointToContainerPoint(at);
+    var w = el.offsetWidth, h = el.offsetHeight, m = 4;
+    var x = Math.min(Math.max(c.x, m), Math.max(m, size.x - w - m));
+    var y = Math.min(Math.max(c.y, m), Math.max(m, size.y - h - m));
+    if (x !== c.x || y !== c.y) {
+      L.DomUtil.setPosition(el, map.containerPointToLayerPoint(L.point(x, y)));
+    }
+  };
+
+  function control(map, position, el) {
+    var C = L.Control.extend({onAdd: function () { return el; }});
+    L.DomEvent.disableClickPropagation(el);
+    L.DomEvent.disableScrollPropagation(el);
+    return new C({position: position}).addTo(map);
+  }
+
+  // A panel that folds to its heading (on phones it starts folded).
+  function foldable(box, label, body, folded) {
+    var toggle = el('button', 'jk-fold', label);
+    toggle.type = 'button';
+    box.insertBefore(toggle, box.firstChild);
+    function set(open) {
+      body.style.display = open ? '' : 'none';
+      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
+      toggle.textContent = (open ? '\u25be ' : '\u25b8 ') + label;
+    }
+    toggle.addEventListener('click', function () { set(body.style.display === 'none'); });
+    set(!folded);
+  }
+
   function pointLayer(spec, makeMarker) {
     return L.geoJSON(spec.data, {
       pointToLayer: function (f, ll) { return makeMarker(f, ll); },
@@ -67,7 +105,8 @@
   function bindCards(spec, f, l) {
     if (spec.fields && spec.fields.length) {
       l.bindTooltip(function () { return card(f.properties, spec.fields, spec.heading); },
-                    {sticky: spec.type === 'polygons', className: 'jk-tip', direction: 'auto'});
+                    {sticky: spec.type === 'polygons', className: 'jk-tip', direction: 'auto',
+                     opacity: 1});
     }
     if (spec.popup && spec.popup.length) {
       l.bindPopup(function () { return card(f.properties, spec.popup, spec.heading); },
@@ -75,8 +114,42 @@
     }
   }
 
-  function buildLayer(spec, renderer) {
+  // Context layers drawn as hatching ("no signal") in SVG, in a pane that lets the mouse
+  // through to the villages beneath.
+  function hatchRenderer(map) {
+    if (map._jkHatch) { return map._jkHatch; }
+    var pane = map.createPane('jk-context');
+    pane.style.zIndex = 450;
+    pane.style.pointerEvents = 'none';
+    var r = L.svg({pane: 'jk-context', padding: 0.5});
+    r.once('add', function () {
+      var ns = 'http://www.w3.org/2000/svg';
+      var defs = document.createElementNS(ns, 'defs');
+      var pat = document.createElementNS(ns, 'pattern');
+      pat.setAttribute('id', 'jk-hatch');
+      pat.setAttribute('width', '7');
+      pat.setAttribute('height', '7');
+      pat.setAttribute('patternUnits', 'userSpaceOnUse');
+      pat.setAttribute('patternTransform', 'rotate(45)');
+      var line = document.createElementNS(ns, 'line');
+      line.setAttribute('x1', '0');
+      line.setAttribute('y1', '0');
+      line.setAttribute('x2', '0');
+      line.setAttribute('y2', '7');
+      line.setAttribute('stroke', '#222');
+      line.setAttribute('stroke-width', '1.6');
+      line.setAttribute('stroke-opacity', '0.55');
+      pat.appendChild(line);
+      defs.appendChild(pat);
+      r._container.insertBefore(defs, r._container.firstChild);
+    });
+    map._jkHatch = r;
+    return r;
+  }
+
+  function buildLayer(spec, renderer, map) {
     var base = spec.style || {};
+    if (spec.hatch) { renderer = hatchRenderer(map); }
     if (spec.type === 'polygons' || spec.type === 'lines') {
       var layer = L.geoJSON(spec.data, {
         renderer: renderer,
@@ -120,22 +193,17 @@
   }
 
   function titleBox(data) {
-    var box = el('div', 'jk-box', null);
+    var box = el('div', 'jk-box');
     box.id = 'jk-title';
-    var head = el('div', 'jk-title-head', data.title);
-    box.appendChild(head);
-    (data.subtitle || []).forEach(function (line) { box.appendChild(el('div', null, line)); });
+    box.appendChild(el('div', 'jk-title-head', data.title));
+    (data.subtitle || []).forEach(function (line) { box.appendChild(el('div', 'jk-sub', line)); });
     if (data.note) { box.appendChild(el('div', 'jk-note', data.note)); }
     return box;
   }
 
-  function legendBox(data) {
+  function legendBox(data, folded) {
     var box = el('div', 'jk-box jk-panel');
     box.id = 'jk-legend';
-    var toggle = el('button', 'jk-fold', 'Legend');
-    toggle.type = 'button';
-    toggle.setAttribute('aria-expanded', 'true');
-    box.appendChild(toggle);
     var body = el('div', 'jk-panel-body');
     (data.legend || []).forEach(function (sec, i) {
       var t = el('div', 'jk-legend-title', sec.title);
@@ -144,26 +212,23 @@
       (sec.items || []).forEach(function (item) { body.appendChild(legendRow(item)); });
     });
     box.appendChild(body);
-    toggle.addEventListener('click', function () {
-      var open = body.style.display === 'none';
-      body.style.display = open ? '' : 'none';
-      toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
-    });
+    foldable(box, 'Legend', body, folded);
     return box;
   }
 
-  function toolsBox(data) {
+  function toolsBox(data, folded) {
     var box = el('div', 'jk-box jk-noprint jk-panel');
     box.id = 'jk-tools';
+    var body = el('div', 'jk-panel-body');
     var input = el('input');
     input.id = 'jk-search';
     input.type = 'search';
     input.placeholder = data.search_placeholder || 'Find a village (name or code)';
     input.setAttribute('aria-label', input.placeholder);
-    box.appendChild(input);
+    body.appendChild(input);
     var results = el('div');
     results.id = 'jk-results';
-    box.appendChild(results);
+    body.appendChild(results);
     if (data.colour_options && data.colour_options.length > 1) {
       var label = el('label', null, 'Colour villages by ');
       var pick = el('select');
@@ -174,7 +239,7 @@
         pick.appendChild(opt);
       });
       label.appendChild(pick);
-      box.appendChild(label);
+      body.appendChild(label);
     }
     var buttons = el('div', 'jk-buttons');
     var full = el('button', null, 'Full screen');
@@ -185,36 +250,50 @@
     print.type = 'button';
     buttons.appendChild(full);
     buttons.appendChild(print);
-    box.appendChild(buttons);
+    body.appendChild(buttons);
+    box.appendChild(body);
+    foldable(box, 'Search and tools', body, folded);
     return box;
+  }
+
+  // Widest control of a corner (px), to keep the villages out from under the panels.
+  function cornerWidth(map, corner) {
+    var c = map._controlCorners[corner], w = 0;
+    Array.prototype.forEach.call(c.children, function (ch) { w = Math.max(w, ch.offsetWidth); });
+    return w;
   }
 
   window.jangkauMap = function (map, data) {
     var renderer = L.canvas({padding: 0.5});
-    var control = L.control.layers(null, null, {collapsed: !!data.collapse_layers});
+    var phone = map.getSize().x < 600;
+    var layers = L.control.layers(null, null, {collapsed: data.collapse_layers !== false});
     var searchLayer = null, colourLayer = null;
     data.layers.forEach(function (spec) {
-      var layer = buildLayer(spec, renderer);
+      var layer = buildLayer(spec, renderer, map);
       if (spec.show !== false) { layer.addTo(map); }
-      control.addOverlay(layer, escapeHtml(spec.name));
+      layers.addOverlay(layer, escapeHtml(spec.name));
       if (spec.search) { searchLayer = layer; }
       if (spec.colour_switch) { colourLayer = layer; }
     });
     if (data.basemap) {
       var tiles = L.tileLayer(data.basemap.url, {attribution: escapeHtml(data.basemap.attribution),
                                                  maxZoom: 19});
-      control.addOverlay(tiles, escapeHtml(data.basemap.name));
+      layers.addOverlay(tiles, escapeHtml(data.basemap.name));
       tiles.setZIndex(0);
     }
-    control.addTo(map);
-    var container = map.getContainer();
-    container.parentNode.appendChild(titleBox(data));
-    container.parentNode.appendChild(legendBox(data));
-    var tools = toolsBox(data);
-    container.parentNode.appendChild(tools);
-    [tools, document.getElementById('jk-legend'), document.getElementById('jk-title')]
-      .forEach(function (b) { L.DomEvent.disableClickPropagation(b); });
-    if (data.bounds) { map.fitBounds(data.bounds); }
+    map.options.zoomSnap = 0.25;
+    if (map.zoomControl) { map.zoomControl.remove(); }
+    control(map, 'topleft', titleBox(data));
+    if (map.zoomControl) { map.zoomControl.addTo(map); }
+    control(map, 'topleft', toolsBox(data, phone));
+    layers.addTo(map);
+    control(map, 'bottomright', legendBox(data, phone));
+    if (data.bounds) {
+      var left = cornerWidth(map, 'topleft'), right = Math.max(
+        cornerWidth(map, 'topright'), cornerWidth(map, 'bottomright'));
+      var pad = phone ? [[8, 8], [8, 8]] : [[left + 16, 12], [right + 16, 12]];
+      map.fitBounds(data.bounds, {paddingTopLeft: pad[0], paddingBottomRight: pad[1]});
+    }
 
     var box = document.getElementById('jk-search');
     var out = document.getElementById('jk-results');

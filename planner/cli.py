@@ -178,8 +178,10 @@ def _cmd_sites(args: argparse.Namespace) -> int:
             "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",
             "satellite_kit_needed", "round_trip_cost"]
     print(choice.sites[cols].to_string(index=False))
-    for key in ("sites", "coverage", "site_villages", "map"):
-        print(f"wrote {paths[key]}")
+    print(f"wrote the whole plan with this site choice in {out} ({len(paths)} files; the "
+          "folder is replaced as one generation):")
+    for p in paths.values():
+        print(f"  {p}")
     return 0
 
 

@@ -216,6 +216,10 @@ class SitesSpec:
     candidates : Layer or None
         A point layer of candidate sites (village halls, schools, jetties) with an id and a
         name column; without it every village's representative point is a candidate.
+    offices_count : bool
+        Whether people within the cover time of an existing office count towards the target
+        (default True: the office serves them, no stop is needed there; their number is
+        shown apart as ``covered_by_offices``). False: only the proposed stops count.
     """
 
     model: str = ""
@@ -230,6 +234,7 @@ class SitesSpec:
     days: float | None = None
     time_limit: float = 60.0
     candidates: Layer | None = None
+    offices_count: bool = True
 
 
 @dataclass(frozen=True)
@@ -370,7 +375,7 @@ _SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k
                "target": (int, float), "minimise": str, "kits": int, "budget": (int, float),
                "people_per_day": (int, float), "days": (int, float),
                "time_limit": (int, float), "candidates": str, "candidate_code": str,
-               "candidate_name": str}
+               "candidate_name": str, "offices_count": bool}
 _LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str, "layer": str}
 _ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
@@ -579,7 +584,7 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         raw = data["sites"]
         _check_keys(pc, src, "sites", raw, _SITES_KEYS)
         vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
-                and not isinstance(v, bool)}
+                and (not isinstance(v, bool) or _SITES_KEYS[k] is bool)}
         if vals.get("model", "") not in ("", "target", "max_coverage", "p_median"):
             pc.add(src, f"expected 'target', 'max_coverage' or 'p_median', found "
                    f"{vals['model']!r}",

@@ -665,9 +665,22 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
     io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
-    md = report.summary_markdown(plan)
+    curve = svg = None
+    if choice is not None:
+        curve = sites_mod.tradeoff(plan, choice)
+        ind = choice.spec.indicator
+        svg = report.tradeoff_svg(curve, choice.needed,
+                                  f"people without {ind} reached by k new stops (offices "
+                                  f"{'included' if choice.spec.offices_count else 'excluded'})"
+                                  )
+        for key, name in (("tradeoff", "tradeoff.csv"), ("tradeoff_svg", "tradeoff.svg")):
+            names[key] = name
+            paths[key] = out_dir / name
+        io.write_csv(paths["tradeoff"], curve)
+        io.write_text(paths["tradeoff_svg"], svg)
+    md = report.summary_markdown(plan, curve)
     io.write_text(paths["summary_md"], md)
-    io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name))
+    io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name, svg or ""))
     io.write_bytes(paths["png"], report.static_map_png(plan))
     html = render.map_html(plan.map())
     io.write_text(paths["map"], html)
@@ -685,7 +698,9 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             "solver": choice.solution.solver, "status": choice.solution.status,
             "objective": choice.solution.objective, "bound": choice.solution.bound,
             "gap": choice.solution.gap, "seconds": round(choice.solution.seconds, 3),
-            "needed": choice.needed},
+            "needed": choice.needed, "asked": {"model": choice.model, "k": choice.k,
+                                               "target": choice.target},
+            "settings": _jsonable(asdict(choice.spec)), "dropped_sites": choice.dropped},
         "outputs": dict(names),
     }
     io.write_manifest(out_dir, manifest)

@@ -128,6 +128,21 @@ def put_cell(ws: Any, row: int, column: int, value: object) -> Any:
     return cell
 
 
+def _number_format(column: str, values: pd.Series) -> str:
+    """Excel number format of a column: counts and rupiah with thousands separators, shares
+    as percentages, minutes and metres with one decimal, score parts with three."""
+    if column.endswith("_share"):
+        return "0%"
+    if column in ("priority_score", "weighted_gap") or column.endswith("_part") or \
+            column.startswith("score_"):
+        return "0.000" if column != "weighted_gap" else "#,##0.0"
+    if column.endswith("_minutes") or column.endswith("_m"):
+        return "#,##0.0"
+    if column.endswith("_cost") or pd.api.types.is_integer_dtype(values):
+        return "#,##0"
+    return ""
+
+
 def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     """The ranked village table as XLSX bytes: two header rows (Indonesian, English), frozen
     below them, a filter, sensible column widths; a second sheet with the note."""
@@ -150,9 +165,12 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.column_dimensions[get_column_letter(j)].width = min(
             45, max(10, len(ind) + 2, len(en) + 2))
+    formats = [_number_format(c, t[c]) for c in cols]
     for i, row in enumerate(t.itertuples(index=False), start=3):
         for j, val in enumerate(row, start=1):
-            put_cell(ws, i, j, val)
+            cell = put_cell(ws, i, j, val)
+            if formats[j - 1] and not isinstance(cell.value, str):
+                cell.number_format = formats[j - 1]
     ws.freeze_panes = "C3"
     ws.auto_filter.ref = f"A2:{get_column_letter(len(cols))}{len(t) + 2}"
     info = wb.create_sheet("catatan_notes")
@@ -175,25 +193,196 @@ def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
             gdf.to_crs(WGS84).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
 
 
-def _pct(x: float) -> str:
+def _pct(x: float | None) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.2f}%"
 
 
-def summary_markdown(plan: Plan) -> str:
-    """The one-page summary for managers, as Markdown (every figure traces to the plan)."""
+def _n(x: float | None) -> str:
+    """A count with thousands separators ("n/a" when missing)."""
+    return "n/a" if x is None or not np.isfinite(x) else f"{round(x):,}"
+
+
+def _rp(x: float | None) -> str:
+    """Rupiah, in millions above one million."""
+    if x is None or not np.isfinite(x):
+        return "n/a"
+    return f"Rp {x / 1e6:,.1f} M" if abs(x) >= 1e6 else f"Rp {x:,.0f}"
+
+
+def _hours(minutes: float) -> str:
+    if not np.isfinite(minutes):
+        return "unreachable"
+    h, m = divmod(round(minutes), 60)
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def _md(text: object) -> str:
+    """Text for a Markdown table cell (pipes would split the cell)."""
+    return str(text).replace("|", "/").replace("\n", " ")
+
+
+def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
+    """Two small charts as one SVG: people covered against the number of stops, and against
+    the total round-trip cost; the target as a line. Deterministic, offline, text escaped."""
+    mc = curve[curve["kind"] == "max_coverage"]
+    if mc.empty:
+        return ""
+    w, h, pad = 300, 190, 44
+    ymax = float(max(mc["people_covered"].max(), needed or 0)) * 1.05 or 1.0
+
+    def panel(x0: float, xs: np.ndarray, xlabel: str, fmt) -> list[str]:
+        xmax = float(xs.max()) or 1.0
+        px = x0 + pad + (w - pad - 10) * xs / xmax
+        py = h - pad + (pad + 10 - h) * mc["people_covered"].to_numpy(float) / ymax
+        out = [f"<rect x='{x0 + pad}' y='10' width='{w - pad - 10}' height='{h - pad - 10}' "
+               "fill='#fafafa' stroke='#999'/>",
+               "<polyline fill='none' stroke='#6a3d9a' stroke-width='2' points='"
+               + " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True)) + "'/>"]
+        out += [f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.5' fill='#6a3d9a'/>"
+                for a, b in zip(px, py, strict=True)]
+        if needed:
+            ty = h - pad + (pad + 10 - h) * needed / ymax
+            out.append(f"<line x1='{x0 + pad}' x2='{x0 + w - 10}' y1='{ty:.1f}' y2='{ty:.1f}' "
+                       "stroke='#b10026' stroke-dasharray='4 3'/>")
+            out.append(f"<text x='{x0 + w - 12}' y='{ty - 4:.1f}' text-anchor='end' "
+                       "fill='#b10026' font-size='10'>target</text>")
+        for frac in (0, 0.5, 1):
+            out.append(f"<text x='{x0 + pad + (w - pad - 10) * frac:.1f}' y='{h - pad + 14}' "
+                       f"text-anchor='middle' font-size='10'>{html.escape(fmt(xmax * frac))}"
+                       "</text>")
+        out.append(f"<text x='{x0 + pad + (w - pad) / 2:.1f}' y='{h - 8}' text-anchor='middle'"
+                   f" font-size='11'>{html.escape(xlabel)}</text>")
+        for frac in (0, 0.5, 1):
+            y = h - pad + (pad + 10 - h) * frac
+            out.append(f"<text x='{x0 + pad - 4}' y='{y + 3:.1f}' text-anchor='end' "
+                       f"font-size='10'>{ymax * frac:,.0f}</text>")
+        return out
+
+    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * w + 20}' height='{h + 20}' "
+             f"viewBox='0 0 {2 * w + 20} {h + 20}' font-family='sans-serif' role='img' "
+             f"aria-label='{html.escape(label, quote=True)}'>"]
+    parts += panel(0, mc["stops"].to_numpy(float), "new stops", lambda x: f"{x:.0f}")
+    parts += panel(w + 20, mc["round_trip_cost"].to_numpy(float) / 1e6,
+                   "round-trip cost, Rp million", lambda x: f"{x:,.0f}")
+    parts.append(f"<text x='4' y='{h + 14}' font-size='10'>{html.escape(label)}</text>")
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
+    """The first screen: where next, what it buys, what it costs, what is left out."""
+    choice = plan.site_choice
+    s = plan.scenario
+    spec = choice.spec
+    ind = next(i for i in s.indicators if i.key == spec.indicator)
+    cov = choice.coverage
+    prov = cov[(cov["indicator"] == ind.key) & (cov["level"] == "province")].iloc[0]
+    new = choice.sites[choice.sites["rank"] > 0]
+    target = choice.needed is not None
+    lines = ["## Where next", ""]
+    counted = ("people within the cover time of an existing office count towards the target "
+               "(the office serves them)" if spec.offices_count else
+               "only people reached by the proposed stops count")
+    total_cost = float(new["round_trip_cost"].sum())
+    kits = int(new["satellite_kit_needed"].sum())
+    head = (f"**{len(new)} mobile-service stop(s)** proposed, each serving the villages whose "
+            f"residents reach it within {spec.cover_minutes:g} min. ")
+    after, now = float(prov["coverage_after"]), float(prov["coverage_now"])
+    buys = (f"They reach **{_n(prov['reached_by_new_sites'])} people** without "
+            f"{ind.label}; with the {_n(prov['covered_by_offices'])} near the offices, "
+            f"{ind.label} goes from {_pct(now)} to **{_pct(after)}**")
+    if target:
+        goal = choice.target
+        met = after + 1e-12 >= (goal or 0)
+        buys += (f" against a target of {_pct(goal)} ({_n(choice.needed)} more people needed): "
+                 f"**target {'met' if met else 'not met'}**.")
+    else:
+        buys += "."
+    lines += [head + buys,
+              f"Total round-trip cost from the nearest offices: **{_rp(total_cost)}** "
+              f"({len(new)} trips); {kits} stop(s) need a satellite kit (no signal). "
+              f"Counting rule: {counted}. Map of the stops: [map.html](map.html).", ""]
+    if choice.dropped:
+        lines += [f"{len(choice.dropped)} site(s) the solver opened reach nobody new and are "
+                  f"left out ({', '.join(choice.dropped[:5])}).", ""]
+    lines += ["| # | stop | kecamatan, kabupaten | people | cumulative (incl. offices) "
+              "| share of needed | from office | round trip | kit |",
+              "|---:|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in new.itertuples():
+        where = ", ".join(str(x) for x in (r.kecamatan, r.kabupaten) if x)
+        share = "" if not np.isfinite(r.cumulative_share_of_target) else \
+            _pct(r.cumulative_share_of_target)
+        lines.append(f"| {r.rank} | {_md(r.site_name)} ({_md(r.site_code)}) | {_md(where)} | "
+                     f"{_n(r.people_newly_covered)} | {_n(r.cumulative_people)} | {share} | "
+                     f"{_hours(r.travel_minutes_from_office)} from "
+                     f"{_md(r.nearest_office_name or r.nearest_office)} | "
+                     f"{_rp(r.round_trip_cost)} | {'needed' if r.satellite_kit_needed else '-'} |")
+    lines += ["", "### What is left out, per kabupaten", "",
+              f"People without {ind.label} (gap) by who would serve them; each village counts "
+              "once, for the nearest open site.", "",
+              "| kabupaten | gap | near an office | reached by stops | left out | coverage after "
+              "| why left out |", "|---|---:|---:|---:|---:|---:|---|"]
+    smallest = float(new["people_newly_covered"].min()) if len(new) else np.nan
+    for r in cov[(cov["indicator"] == ind.key) & (cov["level"] != "province")].itertuples():
+        why = ""
+        if r.left_out > 0:
+            parts = []
+            if r.left_out_out_of_reach:
+                parts.append(f"{_n(r.left_out_out_of_reach)} beyond {spec.cover_minutes:g} min "
+                             "of any possible stop")
+            if r.left_out_not_chosen:
+                best = r.best_next_stop_people
+                parts.append(
+                    f"{_n(r.left_out_not_chosen)} could be reached, but the best next stop "
+                    f"here adds {_n(best)}"
+                    + (f", fewer than the smallest chosen stop ({_n(smallest)})"
+                       if np.isfinite(smallest) and best < smallest else "")
+                    + ("; the target is met without it" if target
+                       and float(prov["coverage_after"]) + 1e-12 >= (choice.target or 1)
+                       else ""))
+            why = "; ".join(parts)
+        lines.append(f"| {_md(r.area)} | {_n(r.gap)} | {_n(r.covered_by_offices)} | "
+                     f"{_n(r.reached_by_new_sites)} | {_n(r.left_out)} | "
+                     f"{_pct(r.coverage_after)} | {_md(why)} |")
+    if curve is not None and len(curve):
+        lines += ["", "### Trade-off: more stops, more people, more cost", "",
+                  "<!-- chart -->", "",
+                  "The most people k new stops can reach (each proven optimal or with its "
+                  "gap) and what those stops cost; full table in `tradeoff.csv`.", ""]
+        alt = curve[curve["kind"] != "max_coverage"]
+        if len(alt):
+            lines += ["| answer to the target | stops | people | round trip |",
+                      "|---|---:|---:|---:|"]
+            for r in alt.itertuples():
+                label = {"fewest_stops": "fewest stops", "least_cost": "least cost"}[r.kind]
+                lines.append(f"| {label} | {r.stops} | {_n(r.people_covered)} | "
+                             f"{_rp(r.round_trip_cost)} |")
+    lines.append("")
+    return lines
+
+
+def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
+    """The one-page summary for managers, as Markdown. It opens with the decision (where
+    next, what it buys, what it costs, what is left out and why, the trade-off); then
+    coverage per indicator and kabupaten, reach, unreachable villages, the site-choice
+    settings and the data caveats. Every figure traces to the plan."""
     s = plan.scenario
     v = plan.villages
-    lines = [f"# Outreach summary: {s.title or s.name}", ""]
+    lines = [f"# Outreach plan: {s.title or s.name}", ""]
     if s.illustrative:
         lines += [f"> **{s.illustrative_note}**", ""]
-    lines += [f"Data as of {s.data_date}. {len(v)} villages. Travel times on the planner's "
-              "network from the nearest office.", "", "## Coverage now and target", "",
+    lines += [f"Data as of {s.data_date}. {len(v):,} villages. Travel times on the planner's "
+              "network from the nearest office.", ""]
+    choice = plan.site_choice
+    if choice is not None:
+        lines += _decision(plan, curve)
+    lines += ["## Coverage now, target and after", "",
               "| indicator | area | eligible | served | coverage now | gap (people) | target "
-              "| people to target | coverage after the proposed sites |",
+              "| people to target | coverage after the proposed stops |",
               "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     after: dict[tuple[str, str], float] = {}
-    if plan.site_choice is not None:
-        cov = plan.site_choice.coverage
+    if choice is not None:
+        cov = choice.coverage
         after = {(r.indicator, "province" if r.level == "province" else r.area):
                  r.coverage_after for r in cov.itertuples()}
     areas = [("province", v)] + ([(k, g) for k, g in v.groupby("kabupaten", sort=True)]
@@ -205,35 +394,35 @@ def summary_markdown(plan: Plan) -> str:
             gap = int(g[ind.gap_col].sum())
             need = tgt = ""
             if ind.target is not None:
-                need = f"{max(0, int(np.ceil(round(ind.target * e, 6))) - sv):,}"
+                need = _n(max(0, int(np.ceil(round(ind.target * e, 6))) - sv))
                 tgt = _pct(ind.target)
             now = _pct(sv / e if e else np.nan)
             aft = _pct(after[(ind.key, name)]) if (ind.key, name) in after else ""
-            lines.append(f"| {ind.label} | {name} | {e:,} | {sv:,} | {now} | {gap:,} | {tgt} "
-                         f"| {need} | {aft} |")
+            lines.append(f"| {_md(ind.label)} | {_md(name)} | {e:,} | {sv:,} | {now} | {gap:,} "
+                         f"| {tgt} | {need} | {aft} |")
     lines += ["", "## Reach", "", "| reach band | villages | e-KTP gap |", "|---|---:|---:|"]
     gap_col = s.indicators[0].gap_col
     for band, n in plan.report["reach_bands"].items():
         g = int(v.loc[v["reach_band"] == band, gap_col].sum())
-        lines.append(f"| {band} | {n} | {g:,} |")
-    choice = plan.site_choice
-    if choice is not None:
-        lines += ["", "## Proposed mobile-service sites", "", choice.summary() + ".", "",
-                  "| # | site | kabupaten | people newly covered | cumulative share of target "
-                  "| villages served | hours from office | satellite kit | round trip (Rp) |",
-                  "|---:|---|---|---:|---:|---:|---:|---|---:|"]
-        for r in choice.sites[choice.sites["rank"] > 0].itertuples():
-            share = ("" if not np.isfinite(r.cumulative_share_of_target)
-                     else _pct(r.cumulative_share_of_target))
-            lines.append(f"| {r.rank} | {r.site_name} ({r.site_code}) | {r.kabupaten} | "
-                         f"{r.people_newly_covered:,.0f} | {share} | {r.villages_served} | "
-                         f"{r.travel_minutes_from_office / 60:.1f} | "
-                         f"{'needed' if r.satellite_kit_needed else 'signal'} | "
-                         f"{r.round_trip_cost:,.0f} |")
+        lines.append(f"| {band} | {n:,} | {g:,} |")
     unreach = plan.report["unreachable"]
     lines += ["", "## Unreachable villages", ""]
     lines += ([f"- {u['nama']} ({u['kode']}): {u['unreachable_reason']}" for u in unreach]
               or ["None: every village is reached from some office."])
+    if choice is not None:
+        spec = choice.spec
+        sol = choice.solution
+        lines += ["", "## Site choice settings", "",
+                  f"- Model: {choice.model}; indicator {spec.indicator}; cover time "
+                  f"{spec.cover_minutes:g} min; "
+                  + (f"target {_pct(choice.target)}; " if choice.target is not None else "")
+                  + (f"k = {choice.k}; " if choice.k is not None else "")
+                  + f"minimise {spec.minimise}; satellite kits "
+                  + ("unlimited" if spec.kits is None else str(spec.kits)) + "; budget "
+                  + ("none" if spec.budget is None else _rp(spec.budget)) + "; offices count "
+                  + ("yes" if spec.offices_count else "no") + ".",
+                  f"- Solver {sol.solver}: {sol.status}, proven gap {100 * sol.gap:.2f}% "
+                  "(solve time in run.json)."]
     join = plan.report["join"]
     lines += ["", "## Data caveats", ""]
     if s.illustrative:
@@ -247,10 +436,24 @@ def summary_markdown(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def summary_html(markdown: str, title: str) -> str:
-    """The summary as a standalone, printable HTML page (text escaped; no external files)."""
+_LINK = re.compile(r"\[([^\]]+)\]\(([A-Za-z0-9_.-]+\.(?:html|csv|svg|png|xlsx|gpkg))\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _inline(text: str) -> str:
+    """Escape a line, then turn the summary's own **bold** and [links](file) (to files
+    beside it; nothing else can become a link) into HTML."""
+    out = html.escape(text)
+    out = _BOLD.sub(r"<b>\1</b>", out)
+    return _LINK.sub(lambda m: f"<a href='{m.group(2)}'>{m.group(1)}</a>", out)
+
+
+def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
+    """The summary as a standalone, printable HTML page (text escaped; no external files).
+    ``chart_svg`` (made by :func:`tradeoff_svg`) replaces the ``<!-- chart -->`` line."""
     body: list[str] = []
     in_table = False
+    in_list = False
     for line in markdown.splitlines():
         if line.startswith("|"):
             cells = [c.strip() for c in line.strip("|").split("|")]
@@ -260,29 +463,48 @@ def summary_html(markdown: str, title: str) -> str:
             if not in_table:
                 body.append("<table>")
                 in_table = True
-            body.append("<tr>" + "".join(f"<{tag}>{html.escape(c)}</{tag}>" for c in cells)
+            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells)
                         + "</tr>")
             continue
         if in_table:
             body.append("</table>")
             in_table = False
-        if line.startswith("# "):
+        if line.startswith("- "):
+            if not in_list:
+                body.append("<ul>")
+                in_list = True
+            body.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        if in_list:
+            body.append("</ul>")
+            in_list = False
+        if line == "<!-- chart -->":
+            if chart_svg:
+                body.append(f"<figure>{chart_svg}</figure>")
+        elif line.startswith("# "):
             body.append(f"<h1>{html.escape(line[2:])}</h1>")
         elif line.startswith("## "):
             body.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("### "):
+            body.append(f"<h3>{html.escape(line[4:])}</h3>")
         elif line.startswith("> "):
             body.append(f"<p class='note'>{html.escape(line[2:].strip('*'))}</p>")
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
         elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
+            body.append(f"<p>{_inline(line)}</p>")
     if in_table:
         body.append("</table>")
-    style = ("body{font:13px/1.4 sans-serif;max-width:60em;margin:1em auto}"
+    if in_list:
+        body.append("</ul>")
+    style = ("body{font:13px/1.4 sans-serif;max-width:64em;margin:1em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
-             "padding:2px 6px}td{text-align:right}td:nth-child(-n+2){text-align:left}"
-             ".note{color:#b10026;font-weight:bold}@media print{body{margin:0}}")
+             "padding:2px 6px;vertical-align:top}td{text-align:right}"
+             "td:nth-child(-n+3){text-align:left}td:last-child{text-align:left}"
+             "h2{border-bottom:2px solid #6a3d9a;margin-top:1.2em}figure{margin:.5em 0}"
+             ".note{color:#b10026;font-weight:bold}"
+             "@media print{body{margin:0;max-width:none}h2{break-after:avoid}"
+             "tr{break-inside:avoid}}")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{style}</style></head><body>"
             + "\n".join(body) + "</body></html>\n")
 

@@ -11,7 +11,7 @@ indicator and kabupaten) and ``site_villages.csv`` (which site serves which vill
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -21,7 +21,7 @@ import shapely
 
 from . import optimise, travel
 from .config import SitesSpec, _in_range
-from .errors import InputError, Problem, ProblemCollector
+from .errors import InfeasibleError, InputError, Problem, ProblemCollector
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Plan
@@ -34,8 +34,8 @@ class SiteChoice:
     Attributes
     ----------
     sites : DataFrame
-        One row per open site: existing offices (``rank`` 0) then new sites in the order
-        each adds the most (``rank`` 1, 2, ...).
+        One row per open site: existing offices (``rank`` 0) then the new stops, most
+        people first (``rank`` 1, 2, ...); people as credited in the coverage model.
     coverage : DataFrame
         Per indicator and area (province, then kabupaten): eligible, served, coverage now,
         people the new sites reach, coverage after, target.
@@ -44,6 +44,12 @@ class SiteChoice:
     solution : optimise.Solution
     needed : float or None
         People needed to reach the target (target mode).
+    spec : SitesSpec
+        The settings used (cover time, kits, budget...).
+    dropped : list of str
+        Sites the solver opened that reach nobody new (left out of ``sites``).
+    model, k, target
+        What was asked: the model, the number of new sites, the target share.
     """
 
     sites: pd.DataFrame
@@ -52,6 +58,10 @@ class SiteChoice:
     solution: optimise.Solution
     needed: float | None
     spec: SitesSpec
+    dropped: list[str] = field(default_factory=list)
+    model: str = ""
+    k: int | None = None
+    target: float | None = None
 
     def summary(self) -> str:
         """One paragraph for managers."""
@@ -152,6 +162,9 @@ def build_problem(plan: Plan, spec: SitesSpec,
     # a candidate the team cannot reach from any office cannot host a stop
     unreachable = ~np.isfinite(info["minutes_from_office"].to_numpy(float))
     t = t[~unreachable[t["site"].to_numpy()]]
+    existing = info["existing"].to_numpy(bool)
+    if not spec.offices_count:  # only stops count: the offices cover nobody in the model
+        t = t[~existing[t["site"].to_numpy()]]
     capacity = None
     if spec.people_per_day and spec.days:
         capacity = np.where(info["existing"], np.inf, spec.people_per_day * spec.days)
@@ -215,8 +228,9 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     info = site_info(plan)
     p = build_problem(plan, spec, info)
     needed = None
+    share = None
     if model == "target":
-        _, needed = needed_people(plan, spec, target)
+        share, needed = needed_people(plan, spec, target)
         sol = optimise.min_sites_for_target(p, needed, kits=spec.kits, budget=spec.budget,
                                             minimise=spec.minimise,
                                             time_limit=spec.time_limit)
@@ -225,52 +239,79 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     else:
         sol = optimise.max_coverage(p, k if k is not None else spec.k, kits=spec.kits,
                                     budget=spec.budget, time_limit=spec.time_limit)
-    return _describe(plan, spec, p, sol, needed, model, info)
+    choice = _describe(plan, spec, p, sol, needed, model, info)
+    choice.model = model
+    choice.target = share
+    choice.k = None if model == "target" else int(k if k is not None else spec.k)
+    return choice
+
+
+def _assign(p: optimise.CoverageProblem, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each village's site: the nearest open site within the cover time (ties: the site
+    opened first), or -1; and the minutes to it."""
+    site = np.full(p.n, -1)
+    best = np.full(p.n, np.inf)
+    mins = p.minutes.tocsc()
+    for j in open_:
+        rows = mins.indices[mins.indptr[j]:mins.indptr[j + 1]]
+        vals = mins.data[mins.indptr[j]:mins.indptr[j + 1]] - 1e-12
+        better = vals < best[rows] - 1e-9
+        site[rows[better]] = j
+        best[rows[better]] = vals[better]
+    return site, best
 
 
 def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
               sol: optimise.Solution, needed: float | None, model: str,
               info: pd.DataFrame) -> SiteChoice:
+    """The answer in the one coverage model (README, "Coverage model"): every covered village
+    is credited to one site, the nearest open one within the cover time; a site's people are
+    its villages' gap. A proposed stop credited with nobody buys nothing and is left out."""
     net = plan.network
     refs = net.points["village"].refs
-    n_off = int(p.forced.sum())
-    open_ = sol.open
-    gains = optimise.marginal_gains(p, open_)
-    # each covered village is served by its nearest open site
-    mins = p.minutes[:, open_].tocsr()
-    assign_rows = []
-    for i in range(p.n):
-        row = mins.indices[mins.indptr[i]:mins.indptr[i + 1]]
-        if len(row):
-            vals = mins.data[mins.indptr[i]:mins.indptr[i + 1]]
-            j = open_[row[np.argmin(vals)]]
-            assign_rows.append((refs[i], p.site_ids[j], float(vals.min()) - 1e-12))
-    assignment = pd.DataFrame(assign_rows, columns=["kode", "site", "minutes"])
-    served_by = assignment.groupby("site")["kode"].count()
+    n_off = len(net.points["service"].refs)
+    open_ = np.asarray(sol.open)
+    site, best = _assign(p, open_)
+    people = np.bincount(site[site >= 0], weights=p.demand[site >= 0], minlength=p.m)
+    useless = [j for j in open_ if j >= n_off and people[j] <= 0]
+    if useless:
+        open_ = np.array([j for j in open_ if j not in set(useless)], dtype=int)
+        site, best = _assign(p, open_)
+        people = np.bincount(site[site >= 0], weights=p.demand[site >= 0], minlength=p.m)
+    # offices first, then the stops by the people credited to them (most first)
+    offices = [j for j in open_ if j < n_off]
+    stops = sorted((j for j in open_ if j >= n_off), key=lambda j: (-people[j],
+                                                                    str(p.site_ids[j])))
+    open_ = np.array([*offices, *stops], dtype=int)
+    covered = site >= 0
+    assignment = pd.DataFrame({"kode": np.array(refs, dtype=object)[covered],
+                               "site": p.site_ids[site[covered]],
+                               "minutes": np.round(best[covered], 3)})
+    villages = np.bincount(site[covered], minlength=p.m)
     office_names = dict(zip(net.points["service"].refs, net.points["service"].labels,
                             strict=True))
     rows = []
     cum = 0.0
     rank = 0
-    for j, gain in zip(open_, gains, strict=True):
+    for j in open_:
         is_office = j < n_off
         rank = 0 if is_office else rank + 1
-        cum += gain
-        code = p.site_ids[j]
+        cum += people[j]
         r = info.iloc[j]
-        name, kec, kab = r["name"], r["kecamatan"], r["kabupaten"]
-        minutes_from, office, trip = r["minutes_from_office"], r["office"], p.cost[j]
+        office = r["office"]
         rows.append({
-            "rank": rank, "site_code": code, "site_name": name, "kecamatan": kec,
-            "kabupaten": kab, "existing_office": is_office,
-            "people_newly_covered": round(gain, 1), "cumulative_people": round(cum, 1),
+            "rank": rank, "site_code": p.site_ids[j], "site_name": r["name"],
+            "kecamatan": r["kecamatan"], "kabupaten": r["kabupaten"],
+            "existing_office": is_office,
+            "people_newly_covered": round(float(people[j])),
+            "cumulative_people": round(cum),
             "cumulative_share_of_target": (round(cum / needed, 4) if needed else np.nan),
-            "villages_served": int(served_by.get(code, 0)),
-            "travel_minutes_from_office": round(float(minutes_from), 1),
+            "villages_served": int(villages[j]),
+            "travel_minutes_from_office": round(float(r["minutes_from_office"]), 1),
             "nearest_office": office, "nearest_office_name": office_names.get(office, ""),
             "satellite_kit_needed": bool(p.needs_kit[j]),
             "x": float(r["x"]), "y": float(r["y"]),
-            "round_trip_cost": round(float(trip), 0),
+            "round_trip_cost": round(float(p.cost[j]), 0),
             "model": model, "solver": sol.solver, "status": sol.status,
             "optimality_gap": round(sol.gap, 6),
         })
@@ -279,19 +320,49 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
                                                    crs=net.crs).to_crs(4326).values)
     sites.insert(5, "lon", np.round(lonlat[:, 0], 6))
     sites.insert(6, "lat", np.round(lonlat[:, 1], 6))
-    office_cov = (p.cover @ p.forced.astype(float)) > 0
-    coverage = _coverage(plan, assignment, sites, [refs[i] for i in np.flatnonzero(office_cov)])
-    return SiteChoice(sites, coverage, assignment, sol, needed, spec)
+    reachable = np.array(refs, dtype=object)[np.diff(p.cover.tocsr().indptr) > 0]
+    coverage = _coverage(plan, assignment, sites, spec, set(reachable))
+    coverage["best_next_stop_people"] = _best_next(plan, p, covered, open_, coverage)
+    choice = SiteChoice(sites, coverage, assignment, sol, needed, spec)
+    choice.dropped = [str(p.site_ids[j]) for j in useless]
+    return choice
+
+
+def _best_next(plan: Plan, p: optimise.CoverageProblem, covered: np.ndarray,
+               open_: np.ndarray, coverage: pd.DataFrame) -> np.ndarray:
+    """Per coverage row: the most people (of that indicator, in that area) that one more
+    stop, at any site not open, would add."""
+    v = plan.villages.set_index("kode").loc[plan.network.points["village"].refs]
+    closed = np.ones(p.m, bool)
+    closed[open_] = False
+    closed &= ~p.forced
+    cover_t = p.cover.T.tocsr().astype(float)
+    out = []
+    for r in coverage.itertuples():
+        ind = next(i for i in plan.scenario.indicators if i.key == r.indicator)
+        gap = v[ind.gap_col].astype("Float64").fillna(0).to_numpy(float) * ~covered
+        if r.level != "province":
+            gap = gap * (v["kabupaten"] == r.area).to_numpy()
+        gains = cover_t @ gap
+        out.append(int(gains[closed].max()) if closed.any() else 0)
+    return np.array(out)
 
 
 def _coverage(plan: Plan, assignment: pd.DataFrame, sites: pd.DataFrame,
-              office_reach: list[str]) -> pd.DataFrame:
-    """Coverage now and after the new sites serve every gap they cover, per indicator and
-    area. Villages covered only by existing offices count as reached already (no change)."""
+              spec: SitesSpec, reachable: set[str]) -> pd.DataFrame:
+    """Coverage now and after, per indicator and area, in the one coverage model: a covered
+    village's gap counts as served by its site; villages credited to an existing office
+    count when ``spec.offices_count`` (their share is its own column). People left out are
+    split into those no possible site reaches within the cover time (``reachable`` lists
+    the villages some site reaches) and those a stop could reach but none was chosen."""
     v = plan.villages.set_index("kode")
-    new_codes = set(sites.loc[sites["rank"] > 0, "site_code"])
-    by_new = set(assignment.loc[assignment["site"].isin(new_codes), "kode"])
-    reached = v.index.isin(list(by_new - set(office_reach)))
+    office_codes = set(sites.loc[sites["rank"] == 0, "site_code"])
+    site_of = assignment.set_index("kode")["site"]
+    by = pd.Series(v.index.map(site_of), index=v.index)
+    is_office = by.isin(list(office_codes)).to_numpy()
+    by_office = is_office & spec.offices_count
+    by_stop = by.notna().to_numpy() & ~is_office
+    in_reach = v.index.isin(list(reachable))
     areas = [("province", "all", np.ones(len(v), bool))]
     if "kabupaten" in v.columns:
         areas += [("kabupaten", k, (v["kabupaten"] == k).to_numpy())
@@ -302,11 +373,57 @@ def _coverage(plan: Plan, assignment: pd.DataFrame, sites: pd.DataFrame,
         s = v[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
         g = v[ind.gap_col].astype("Float64").fillna(0).to_numpy(float)
         for level, name, m in areas:
-            E, S, G = e[m].sum(), s[m].sum(), g[m & reached].sum()
+            E, S = e[m].sum(), s[m].sum()
+            off, G = g[m & by_office].sum(), g[m & by_stop].sum()
             rows.append({"indicator": ind.key, "level": level, "area": name,
                          "eligible": int(E), "served": int(S),
                          "coverage_now": round(S / E, 6) if E else np.nan,
+                         "gap": int(g[m].sum()),
+                         "covered_by_offices": int(off),
                          "reached_by_new_sites": int(G),
-                         "coverage_after": round((S + G) / E, 6) if E else np.nan,
+                         "left_out": int(g[m].sum() - off - G),
+                         "left_out_out_of_reach": int(g[m & ~in_reach].sum()),
+                         "left_out_not_chosen": int(g[m & in_reach & ~by_office
+                                                      & ~by_stop].sum()),
+                         "coverage_after": round((S + off + G) / E, 6) if E else np.nan,
                          "target": ind.target if ind.target is not None else np.nan})
+    return pd.DataFrame(rows)
+
+
+def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd.DataFrame:
+    """What more stops buy: for ``k`` = 0 .. ``max_stops`` new stops, the most people they
+    can cover (max coverage, proven or with its gap, under the choice's kits and budget)
+    and the round-trip cost of those stops; with a target, also the fewest-stops and the
+    least-cost answers. People count in the one coverage model (offices included when they
+    count). Columns: ``kind, stops, people_covered, share_of_needed, round_trip_cost,
+    status, gap``.
+    """
+    spec = choice.spec
+    info = site_info(plan)
+    p = build_problem(plan, spec, info)
+    n_new = int((choice.sites["rank"] > 0).sum())
+    top = max_stops if max_stops is not None else min(max(n_new + 6, 12), 40)
+    free = int((~p.forced).sum())
+    rows = []
+
+    def add(kind: str, sol: optimise.Solution) -> None:
+        new = [j for j in sol.open if not p.forced[j]]
+        people = optimise.covered_demand(p, np.asarray(sol.open))
+        rows.append({"kind": kind, "stops": len(new), "people_covered": round(people, 1),
+                     "share_of_needed": (round(people / choice.needed, 4)
+                                         if choice.needed else np.nan),
+                     "round_trip_cost": round(float(p.cost[new].sum()), 0),
+                     "status": sol.status, "gap": round(sol.gap, 6)})
+
+    for k in range(0, min(top, free) + 1):
+        add("max_coverage", optimise.max_coverage(p, k, kits=spec.kits, budget=spec.budget,
+                                                  time_limit=min(spec.time_limit, 10.0)))
+    if choice.needed is not None:
+        for how, kind in (("sites", "fewest_stops"), ("cost", "least_cost")):
+            try:
+                add(kind, optimise.min_sites_for_target(
+                    p, choice.needed, kits=spec.kits, budget=spec.budget, minimise=how,
+                    time_limit=min(spec.time_limit, 20.0)))
+            except InfeasibleError:
+                pass
     return pd.DataFrame(rows)

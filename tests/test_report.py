@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import pyogrio
 from openpyxl import load_workbook
@@ -37,17 +39,43 @@ def test_gpkg_layers_for_qgis(kaltara_plan, tmp_path):
     assert len(sites) == (kaltara_plan.site_choice.sites["rank"] > 0).sum()
 
 
-def test_summary_names_every_section(kaltara_plan):
-    kaltara_plan.choose_sites()
-    md = report.summary_markdown(kaltara_plan)
-    for piece in ("ILLUSTRATIVE DATA", "| e-KTP recording | province | 530,130 | 523,815 | 98.81% "
-                  "| 6,315 | 99.40% | 3,135 |", "## Proposed mobile-service sites",
-                  "## Unreachable villages", "## Data caveats", "coverage after"):
+def test_summary_opens_with_the_decision(kaltara_plan):
+    """The first screen answers where next, what it buys, what it costs and what is left
+    out (and why); the trade-off follows; the figures agree with sites.csv and coverage.csv."""
+    from planner.sites import tradeoff
+
+    choice = kaltara_plan.choose_sites()
+    curve = tradeoff(kaltara_plan, choice)
+    md = report.summary_markdown(kaltara_plan, curve)
+    headings = [ln for ln in md.splitlines() if ln.startswith("## ")]
+    assert headings[0] == "## Where next"
+    first_screen = md.split("## Coverage now", 1)[0]
+    new = choice.sites[choice.sites["rank"] > 0]
+    prov = choice.coverage.set_index(["indicator", "level"]).loc[("ktp", "province")]
+    for piece in (f"**{len(new)} mobile-service stop(s)**",
+                  f"**{prov['reached_by_new_sites']:,} people**",
+                  f"**{100 * prov['coverage_after']:.2f}%**", "**target met**",
+                  f"**Rp {new['round_trip_cost'].sum() / 1e6:,.1f} M**",
+                  "### What is left out, per kabupaten", "| Kabupaten Malinau | 1,119 |",
+                  "the best next stop here adds", "### Trade-off", "| fewest stops | 12 |",
+                  "| least cost | 23 |", "[map.html](map.html)"):
+        assert piece in first_screen, piece
+    # the stops in order, most people first, and their sum is what the text says
+    assert list(new["people_newly_covered"]) == sorted(new["people_newly_covered"],
+                                                       reverse=True)
+    assert new["people_newly_covered"].sum() == prov["reached_by_new_sites"]
+    for piece in ("ILLUSTRATIVE DATA", "| e-KTP recording | province | 530,130 | 523,815 | "
+                  "98.81% | 6,315 | 99.40% | 3,135 | 99.40% |", "## Unreachable villages",
+                  "## Site choice settings", "satellite kits unlimited", "## Data caveats"):
         assert piece in md, piece
-    page = report.summary_html(md, "t")
-    assert page.count("<table>") == 3 and "<script" not in page
-    evil = report.summary_html("# <script>alert(1)</script>\n", "<b>")
-    assert "<script>" not in evil and "&lt;script&gt;" in evil
+    assert not re.search(r"\bnan\b", md, re.I) and not re.search(r"\d\.0 people", md)
+    svg = report.tradeoff_svg(curve, choice.needed, "people <b>")
+    assert svg.startswith("<svg") and "people &lt;b&gt;" in svg
+    page = report.summary_html(md, "t", svg)
+    assert "<svg" in page and "<a href='map.html'>map.html</a>" in page
+    assert "<script" not in page
+    evil = report.summary_html("# <script>alert(1)</script>\n[x](javascript:alert(1))\n", "<b>")
+    assert "<script>" not in evil and "&lt;script&gt;" in evil and "href" not in evil
 
 
 def test_png_is_an_image(kaltara_plan):

@@ -62,10 +62,16 @@ def test_target_by_hand(plan):
     c = plan.choose_sites(target=0.99)
     assert sorted(c.sites.loc[c.sites["rank"] > 0, "site_name"]) == ["Desa C", "Desa F"]
     cov = c.coverage.set_index(["indicator", "level"]).loc[("ktp", "province")]
-    # the new sites reach C and F (50 people): 360 + 50 = 410 of 470
-    assert cov["reached_by_new_sites"] == 50
-    assert cov["coverage_after"] == pytest.approx(410 / 470, abs=1e-6)
+    # one coverage model: the office covers A and B (60 people, counted towards the target),
+    # the new sites reach C and F (50): 360 + 60 + 50 = 470 of 470
+    assert cov["covered_by_offices"] == 60 and cov["reached_by_new_sites"] == 50
+    assert cov["left_out"] == 0
+    assert cov["coverage_after"] == pytest.approx(470 / 470, abs=1e-6)
     assert cov["coverage_now"] == pytest.approx(360 / 470, abs=1e-6)
+    # the target test and "coverage after" agree to the person
+    assert c.sites["people_newly_covered"].sum() == cov["eligible"] * cov["coverage_after"] \
+        - cov["served"]
+    assert c.sites["cumulative_people"].iloc[-1] >= c.needed
 
 
 def test_target_nobody_can_reach(tiny_scenario):
@@ -151,3 +157,36 @@ def test_site_arguments_are_checked(tiny_scenario, args, piece):
     plan = planner.run(planner.load_scenario(tiny_scenario))
     with pytest.raises(planner.InputError, match=re.escape(piece)):
         plan.choose_sites(**args)
+
+
+@pytest.mark.parametrize("args", [
+    {"target": 0.994}, {"target": 0.994, "minimise": "cost"}, {"k": 10},
+    {"k": 8, "model": "p_median"}, {"target": 0.994, "offices_count": False},
+    {"k": 40},
+])
+def test_one_coverage_model_everywhere(kaltara_plan, args):
+    """sites.csv, site_villages.csv and coverage.csv tell one story: each covered village is
+    credited to one site; people and village counts per site agree with the assignment; the
+    province's "coverage after" is what the target test counted, to the person; no proposed
+    stop is credited with nobody."""
+    c = kaltara_plan.choose_sites(**args)
+    ind = "ktp"
+    v = kaltara_plan.villages.set_index("kode")
+    gap = v[f"{ind}_gap"].astype(float)
+    a = c.assignment
+    assert a["kode"].is_unique
+    per_site = a.assign(people=a["kode"].map(gap)).groupby("site")
+    sites = c.sites.set_index("site_code")
+    assert (per_site["people"].sum().reindex(sites.index, fill_value=0)
+            == sites["people_newly_covered"]).all()
+    assert (per_site["kode"].count().reindex(sites.index, fill_value=0)
+            == sites["villages_served"]).all()
+    assert (c.sites.loc[c.sites["rank"] > 0, "people_newly_covered"] > 0).all()
+    cov = c.coverage.set_index(["indicator", "level"]).loc[(ind, "province")]
+    counted = sites["people_newly_covered"].sum() if c.spec.offices_count else \
+        sites.loc[~sites["existing_office"], "people_newly_covered"].sum()
+    assert round(cov["eligible"] * cov["coverage_after"] - cov["served"]) == counted
+    assert cov["covered_by_offices"] + cov["reached_by_new_sites"] + cov["left_out"] == cov["gap"]
+    if c.needed is not None:
+        assert counted >= c.needed  # the target is met in the same model
+        assert cov["coverage_after"] >= args["target"] - 1e-9

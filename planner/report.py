@@ -510,11 +510,13 @@ def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
 
 
 def static_map_png(plan: Plan) -> bytes:
-    """A static PNG map for slides: villages by priority class, offices, proposed sites."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """A static PNG map for slides: villages by priority class, blank spots hatched ("no
+    signal"), offices, airstrips and ports, proposed stops with their rank, the routes to
+    them and the villages they serve; a legend entry for every layer drawn. Uses a figure
+    object of its own (never pyplot's global state or backend)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     from .render import PRIORITY_CLASSES, priority_class
@@ -522,25 +524,48 @@ def static_map_png(plan: Plan) -> bytes:
     v = plan.villages
     cls = priority_class(v["priority_rank"].to_numpy(), len(v))
     colours = [PRIORITY_CLASSES[c][1] for c in cls]
-    fig, ax = plt.subplots(figsize=(8, 8), dpi=120)
+    fig = Figure(figsize=(8, 8), dpi=120)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     v.plot(ax=ax, color=colours, edgecolor="#666", linewidth=0.2)
+    handles: list = [Patch(color=c, label=label) for _, c, label in PRIORITY_CLASSES]
     if plan.blank_spots is not None and len(plan.blank_spots):
-        plan.blank_spots.plot(ax=ax, color="#444", alpha=0.2, linewidth=0)
-    plan.service_points.plot(ax=ax, color="#2171b5", edgecolor="#08306b", markersize=40,
-                             zorder=3)
+        plan.blank_spots.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="////",
+                              linewidth=0.0, alpha=0.45)
+        handles.append(Patch(facecolor="none", edgecolor="#222", hatch="////",
+                             label="no signal (blank spot)"))
+    net = plan.network
+    for kind, colour in (("airstrip", "#000000"), ("port", "#1f78b4")):
+        if kind in net.points and len(net.points[kind].xy):
+            xy = net.points[kind].xy
+            ax.scatter(xy[:, 0], xy[:, 1], s=10, c=colour, edgecolors="white", linewidths=0.4,
+                       zorder=3)
+            handles.append(Line2D([], [], marker="o", ls="", color=colour, label=kind))
     if plan.site_choice is not None:
-        new, _, _ = plan._site_layers()
-        ax.scatter(new["x"], new["y"], s=140, c="#6a3d9a", edgecolors="white", zorder=4)
+        new, links, routes = plan._site_layers()
+        if len(links):
+            links.plot(ax=ax, color="#6a3d9a", linewidth=0.6, linestyle="--", zorder=3)
+            handles.append(Line2D([], [], color="#6a3d9a", ls="--",
+                                  label="village served by a new stop"))
+        if len(routes):
+            routes.plot(ax=ax, color="#ff7f00", linewidth=1.2, zorder=3)
+            handles.append(Line2D([], [], color="#ff7f00", label="route from the office"))
+        ax.scatter(new["x"], new["y"], s=140, c="#6a3d9a", edgecolors="white", zorder=5)
         for r in new.itertuples():
             ax.annotate(str(r.rank), (r.x, r.y), color="white", ha="center", va="center",
-                        fontsize=7, fontweight="bold", zorder=5)
-    handles = [Patch(color=c, label=label) for _, c, label in PRIORITY_CLASSES]
-    ax.legend(handles=handles, title="Outreach priority", loc="lower left", fontsize=7)
+                        fontsize=7, fontweight="bold", zorder=6)
+        handles.append(Line2D([], [], marker="o", ls="", color="#6a3d9a", markersize=9,
+                              label="proposed stop (rank)"))
+    plan.service_points.plot(ax=ax, color="#2171b5", edgecolor="#08306b", markersize=40,
+                             zorder=4)
+    handles.append(Line2D([], [], marker="o", ls="", color="#2171b5", markeredgecolor="#08306b",
+                          label="office"))
+    ax.legend(handles=handles, title="Outreach priority (by rank)", loc="lower left",
+              fontsize=6.5, title_fontsize=7, framealpha=0.9)
     s = plan.scenario
     ax.set_title(f"{s.title or s.name}\n{'ILLUSTRATIVE DATA' if s.illustrative else ''}",
                  fontsize=10)
     ax.set_axis_off()
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return buf.getvalue()

@@ -45,8 +45,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
     plan = run(scenario)
+    failure = None
     if scenario.sites.model:
-        plan.choose_sites()
+        try:
+            plan.choose_sites()
+        except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
+            failure = exc
     out = Path(args.out) if args.out else Path("out") / scenario.slug
     paths = plan.write(out)
     rep = plan.report
@@ -74,6 +78,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for p in paths.values():
         print(f"  wrote {p}")
     print(f"  done in {time.perf_counter() - t0:.1f} s")
+    if failure is not None:
+        print(f"infeasible: {failure} (every other output was written)", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -170,8 +177,13 @@ def _cmd_sites(args: argparse.Namespace) -> int:
                                  ("cover_minutes", args.cover_minutes),
                                  ("minimise", args.minimise)) if v is not None}
     plan = run(scenario)
-    choice = plan.choose_sites(k=args.k, target=args.target, **changes)
     out = Path(args.out) if args.out else Path("out") / scenario.slug
+    try:
+        choice = plan.choose_sites(k=args.k, target=args.target, **changes)
+    except InfeasibleError:
+        paths = plan.write(out)  # the plan without stops, and the summary says why
+        print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
+        raise
     paths = plan.write(out)
     print(choice.summary())
     cols = ["rank", "site_code", "site_name", "people_newly_covered",

@@ -400,7 +400,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     options: dict[str, object] = {}
     if np.all(np.mod(p.demand, 1) == 0):
         options["mip_abs_gap"] = 0.999  # integer objective: a gap under 1 proves optimality
-    if A.nnz > GUIDED_MIN_NNZ and kits is None and budget is None:
+    if A.nnz > GUIDED_MIN_NNZ and kits is None and budget is None and method != "milp":
         # a bound and an LP-guided start first: often optimal already, and it proves so
         # when the bound is within 1 person; else it is HiGHS's warm start
         bound, frac, profit = lagrangian(p, k, max_seconds=time_limit / 4)
@@ -416,6 +416,8 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                             time.perf_counter() - t0)
         if "mip_abs_gap" in options:
             fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur, profit)
+            fixed_open &= ~p.forced
+            fixed_closed &= ~p.forced
             if fixed_open.any() or fixed_closed.any():
                 return _solve_fixed(p, k, fixed_open, fixed_closed, start, heur, bound,
                                     time_limit - (time.perf_counter() - t0), t0)
@@ -471,7 +473,9 @@ def _solve_fixed(p: CoverageProblem, k: int, fixed_open: np.ndarray, fixed_close
     pos = {int(j): i for i, j in enumerate(cols)}
     start_sub = np.array([pos[int(j)] for j in start if int(j) in pos and not fixed_open[j]],
                          dtype=np.int64)[:k_sub]
-    sol = max_coverage(sub, k_sub, time_limit=max(time_limit, 1.0), method="exact",
+    # "milp": the sub-problem goes straight to HiGHS (no second round of fixing, so no
+    # recursion however symmetric the instance)
+    sol = max_coverage(sub, k_sub, time_limit=max(time_limit, 1.0), method="milp",
                        start=start_sub)
     if sol.objective < heur:
         chosen, value = start, heur
@@ -569,23 +573,73 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
     c = np.r_[weight, np.zeros(r)]
     integer = np.r_[np.ones(len(cols), bool), np.zeros(r, bool)]
     cover_rows = sp.hstack([-Ax, sp.identity(r)]).tocsr()
-    tgt = sp.csr_matrix(np.r_[np.zeros(len(cols)), dem])
+    # the target row, well conditioned: no village counts for more than what is still
+    # needed (an exact reformulation for 0/1 coverage), then the row is divided by it, so
+    # the coefficients lie in (0, 1] whatever the units of demand (people, thousands...)
+    need = target - const
+    tgt = sp.csr_matrix(np.r_[np.zeros(len(cols)), np.minimum(dem, need) / need])
     extra, lo, hi = _side_rows(p, cols, kits, budget)
     M = sp.vstack([cover_rows, tgt] + [sp.csr_matrix(np.r_[e, np.zeros(r)])
                                        for e in extra]).tocsr()
-    row_lo = np.r_[np.full(r, -np.inf), target - const, lo]
+    row_lo = np.r_[np.full(r, -np.inf), 1.0, lo]
     row_hi = np.r_[np.zeros(r), np.inf, hi]
-    status, x, obj, bound = _solve_milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
+    status, x, _, bound = _solve_milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
                                         integer, M, row_lo, row_hi, False, time_limit)
-    if x is None:
-        raise InfeasibleError(
-            f"the target of {target:,.0f} people cannot be reached within the limits "
-            f"(kits {kits}, budget {budget}); HiGHS: {status}")
-    chosen = cols[x[: len(cols)] > 0.5]
+    chosen = cols[x[: len(cols)] > 0.5] if x is not None else np.zeros(0, int)
+    if x is not None:
+        chosen = _repair_target(p, forced, chosen, target, kits, budget, weight, cols)
+    if x is None or chosen is None:
+        if status == "Infeasible":
+            best = max_coverage(p, int((~p.forced).sum()), kits=kits, budget=budget,
+                                time_limit=max(1.0, time_limit / 4)).objective
+            raise InfeasibleError(
+                f"the target cannot be reached within the limits (kits {kits}, budget "
+                f"{budget}): reachable {best:,.0f} < needed {target:,.0f} people (proven)")
+        # out of time before any solution: the greedy answer, if it meets the target
+        start = greedy(p, target=target, kits=kits, budget=budget,
+                       per_cost=minimise == "cost")
+        start = np.asarray([j for j in start if not p.forced[j]], dtype=int)
+        if covered_demand(p, np.r_[forced, start]) + 1e-9 < target:
+            return Solution(forced, np.nan, bound, np.inf, "highs",
+                            f"time limit: no solution found ({status})",
+                            time.perf_counter() - t0, {"covered": const})
+        chosen, status = start, f"time limit: greedy answer ({status})"
     order = _order_by_gain(p, forced, chosen)
-    return Solution(np.r_[forced, order], obj, bound, _gap(obj, bound), "highs", status,
+    value = float(len(order)) if minimise == "sites" else float(p.cost[order].sum())
+    if not np.isfinite(bound) or bound > value:
+        bound = min(value, bound) if np.isfinite(bound) else 0.0
+    return Solution(np.r_[forced, order], value, bound, _gap(value, bound), "highs", status,
                     time.perf_counter() - t0, {"covered": covered_demand(p, np.r_[forced,
                                                                                    order])})
+
+
+def _repair_target(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray,
+                   target: float, kits, budget, weight: np.ndarray,
+                   cols: np.ndarray) -> np.ndarray | None:
+    """Check a solver's answer against the table (coverage recomputed, never taken from the
+    solver); if tolerances left it short of the target, add the site that covers most per
+    unit of weight until it is met. None if it cannot be repaired within the limits."""
+    chosen = np.asarray(chosen, int)
+    w = dict(zip(cols.tolist(), weight.tolist(), strict=True))
+    while covered_demand(p, np.r_[forced, chosen]) + 1e-9 < target:
+        covered = (p.cover[:, np.r_[forced, chosen].astype(int)].sum(axis=1).A1 > 0)
+        gains = p.cover.T.tocsr().astype(float) @ (p.demand * ~covered)
+        best, best_val = -1, 0.0
+        for j in cols:
+            if j in set(chosen.tolist()) or gains[j] <= 0:
+                continue
+            trial = np.r_[chosen, j]
+            if kits is not None and p.needs_kit[trial].sum() > kits:
+                continue
+            if budget is not None and p.cost[trial].sum() > budget + 1e-9:
+                continue
+            val = gains[j] / max(w[j], 1e-9)
+            if val > best_val:
+                best, best_val = j, val
+        if best < 0:
+            return None
+        chosen = np.r_[chosen, best]
+    return chosen
 
 
 def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
@@ -743,5 +797,5 @@ def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,
     sub = CoverageProblem(p.demand, p.cover[:, cols].tocsr(), p.minutes[:, cols].tocsr(),
                           p.site_ids[cols], np.r_[np.ones(n_f, bool), np.zeros(len(pool), bool)],
                           p.needs_kit[cols], p.cost[cols])
-    sol = max_coverage(sub, k - len(fixed), time_limit=time_limit, method="exact")
+    sol = max_coverage(sub, k - len(fixed), time_limit=time_limit, method="milp")
     return np.r_[fixed, cols[sol.open[n_f:]]] if sol.objective > 0 else None

@@ -26,7 +26,7 @@ from . import cache, io, network, overlay, prioritise, render, report, travel, v
 from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
-from .errors import InputError, Problem
+from .errors import InfeasibleError, InputError, Problem
 
 log = logging.getLogger("planner")
 
@@ -64,6 +64,7 @@ class Plan:
     timings: dict[str, float] = field(default_factory=dict)
     paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
     site_choice: sites_mod.SiteChoice | None = None
+    site_problem: str = ""
     _blank: gpd.GeoDataFrame | None = None
 
     @property
@@ -226,8 +227,14 @@ class Plan:
         ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
         """
         spec = replace(self.scenario.sites, **spec_changes)
-        choice = sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
+        try:
+            choice = sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
+        except InfeasibleError as exc:
+            self.site_choice = None
+            self.site_problem = str(exc)
+            raise
         self.site_choice = choice
+        self.site_problem = ""
         return choice
 
     def travel_table(self, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
@@ -693,6 +700,7 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
         "versions": _versions(),
         "timings_s": timings,
         "report": _jsonable(plan.report),
+        "site_problem": plan.site_problem or None,
         "sites": None if choice is None else {
             "summary": choice.summary(), "model": str(choice.sites["model"].iloc[0]),
             "solver": choice.solution.solver, "status": choice.solution.status,

@@ -376,6 +376,12 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
     choice = plan.site_choice
     if choice is not None:
         lines += _decision(plan, curve)
+    elif plan.site_problem:
+        lines += ["## Where next", "",
+                  f"**The site choice could not meet its target.** {plan.site_problem}.",
+                  "", "Every other part of the plan below holds; lower the target, allow "
+                  "more satellite kits or a larger budget, or lengthen the cover time, and "
+                  "choose again (`planner sites`).", ""]
     lines += ["## Coverage now, target and after", "",
               "| indicator | area | eligible | served | coverage now | gap (people) | target "
               "| people to target | coverage after the proposed stops |",

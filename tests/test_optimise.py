@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from planner import optimise
 from planner.errors import InfeasibleError
 from planner.optimise import (
     CoverageProblem,
@@ -181,3 +183,88 @@ def test_fixing_by_bound_keeps_an_optimum(seed):
             continue
         best = max(best, covered_demand(p, c))
     assert best == pytest.approx(opt)
+
+
+def _random_problem(rng, big: bool):
+    n, m = int(rng.integers(3, 9)), int(rng.integers(2, 7))
+    mat = np.where(rng.random((n, m)) < 0.35, rng.uniform(1, 100, (n, m)), np.inf)
+    demand = rng.integers(0, 20, n).astype(float)
+    if big:  # district-level tables or other units: up to 10^8 per village
+        demand *= 10.0 ** rng.integers(0, 8)
+    forced = np.zeros(m, bool)
+    forced[0] = rng.random() < 0.5
+    cost = rng.integers(1, 10, m).astype(float)
+    cost[rng.random(m) < 0.2] = cost.max()  # ties in cost
+    needs_kit = rng.random(m) < 0.4
+    p = optimise.CoverageProblem.from_matrix(mat, demand, 60.0, forced=forced,
+                                             needs_kit=needs_kit, cost=cost)
+    kits = None if rng.random() < 0.6 else int(rng.integers(0, 3))
+    budget = None if rng.random() < 0.6 else float(rng.integers(0, 20))
+    return p, kits, budget
+
+
+def _brute_target(p, target, kits, budget, how):
+    free = np.flatnonzero(~p.forced)
+    forced = np.flatnonzero(p.forced)
+    best = None
+    for r in range(len(free) + 1):
+        for subset in itertools.combinations(free, r):
+            s = list(subset)
+            if kits is not None and p.needs_kit[s].sum() > kits:
+                continue
+            if budget is not None and p.cost[s].sum() > budget + 1e-9:
+                continue
+            if optimise.covered_demand(p, np.r_[forced, s].astype(int)) + 1e-9 >= target:
+                val = len(s) if how == "sites" else float(p.cost[s].sum())
+                best = val if best is None else min(best, val)
+    return best
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_target_models_equal_brute_force(big):
+    """Fewest sites and least cost under a target, with kits and budgets, ties, zero, full
+    and unreachable targets, and demands up to 10^8 per village: the answer is optimal, its
+    coverage (recomputed from the table) meets the target, its objective is the count or
+    cost of the sites returned, and only a proven impossibility raises."""
+    rng = np.random.default_rng(7 if big else 3)
+    for _ in range(150):
+        p, kits, budget = _random_problem(rng, big)
+        reach = float(p.demand[np.diff(p.cover.indptr) > 0].sum())
+        target = float(np.ceil(rng.choice([0.0, 1.0, reach, reach + 1,
+                                           rng.uniform(0, reach)])))
+        for how in ("sites", "cost"):
+            best = _brute_target(p, target, kits, budget, how)
+            try:
+                sol = optimise.min_sites_for_target(p, target, kits=kits, budget=budget,
+                                                    minimise=how, time_limit=10)
+            except InfeasibleError:
+                assert best is None
+                continue
+            assert best is not None
+            new = [j for j in sol.open if not p.forced[j]]
+            got = len(new) if how == "sites" else float(p.cost[new].sum())
+            assert got == pytest.approx(best)
+            assert sol.objective == pytest.approx(got)
+            assert optimise.covered_demand(p, np.asarray(sol.open)) + 1e-9 >= target
+
+
+def test_symmetric_large_instance_does_not_recurse():
+    """A ring with uniform demand, above the guided-path size: no bound fixes anything and
+    the sub-problem is the whole problem; it is solved, not recursed into."""
+    n, w = 1000, 30
+    rows = [(j + d) % n for j in range(n) for d in range(-w, w + 1)]
+    cols = [j for j in range(n) for _ in range(-w, w + 1)]
+    t = pd.DataFrame({"village": rows, "site": cols, "minutes": np.full(len(rows), 10.0)})
+    p = optimise.CoverageProblem.from_table(t, np.ones(n), np.arange(n).astype(str), 60.0)
+    assert len(rows) > optimise.GUIDED_MIN_NNZ
+    sol = optimise.max_coverage(p, 10, time_limit=30)
+    assert sol.objective == 610 and sol.bound < 611  # integer demand: proven optimal
+
+
+def test_reported_objectives_are_recomputed():
+    rng = np.random.default_rng(11)
+    for _ in range(30):
+        p, _, _ = _random_problem(rng, False)
+        k = int(min(2, (~p.forced).sum()))
+        mc = optimise.max_coverage(p, k, time_limit=5)
+        assert mc.objective == pytest.approx(optimise.covered_demand(p, np.asarray(mc.open)))

@@ -179,7 +179,8 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     plan = run(scenario)
     out = Path(args.out) if args.out else Path("out") / scenario.slug
     try:
-        choice = plan.choose_sites(k=args.k, target=args.target, **changes)
+        choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
+                                   **changes)
     except InfeasibleError:
         paths = plan.write(out)  # the plan without stops, and the summary says why
         print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
@@ -253,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--cover-minutes", type=_number(float, 0, 43_200, low_ok=False),
                     help="residents' travel time to a stop, minutes (above 0, at most 30 days)")
     st.add_argument("--minimise", choices=["sites", "cost"], help="target mode objective")
+    st.add_argument("--model", choices=["target", "max_coverage", "p_median", "p_center",
+                                        "set_cover"],
+                    help="site model (default: --k -> max_coverage, --target -> target)")
     st.add_argument("--out", help="output folder (default: out/<scenario name>)")
     st.set_defaults(func=_cmd_sites)
     ck = sub.add_parser("check", help="check that an output folder is one complete "

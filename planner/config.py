@@ -15,6 +15,12 @@ from typing import Any
 
 from .errors import ProblemCollector
 
+SITE_MODELS: tuple[str, ...] = ("target", "max_coverage", "p_median", "p_center", "set_cover")
+"""Site-choice models: fewest stops (or least cost) reaching a target; the k stops covering
+the most people; the k stops minimising total travel time (p-median); the k stops minimising
+the longest travel time (p-center); the fewest stops covering every village in reach (set
+covering)."""
+
 REACH_BANDS: tuple[str, ...] = ("<=1h", "1-3h", "3-8h", "8-24h", ">24h", "unreachable")
 """Reach band labels, in order of increasing travel time (minutes from the nearest service)."""
 
@@ -192,8 +198,12 @@ class SitesSpec:
     Attributes
     ----------
     model : str
-        ``"target"`` (fewest sites, or least cost, reaching the target) or ``"max_coverage"``
-        (``k`` sites covering the most people); ``""`` = do not choose sites in ``run``.
+        One of :data:`SITE_MODELS`: ``"target"`` (fewest sites, or least cost, reaching the
+        target), ``"max_coverage"`` (``k`` sites covering the most people), ``"p_median"``
+        (``k`` sites minimising people × minutes), ``"p_center"`` (``k`` sites minimising the
+        longest travel time, over a table cut at a week), ``"set_cover"`` (fewest sites, or
+        least cost, covering every village some site reaches within ``cover_minutes``);
+        ``""`` = do not choose sites in ``run``.
     cover_minutes : float
         A village is covered by a site when its residents reach the site within this time.
     indicator : str
@@ -585,8 +595,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         _check_keys(pc, src, "sites", raw, _SITES_KEYS)
         vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
                 and (not isinstance(v, bool) or _SITES_KEYS[k] is bool)}
-        if vals.get("model", "") not in ("", "target", "max_coverage", "p_median"):
-            pc.add(src, f"expected 'target', 'max_coverage' or 'p_median', found "
+        if vals.get("model", "") not in ("", *SITE_MODELS):
+            pc.add(src, f"expected one of {', '.join(SITE_MODELS)}, found "
                    f"{vals['model']!r}",
                    where="[sites]", column="model")
         if vals.get("minimise", "sites") not in ("sites", "cost"):

@@ -81,7 +81,7 @@ class CoverageProblem:
                    capacity: np.ndarray | None = None) -> CoverageProblem:
         """From a long table with integer columns ``village``, ``site`` and ``minutes``."""
         n, m = len(demand), len(site_ids)
-        t = table[table["minutes"] <= cover_minutes]
+        t = table[table["minutes"] <= cover_minutes * (1 + 1e-9) + 1e-9]  # float-safe
         vi, si = t["village"].to_numpy(), t["site"].to_numpy()
         mins = sp.csr_matrix((t["minutes"].to_numpy(dtype=float) + 1e-12, (vi, si)),
                              shape=(n, m))
@@ -646,33 +646,29 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
              time_limit: float = 60.0) -> Solution:
     """``k`` new sites (forced ones open) minimising Σ demand × minutes to the nearest open
     site. Pairs beyond the table's cut-off are not allowed; a village no open site reaches
-    counts ``unserved_minutes`` (default: twice the largest time in the table)."""
+    counts ``unserved_minutes`` (default: twice the largest time in the table).
+
+    Method (:mod:`planner.pmedian`): greedy + fast interchange for the incumbent, a
+    Lagrangian bound (assignment constraints relaxed, subgradient ascent), reduced-cost
+    fixing, then HiGHS on Elloumi's compact formulation of what is left. The objective is
+    the cost of the sites returned, recomputed from the table; the bound is proven.
+    """
+    from . import pmedian
+
     t0 = time.perf_counter()
     T = p.minutes.tocoo()
-    pairs = len(T.row)
-    m, n = p.m, p.n
-    pen = unserved_minutes if unserved_minutes is not None else 2 * float(T.data.max(initial=1))
-    # variables: x (m), z (pairs), u (n) unserved
-    c = np.r_[np.zeros(m), p.demand[T.row] * T.data, p.demand * pen]
-    lower = np.r_[p.forced.astype(float), np.zeros(pairs + n)]
-    upper = np.ones(m + pairs + n)
-    integer = np.r_[np.ones(m, bool), np.zeros(pairs + n, bool)]
-    zx = sp.hstack([-sp.csr_matrix((np.ones(pairs), (np.arange(pairs), T.col)), shape=(pairs, m)),
-                    sp.identity(pairs), sp.csr_matrix((pairs, n))])
-    assign = sp.hstack([sp.csr_matrix((n, m)),
-                        sp.csr_matrix((np.ones(pairs), (T.row, np.arange(pairs))),
-                                      shape=(n, pairs)), sp.identity(n)])
-    card = sp.csr_matrix(np.r_[(~p.forced).astype(float), np.zeros(pairs + n)])
-    M = sp.vstack([zx, assign, card]).tocsr()
-    row_lo = np.r_[np.full(pairs, -np.inf), np.ones(n), k]
-    row_hi = np.r_[np.zeros(pairs), np.ones(n), k]
-    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, False,
-                                        time_limit)
-    if x is None:
-        raise InfeasibleError(f"p-median found no solution (HiGHS: {status})")
-    chosen = np.flatnonzero((x[:m] > 0.5) & ~p.forced)
-    return Solution(np.r_[np.flatnonzero(p.forced), chosen], obj, bound, _gap(obj, bound),
-                    "highs", status, time.perf_counter() - t0)
+    pen = unserved_minutes if unserved_minutes is not None else \
+        2 * float(np.max(T.data, initial=1.0))
+    D = pmedian.dense(p.demand, p.minutes, p.forced, pen)
+    res = pmedian.solve(D, k, time_limit=time_limit)
+    forced = np.flatnonzero(p.forced)
+    chosen = np.array([j for j in res["open"] if not p.forced[j]], dtype=int)
+    value = pmedian.cost_of(D, np.r_[forced, chosen].astype(int))
+    bound = min(float(res["bound"]), value)
+    return Solution(np.r_[forced, chosen].astype(int), value, bound, _gap(value, bound),
+                    "lagrangian+highs", res["status"], time.perf_counter() - t0,
+                    {k_: v for k_, v in res.items() if k_ not in ("open", "objective",
+                                                               "bound", "status")})
 
 
 def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
@@ -799,3 +795,128 @@ def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,
                           p.needs_kit[cols], p.cost[cols])
     sol = max_coverage(sub, k - len(fixed), time_limit=time_limit, method="milp")
     return np.r_[fixed, cols[sol.open[n_f:]]] if sol.objective > 0 else None
+
+
+def set_cover(p: CoverageProblem, minimise: str = "sites", kits: int | None = None,
+              budget: float | None = None, time_limit: float = 60.0,
+              radius: float | None = None) -> Solution:
+    """Location set covering: the fewest new sites (or least total trip cost) such that
+    every village some site reaches within the cover time (or ``radius`` minutes) is
+    covered, whatever its demand; villages no site reaches are left out (listed by the
+    caller). Forced sites stay open.
+
+    Raises
+    ------
+    InfeasibleError
+        When the kits or budget cannot cover every reachable village (proven).
+    """
+    t0 = time.perf_counter()
+    if radius is None:
+        cover = sp.csr_matrix(p.cover, dtype=bool)
+    else:
+        T = p.minutes.tocsr()
+        keep = T.data - 1e-12 <= radius + 1e-9
+        rows = np.repeat(np.arange(T.shape[0]), np.diff(T.indptr))[keep]
+        cover = sp.csr_matrix((np.ones(int(keep.sum()), bool), (rows, T.indices[keep])),
+                              shape=T.shape)
+    forced = np.flatnonzero(p.forced)
+    done = (cover @ p.forced.astype(float)) > 0
+    need = ~done & (np.diff(cover.indptr) > 0)
+    if radius is not None:  # every village of the table must be within the radius
+        stranded = ~done & (np.diff(p.minutes.tocsr().indptr) > 0) & \
+            (np.diff(cover.indptr) == 0)
+        if stranded.any():
+            raise InfeasibleError(f"{int(stranded.sum())} village(s) have no site within "
+                                  f"{radius:g} min (proven)")
+    cols = np.flatnonzero(~p.forced)
+    rows = cover[need][:, cols].astype(float).tocsr()
+    if rows.shape[0] == 0:
+        return Solution(forced, 0.0, 0.0, 0.0, "highs", "Optimal (the offices cover them)",
+                        time.perf_counter() - t0)
+    rows.sort_indices()
+    keys = [rows.indices[rows.indptr[i]:rows.indptr[i + 1]].tobytes()
+            for i in range(rows.shape[0])]
+    _, first = np.unique(pd.factorize(pd.Series(keys, dtype=object))[0], return_index=True)
+    rows = rows[first]
+    weight = np.ones(len(cols)) if minimise == "sites" else p.cost[cols]
+    extra, lo, hi = _side_rows(p, cols, kits, budget)
+    M = sp.vstack([rows] + [sp.csr_matrix(e) for e in extra]).tocsr()
+    status, x, _, bound = _solve_milp(
+        weight, np.zeros(len(cols)), np.ones(len(cols)), np.ones(len(cols), bool), M,
+        np.r_[np.ones(rows.shape[0]), lo], np.r_[np.full(rows.shape[0], np.inf), hi], False,
+        time_limit, options={"mip_abs_gap": 0.999} if minimise == "sites" else None)
+    if x is None:
+        if status == "Infeasible":
+            raise InfeasibleError(f"every reachable village cannot be covered within the "
+                                  f"limits (kits {kits}, budget {budget}) (proven)")
+        return Solution(forced, np.nan, bound, np.inf, "highs",
+                        f"time limit: no solution found ({status})", time.perf_counter() - t0)
+    chosen = cols[x > 0.5]
+    value = float(len(chosen)) if minimise == "sites" else float(p.cost[chosen].sum())
+    bound = value if status == "Optimal" else min(value, bound)
+    return Solution(np.r_[forced, _order_by_gain(p, forced, chosen)], value, bound,
+                    _gap(value, bound), "highs", status, time.perf_counter() - t0)
+
+
+def p_center(p: CoverageProblem, k: int, time_limit: float = 60.0) -> Solution:
+    """``k`` new sites (forced ones open) minimising the longest time from a village to its
+    nearest open site, over the villages some site reaches in the table. Binary search over
+    the distinct times in the table; each step is a set-covering feasibility model (at most
+    ``k`` new sites). The objective is that longest time, in minutes, recomputed."""
+    t0 = time.perf_counter()
+    forced = np.flatnonzero(p.forced)
+    T = p.minutes.tocsr()
+    reach = np.diff(T.indptr) > 0
+    levels = np.unique(T.data - 1e-12)
+    lo_i, hi_i = 0, len(levels) - 1
+    status = "Optimal"
+
+    def longest(open_: np.ndarray) -> float:
+        sub = T[:, open_].tocsr()
+        nnz = np.diff(sub.indptr)
+        if (reach & (nnz == 0)).any():
+            return np.inf
+        rows = np.flatnonzero(nnz > 0)
+        if len(rows) == 0:
+            return 0.0
+        mins = np.minimum.reduceat(sub.data, sub.indptr[:-1][rows])
+        return float(mins.max()) - 1e-12
+
+    if len(levels) == 0:
+        return Solution(forced, 0.0, 0.0, 0.0, "highs", "Optimal (no village in reach)",
+                        time.perf_counter() - t0)
+    # every village in reach at all: how many sites that takes at the largest time
+    full = set_cover(p, time_limit=time_limit / 2, radius=float(levels[-1]))
+    if full.status.startswith("Optimal") and full.objective > k:
+        raise InfeasibleError(f"{k} new site(s) cannot reach every village in the table: at "
+                              f"least {full.objective:.0f} are needed (proven)")
+    best = full.open
+    # find the smallest level that needs at most k new sites
+    while lo_i < hi_i:
+        mid = (lo_i + hi_i) // 2
+        left = time_limit - (time.perf_counter() - t0)
+        if left <= 0.5:
+            status = "time limit"
+            break
+        try:
+            sol = set_cover(p, time_limit=left, radius=float(levels[mid]))
+        except InfeasibleError:
+            lo_i = mid + 1
+            continue
+        if sol.status.startswith("Optimal") and sol.objective <= k:
+            hi_i = mid
+            best = sol.open
+        elif sol.status.startswith("Optimal"):
+            lo_i = mid + 1
+        else:
+            status = "time limit"
+            break
+    chosen = [j for j in best if not p.forced[j]]
+    if len(chosen) < k:  # spare sites: add those that help coverage most (same radius)
+        extra = greedy(p, k=k - len(chosen) + len([j for j in best if p.forced[j]]))
+        chosen += [j for j in extra if j not in set(best) and not p.forced[j]][:k - len(chosen)]
+    open_ = np.r_[forced, np.asarray(chosen, dtype=int)].astype(int)
+    value = longest(open_)
+    lower = float(levels[lo_i]) if status != "Optimal" else value
+    return Solution(open_, value, min(lower, value), _gap(value, min(lower, value)), "highs",
+                    status, time.perf_counter() - t0, {"villages": int(reach.sum())})

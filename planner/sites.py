@@ -11,7 +11,7 @@ indicator and kabupaten) and ``site_villages.csv`` (which site serves which vill
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from . import optimise, travel
-from .config import SitesSpec, _in_range
+from .config import SITE_MODELS, SitesSpec, _in_range
 from .errors import InfeasibleError, InputError, Problem, ProblemCollector
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,6 +73,11 @@ class SiteChoice:
                 f"{self.spec.cover_minutes:g} min")
         if self.needed is not None:
             text += f"; the target needs {self.needed:,.0f}"
+        if self.model == "p_center":
+            text += (f"; the longest trip from a village to its nearest site is "
+                     f"{s.objective:,.0f} min")
+        elif self.model == "p_median":
+            text += f"; total people × minutes to the nearest site {s.objective:,.0f}"
         kits = int(new["satellite_kit_needed"].sum())
         text += (f"; {kits} satellite kit(s) needed; solver {s.solver} ({s.status}), proven gap "
                  f"{100 * s.gap:.2f}%")
@@ -186,6 +191,10 @@ def _in_blank_spot(plan: Plan, xy: np.ndarray) -> np.ndarray:
     return ~inside if coverage else inside
 
 
+P_CENTER_CUTOFF = 10080.0
+"""Travel-time table cut-off for p-center (minutes, a week): longer trips are not stops."""
+
+
 def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) -> None:
     """Every argument of a site choice finite and in its range (all problems at once)."""
     pc = ProblemCollector()
@@ -196,8 +205,8 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
         _in_range(pc, where, "", "k", int(k))
     if target is not None:
         _in_range(pc, where, "", "target", target)
-    if model not in (None, "", "target", "max_coverage", "p_median"):
-        pc.add(where, f"expected 'target', 'max_coverage' or 'p_median', found {model!r}",
+    if model not in (None, "", *SITE_MODELS):
+        pc.add(where, f"expected one of {', '.join(SITE_MODELS)}, found {model!r}",
                column="model")
     for key in ("cover_minutes", "k", "target", "kits", "budget", "people_per_day", "days",
                 "time_limit"):
@@ -234,6 +243,13 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
         sol = optimise.min_sites_for_target(p, needed, kits=spec.kits, budget=spec.budget,
                                             minimise=spec.minimise,
                                             time_limit=spec.time_limit)
+    elif model == "p_center":
+        wide = build_problem(plan, replace(spec, cover_minutes=P_CENTER_CUTOFF), info)
+        sol = optimise.p_center(wide, k if k is not None else spec.k,
+                                time_limit=spec.time_limit)
+    elif model == "set_cover":
+        sol = optimise.set_cover(p, minimise=spec.minimise, kits=spec.kits, budget=spec.budget,
+                                 time_limit=spec.time_limit)
     elif model == "p_median":
         sol = optimise.p_median(p, k if k is not None else spec.k, time_limit=spec.time_limit)
     else:
@@ -242,7 +258,8 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     choice = _describe(plan, spec, p, sol, needed, model, info)
     choice.model = model
     choice.target = share
-    choice.k = None if model == "target" else int(k if k is not None else spec.k)
+    choice.k = None if model in ("target", "set_cover") else int(k if k is not None
+                                                                 else spec.k)
     return choice
 
 
@@ -273,7 +290,10 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
     open_ = np.asarray(sol.open)
     site, best = _assign(p, open_)
     people = np.bincount(site[site >= 0], weights=p.demand[site >= 0], minlength=p.m)
-    useless = [j for j in open_ if j >= n_off and people[j] <= 0]
+    # in the coverage models a stop credited with nobody buys nothing; p-median, p-center
+    # and set covering need every site they open (for distance, or to reach every village)
+    useless = [j for j in open_ if j >= n_off and people[j] <= 0] \
+        if model in ("max_coverage", "target") else []
     if useless:
         open_ = np.array([j for j in open_ if j not in set(useless)], dtype=int)
         site, best = _assign(p, open_)

@@ -248,6 +248,8 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
     """
     csr = csr or to_csr(net, weight)
     mat = csr.matrix.T.tocsr() if reverse else csr.matrix
+    if np.isfinite(cutoff):  # a trip of exactly the cut-off counts, whatever float rounding
+        cutoff = cutoff * (1 + 1e-9) + 1e-9
     sites = np.asarray(sites, np.int64)
     villages = np.asarray(villages, np.int64)
     vok = np.flatnonzero(villages >= 0)

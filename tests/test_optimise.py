@@ -268,3 +268,106 @@ def test_reported_objectives_are_recomputed():
         k = int(min(2, (~p.forced).sum()))
         mc = optimise.max_coverage(p, k, time_limit=5)
         assert mc.objective == pytest.approx(optimise.covered_demand(p, np.asarray(mc.open)))
+
+
+def test_p_median_equals_brute_force():
+    """The p-median method (Lagrangian bound, fixing, exact model on the rest) returns the
+    brute-force optimum with a true bound, also with forced sites, unreachable pairs and
+    villages no site reaches."""
+    from planner import pmedian
+
+    rng = np.random.default_rng(17)
+    for _ in range(120):
+        n, m = int(rng.integers(3, 10)), int(rng.integers(2, 8))
+        mat = np.where(rng.random((n, m)) < 0.6, rng.integers(1, 100, (n, m)).astype(float),
+                       np.inf)
+        demand = rng.integers(0, 10, n).astype(float)
+        forced = np.zeros(m, bool)
+        forced[0] = rng.random() < 0.4
+        p = optimise.CoverageProblem.from_matrix(mat, demand, 1e9, forced=forced)
+        k = int(rng.integers(0, (~forced).sum() + 1))
+        sol = optimise.p_median(p, k, time_limit=10)
+        pen = 2 * float(np.max(p.minutes.tocoo().data, initial=1.0))
+        D = pmedian.dense(p.demand, p.minutes, p.forced, pen)
+        best = min(pmedian.cost_of(D, np.r_[np.flatnonzero(forced), s].astype(int))
+                   for s in itertools.combinations(np.flatnonzero(~forced), k))
+        assert sol.objective == pytest.approx(best)
+        assert sol.bound <= best + 1e-6
+        assert len([j for j in sol.open if not forced[j]]) == k
+
+
+def test_p_median_medium_graph_equals_an_independent_model():
+    """On a 60-node graph with all-pairs shortest paths, the optimum equals HiGHS on the
+    classic strong formulation (x_j, z_ij <= x_j, Σ_j z_ij = 1), built here."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import shortest_path
+
+    from planner.optimise import _solve_milp
+
+    rng = np.random.default_rng(60)
+    n = 60
+    xy = rng.random((n, 2))
+    d = np.linalg.norm(xy[:, None] - xy[None], axis=2)
+    near = np.argsort(d, axis=1)[:, 1:4]
+    rows, cols = np.repeat(np.arange(n), 3), near.ravel()
+    g = sp.coo_matrix((np.round(d[rows, cols] * 1000) + 1, (rows, cols)), shape=(n, n))
+    dist = shortest_path(g.tocsr().maximum(g.tocsr().T), directed=False)
+    dist[~np.isfinite(dist)] = 1e5
+    demand = rng.integers(1, 5, n).astype(float)
+    for k in (3, 8):
+        p = optimise.CoverageProblem.from_matrix(dist, demand, 1e12)
+        sol = optimise.p_median(p, k, time_limit=30)
+        # independent strong formulation
+        nv = n + n * n
+        c = np.r_[np.zeros(n), (demand[:, None] * dist).ravel()]
+        zi = np.arange(n * n)
+        link = sp.hstack([-sp.csr_matrix((np.ones(n * n), (zi, np.tile(np.arange(n), n))),
+                                         shape=(n * n, n)), sp.identity(n * n)])
+        assign = sp.hstack([sp.csr_matrix((n, n)),
+                            sp.csr_matrix((np.ones(n * n), (np.repeat(np.arange(n), n), zi)),
+                                          shape=(n, n * n))])
+        card = sp.csr_matrix(np.r_[np.ones(n), np.zeros(n * n)])
+        A = sp.vstack([link, assign, card]).tocsr()
+        status, _x, obj, _ = _solve_milp(
+            c, np.zeros(nv), np.ones(nv), np.r_[np.ones(n, bool), np.zeros(n * n, bool)], A,
+            np.r_[np.full(n * n, -np.inf), np.ones(n), k], np.r_[np.zeros(n * n), np.ones(n), k],
+            False, 60)
+        assert status == "Optimal"
+        assert sol.objective == pytest.approx(obj, rel=1e-9)
+        assert sol.status.startswith("Optimal") and sol.bound == pytest.approx(obj, rel=1e-9)
+
+
+def test_p_center_and_set_cover_equal_brute_force():
+    rng = np.random.default_rng(9)
+    for _ in range(120):
+        n, m = int(rng.integers(3, 9)), int(rng.integers(2, 7))
+        mat = np.where(rng.random((n, m)) < 0.5, rng.integers(1, 50, (n, m)).astype(float),
+                       np.inf)
+        forced = np.zeros(m, bool)
+        forced[0] = rng.random() < 0.4
+        demand = rng.integers(0, 5, n).astype(float)
+        free, fz = np.flatnonzero(~forced), np.flatnonzero(forced)
+        reach = np.isfinite(mat).any(axis=1)
+        k = int(rng.integers(0, len(free) + 1))
+
+        def longest(s, mat=mat, fz=fz, reach=reach):
+            o = np.r_[fz, s].astype(int)
+            if not reach.any():
+                return 0.0
+            return float(mat[reach][:, o].min(axis=1).max()) if len(o) else np.inf
+
+        best = min(longest(list(s)) for s in itertools.combinations(free, k))
+        wide = optimise.CoverageProblem.from_matrix(mat, demand, 1e9, forced=forced)
+        try:
+            got = optimise.p_center(wide, k, time_limit=10)
+            assert len([j for j in got.open if not forced[j]]) <= k
+            assert got.objective == pytest.approx(best)
+        except InfeasibleError:
+            assert np.isinf(best)
+        cov = mat <= 30
+        need = cov.any(axis=1) & ~(cov[:, fz].any(axis=1) if len(fz) else np.zeros(n, bool))
+        fewest = next(r for r in range(len(free) + 1) for s in itertools.combinations(free, r)
+                      if (cov[need][:, list(s)].any(axis=1) if r
+                          else np.zeros(int(need.sum()), bool)).all())
+        p = optimise.CoverageProblem.from_matrix(mat, demand, 30.0, forced=forced)
+        assert optimise.set_cover(p).objective == fewest

@@ -175,7 +175,7 @@ def test_site_arguments_are_checked(tiny_scenario, args, piece):
 @pytest.mark.parametrize("args", [
     {"target": 0.994}, {"target": 0.994, "minimise": "cost"}, {"k": 10},
     {"k": 8, "model": "p_median"}, {"target": 0.994, "offices_count": False},
-    {"k": 40},
+    {"k": 40}, {"k": 10, "model": "p_center"}, {"model": "set_cover"},
 ])
 def test_one_coverage_model_everywhere(kaltara_plan, args):
     """sites.csv, site_villages.csv and coverage.csv tell one story: each covered village is
@@ -194,7 +194,8 @@ def test_one_coverage_model_everywhere(kaltara_plan, args):
             == sites["people_newly_covered"]).all()
     assert (per_site["kode"].count().reindex(sites.index, fill_value=0)
             == sites["villages_served"]).all()
-    assert (c.sites.loc[c.sites["rank"] > 0, "people_newly_covered"] > 0).all()
+    if c.model in ("max_coverage", "target"):
+        assert (c.sites.loc[c.sites["rank"] > 0, "people_newly_covered"] > 0).all()
     cov = c.coverage.set_index(["indicator", "level"]).loc[(ind, "province")]
     counted = sites["people_newly_covered"].sum() if c.spec.offices_count else \
         sites.loc[~sites["existing_office"], "people_newly_covered"].sum()
@@ -203,3 +204,20 @@ def test_one_coverage_model_everywhere(kaltara_plan, args):
     if c.needed is not None:
         assert counted >= c.needed  # the target is met in the same model
         assert cov["coverage_after"] >= args["target"] - 1e-9
+
+
+def test_p_center_and_set_cover_by_hand(plan):
+    """Tiny area (conftest): S sits on A; B is 15 min from S by road, C 45 min from B
+    (river 30 + 15 wait), F walks 78 min to B; D and E are unreachable (left out).
+    One new site: at F the longest trip is C's 60 min to S (45 + 15); at B it would be F's
+    78 min; so F. Set covering at this fixture's 30 min: S covers A and B (15 min); C (60
+    min to S) and F (78 min to B) each need a stop of their own."""
+    c = plan.choose_sites(k=1, model="p_center")
+    assert c.sites.loc[c.sites["rank"] > 0, "site_code"].tolist() == ["99.01.01.2006"]
+    assert c.solution.objective == pytest.approx(60.0, abs=1e-6)
+    s = plan.choose_sites(model="set_cover")
+    assert sorted(s.sites.loc[s.sites["rank"] > 0, "site_code"]) == ["99.01.01.2003",
+                                                                    "99.01.01.2006"]
+    assert s.solution.objective == 2
+    wide = plan.choose_sites(model="set_cover", cover_minutes=60)  # C is exactly 60 from S
+    assert wide.sites.loc[wide.sites["rank"] > 0, "site_code"].tolist() == ["99.01.01.2006"]

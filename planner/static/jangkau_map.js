@@ -124,22 +124,17 @@
     var r = L.svg({pane: 'jk-context', padding: 0.5});
     r.once('add', function () {
       var ns = 'http://www.w3.org/2000/svg';
-      var defs = document.createElementNS(ns, 'defs');
-      var pat = document.createElementNS(ns, 'pattern');
-      pat.setAttribute('id', 'jk-hatch');
-      pat.setAttribute('width', '7');
-      pat.setAttribute('height', '7');
-      pat.setAttribute('patternUnits', 'userSpaceOnUse');
-      pat.setAttribute('patternTransform', 'rotate(45)');
-      var line = document.createElementNS(ns, 'line');
-      line.setAttribute('x1', '0');
-      line.setAttribute('y1', '0');
-      line.setAttribute('x2', '0');
-      line.setAttribute('y2', '7');
-      line.setAttribute('stroke', '#222');
-      line.setAttribute('stroke-width', '1.6');
-      line.setAttribute('stroke-opacity', '0.55');
-      pat.appendChild(line);
+      function svgEl(tag, attrs) {
+        var e = document.createElementNS(ns, tag);
+        Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+        return e;
+      }
+      var defs = svgEl('defs', {});
+      var pat = svgEl('pattern', {id: 'jk-hatch', width: '7', height: '7',
+                                  patternUnits: 'userSpaceOnUse',
+                                  patternTransform: 'rotate(45)'});
+      pat.appendChild(svgEl('line', {x1: '0', y1: '0', x2: '0', y2: '7', stroke: '#222',
+                                     'stroke-width': '1.6', 'stroke-opacity': '0.55'}));
       defs.appendChild(pat);
       r._container.insertBefore(defs, r._container.firstChild);
     });

@@ -156,6 +156,10 @@ def _lagrangian(D: Dense, k: int, lam: np.ndarray) -> tuple[float, np.ndarray, n
     return value, rho, open_, 1.0 - served
 
 
+STALL = 30
+"""Subgradient steps without a better bound before the step factor halves."""
+
+
 def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
                      iterations: int = 3000) -> tuple[Bound, list[np.ndarray]]:
     """Subgradient ascent on ``L(λ)``; returns the best bound and the open sets met."""
@@ -177,7 +181,7 @@ def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
             stall = 0
         else:
             stall += 1
-            if stall >= 30:
+            if stall >= STALL:
                 f, stall = f / 2, 0
         if it % 25 == 0:
             seen.append(open_)

@@ -6,12 +6,36 @@
 >>> plan.map()                                     # the outreach map, inline in Jupyter
 """
 
-from .compare import Comparison, compare
-from .config import Scenario, load_scenario
-from .errors import InfeasibleError, InputError, PlannerError
-from .pipeline import Plan, run
-from .pipeline import validate_scenario as validate
+from importlib import import_module
+from typing import Any
 
-__all__ = ["Comparison", "InfeasibleError", "InputError", "Plan", "PlannerError", "Scenario",
-           "compare", "load_scenario", "run", "validate"]
+from .config import Scenario, load_scenario
+from .errors import InfeasibleError, InputError, OutputError, PlannerError
+
+__all__ = ["Comparison", "InfeasibleError", "InputError", "OutputError", "Plan",
+           "PlannerError", "Scenario", "compare", "load_scenario", "run", "validate"]
 __version__ = "0.1.0"
+
+# the heavy parts (GeoPandas, Folium, SciPy...) load on first use, so `planner --help` and
+# `import planner` stay fast
+_LAZY = {"Comparison": ("compare", "Comparison"), "compare": ("compare", "compare"),
+         "Plan": ("pipeline", "Plan"), "run": ("pipeline", "run"),
+         "validate": ("pipeline", "validate_scenario")}
+_SUBMODULES = {"cache", "cli", "compare", "config", "crs", "errors", "io", "network",
+               "optimise", "overlay", "pipeline", "pmedian", "prioritise", "render", "report",
+               "sites", "synth", "travel", "validate"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(import_module(f".{module}", __name__), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'planner' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY, *_SUBMODULES})

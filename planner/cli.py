@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 import traceback
 from pathlib import Path
-
-import numpy as np
 
 from .errors import InfeasibleError, InputError, OutputError
 
@@ -29,7 +28,7 @@ def _number(kind: type, low: float, high: float, low_ok: bool = True):
             raise argparse.ArgumentTypeError(
                 f"expected {'a whole number' if kind is int else 'a number'}, found {text!r}"
             ) from None
-        if not np.isfinite(v) or v < low or (v == low and not low_ok) or v > high:
+        if not math.isfinite(v) or v < low or (v == low and not low_ok) or v > high:
             raise argparse.ArgumentTypeError(
                 f"expected a number {'>=' if low_ok else '>'} {low:g} and <= {high:g}, "
                 f"found {text}")
@@ -85,6 +84,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from .config import load_scenario
     from .pipeline import run
 
@@ -218,7 +219,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="planner", description="Jangkau service-reach planner")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step's timing")
+    # the same two options after the subcommand (`planner run -v`)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log each step's timing")
     sub = p.add_subparsers(dest="command", required=True)
+    add = sub.add_parser
+
+    def add_parser(name: str, **kw):  # every subcommand takes -v and --debug
+        return add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
     r = sub.add_parser("run", help="run a scenario and write villages.csv/.gpkg, map.html, "
                        "run.json")
     r.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
@@ -266,12 +279,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _configure_logging(verbose: bool) -> None:
+    """Log the planner's own messages (not other libraries') to stderr; only the CLI does
+    this, never the library."""
+    log = logging.getLogger("planner")
+    for h in list(log.handlers):
+        if getattr(h, "_jangkau", False):
+            log.removeHandler(h)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler._jangkau = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``planner`` command."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose)
     try:
         return int(args.func(args))
     except InputError as exc:

@@ -660,7 +660,9 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
     pen = unserved_minutes if unserved_minutes is not None else \
         2 * float(np.max(T.data, initial=1.0))
     D = pmedian.dense(p.demand, p.minutes, p.forced, pen)
-    res = pmedian.solve(D, k, time_limit=time_limit)
+    # keep the whole call within the limit: what was spent building, and a margin
+    res = pmedian.solve(D, k, time_limit=max(1.0, time_limit - (time.perf_counter() - t0)
+                                             - 0.5))
     forced = np.flatnonzero(p.forced)
     chosen = np.array([j for j in res["open"] if not p.forced[j]], dtype=int)
     value = pmedian.cost_of(D, np.r_[forced, chosen].astype(int))

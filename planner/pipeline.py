@@ -67,6 +67,27 @@ class Plan:
     site_problem: str = ""
     _blank: gpd.GeoDataFrame | None = None
 
+    def __repr__(self) -> str:
+        """One line: what the plan holds (the frames are attributes)."""
+        choice = "none" if self.site_choice is None else \
+            f"{int((self.site_choice.sites['rank'] > 0).sum())} new"
+        return (f"Plan(scenario={self.scenario.name!r}, villages={len(self.villages)}, "
+                f"service_points={len(self.service_points)}, "
+                f"crs={self.villages.crs.to_string()!r}, sites={choice})")
+
+    def _repr_html_(self) -> str:
+        """A short summary table for notebooks (totals per indicator, reach bands)."""
+        import html as _html
+
+        rows = "".join(
+            f"<tr><td>{_html.escape(k)}</td><td>{t['eligible']:,}</td><td>{t['served']:,}</td>"
+            f"<td>{t['gap']:,}</td></tr>" for k, t in self.report["totals"].items())
+        bands = ", ".join(f"{_html.escape(b)} {n}" for b, n in self.report["reach_bands"].items())
+        return (f"<b>Plan {_html.escape(self.scenario.name)}</b>: {len(self.villages):,} "
+                f"villages, {len(self.service_points)} service points<br>"
+                "<table><tr><th>indicator</th><th>eligible</th><th>served</th><th>gap</th></tr>"
+                f"{rows}</table>Reach: {bands}")
+
     @property
     def blank_spots(self) -> gpd.GeoDataFrame | None:
         """Blank-spot polygons (metric CRS): the signal layer itself, or, for a coverage

@@ -63,6 +63,11 @@ class SiteChoice:
     k: int | None = None
     target: float | None = None
 
+    def __repr__(self) -> str:
+        return (f"SiteChoice(model={self.model!r}, new_sites="
+                f"{int((self.sites['rank'] > 0).sum())}, status={self.solution.status!r}, "
+                f"gap={self.solution.gap:.4f})")
+
     def summary(self) -> str:
         """One paragraph for managers."""
         new = self.sites[self.sites["rank"] > 0]

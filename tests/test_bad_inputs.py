@@ -126,3 +126,16 @@ def test_compare_plans_of_different_villages(tmp_path, capsys):
     assert code == 2 and "Traceback" not in err
     assert "5 village(s) only in this plan" in err and "99.01.01.2002" in err
     assert not (tmp_path / "cmp").exists()
+
+
+def test_verbose_after_the_subcommand_and_only_our_logger(tmp_path, capsys):
+    import logging
+
+    scenario = write_tiny(tmp_path / "tiny")
+    root_handlers = list(logging.getLogger().handlers)
+    assert main(["validate", str(scenario), "-v"]) == 0
+    assert main(["-v", "validate", str(scenario)]) == 0
+    assert logging.getLogger().handlers == root_handlers  # the root logger is not touched
+    assert not logging.getLogger("planner").propagate
+    err = capsys.readouterr().err
+    assert "INFO planner: load_validate" in err

@@ -137,3 +137,11 @@ def test_route_legs_by_hand(plan):
     assert line is not None and line.length > 0
     legs_d, line_d = plan.route("99.01.01.2004")
     assert legs_d.empty and line_d is None
+
+
+def test_short_repr(tiny_scenario):
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    assert len(repr(plan)) < 200 and "villages=6" in repr(plan)
+    assert "<table>" in plan._repr_html_()
+    choice = plan.choose_sites(k=1)
+    assert len(repr(choice)) < 200 and "new_sites=1" in repr(choice)

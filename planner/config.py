@@ -387,7 +387,8 @@ _SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k
                "time_limit": (int, float), "candidates": str, "candidate_code": str,
                "candidate_name": str, "offices_count": bool}
 _LAYER_KEYS = {"path": str, "code": str, "name": str, "sheet": str, "layer": str}
-_ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int}
+_ADMIN_KEYS = {"level": str, "path": str, "code": str, "name": str, "prefix_digits": int,
+               "layer": str}
 _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_suffix": str,
              "weight": (int, float), "target": (int, float)}
 _SIGNAL_KEYS = {"path": str, "kind": str, "layer": str}
@@ -397,7 +398,7 @@ _NETWORK_KEYS = {"path": str, "paths": list, "class_column": str, "links": list,
 _CLASS_KEYS = {"mode": str, "speed_kmh": (int, float), "upstream_kmh": (int, float),
                "rupiah_per_km": (int, float)}
 _SEASON_KEYS = {"speed_factor": (int, float), "closed": bool}
-_PLACES_KEYS = {"path": str, "code": str, "name": str, "prefix": str}
+_PLACES_KEYS = {"path": str, "code": str, "name": str, "prefix": str, "layer": str}
 _ACCESS_KEYS = {"walk_kmh": (int, float), "detour": (int, float), "max_km": (int, float)}
 _PRIORITY_KEYS = {"weights": dict}
 
@@ -518,7 +519,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         if isinstance(a.get("path"), str) and _in_range(pc, src, f"[{sec}]", "prefix_digits",
                                                         a.get("prefix_digits")):
             lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
-                        a.get("name", "nama"))
+                        a.get("name", "nama"),
+                        layer=a["layer"] if isinstance(a.get("layer"), str) else None)
             admin.append(AdminLevel(str(a.get("level")), lay, a["prefix_digits"]))
 
     indicators: list[Indicator] = []
@@ -665,7 +667,9 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
         _check_keys(pc, src, sec, pl, _PLACES_KEYS, ("path", "prefix"))
         if isinstance(pl.get("path"), str) and isinstance(pl.get("prefix"), str):
             places.append(Places(Layer(_resolve(pc, src, base, sec, pl["path"]),
-                                       str(pl.get("code", "kode")), str(pl.get("name", "nama"))),
+                                       str(pl.get("code", "kode")), str(pl.get("name", "nama")),
+                                       layer=pl.get("layer") if isinstance(pl.get("layer"), str)
+                                       else None),
                                  pl["prefix"]))
     speeds = {m: v for m, raw in (net.get("speed_kmh") or {}).items()
               if (v := _positive(pc, src, "[network.speed_kmh]", m, raw, "speed_kmh"))

@@ -69,7 +69,9 @@ def vector_layers(path: Path) -> list[str]:
 
 
 def read_vector(path: Path, layer: str | None = None,
-                warnings: list[str] | None = None) -> gpd.GeoDataFrame:
+                warnings: list[str] | None = None,
+                choose: str = "name the one to read with 'layer' in the scenario, or keep "
+                              "one layer per file") -> gpd.GeoDataFrame:
     """Read a vector layer (GeoJSON, GPKG, Shapefile, FlatGeobuf, GeoParquet).
 
     A file with several layers (GeoPackage) needs ``layer``: reading the first one silently
@@ -92,8 +94,7 @@ def read_vector(path: Path, layer: str | None = None,
         names = vector_layers(path)
         if len(names) > 1:
             raise InputError([Problem(str(path), "the GeoPackage holds several layers ("
-                                      + ", ".join(names[:10]) + "); name the one to read with "
-                                      "'layer' in the scenario, or keep one layer per file")])
+                                      + ", ".join(names[:10]) + f"); {choose}")])
     try:
         if is_parquet:
             gdf = gpd.read_parquet(path)

@@ -428,7 +428,9 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     place_points: list[Points] = []
     for path in spec.lines:
         try:
-            layer = io.read_vector(path)
+            layer = io.read_vector(path, choose="a network line file is read whole: save "
+                                   "the line layer in a GeoPackage of its own (QGIS: Export, "
+                                   "or ogr2ogr)")
         except InputError as exc:
             pc.problems.extend(exc.problems)
             continue

@@ -213,7 +213,8 @@ def damaged(base: Path, out: Path, feats: list[dict], good: pd.DataFrame, svc: d
         **svc, "properties": {"kode": "P1", "nama": "Pelabuhan"}}]))
     (out / "links_via_port.csv").write_text(
         "from,to,mode,minutes,departures_per_week\nport:P1,village:99.01.01.2004,sea,45,7\n")
-    del lines
+    lines.to_file(out / "network_two_layers.gpkg", layer="roads", driver="GPKG")
+    lines.iloc[:1].to_file(out / "network_two_layers.gpkg", layer="old_roads", driver="GPKG")
 
 
 if __name__ == "__main__":

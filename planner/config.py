@@ -803,8 +803,12 @@ def _read_toml(path: Path, pc: ProblemCollector, seen: tuple[Path, ...]) -> dict
 
 def default_scenario_path() -> Path:
     """The bundled Kaltara scenario: ``scenarios/kaltara.toml`` in the working directory,
-    else beside the package (editable install or source checkout)."""
+    else beside the package (editable install or source checkout), else the copy installed
+    with the package (``planner/bundled/scenarios``, with its data in ``bundled/data``)."""
     here = Path.cwd() / "scenarios" / "kaltara.toml"
     if here.is_file():
         return here
-    return Path(__file__).resolve().parent.parent / "scenarios" / "kaltara.toml"
+    source = Path(__file__).resolve().parent.parent / "scenarios" / "kaltara.toml"
+    if source.is_file():
+        return source
+    return Path(__file__).resolve().parent / "bundled" / "scenarios" / "kaltara.toml"

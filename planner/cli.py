@@ -45,13 +45,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     plan = run(scenario)
     failure = None
+    choice = None
     if scenario.sites.model:
         try:
-            plan.choose_sites()
+            choice = plan.choose_sites()
         except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
             failure = exc
     out = Path(args.out) if args.out else Path("out") / scenario.slug
-    paths = plan.write(out)
+    paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "")
     rep = plan.report
     print(f"Plan '{scenario.name}': {rep['villages']} villages, metric CRS {rep['metric_crs']}")
     for key, t in rep["totals"].items():
@@ -69,8 +70,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  warning: {w}")
     if scenario.illustrative:
         print(f"  NOTE: {scenario.illustrative_note}")
-    if plan.site_choice is not None:
-        print("  sites: " + plan.site_choice.summary())
+    if choice is not None:
+        print("  sites: " + choice.summary())
     top = plan.table().head(5)
     print("  top 5: " + "; ".join(f"{r.priority_rank}. {r.nama} ({r.kode})"
                                   for r in top.itertuples()))
@@ -124,8 +125,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     a, b = load_scenario(args.a), load_scenario(args.b)
     plan_a, plan_b = run(a), run(b)
     if args.sites:
-        plan_a.choose_sites()
-        plan_b.choose_sites()
+        plan_a = plan_a.with_sites(plan_a.choose_sites())
+        plan_b = plan_b.with_sites(plan_b.choose_sites())
     c = compare(plan_a, plan_b)
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.slug}_{b.slug}"
     with io.generation(out) as staging:
@@ -182,11 +183,11 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     try:
         choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
                                    **changes)
-    except InfeasibleError:
-        paths = plan.write(out)  # the plan without stops, and the summary says why
+    except InfeasibleError as exc:
+        paths = plan.write(out, site_problem=str(exc))  # the plan without stops, and why
         print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
         raise
-    paths = plan.write(out)
+    paths = plan.write(out, sites=choice)
     print(choice.summary())
     cols = ["rank", "site_code", "site_name", "people_newly_covered",
             "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",

@@ -26,7 +26,7 @@ from . import cache, io, network, overlay, prioritise, render, report, travel, v
 from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
-from .errors import InfeasibleError, InputError, Problem
+from .errors import InputError, Problem
 
 log = logging.getLogger("planner")
 
@@ -102,8 +102,10 @@ class Plan:
         """The village table as written to ``villages.csv`` (no geometry)."""
         return output_table(self)
 
-    def map(self, area: str | None = None) -> folium.Map:
-        """The outreach map (a ``folium.Map``, shown inline in Jupyter).
+    def map(self, area: str | None = None,
+            sites: sites_mod.SiteChoice | None = None) -> folium.Map:
+        """The outreach map (a ``folium.Map``, shown inline in Jupyter); with ``sites`` (a
+        :meth:`choose_sites` result) the proposed stops, their routes and served villages.
 
         Parameters
         ----------
@@ -112,6 +114,8 @@ class Plan:
             province): map only the villages whose code starts with it, with the offices
             serving them and the proposed sites among them. For national plans.
         """
+        if sites is not None:
+            return self.with_sites(sites).map(area=area)
         s = self.scenario
         keep = np.ones(len(self.villages), bool)
         if area:
@@ -241,22 +245,22 @@ class Plan:
 
     def choose_sites(self, k: int | None = None, target: float | None = None,
                      model: str | None = None, **spec_changes: Any) -> sites_mod.SiteChoice:
-        """Choose the next mobile-service sites (see :mod:`planner.sites`).
+        """Choose the next mobile-service sites (see :mod:`planner.sites`) and return the
+        choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
+        ``plan.map(sites=c)``).
 
         ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
         the fewest sites reaching it; neither -> the scenario's ``[sites]`` model. Other
         ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
         """
         spec = replace(self.scenario.sites, **spec_changes)
-        try:
-            choice = sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
-        except InfeasibleError as exc:
-            self.site_choice = None
-            self.site_problem = str(exc)
-            raise
-        self.site_choice = choice
-        self.site_problem = ""
-        return choice
+        return sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
+
+    def with_sites(self, sites: sites_mod.SiteChoice | None = None,
+                   problem: str = "") -> Plan:
+        """A view of this plan with a site choice (or the reason there is none) attached, for
+        :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
+        return replace(self, site_choice=sites, site_problem=problem)
 
     def travel_table(self, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
@@ -304,9 +308,14 @@ class Plan:
             raise InputError([Problem("route", f"no village with code {kode!r}")])
         return refs.index(key)
 
-    def write(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write ``villages.csv``, ``villages.gpkg``, ``map.html`` and ``run.json``."""
-        return write_outputs(self, Path(out_dir))
+    def write(self, out_dir: str | Path, sites: sites_mod.SiteChoice | None = None,
+              site_problem: str = "") -> dict[str, Path]:
+        """Write every output as one generation (see :func:`write_outputs`); with ``sites``
+        (a :meth:`choose_sites` result) also the site outputs; ``site_problem`` says in the
+        summary why there is no site choice."""
+        plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
+            else self
+        return write_outputs(plan, Path(out_dir))
 
 
 @contextmanager

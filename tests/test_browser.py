@@ -60,8 +60,7 @@ def layer_names(page) -> set[str]:
 
 
 def test_kaltara_map_offline_layers_search(browser, kaltara_plan, tmp_path):
-    kaltara_plan.choose_sites(k=5)
-    paths = kaltara_plan.write(tmp_path / "out")
+    paths = kaltara_plan.write(tmp_path / "out", sites=kaltara_plan.choose_sites(k=5))
     page, requests, errors = open_map(browser, paths["map"])
     assert requests == [], "the map asked the network for " + ", ".join(requests)
     assert errors == []
@@ -128,8 +127,7 @@ def test_hostile_strings_in_every_field_stay_text(browser, tmp_path):
 
     scenario = write_hostile(tmp_path / "tiny")
     plan = planner.run(planner.load_scenario(scenario))
-    plan.choose_sites()
-    paths = plan.write(tmp_path / "out")
+    paths = plan.write(tmp_path / "out", sites=plan.choose_sites())
     page, requests, errors = open_map(browser, paths["map"])
     assert page.evaluate("() => window.jkReady") is True
     assert len(page.evaluate("() => window.jkFind('99.01').map(l => l.feature.properties.kode)")
@@ -229,8 +227,8 @@ def test_map_usability_figures(browser, kaltara_plan, tmp_path):
     out/test-screenshots/map_usability.json."""
     import json
 
-    kaltara_plan.choose_sites(target=0.994)
-    paths = kaltara_plan.write(tmp_path / "out")
+    paths = kaltara_plan.write(tmp_path / "out",
+                               sites=kaltara_plan.choose_sites(target=0.994))
     points = _points_in_villages(kaltara_plan, 120)
     figures = {}
     page = browser.new_page(viewport={"width": 1400, "height": 900})

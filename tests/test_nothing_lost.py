@@ -63,6 +63,5 @@ def test_no_network_access_during_a_full_run(tmp_path, monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     plan = planner.run(planner.load_scenario())
-    plan.choose_sites()
-    paths = plan.write(tmp_path / "out")
+    paths = plan.write(tmp_path / "out", sites=plan.choose_sites())
     assert all(p.stat().st_size > 0 for p in paths.values())

@@ -145,3 +145,23 @@ def test_short_repr(tiny_scenario):
     assert "<table>" in plan._repr_html_()
     choice = plan.choose_sites(k=1)
     assert len(repr(choice)) < 200 and "new_sites=1" in repr(choice)
+
+
+def test_site_choice_is_a_result_the_plan_is_unchanged(tiny_scenario, tmp_path):
+    """choose_sites returns its answer and leaves the plan as it was; write and map use the
+    choice they are given, whatever was chosen later."""
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    before = repr(plan)
+    one = plan.choose_sites(k=1, cover_minutes=30)      # C (30 people)
+    other = plan.choose_sites(k=1, model="p_center")    # F (the longest trip)
+    assert plan.site_choice is None and repr(plan) == before
+    assert list(one.sites["site_code"]) != list(other.sites["site_code"])
+    paths = plan.write(tmp_path / "one", sites=one)
+    sites = pd.read_csv(paths["sites"], dtype=str)
+    assert list(sites["site_code"]) == list(one.sites["site_code"])
+    plain = plan.write(tmp_path / "plain")
+    assert "sites" not in plain and not (tmp_path / "plain" / "sites.csv").exists()
+    html = planner.render.map_html(plan.map(sites=other))
+    assert html.count('"site":"#') == int((other.sites["rank"] > 0).sum())
+    code = other.sites.loc[other.sites["rank"] > 0, "site_code"].iloc[0]
+    assert f"({code})" in html

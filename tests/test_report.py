@@ -10,8 +10,7 @@ from planner import report
 
 
 def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
-    kaltara_plan.choose_sites()
-    paths = kaltara_plan.write(tmp_path / "out")
+    paths = kaltara_plan.write(tmp_path / "out", sites=kaltara_plan.choose_sites())
     wb = load_workbook(paths["xlsx"])
     ws = wb["desa_villages"]
     assert ws.freeze_panes == "C3"
@@ -28,15 +27,15 @@ def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
 
 
 def test_gpkg_layers_for_qgis(kaltara_plan, tmp_path):
-    kaltara_plan.choose_sites()
-    paths = kaltara_plan.write(tmp_path / "out")
+    choice = kaltara_plan.choose_sites()
+    paths = kaltara_plan.write(tmp_path / "out", sites=choice)
     layers = {name for name, _ in pyogrio.list_layers(paths["gpkg"])}
     assert layers == {"villages", "service_points", "reach_bands", "blank_spots", "sites",
                       "site_links", "routes"}
     v = gpd.read_file(paths["gpkg"], layer="villages")
     assert len(v) == 482 and v.crs.to_epsg() == 4326
     sites = gpd.read_file(paths["gpkg"], layer="sites")
-    assert len(sites) == (kaltara_plan.site_choice.sites["rank"] > 0).sum()
+    assert len(sites) == (choice.sites["rank"] > 0).sum()
 
 
 def test_summary_opens_with_the_decision(kaltara_plan):
@@ -46,7 +45,7 @@ def test_summary_opens_with_the_decision(kaltara_plan):
 
     choice = kaltara_plan.choose_sites()
     curve = tradeoff(kaltara_plan, choice)
-    md = report.summary_markdown(kaltara_plan, curve)
+    md = report.summary_markdown(kaltara_plan.with_sites(choice), curve)
     headings = [ln for ln in md.splitlines() if ln.startswith("## ")]
     assert headings[0] == "## Where next"
     first_screen = md.split("## Coverage now", 1)[0]

@@ -9,11 +9,12 @@
 from importlib import import_module
 from typing import Any
 
-from .config import Scenario, load_scenario
+from .config import Scenario, load_scenario, scenario_from_frames
 from .errors import InfeasibleError, InputError, OutputError, PlannerError
 
 __all__ = ["Comparison", "InfeasibleError", "InputError", "OutputError", "Plan",
-           "PlannerError", "Scenario", "compare", "load_scenario", "run", "validate"]
+           "PlannerError", "Scenario", "compare", "load_scenario", "run",
+           "scenario_from_frames", "validate"]
 __version__ = "0.1.0"
 
 # the heavy parts (GeoPandas, Folium, SciPy...) load on first use, so `planner --help` and

@@ -279,6 +279,11 @@ class Scenario:
         folder is ``out/<slug>``."""
         return slug(self.name)
 
+    @classmethod
+    def from_frames(cls, **frames_and_settings: Any) -> Scenario:
+        """A scenario from GeoDataFrames and DataFrames (see :func:`scenario_from_frames`)."""
+        return scenario_from_frames(**frames_and_settings)
+
     def replace(self, **changes: Any) -> Scenario:
         """Return a copy with some fields changed (files are not touched).
 
@@ -499,9 +504,15 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
         Listing every problem in the file at once (unknown keys, wrong types, missing files).
     """
     src_path = Path(path) if path is not None else default_scenario_path()
-    src = str(src_path)
     pc = ProblemCollector()
     data = _read_toml(src_path, pc, seen=())
+    return _build(data, src_path, pc)
+
+
+def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenario:
+    """Validate a scenario's data (as read from TOML) and build it; paths are relative to
+    ``src_path``'s folder."""
+    src = str(src_path)
     base = src_path.resolve().parent
     _check_keys(pc, src, "top level", data, _TOP_KEYS,
                 ("villages", "service_points", "network"))
@@ -812,3 +823,96 @@ def default_scenario_path() -> Path:
     if source.is_file():
         return source
     return Path(__file__).resolve().parent / "bundled" / "scenarios" / "kaltara.toml"
+
+
+FRAME_FILES = {"villages": "frame_villages.parquet", "service_points": "frame_offices.parquet",
+               "signal": "frame_signal.parquet", "network": "frame_network.parquet",
+               "links": "frame_links.csv", "estimates": "frame_estimates.csv",
+               "candidates": "frame_candidates.parquet"}
+"""File names the frames of :func:`scenario_from_frames` are stored under (messages name
+them)."""
+
+
+def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = None,
+                         links: Any = None, estimates: Any = None, signal: Any = None,
+                         candidates: Any = None, admin: dict[str, tuple[Any, int]] | None = None,
+                         folder: str | Path | None = None, **settings: Any) -> Scenario:
+    """A scenario from data frames, validated exactly as a scenario file is.
+
+    Parameters
+    ----------
+    villages, service_points : GeoDataFrame
+        Village polygons (``kode``, ``nama`` or the columns named in ``settings["villages"]``)
+        and office points (``id``, ``nama``).
+    network : GeoDataFrame, optional
+        Lines with a ``mode`` (or ``settings["network"]["class_column"]``) column.
+    links : DataFrame, optional
+        A link table (``from, to, mode, minutes``...).
+    estimates : DataFrame, optional
+        Counts per village code (columns as named by the indicators).
+    signal : GeoDataFrame, optional
+        Blank-spot (or, with ``settings["signal"] = {"kind": "coverage"}``, coverage) polygons.
+    candidates : GeoDataFrame, optional
+        Candidate site points (``id``, ``nama``).
+    admin : dict, optional
+        ``{level: (GeoDataFrame, prefix_digits)}`` for parent levels (kecamatan...).
+    folder : path, optional
+        Where the frames are stored for the run (default: a new temporary folder); the
+        messages and ``run.json`` name these files.
+    **settings
+        Any other scenario key, as in a TOML file: ``name``, ``title``, ``indicators`` (a list
+        of dicts), ``access``, ``priority``, ``sites``; the keys of the tables that hold a
+        frame go in ``villages_settings``, ``service_points_settings``, ``network_settings``
+        (``speed_kmh``, ``classes``...), ``estimates_settings`` (``code``),
+        ``signal_settings`` (``kind``).
+
+    Raises
+    ------
+    InputError
+        For bad settings or frames, with the same messages as files.
+    """
+    import json
+    import tempfile
+
+    work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="jangkau-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data: dict[str, Any] = {k: v for k, v in settings.items()}
+
+    def table(key: str) -> dict[str, Any]:
+        value = data.pop(f"{key}_settings", {})
+        return dict(value) if isinstance(value, dict) else {}
+
+    def store(frame: Any, key: str) -> str:
+        name = FRAME_FILES[key]
+        if name.endswith(".csv"):
+            frame.to_csv(work / name, index=False)
+        else:
+            frame.to_parquet(work / name)
+        return name
+
+    data["villages"] = {**table("villages"), "path": store(villages, "villages")}
+    data["service_points"] = {**table("service_points"),
+                              "path": store(service_points, "service_points")}
+    net = table("network")
+    if network is not None:
+        net["path"] = store(network, "network")
+    if links is not None:
+        net["links"] = [store(links, "links")]
+    data["network"] = net
+    if estimates is not None:
+        data["estimates"] = {**table("estimates"), "path": store(estimates, "estimates")}
+    if signal is not None:
+        data["signal"] = {**table("signal"), "path": store(signal, "signal")}
+    if candidates is not None:
+        sites = data.get("sites", {})
+        data["sites"] = {**(sites if isinstance(sites, dict) else {}),
+                         "candidates": store(candidates, "candidates")}
+    for level, (frame, digits) in (admin or {}).items():
+        name = f"frame_admin_{slug(level)}.parquet"
+        frame.to_parquet(work / name)
+        data.setdefault("admin", []).append({"level": level, "path": name,
+                                             "prefix_digits": digits})
+    data.setdefault("name", "frames")
+    source = work / "frames.json"
+    source.write_text(json.dumps(data, default=str, indent=1, sort_keys=True))
+    return _build(data, source, ProblemCollector())

@@ -64,3 +64,36 @@ def test_not_toml(tmp_path):
         load_scenario(f)
     with pytest.raises(InputError, match="scenario file not found"):
         load_scenario(tmp_path / "nope.toml")
+
+
+def test_scenario_from_frames_equals_the_files(tiny_scenario):
+    """The same inputs as frames give the same plan as the files; bad frames get the file
+    messages, naming the stored frame and the row or feature."""
+    import geopandas as gpd
+    import pandas as pd
+
+    import planner
+
+    d = tiny_scenario.parent
+    frames = dict(villages=gpd.read_file(d / "villages.geojson"),
+                  service_points=gpd.read_file(d / "service.geojson"),
+                  network=gpd.read_file(d / "network.gpkg"),
+                  estimates=pd.read_csv(d / "estimates.csv", sep=";", dtype=str),
+                  signal=gpd.read_file(d / "blank.gpkg"))
+    s = planner.Scenario.from_frames(
+        **frames, name="tiny", title="Tiny test area", data_date="2024-01-01",
+        indicators=[{"key": "ktp", "eligible": "eligible", "served": "recorded",
+                     "served_suffix": "recorded", "weight": 1.0}],
+        network_settings={"speed_kmh": {"road": 40}},
+        access={"walk_kmh": 4, "detour": 1.3, "max_km": 5})
+    a = planner.run(s, use_cache=False).table()
+    b = planner.run(planner.load_scenario(tiny_scenario), use_cache=False).table()
+    pd.testing.assert_frame_equal(a, b)
+    bad = frames["estimates"].copy()
+    bad.loc[1, "recorded"] = "-5"
+    with pytest.raises(planner.InputError, match=r"frame_estimates.csv: row 3, column "
+                                                  r"'recorded': expected a count >= 0"):
+        planner.run(planner.scenario_from_frames(
+            **{**frames, "estimates": bad},
+            indicators=[{"key": "ktp", "eligible": "eligible", "served": "recorded"}],
+            network_settings={"speed_kmh": {"road": 40}}), use_cache=False)

@@ -26,9 +26,17 @@ def test_wheel_runs_the_bundled_plan_anywhere(tmp_path):
                    "planner/bundled/data/boundaries/villages.geojson", "planner/py.typed"):
         assert needed in names, needed
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
+    # the dependencies come from this environment (whether it is a venv or not): its
+    # site-packages folders are added as plain paths (their .pth files, e.g. an editable
+    # install of the planner, are not run), so only the wheel provides `planner`
+    site_dir = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()"
+                               "['purelib'])"], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    import site
+    parents = [*site.getsitepackages(), site.getusersitepackages()]
+    (Path(site_dir) / "_parent_env.pth").write_text("\n".join(parents) + "\n")
     inst = subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--force-reinstall",
                            "-q", str(wheel)], capture_output=True, text=True)
     assert inst.returncode == 0, inst.stderr[-2000:]

@@ -107,6 +107,33 @@ class Network:
         """Destination-stop node of each point of a kind."""
         return self.stops[kind]["in"]
 
+    def to_gdfs(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The graph as two GeoDataFrames (as osmnx's ``graph_to_gdfs``), in the metric CRS.
+
+        Returns
+        -------
+        nodes : GeoDataFrame
+            One row per expanded node (index = node id): ``phys`` (physical node), ``mode``
+            ("" for stops), ``label`` (the place at the node, if any), point geometry.
+        edges : GeoDataFrame
+            One row per edge (index = edge id): ``u``, ``v``, ``mode``, ``kind`` (line, link,
+            access, transfer...), ``name``, ``minutes`` (waits included), ``wait``,
+            ``length_m``, ``cost`` (rupiah, NaN = unknown), straight line between the nodes.
+        """
+        p = self.node_phys
+        xy = self.phys_xy[p]
+        nodes = gpd.GeoDataFrame(
+            {"phys": p, "mode": self.node_mode, "label": self.phys_label[p]},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=self.crs)
+        a, b = self.phys_xy[p[self.u]], self.phys_xy[p[self.v]]
+        lines = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else []
+        wait = self.wait if len(self.wait) == len(self.u) else np.zeros(len(self.u))
+        edges = gpd.GeoDataFrame(
+            {"u": self.u, "v": self.v, "mode": self.mode, "kind": self.kind, "name": self.name,
+             "minutes": self.minutes, "wait": wait, "length_m": self.length_m,
+             "cost": self.cost}, geometry=lines, crs=self.crs)
+        return nodes, edges
+
     def to_networkx(self) -> nx.DiGraph:
         """The same graph in NetworkX (the fastest of parallel edges is kept)."""
         G = nx.DiGraph(crs=self.crs)

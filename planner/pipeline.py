@@ -163,6 +163,17 @@ class Plan:
                                    reach_m=reach, sites=sites, site_links_m=links,
                                    routes_m=routes, places=places)
 
+    def site_layers(self, sites: sites_mod.SiteChoice
+                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """A site choice as frames (metric CRS): the new stops as points (the columns of
+        ``sites.csv``), a line from each stop to each village credited to it, and the route
+        from the nearest office to each stop (as on the map and in ``villages.gpkg``)."""
+        new, links, routes = self.with_sites(sites)._site_layers()
+        points = gpd.GeoDataFrame(new.drop(columns=["x", "y"]),
+                                  geometry=gpd.points_from_xy(new["x"], new["y"]),
+                                  crs=self.network.crs)
+        return points, links, routes
+
     def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """New sites with coordinates, site -> village links and office -> site routes."""
         choice = self.site_choice

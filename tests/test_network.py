@@ -274,3 +274,23 @@ def test_link_table_columns(tmp_path):
     assert "missing column 'from'" in str(err.value) and "missing column 'minutes'" in str(
         err.value)
     _ = pd
+
+
+def test_to_gdfs_matches_the_arrays_and_networkx(tmp_path):
+    """Frames out, like osmnx's graph_to_gdfs: one row per node and per edge, the edge
+    attributes and end points as in the arrays (and in the NetworkX copy)."""
+    p = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (3000, 0)]},
+                               {"mode": "road", "xy": [(3000, 0), (3000, 4000)]}])
+    net = build_network(NetworkSpec(lines=(p,), speed_kmh={"road": 40}), UTM,
+                        {"village": pts("village", [(3000, 4000)]),
+                         "service": pts("service", [(0, 0)], ["S"])}, WALK)
+    nodes, edges = net.to_gdfs()
+    assert len(nodes) == net.n_nodes and len(edges) == len(net.u)
+    assert nodes.crs == net.crs and edges.crs == net.crs
+    np.testing.assert_allclose(edges["minutes"], net.minutes)
+    road = edges[edges["kind"] == "line"]
+    assert set(np.round(road.geometry.length)) == {3000.0, 4000.0}
+    assert np.allclose(road["length_m"], road.geometry.length)
+    G = net.to_networkx()
+    e = edges.iloc[0]
+    assert G.nodes[int(e["u"])]["x"] == nodes.geometry.iloc[int(e["u"])].x

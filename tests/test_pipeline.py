@@ -165,3 +165,13 @@ def test_site_choice_is_a_result_the_plan_is_unchanged(tiny_scenario, tmp_path):
     assert html.count('"site":"#') == int((other.sites["rank"] > 0).sum())
     code = other.sites.loc[other.sites["rank"] > 0, "site_code"].iloc[0]
     assert f"({code})" in html
+
+
+def test_site_layers_as_frames(tiny_scenario):
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    choice = plan.choose_sites(k=1, cover_minutes=30)
+    points, links, routes = plan.site_layers(choice)
+    new = choice.sites[choice.sites["rank"] > 0]
+    assert list(points["site_code"]) == list(new["site_code"]) and points.crs == plan.villages.crs
+    assert len(links) == int(new["villages_served"].sum())
+    assert len(routes) == len(new)

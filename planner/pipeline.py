@@ -687,10 +687,13 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
              "png": "map.png", "run": "run.json"}
     paths = {k: out_dir / f for k, f in names.items()}
     table = output_table(plan)
-    io.write_csv(paths["csv"], table)
+    steps: dict[str, float] = {}
+    with _step("write villages.csv", steps):
+        io.write_csv(paths["csv"], table)
     s = plan.scenario
-    io.write_bytes(paths["xlsx"], report.villages_xlsx(
-        table, s.title or s.name, s.illustrative_note if s.illustrative else ""))
+    with _step("write villages.xlsx", steps):
+        io.write_bytes(paths["xlsx"], report.villages_xlsx(
+            table, s.title or s.name, s.illustrative_note if s.illustrative else ""))
     geo = gpd.GeoDataFrame(table, geometry=plan.villages.geometry.values, crs=plan.villages.crs)
     layers = {"villages": geo,
               "service_points": plan.service_points[["id", "nama", "geometry"]],
@@ -712,10 +715,12 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             names[key] = name
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
-    io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
+    with _step("write villages.gpkg", steps):
+        io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None
     if choice is not None:
-        curve = sites_mod.tradeoff(plan, choice)
+        with _step("trade-off curve", steps):
+            curve = sites_mod.tradeoff(plan, choice)
         ind = choice.spec.indicator
         svg = report.tradeoff_svg(curve, choice.needed,
                                   f"people without {ind} reached by k new stops (offices "
@@ -726,13 +731,17 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             paths[key] = out_dir / name
         io.write_csv(paths["tradeoff"], curve)
         io.write_text(paths["tradeoff_svg"], svg)
-    md = report.summary_markdown(plan, curve)
-    io.write_text(paths["summary_md"], md)
-    io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name, svg or ""))
-    io.write_bytes(paths["png"], report.static_map_png(plan))
-    html = render.map_html(plan.map())
-    io.write_text(paths["map"], html)
-    timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3)}
+    with _step("write summary", steps):
+        md = report.summary_markdown(plan, curve)
+        io.write_text(paths["summary_md"], md)
+        io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name,
+                                                                 svg or ""))
+    with _step("write map.png", steps):
+        io.write_bytes(paths["png"], report.static_map_png(plan))
+    with _step("write map.html", steps):
+        io.write_text(paths["map"], render.map_html(plan.map()))
+    timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3),
+               "write_steps": steps}
     manifest = {
         "scenario": plan.scenario.name,
         "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}

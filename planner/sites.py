@@ -445,6 +445,14 @@ def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd
                                                   time_limit=min(spec.time_limit, 10.0)))
     if choice.needed is not None:
         for how, kind in (("sites", "fewest_stops"), ("cost", "least_cost")):
+            if choice.model == "target" and spec.minimise == how:
+                # the choice itself answers this one: its sites, not a second solve
+                index = {c: j for j, c in enumerate(p.site_ids)}
+                open_ = np.array([index[c] for c in choice.sites["site_code"]], dtype=int)
+                add(kind, optimise.Solution(open_, np.nan, np.nan, choice.solution.gap,
+                                            choice.solution.solver, choice.solution.status,
+                                            0.0))
+                continue
             try:
                 add(kind, optimise.min_sites_for_target(
                     p, choice.needed, kits=spec.kits, budget=spec.budget, minimise=how,

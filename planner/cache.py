@@ -121,9 +121,12 @@ def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bo
 
 
 def _warn(warnings: list[str] | None, message: str) -> None:
-    log.warning(message)
+    """Report a cache fault once: in the run's warnings when the caller keeps them, else in
+    the log."""
     if warnings is not None:
         warnings.append(message)
+    else:
+        log.warning(message)
 
 
 def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
@@ -157,8 +160,8 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
             "warnings": state["warnings"], "timings": state["timings"],
             "join": {"unmatched": state["join"].unmatched_estimates.to_dict("list"),
                      "missing": state["join"].villages_without_estimate,
-                     "padded": state["join"].padded_codes}}
-    meta["format"] = FORMAT
+                     "padded": state["join"].padded_codes},
+            "format": FORMAT}
     (tmp / "meta.json").write_text(json.dumps(meta, default=str))
     sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
     (tmp / "checksums.json").write_text(json.dumps(sums))  # written last

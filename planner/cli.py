@@ -227,33 +227,31 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log each step's timing")
     sub = p.add_subparsers(dest="command", required=True)
-    add = sub.add_parser
 
-    def add_parser(name: str, **kw):  # every subcommand takes -v and --debug
-        return add(name, parents=[common], **kw)
+    def command(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=help_)  # -v, --debug here too
 
-    sub.add_parser = add_parser  # type: ignore[method-assign]
-    r = sub.add_parser("run", help="run a scenario and write villages.csv/.gpkg, map.html, "
+    r = command("run", "run a scenario and write villages.csv/.gpkg, map.html, "
                        "run.json")
     r.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     r.add_argument("--out", help="output folder (default: out/<scenario name>)")
     r.set_defaults(func=_cmd_run)
-    q = sub.add_parser("route", help="print the fastest route from the nearest service point "
+    q = command("route", "print the fastest route from the nearest service point "
                        "to a village, leg by leg")
     q.add_argument("kode", help="village code, with or without dots")
     q.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     q.add_argument("--cheapest", action="store_true", help="the cheapest route instead")
     q.set_defaults(func=_cmd_route)
-    cp = sub.add_parser("compare", help="what changes between two scenarios")
+    cp = command("compare", "what changes between two scenarios")
     cp.add_argument("a", help="scenario A (TOML)")
     cp.add_argument("b", help="scenario B (TOML)")
     cp.add_argument("--sites", action="store_true", help="also choose sites in both")
     cp.add_argument("--out", help="output folder (default: out/compare_<a>_<b>)")
     cp.set_defaults(func=_cmd_compare)
-    va = sub.add_parser("validate", help="check every input of a scenario without running it")
+    va = command("validate", "check every input of a scenario without running it")
     va.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     va.set_defaults(func=_cmd_validate)
-    st = sub.add_parser("sites", help="choose the next mobile-service sites")
+    st = command("sites", "choose the next mobile-service sites")
     st.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
     g = st.add_mutually_exclusive_group()
     g.add_argument("--k", type=_number(int, 0, 100_000),
@@ -273,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="site model (default: --k -> max_coverage, --target -> target)")
     st.add_argument("--out", help="output folder (default: out/<scenario name>)")
     st.set_defaults(func=_cmd_sites)
-    ck = sub.add_parser("check", help="check that an output folder is one complete "
+    ck = command("check", "check that an output folder is one complete "
                         "generation (every file listed in its run.json, with its SHA-256)")
     ck.add_argument("folder", help="an output folder, e.g. out/kaltara")
     ck.set_defaults(func=_cmd_check)

@@ -428,9 +428,6 @@ def _check_keys(pc: ProblemCollector, src: str, section: str, data: dict[str, An
         if not ok:
             pc.add(src, f"expected {_type_name(expected)}, found {value!r}", where=f"[{section}]",
                    column=key)
-        elif isinstance(value, float) and not math.isfinite(value):
-            pc.add(src, f"expected a finite number, found {value!r}", where=f"[{section}]",
-                   column=key)
         elif isinstance(value, str) and _CONTROL.search(value.replace("\n", "")):
             pc.add(src, f"control characters in the text {value!r}; expected plain text",
                    where=f"[{section}]", column=key)

@@ -90,7 +90,7 @@ def read_vector(path: Path, layer: str | None = None,
     if path.stat().st_size == 0:
         raise InputError([Problem(str(path), "the file is empty; expected a vector layer")])
     is_parquet = path.suffix.lower() in (".parquet", ".geoparquet")
-    if layer is None and not is_parquet and path.suffix.lower() == ".gpkg":
+    if layer is None and path.suffix.lower() == ".gpkg":
         names = vector_layers(path)
         if len(names) > 1:
             raise InputError([Problem(str(path), "the GeoPackage holds several layers ("
@@ -275,10 +275,8 @@ def _is_generation(folder: Path) -> tuple[bool, list[str]]:
     listed: set[str] = set()
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        outputs = manifest.get("outputs", {})
-        listed = {MANIFEST, *(str(v if isinstance(v, str) else v.get("file", ""))
-                              for v in outputs.values())}
-        listed |= {str(f) for f in manifest.get("files", {})}
+        listed = {MANIFEST, *map(str, manifest.get("outputs", {}).values()),
+                  *map(str, manifest.get("files", {}))}
     except (OSError, ValueError, AttributeError):
         pass
     foreign = [e for e in entries if e not in listed]

@@ -163,7 +163,6 @@ STALL = 30
 def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
                      iterations: int = 3000) -> tuple[Bound, list[np.ndarray]]:
     """Subgradient ascent on ``L(λ)``; returns the best bound and the open sets met."""
-    n = len(D.U)
     finite = np.where(np.isfinite(D.W), D.W, np.nan)
     with np.errstate(all="ignore"):
         lam = np.nan_to_num(np.nanmin(finite, axis=1), nan=0.0)
@@ -194,7 +193,6 @@ def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
             break
         lam = np.maximum(0.0, lam + f * max(gap, 1e-9 * max(1.0, abs(ub))) / norm * g)
         lam = np.minimum(lam, D.U)
-        _ = n
     return best, seen
 
 

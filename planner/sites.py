@@ -50,6 +50,8 @@ class SiteChoice:
         Sites the solver opened that reach nobody new (left out of ``sites``).
     model, k, target
         What was asked: the model, the number of new sites, the target share.
+    problem : CoverageProblem
+        The village × site table (cut at the cover time) the answer is described on.
     """
 
     sites: pd.DataFrame
@@ -62,6 +64,7 @@ class SiteChoice:
     model: str = ""
     k: int | None = None
     target: float | None = None
+    problem: optimise.CoverageProblem | None = None
 
     def __repr__(self) -> str:
         return (f"SiteChoice(model={self.model!r}, new_sites="
@@ -348,7 +351,7 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
     reachable = np.array(refs, dtype=object)[np.diff(p.cover.tocsr().indptr) > 0]
     coverage = _coverage(plan, assignment, sites, spec, set(reachable))
     coverage["best_next_stop_people"] = _best_next(plan, p, covered, open_, coverage)
-    choice = SiteChoice(sites, coverage, assignment, sol, needed, spec)
+    choice = SiteChoice(sites, coverage, assignment, sol, needed, spec, problem=p)
     choice.dropped = [str(p.site_ids[j]) for j in useless]
     return choice
 
@@ -424,8 +427,7 @@ def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd
     status, gap``.
     """
     spec = choice.spec
-    info = site_info(plan)
-    p = build_problem(plan, spec, info)
+    p = choice.problem if choice.problem is not None else build_problem(plan, spec)
     n_new = int((choice.sites["rank"] > 0).sum())
     top = max_stops if max_stops is not None else min(max(n_new + 6, 12), 40)
     free = int((~p.forced).sum())

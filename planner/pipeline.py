@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -22,7 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import cache, io, network, overlay, prioritise, render, report, travel, validate
+from . import cache, io, network, overlay, prioritise, progress, render, report, travel, validate
 from . import sites as sites_mod
 from .config import Scenario
 from .crs import WGS84, metric_crs
@@ -66,6 +64,9 @@ class Plan:
     site_choice: sites_mod.SiteChoice | None = None
     site_problem: str = ""
     _blank: gpd.GeoDataFrame | None = None
+    # layers derived from the villages alone, computed on first use and shared with the
+    # views made by with_sites (they hold the same villages)
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         """One line: what the plan holds (the frames are attributes)."""
@@ -135,7 +136,7 @@ class Plan:
         if "fastest" not in self.paths:
             self.paths["fastest"] = all_paths(net, "fastest")
         legs_text = dict(zip(net.points["village"].refs,
-                             (_legs_text(net, e) for e in self.paths["fastest"]), strict=True))
+                             travel.legs_texts(net, self.paths["fastest"]), strict=True))
         legs = self.villages["kode"].map(legs_text).fillna("")
         minutes = self.villages["travel_minutes"].to_numpy(float)
         legs = np.where(~np.isfinite(minutes), "unreachable",
@@ -291,11 +292,15 @@ class Plan:
 
     def reach_band_areas(self) -> gpd.GeoDataFrame:
         """Villages dissolved by reach band: one (multi)polygon per band, metric CRS."""
-        v = self.villages[["reach_band", "geometry"]]
-        out = v.dissolve(by="reach_band", as_index=False)
-        order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
-        out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
-        return out.sort_values("reach_band", key=lambda s: s.map(order)).reset_index(drop=True)
+        key = ("reach", id(self.villages))  # a view with other villages computes its own
+        if key not in self._derived:
+            v = self.villages[["reach_band", "geometry"]]
+            out = v.dissolve(by="reach_band", as_index=False)
+            order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
+            out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
+            self._derived[key] = out.sort_values(
+                "reach_band", key=lambda s: s.map(order)).reset_index(drop=True)
+        return self._derived[key].copy()
 
     def routes(self) -> pd.DataFrame:
         """Every village's fastest route as legs: ``kode, leg`` then the columns of
@@ -329,12 +334,7 @@ class Plan:
         return write_outputs(plan, Path(out_dir))
 
 
-@contextmanager
-def _step(name: str, timings: dict[str, float]) -> Iterator[None]:
-    t0 = time.perf_counter()
-    yield
-    timings[name] = round(time.perf_counter() - t0, 3)
-    log.info("%s: %.2f s", name, timings[name])
+_step = progress.step
 
 
 @dataclass
@@ -563,19 +563,6 @@ def output_table(plan: Plan) -> pd.DataFrame:
     out = pd.DataFrame(v[cols])
     out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
     return out
-
-
-def _legs_text(net: network.Network, edges: np.ndarray) -> str:
-    """A route in one line: ``road 6 min → air 22 h 38 min (21 h wait) → track 2 h 58 min``."""
-    def hm(m: float) -> str:
-        h, mm = divmod(round(m), 60)
-        return f"{h} h {mm:02d} min" if h else f"{mm} min"
-
-    parts = []
-    for leg in travel.legs(net, edges).to_dict("records"):
-        wait = f" ({hm(leg['wait_minutes'])} wait)" if leg["wait_minutes"] else ""
-        parts.append(f"{leg['mode']} {hm(leg['minutes'])}{wait}")
-    return " → ".join(parts)
 
 
 def all_paths(net: network.Network, kind: str = "fastest") -> list[np.ndarray]:

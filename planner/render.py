@@ -146,7 +146,18 @@ class MapData(MacroElement):
 
 
 def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    return json.loads(gdf.to_json(drop_id=True))
+    """A GeoJSON FeatureCollection (as ``gdf.to_json`` gives, missing values null), built
+    with GEOS's GeoJSON writer for the geometries: several times faster for real boundaries
+    than going through shapely's Python coordinate iterators."""
+    props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    records = props.astype(object).where(props.notna(), None).to_dict("records")
+    arr = np.asarray(gdf.geometry.values, dtype=object)
+    geoms = np.where(shapely.is_empty(arr) | shapely.is_missing(arr), None,
+                     shapely.to_geojson(arr))  # empty geometries are null, as in to_json
+    return {"type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": r,
+                          "geometry": json.loads(g) if g is not None else None}
+                         for r, g in zip(records, geoms, strict=True)]}
 
 
 def _renumber_ids(m: folium.Map) -> None:

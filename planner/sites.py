@@ -11,15 +11,18 @@ indicator and kabupaten) and ``site_villages.csv`` (which site serves which vill
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from . import optimise, travel
+from . import optimise, progress, travel
 from .config import SITE_MODELS, SitesSpec, _in_range
 from .errors import InfeasibleError, InputError, Problem, ProblemCollector
 
@@ -240,6 +243,12 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     """
     spec = spec or plan.scenario.sites
     _check_arguments(spec, k, target, model)
+    with progress.step("choose sites"):
+        return _choose(plan, spec, k, target, model)
+
+
+def _choose(plan: Plan, spec: SitesSpec, k: int | None, target: float | None,
+            model: str | None) -> SiteChoice:
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
     info = site_info(plan)
@@ -418,6 +427,14 @@ def _coverage(plan: Plan, assignment: pd.DataFrame, sites: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
+def _or_none(solve: Any, *args: Any, **kwargs: Any) -> optimise.Solution | None:
+    """A target solve, or None when the target cannot be reached (the curve leaves it out)."""
+    try:
+        return solve(*args, **kwargs)
+    except InfeasibleError:
+        return None
+
+
 def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd.DataFrame:
     """What more stops buy: for ``k`` = 0 .. ``max_stops`` new stops, the most people they
     can cover (max coverage, proven or with its gap, under the choice's kits and budget)
@@ -442,23 +459,32 @@ def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd
                      "round_trip_cost": round(float(p.cost[new].sum()), 0),
                      "status": sol.status, "gap": round(sol.gap, 6)})
 
-    for k in range(0, min(top, free) + 1):
-        add("max_coverage", optimise.max_coverage(p, k, kits=spec.kits, budget=spec.budget,
-                                                  time_limit=min(spec.time_limit, 10.0)))
+    # the solves are independent: they run on a pool of threads (HiGHS releases the GIL; each
+    # solve uses one thread and a fixed seed), and are collected in order, so the curve is
+    # the same whatever the number of cores
+    jobs: list[tuple[str, Any]] = [
+        ("max_coverage", partial(optimise.max_coverage, p, k, kits=spec.kits,
+                                 budget=spec.budget, time_limit=min(spec.time_limit, 10.0)))
+        for k in range(0, min(top, free) + 1)]
     if choice.needed is not None:
         for how, kind in (("sites", "fewest_stops"), ("cost", "least_cost")):
             if choice.model == "target" and spec.minimise == how:
                 # the choice itself answers this one: its sites, not a second solve
                 index = {c: j for j, c in enumerate(p.site_ids)}
                 open_ = np.array([index[c] for c in choice.sites["site_code"]], dtype=int)
-                add(kind, optimise.Solution(open_, np.nan, np.nan, choice.solution.gap,
-                                            choice.solution.solver, choice.solution.status,
-                                            0.0))
+                sol = optimise.Solution(open_, np.nan, np.nan, choice.solution.gap,
+                                        choice.solution.solver, choice.solution.status, 0.0)
+                jobs.append((kind, partial(lambda s: s, sol)))
                 continue
-            try:
-                add(kind, optimise.min_sites_for_target(
-                    p, choice.needed, kits=spec.kits, budget=spec.budget, minimise=how,
-                    time_limit=min(spec.time_limit, 20.0)))
-            except InfeasibleError:
-                pass
+            jobs.append((kind, partial(_or_none, optimise.min_sites_for_target, p,
+                                       choice.needed, kits=spec.kits, budget=spec.budget,
+                                       minimise=how, time_limit=min(spec.time_limit, 20.0))))
+    # the slowest (target) solves first, so they overlap the many small ones
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] == "max_coverage")
+    with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
+        futures = {i: pool.submit(jobs[i][1]) for i in order}
+        for i, (kind, _) in enumerate(jobs):
+            sol = futures[i].result()
+            if sol is not None:
+                add(kind, sol)
     return pd.DataFrame(rows)

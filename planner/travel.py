@@ -136,6 +136,22 @@ def paths_to(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
             else np.zeros(0, np.int64) for i, t in enumerate(targets)]
 
 
+def _leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rule that cuts a route into legs: zero-cost stop edges and empty walks or
+    transfers are left out; consecutive edges of one mode form a leg; every transfer with a
+    penalty is a leg of its own. Returns the kept edges and the index where each leg
+    starts."""
+    edges = np.asarray(edges, dtype=np.int64)
+    kind = net.kind[edges]
+    skip = (kind == "stop") | (np.isin(kind, ("transfer", "access"))
+                               & (net.minutes[edges] == 0))
+    kept = edges[~skip]
+    mode = net.mode[kept]
+    new = np.r_[True, (mode[1:] != mode[:-1]) | (mode[1:] == "transfer")] if len(kept) \
+        else np.zeros(0, bool)
+    return kept, np.flatnonzero(new)
+
+
 def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
     """A route as legs: consecutive edges of one mode merged; transfers with a penalty are
     legs of their own; zero-cost stop edges and empty walks are left out.
@@ -143,30 +159,66 @@ def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
     Columns: ``mode, from, to, minutes, wait_minutes, length_m, cost, name`` (minutes, the
     expected wait included in ``minutes``; metres; rupiah).
     """
+    kept, starts = _leg_groups(net, edges)
     rows = []
-    for e in edges:
-        kind = net.kind[e]
-        if kind == "stop" or (kind in ("transfer", "access") and net.minutes[e] == 0):
-            continue
-        a = net.phys_label[net.node_phys[net.u[e]]] or _junction(net, net.node_phys[net.u[e]])
-        b = net.phys_label[net.node_phys[net.v[e]]] or _junction(net, net.node_phys[net.v[e]])
-        mode = net.mode[e]
-        if rows and rows[-1]["mode"] == mode and mode != "transfer":
-            r = rows[-1]
-            r["to"], r["minutes"] = b, r["minutes"] + net.minutes[e]
-            r["wait_minutes"] += _wait(net, e)
-            r["length_m"] += net.length_m[e]
-            r["cost"] += net.cost[e]
-            r["_edges"].append(int(e))
-            if net.name[e] and net.name[e] not in r["name"]:
-                r["name"] = f"{r['name']}; {net.name[e]}" if r["name"] else net.name[e]
-        else:
-            rows.append({"mode": mode, "from": a, "to": b, "minutes": float(net.minutes[e]),
-                         "wait_minutes": _wait(net, e),
-                         "length_m": float(net.length_m[e]), "cost": float(net.cost[e]),
-                         "name": net.name[e], "_edges": [int(e)]})
+    for group in np.split(kept, starts[1:]) if len(kept) else []:
+        first, last = int(group[0]), int(group[-1])
+        names: list[str] = []
+        for e in group:
+            if net.name[e] and net.name[e] not in "; ".join(names):
+                names.append(net.name[e])
+        rows.append({"mode": net.mode[first],
+                     "from": _place(net, net.node_phys[net.u[first]]),
+                     "to": _place(net, net.node_phys[net.v[last]]),
+                     "minutes": float(sum(net.minutes[group].tolist())),
+                     "wait_minutes": sum(_wait(net, int(e)) for e in group),
+                     "length_m": float(sum(net.length_m[group].tolist())),
+                     "cost": float(sum(net.cost[group].tolist())),
+                     "name": "; ".join(names), "_edges": group.tolist()})
     return pd.DataFrame(rows, columns=["mode", "from", "to", "minutes", "wait_minutes",
                                        "length_m", "cost", "name", "_edges"])
+
+
+def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
+    """Each route in one line, as on the map: ``road 6 min → air 22 h 38 min (21 h wait) →
+    track 2 h 58 min`` (the legs of :func:`legs`; "" for an empty route). All routes in one
+    vectorised pass."""
+    if not paths:
+        return []
+    sizes = np.array([len(e) for e in paths])
+    allp = np.concatenate([np.asarray(e, dtype=np.int64) for e in paths]) if sizes.sum() \
+        else np.zeros(0, np.int64)
+    route = np.repeat(np.arange(len(paths)), sizes)
+    kind = net.kind[allp]
+    keep = ~((kind == "stop") | (np.isin(kind, ("transfer", "access"))
+                                 & (net.minutes[allp] == 0)))
+    e, route = allp[keep], route[keep]
+    out = [""] * len(paths)
+    if not len(e):
+        return out
+    mode = net.mode[e]
+    new = np.r_[True, (route[1:] != route[:-1]) | (mode[1:] != mode[:-1])
+                | (mode[1:] == "transfer")]
+    starts = np.flatnonzero(new)
+    minutes = np.add.reduceat(net.minutes[e], starts)
+    wait = np.add.reduceat(net.wait[e], starts) if len(net.wait) else np.zeros(len(starts))
+    parts: dict[int, list[str]] = {}
+    for r, m, mins, w in zip(route[starts].tolist(), mode[starts].tolist(), minutes.tolist(),
+                             wait.tolist(), strict=True):
+        text = f"{m} {_hm(mins)} ({_hm(w)} wait)" if w else f"{m} {_hm(mins)}"
+        parts.setdefault(r, []).append(text)
+    for r, texts in parts.items():
+        out[r] = " → ".join(texts)
+    return out
+
+
+def _hm(minutes: float) -> str:
+    h, mm = divmod(round(minutes), 60)
+    return f"{h} h {mm:02d} min" if h else f"{mm} min"
+
+
+def _place(net: Network, phys: int) -> str:
+    return net.phys_label[phys] or _junction(net, phys)
 
 
 def _wait(net: Network, e: int) -> float:

@@ -103,3 +103,7 @@ def test_xlsx_cells_are_data(tmp_path):
     got = [ws.cell(row=i, column=2).value for i in range(3, 3 + len(values))]
     assert got[:6] == values[:6] and got[6] == "bell\ufffdnul\ufffd" and got[7] == "ok"
     assert all(ws.cell(row=i, column=2).data_type == "s" for i in range(3, 3 + len(values)))
+    # what a spreadsheet would take for a formula carries Excel's quote prefix; the rest not
+    quoted = [ws.cell(row=i, column=2).quotePrefix for i in range(3, 3 + len(values))]
+    assert quoted == [True, True, True, True, True, False, False, False]
+    assert villages_xlsx(table, "=title", "@note") == data  # byte-identical

@@ -9,12 +9,15 @@ left intact), 1 a bug.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import math
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import InfeasibleError, InputError, OutputError
 
@@ -43,16 +46,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     scenario = load_scenario(args.scenario)
-    plan = run(scenario)
     failure = None
     choice = None
-    if scenario.sites.model:
-        try:
-            choice = plan.choose_sites()
-        except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
-            failure = exc
-    out = Path(args.out) if args.out else Path("out") / scenario.slug
-    paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "")
+    with _progress(args, bool(scenario.sites.model)):
+        plan = run(scenario)
+        if scenario.sites.model:
+            try:
+                choice = plan.choose_sites()
+            except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
+                failure = exc
+        out = Path(args.out) if args.out else Path("out") / scenario.slug
+        paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "")
     rep = plan.report
     print(f"Plan '{scenario.name}': {rep['villages']} villages, metric CRS {rep['metric_crs']}")
     for key, t in rep["totals"].items():
@@ -178,16 +182,17 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("kits", args.kits), ("budget", args.budget),
                                  ("cover_minutes", args.cover_minutes),
                                  ("minimise", args.minimise)) if v is not None}
-    plan = run(scenario)
     out = Path(args.out) if args.out else Path("out") / scenario.slug
-    try:
-        choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
-                                   **changes)
-    except InfeasibleError as exc:
-        paths = plan.write(out, site_problem=str(exc))  # the plan without stops, and why
-        print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
-        raise
-    paths = plan.write(out, sites=choice)
+    with _progress(args, True):
+        plan = run(scenario)
+        try:
+            choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
+                                       **changes)
+        except InfeasibleError as exc:
+            paths = plan.write(out, site_problem=str(exc))  # the plan without stops, and why
+            print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
+            raise
+        paths = plan.write(out, sites=choice)
     print(choice.summary())
     cols = ["rank", "site_code", "site_name", "people_newly_covered",
             "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",
@@ -220,12 +225,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="planner", description="Jangkau service-reach planner")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step's timing")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress (a bar on a terminal, one line per step otherwise)")
     # the same two options after the subcommand (`planner run -v`)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
                         help="show tracebacks")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log each step's timing")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="no progress (a bar on a terminal, one line per step otherwise)")
     sub = p.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_: str) -> argparse.ArgumentParser:
@@ -278,6 +287,66 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _ProgressHandler(logging.Handler):
+    """Draws the steps announced on ``planner.progress``: a bar redrawn in place on a
+    terminal, one plain line per step otherwise (logs, CI, pipes)."""
+
+    def __init__(self, stream: Any, steps: tuple[str, ...]) -> None:
+        super().__init__(logging.INFO)
+        self.stream = stream
+        self.steps = steps
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.drawn = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        name = str(getattr(record, "jangkau_step", record.getMessage()))
+        if name in self.steps:
+            self.done = max(self.done, self.steps.index(name))
+        total = max(len(self.steps), self.done + 1)
+        if self.tty:
+            width = 24
+            fill = round(width * self.done / total)
+            line = (f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done + 1}/{total} {name}"
+                    f" ({time.perf_counter() - self.t0:.1f} s)")
+            self.stream.write(line[:100].ljust(80))
+            self.drawn = True
+        else:
+            self.stream.write(f"planner: step {self.done + 1}/{total}: {name}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Clear the bar (on a terminal) so the results print on a clean line."""
+        if self.tty and self.drawn:
+            self.stream.write("\r" + " " * 100 + "\r")
+            self.stream.flush()
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace, with_sites: bool) -> Iterator[None]:
+    """Show the steps of a run (and its site choice and outputs) unless ``--quiet``."""
+    from .progress import RUN_STEPS, WRITE_STEPS
+
+    plog = logging.getLogger("planner.progress")
+    if getattr(args, "quiet", False):
+        yield
+        return
+    steps = RUN_STEPS + (("choose sites",) if with_sites else ()) + tuple(
+        s for s in WRITE_STEPS if with_sites or s != "trade-off curve")
+    handler = _ProgressHandler(sys.stderr, steps)
+    before = plog.level, plog.propagate
+    plog.addHandler(handler)
+    plog.setLevel(logging.INFO)
+    plog.propagate = False  # the step names are drawn here, not logged a second time
+    try:
+        yield
+    finally:
+        plog.removeHandler(handler)
+        plog.level, plog.propagate = before
+        handler.finish()
+
+
 def _configure_logging(verbose: bool) -> None:
     """Log the planner's own messages (not other libraries') to stderr; only the CLI does
     this, never the library."""
@@ -291,6 +360,8 @@ def _configure_logging(verbose: bool) -> None:
     log.addHandler(handler)
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     log.propagate = False
+    # step announcements are for the progress display only (each step's time is logged)
+    logging.getLogger("planner.progress").setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:

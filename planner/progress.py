@@ -1,0 +1,36 @@
+"""Progress of the long steps, told as log records (the library never prints).
+
+Each step sends one INFO record on the ``planner.progress`` logger when it starts (the step's
+name in ``record.jangkau_step``) and one on ``planner`` when it ends, with its time. Nothing
+shows unless an application listens: the ``planner`` command draws a progress bar on a
+terminal and plain lines otherwise; a notebook may attach any handler.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+log = logging.getLogger("planner")
+progress_log = logging.getLogger("planner.progress")
+
+RUN_STEPS = ("load_validate", "join", "network", "travel", "prioritise")
+"""The steps of :func:`planner.pipeline.run`, in order (a reused cache skips the middle)."""
+
+WRITE_STEPS = ("write villages.csv", "write villages.xlsx", "write villages.gpkg",
+               "trade-off curve", "write summary", "write map.png", "write map.html")
+"""The steps of ``Plan.write``, in order (the trade-off curve only with a site choice)."""
+
+
+@contextmanager
+def step(name: str, timings: dict[str, float] | None = None) -> Iterator[None]:
+    """Announce a step, time it, and log its time (seconds, into ``timings[name]`` too)."""
+    progress_log.info("%s", name, extra={"jangkau_step": name})
+    t0 = time.perf_counter()
+    yield
+    seconds = round(time.perf_counter() - t0, 3)
+    if timings is not None:
+        timings[name] = seconds
+    log.info("%s: %.2f s", name, seconds)

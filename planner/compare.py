@@ -163,7 +163,7 @@ def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
 def _totals(plan_a: Plan, plan_b: Plan, v: pd.DataFrame) -> pd.DataFrame:
     gap = plan_a.scenario.indicators[0].gap_col
     ga = plan_a.villages.set_index("kode")[gap].astype("Float64").fillna(0)
-    rows = []
+    rows: list[tuple[str, float, float]] = []
     for band in REACH_BANDS:
         na, nb = int((v["band_a"] == band).sum()), int((v["band_b"] == band).sum())
         rows.append((f"villages {band}", na, nb))

@@ -386,7 +386,8 @@ _TOP_KEYS = {
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
     "access": dict, "priority": dict, "sites": dict,
 }
-_SITES_KEYS = {"model": str, "cover_minutes": (int, float), "indicator": str, "k": int,
+_SITES_KEYS: dict[str, Any] = {
+               "model": str, "cover_minutes": (int, float), "indicator": str, "k": int,
                "target": (int, float), "minimise": str, "kits": int, "budget": (int, float),
                "people_per_day": (int, float), "days": (int, float),
                "time_limit": (int, float), "candidates": str, "candidate_code": str,
@@ -628,8 +629,8 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
                          str(vals.get("candidate_name", "nama")))
         for key in ("candidates", "candidate_code", "candidate_name"):
             vals.pop(key, None)
-        sites = SitesSpec(**{k: float(v) if k in floats else v for k, v in vals.items()},
-                          candidates=cand)
+        values: dict[str, Any] = {k: float(v) if k in floats else v for k, v in vals.items()}
+        sites = SitesSpec(**values, candidates=cand)
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover

@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -179,8 +180,9 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """
     import osmium
 
-    ways: list[tuple[str, str, str, list[int], list[tuple[float, float]]]] = []
-    aero: list[tuple[str, str, float, float]] = []
+    ways: list[tuple[str, str, str | None, list[int], list[tuple[float, float]]]] = []
+    aero: list[tuple[str, str | None, float, float]] = []
+    o: Any  # an OSM object: node, way or relation
     try:
         for o in osmium.FileProcessor(str(path)).with_locations():
             tags = o.tags
@@ -461,15 +463,20 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         except InputError as exc:
             pc.problems.extend(exc.problems)
             continue
-        s, e, a = _line_edges(layer, spec, crs, str(path), spec.class_column, pc, closed_log)
-        if a:
-            starts.append(s), ends.append(e), attrs_list.append(a)
+        s, e, found = _line_edges(layer, spec, crs, str(path), spec.class_column, pc,
+                                  closed_log)
+        if found:
+            starts.append(s)
+            ends.append(e)
+            attrs_list.append(found)
     for path in spec.osm:
         lines, aero = read_osm(path)
-        s, e, a = _line_edges(lines, spec_with_osm_defaults(spec, lines), crs, str(path),
-                              "class", pc, closed_log)
-        if a:
-            starts.append(s), ends.append(e), attrs_list.append(a)
+        s, e, found = _line_edges(lines, spec_with_osm_defaults(spec, lines), crs, str(path),
+                                  "class", pc, closed_log)
+        if found:
+            starts.append(s)
+            ends.append(e)
+            attrs_list.append(found)
         if len(aero):
             xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
             place_points.append(Points("aerodrome", aero["code"].tolist(),
@@ -589,7 +596,7 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     lookup = {_key(kind, ref): int(pid) for kind, pts in all_points.items()
               for ref, pid in zip(pts.refs, point_phys[kind], strict=True)}
     for _path, df in links:
-        ok_rows = [(i, lookup[_ref_key(a)], lookup[_ref_key(b)]) for i, (a, b) in enumerate(zip(
+        ok_rows = [(i, lookup[_ref_key(f)], lookup[_ref_key(t)]) for i, (f, t) in enumerate(zip(
             df["from"].fillna("").astype(str).str.strip(),
             df["to"].fillna("").astype(str).str.strip(), strict=True))]
         if not ok_rows:
@@ -663,7 +670,10 @@ def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
     node_phys = pm["p"].to_numpy(np.int64)
     node_mode = pm["m"].to_numpy(object)
     # transfers between modes meeting at the same physical node
-    tu, tv, tm, tmode = [], [], [], []
+    tu: Any = []
+    tv: Any = []
+    tm: Any = []
+    tmode: Any = []
     counts = pm["p"].map(pm["p"].value_counts())
     multi = pm[counts.to_numpy() > 1]
     if len(multi):

@@ -171,8 +171,8 @@ def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None
     cover_csc = p.cover.tocsc()
     covered = np.zeros(p.n, bool)
     forced = np.flatnonzero(p.forced)
-    for j in forced:
-        covered[cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]] = True
+    for f in forced:
+        covered[cover_csc.indices[cover_csc.indptr[f]:cover_csc.indptr[f + 1]]] = True
     chosen: list[int] = []
     used_kits, spent = 0, 0.0
     available = ~p.forced
@@ -185,15 +185,14 @@ def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None
         gains = cover_csc.T @ np.where(covered, 0.0, p.demand)
         score = gains / np.maximum(p.cost, 1.0) if per_cost else gains.copy()
         score[~available] = -1
-        for j in np.argsort(-score, kind="stable"):
-            if score[j] <= 0:
-                j = -1
+        j = -1
+        for cand in np.argsort(-score, kind="stable").tolist():
+            if score[cand] <= 0:
                 break
-            if _feasible_add(p, int(j), used_kits, spent, kits, budget):
+            if _feasible_add(p, cand, used_kits, spent, kits, budget):
+                j = cand
                 break
-            available[j] = False
-        else:
-            j = -1
+            available[cand] = False
         if j < 0:
             break
         chosen.append(int(j))
@@ -214,19 +213,19 @@ def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
     site then costs one sparse product, so a pass over ``k`` sites is ``k`` products.
     """
     t0 = time.perf_counter()
-    chosen = [int(j) for j in chosen]
+    open_sites = [int(j) for j in chosen]
     cover = p.cover.tocsr().astype(float)
     cover_csc = cover.tocsc()
     cov_t = cover_csc.T.tocsr()
     open_mask = p.forced.copy()
-    open_mask[chosen] = True
+    open_mask[open_sites] = True
     cnt = cover @ open_mask.astype(float)
     for _ in range(max_rounds):
         improved = False
-        for pos in range(len(chosen)):
+        for pos in range(len(open_sites)):
             if time.perf_counter() - t0 > time_limit:
-                return np.array(chosen, dtype=np.int64)
-            j = chosen[pos]
+                return np.array(open_sites, dtype=np.int64)
+            j = open_sites[pos]
             rows = cover_csc.indices[cover_csc.indptr[j]:cover_csc.indptr[j + 1]]
             loss = float(p.demand[rows][cnt[rows] == 1].sum())
             w = np.where(cnt == 0, p.demand, 0.0)
@@ -234,7 +233,7 @@ def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
             w[only_j] = p.demand[only_j]
             gains = cov_t @ w
             gains[open_mask] = -np.inf
-            others = [c for c in chosen if c != j]
+            others = [c for c in open_sites if c != j]
             used = int(p.needs_kit[others].sum())
             spent = float(p.cost[others].sum())
             for jj in np.argsort(-gains, kind="stable")[:20]:
@@ -245,12 +244,12 @@ def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
                     new_rows = cover_csc.indices[cover_csc.indptr[jj]:cover_csc.indptr[jj + 1]]
                     cnt[new_rows] += 1
                     open_mask[j], open_mask[jj] = False, True
-                    chosen[pos] = int(jj)
+                    open_sites[pos] = int(jj)
                     improved = True
                     break
         if not improved:
             break
-    return np.array(chosen, dtype=np.int64)
+    return np.array(open_sites, dtype=np.int64)
 
 
 # --- exact MILP through HiGHS -------------------------------------------------------------

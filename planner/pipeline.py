@@ -66,7 +66,7 @@ class Plan:
     _blank: gpd.GeoDataFrame | None = None
     # layers derived from the villages alone, computed on first use and shared with the
     # views made by with_sites (they hold the same villages)
-    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+    _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         """One line: what the plan holds (the frames are attributes)."""
@@ -124,14 +124,14 @@ class Plan:
                 validate.normalise_code(area)).to_numpy()
             if not keep.any():
                 raise InputError([Problem("map", f"no village code starts with {area!r}")])
-        sites = links = routes = None
+        stops = links = routes = None
         if self.site_choice is not None:
-            sites, links, routes = self._site_layers()
+            stops, links, routes = self._site_layers()
             if area:
                 inside = set(self.villages.loc[keep, "kode"])
-                sites = sites[sites["site_code"].isin(inside)]
-                links = links.iloc[0:0] if sites.empty else links
-                routes = routes.iloc[0:0] if sites.empty else routes
+                stops = stops[stops["site_code"].isin(inside)]
+                links = links.iloc[0:0] if stops.empty else links
+                routes = routes.iloc[0:0] if stops.empty else routes
         net = self.network
         if "fastest" not in self.paths:
             self.paths["fastest"] = all_paths(net, "fastest")
@@ -161,7 +161,7 @@ class Plan:
             places = inside_places
         return render.outreach_map(v, services, blank, s.indicators, s.title or s.name,
                                    s.data_date, s.illustrative_note if s.illustrative else "",
-                                   reach_m=reach, sites=sites, site_links_m=links,
+                                   reach_m=reach, sites=stops, site_links_m=links,
                                    routes_m=routes, places=places)
 
     def site_layers(self, sites: sites_mod.SiteChoice
@@ -178,6 +178,8 @@ class Plan:
     def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """New sites with coordinates, site -> village links and office -> site routes."""
         choice = self.site_choice
+        if choice is None:
+            raise ValueError("this plan has no site choice: pass one (plan.with_sites(c))")
         net = self.network
         refs = net.points["village"].refs
         xy = dict(zip(refs, map(tuple, net.points["village"].xy), strict=True))

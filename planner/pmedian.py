@@ -94,7 +94,7 @@ def _nearest_two(D: Dense, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 def greedy(D: Dense, k: int) -> np.ndarray:
     """Add, k times, the free site that lowers the cost most (forced sites first)."""
-    open_ = list(np.flatnonzero(D.forced))
+    open_ = np.flatnonzero(D.forced).tolist()
     best = np.minimum(D.U, D.W[:, open_].min(axis=1)) if open_ else D.U.copy()
     free = ~D.forced
     for _ in range(k):

@@ -17,6 +17,8 @@ Rank 1 is the highest score; ties go to the larger weighted gap, then the smalle
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -64,7 +66,7 @@ def score(villages: pd.DataFrame, indicators: tuple[Indicator, ...],
     return out.reset_index(drop=True)
 
 
-def _why(r: object) -> str:
+def _why(r: Any) -> str:
     parts = {"gap": r.score_gap, "remoteness": r.score_remoteness,
              "blank spot": r.score_blank_spot}
     total = sum(parts.values())

@@ -134,14 +134,14 @@ class MapData(MacroElement):
         self._name = "JangkauData"
         self.data = data
 
-    def render(self, **kwargs: Any) -> None:
-        fig = self.get_root()
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium's macros
+        fig: Any = self.get_root()  # a branca Figure (html, script, header)
         name = self.get_name()
         fig.html.add_child(RawElement(
             f'<script type="application/json" id="{name}">{json_for_script(self.data)}'
             "</script>"), name=name)
         fig.script.add_child(RawElement(
-            f"jangkauMap({self._parent.get_name()}, "
+            f"jangkauMap({self._parent.get_name()}, "  # type: ignore[union-attr]
             f"JSON.parse(document.getElementById('{name}').textContent));"), name=name)
 
 
@@ -152,8 +152,10 @@ def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     records = props.astype(object).where(props.notna(), None).to_dict("records")
     arr = np.asarray(gdf.geometry.values, dtype=object)
-    geoms = np.where(shapely.is_empty(arr) | shapely.is_missing(arr), None,
-                     shapely.to_geojson(arr))  # empty geometries are null, as in to_json
+    # empty geometries are null, as in to_json
+    null = shapely.is_empty(arr) | shapely.is_missing(arr)
+    text: list[str] = shapely.to_geojson(arr).tolist()
+    geoms = [None if n else g for n, g in zip(null.tolist(), text, strict=True)]
     return {"type": "FeatureCollection",
             "features": [{"type": "Feature", "properties": r,
                           "geometry": json.loads(g) if g is not None else None}
@@ -197,7 +199,7 @@ def make_map(bounds: np.ndarray, data: dict[str, Any]) -> folium.Map:
     m.default_js = []
     m.default_css = []
     css, js = _leaflet_inline()
-    fig = m.get_root()
+    fig: Any = m.get_root()
     fig.header.add_child(RawElement(f"<style>{css}</style>"), name="leaflet_css")
     fig.header.add_child(RawElement(f"<script>{js}</script>"), name="leaflet_js")
     fig.header.add_child(RawElement(

@@ -287,6 +287,8 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
 def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
     """The first screen: where next, what it buys, what it costs, what is left out."""
     choice = plan.site_choice
+    if choice is None:
+        raise ValueError("the decision section needs a site choice")
     s = plan.scenario
     spec = choice.spec
     ind = next(i for i in s.indicators if i.key == spec.indicator)

@@ -50,8 +50,9 @@ def one_run(scenario: str, baselines: bool) -> dict:
     t0 = time.perf_counter()
     svc = plan.service_points
     in_prov = svc[svc["id"].str[:2] == prov]
-    html = render.map_html(render.outreach_map(sub, in_prov if len(in_prov) else svc, None,
-                                               s.indicators, s.title, s.data_date))
+    html = render.map_html(render.outreach_map(sub, in_prov if len(in_prov) else svc,
+                                               s.indicators,
+                                               text=render.MapText(s.title, s.data_date)))
     out["province_map_s"] = round(time.perf_counter() - t0, 2)
     out["province_map_villages"] = len(sub)
     out["province_map_mb"] = round(len(html.encode()) / 1e6, 2)

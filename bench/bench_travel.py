@@ -121,7 +121,7 @@ def main() -> None:
     villages = rng.choice(net.n_nodes, args.villages, replace=False)
     sites = rng.choice(net.n_nodes, args.table_sites, replace=False)
     med_t, all_t, table = timed(lambda: travel_table(net, sites, villages, cutoff=args.cutoff,
-                                                     csr=csr), max(1, args.repeat - 2))
+                                                     weight=csr), max(1, args.repeat - 2))
     res["table"] = {"villages": args.villages, "sites": args.table_sites,
                     "cutoff_min": args.cutoff, "seconds": round(med_t, 2),
                     "runs": [round(t, 2) for t in all_t], "pairs": len(table),

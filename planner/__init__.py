@@ -23,9 +23,8 @@ _LAZY = {"Comparison": ("compare", "Comparison"), "compare": ("compare", "compar
          "Plan": ("pipeline", "Plan"), "run": ("pipeline", "run"),
          "validate": ("pipeline", "validate_scenario")}
 _SUBMODULES = {"cache", "cli", "compare", "config", "crs", "errors", "io", "network",
-               "optimise", "overlay", "pipeline", "pmedian", "prioritise", "progress", "render",
-               "report",
-               "sites", "synth", "travel", "validate"}
+               "optimise", "overlay", "pipeline", "pmedian", "prioritise", "render",
+               "report", "sites", "steps", "synth", "travel", "validate"}
 
 
 def __getattr__(name: str) -> Any:

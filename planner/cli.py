@@ -326,7 +326,7 @@ class _ProgressHandler(logging.Handler):
 @contextlib.contextmanager
 def _progress(args: argparse.Namespace, with_sites: bool) -> Iterator[None]:
     """Show the steps of a run (and its site choice and outputs) unless ``--quiet``."""
-    from .progress import RUN_STEPS, WRITE_STEPS
+    from .steps import RUN_STEPS, WRITE_STEPS
 
     plog = logging.getLogger("planner.progress")
     if getattr(args, "quiet", False):

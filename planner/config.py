@@ -11,11 +11,17 @@ import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
-from .errors import ProblemCollector
+from .errors import InputError, Problem, ProblemCollector
 
-SITE_MODELS: tuple[str, ...] = ("target", "max_coverage", "p_median", "p_center", "set_cover")
+SiteModel = Literal["target", "max_coverage", "p_median", "p_center", "set_cover"]
+"""The site-choice models (see :class:`SitesSpec`)."""
+SITE_MODELS: tuple[str, ...] = get_args(SiteModel)
+Minimise = Literal["sites", "cost"]
+"""What the target and set-cover models minimise: new sites or total round-trip cost."""
+SignalKind = Literal["blank_spot", "coverage"]
+"""What the signal layer's polygons are: blank spots, or where there is coverage."""
 """Site-choice models: fewest stops (or least cost) reaching a target; the k stops covering
 the most people; the k stops minimising total travel time (p-median); the k stops minimising
 the longest travel time (p-center); the fewest stops covering every village in reach (set
@@ -232,12 +238,12 @@ class SitesSpec:
         shown apart as ``covered_by_offices``). False: only the proposed stops count.
     """
 
-    model: str = ""
+    model: SiteModel | Literal[""] = ""
     cover_minutes: float = 60.0
     indicator: str = "ktp"
     k: int = 10
     target: float | None = None
-    minimise: str = "sites"
+    minimise: Minimise = "sites"
     kits: int | None = None
     budget: float | None = None
     people_per_day: float | None = None
@@ -260,7 +266,7 @@ class Scenario:
     admin: tuple[AdminLevel, ...] = ()
     estimates: Layer | None = None
     signal: Path | None = None
-    signal_kind: str = "blank_spot"
+    signal_kind: SignalKind = "blank_spot"
     signal_layer: str | None = None
     title: str = ""
     data_date: str = ""
@@ -509,7 +515,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
 
 def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenario:
     """Validate a scenario's data (as read from TOML) and build it; paths are relative to
-    ``src_path``'s folder."""
+    ``src_path``'s folder. Each section is checked by a step of its own; every problem of
+    every section is collected before one error is raised."""
     src = str(src_path)
     base = src_path.resolve().parent
     _check_keys(pc, src, "top level", data, _TOP_KEYS,
@@ -521,116 +528,13 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
                      {"code": "id", "name": "nama"})
     estimates = (_layer(pc, src, base, "estimates", data["estimates"])
                  if "estimates" in data else None)
-
-    admin: list[AdminLevel] = []
-    for sec, a in _tables(pc, src, data.get("admin"), "admin"):
-        _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
-        if isinstance(a.get("path"), str) and _in_range(pc, src, f"[{sec}]", "prefix_digits",
-                                                        a.get("prefix_digits")):
-            lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
-                        a.get("name", "nama"),
-                        layer=a["layer"] if isinstance(a.get("layer"), str) else None)
-            admin.append(AdminLevel(str(a.get("level")), lay, a["prefix_digits"]))
-
-    indicators: list[Indicator] = []
-    raw_inds = data.get("indicators")
-    if raw_inds is None:
-        indicators = list(DEFAULT_INDICATORS)
-    elif isinstance(raw_inds, list):
-        for sec, ind in _tables(pc, src, raw_inds, "indicators"):
-            _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
-            for k in ("weight", "target"):
-                if k in ind:
-                    _in_range(pc, src, f"[{sec}]", k, ind[k])
-            if isinstance(ind.get("key"), str) and not _KEY.match(ind["key"]):
-                pc.add(src, f"expected a short key of letters, digits and '_' starting with a "
-                       f"letter (it names output columns), found {ind['key']!r}",
-                       where=f"[{sec}]", column="key")
-            if all(isinstance(ind.get(k), str) for k in ("key", "eligible", "served")):
-                indicators.append(Indicator(
-                    key=ind["key"], label=str(ind.get("label", ind["key"])),
-                    eligible=ind["eligible"], served=ind["served"],
-                    served_suffix=str(ind.get("served_suffix", "served")),
-                    weight=float(ind.get("weight", 1.0)),
-                    target=float(ind["target"]) if "target" in ind else None))
-        keys = [i.key for i in indicators]
-        for k in sorted({k for k in keys if keys.count(k) > 1}):
-            pc.add(src, f"indicator key '{k}' is used more than once", where="indicators")
-        if not raw_inds:
-            pc.add(src, "no indicators: give at least one [[indicators]] table (key, eligible, "
-                   "served), or leave the key out for the registry defaults",
-                   where="indicators")
-
-    signal = None
-    signal_kind = "blank_spot"
-    signal_layer = None
-    if isinstance(data.get("signal"), dict):
-        _check_keys(pc, src, "signal", data["signal"], _SIGNAL_KEYS, ("path",))
-        if isinstance(data["signal"].get("path"), str):
-            signal = _resolve(pc, src, base, "signal", data["signal"]["path"])
-        signal_kind = str(data["signal"].get("kind", "blank_spot"))
-        if isinstance(data["signal"].get("layer"), str):
-            signal_layer = data["signal"]["layer"]
-        if signal_kind not in ("blank_spot", "coverage"):
-            pc.add(src, f"expected 'blank_spot' or 'coverage', found {signal_kind!r}",
-                   where="[signal]", column="kind")
-
+    admin = _admin_levels(pc, src, base, data.get("admin"))
+    indicators = _indicators(pc, src, data.get("indicators"))
+    signal, signal_kind, signal_layer = _signal(pc, src, base, data.get("signal"))
     network = _network(pc, src, base, data.get("network"))
-
-    access = Access()
-    if isinstance(data.get("access"), dict):
-        _check_keys(pc, src, "access", data["access"], _ACCESS_KEYS)
-        vals = {k: float(v) for k, v in data["access"].items()
-                if k in _ACCESS_KEYS and _in_range(pc, src, "[access]", k, v)}
-        access = Access(**vals)
-
-    weights = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
-    if isinstance(data.get("priority"), dict):
-        _check_keys(pc, src, "priority", data["priority"], _PRIORITY_KEYS)
-        for k, v in (data["priority"].get("weights") or {}).items():
-            if k not in weights:
-                pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(weights)}",
-                       where="[priority.weights]", column=k)
-            elif isinstance(v, bool) or not isinstance(v, int | float):
-                pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
-                       column=k)
-            elif _in_range(pc, src, "[priority.weights]", k, v, "weight"):
-                weights[k] = float(v)
-        if not any(w > 0 for w in weights.values()):
-            pc.add(src, "every priority weight is 0: no village could rank above another; "
-                   "give at least one weight > 0", where="[priority.weights]")
-
-    sites = SitesSpec()
-    if isinstance(data.get("sites"), dict):
-        raw = data["sites"]
-        _check_keys(pc, src, "sites", raw, _SITES_KEYS)
-        vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
-                and (not isinstance(v, bool) or _SITES_KEYS[k] is bool)}
-        if vals.get("model", "") not in ("", *SITE_MODELS):
-            pc.add(src, f"expected one of {', '.join(SITE_MODELS)}, found "
-                   f"{vals['model']!r}",
-                   where="[sites]", column="model")
-        if vals.get("minimise", "sites") not in ("sites", "cost"):
-            pc.add(src, f"expected 'sites' or 'cost', found {vals['minimise']!r}",
-                   where="[sites]", column="minimise")
-        for key in ("target", "cover_minutes", "k", "people_per_day", "days", "time_limit",
-                    "kits", "budget"):
-            if key in vals and not _in_range(pc, src, "[sites]", key, vals[key]):
-                vals.pop(key)
-        if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
-            pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
-                   f"{', '.join(i.key for i in indicators)}", where="[sites]",
-                   column="indicator")
-        floats = {"cover_minutes", "target", "budget", "people_per_day", "days", "time_limit"}
-        cand = None
-        if isinstance(vals.get("candidates"), str):
-            cand = Layer(_resolve(pc, src, base, "sites", vals["candidates"]),
-                         str(vals.get("candidate_code", "id")),
-                         str(vals.get("candidate_name", "nama")))
-        for key in ("candidates", "candidate_code", "candidate_name"):
-            vals.pop(key, None)
-        values: dict[str, Any] = {k: float(v) if k in floats else v for k, v in vals.items()}
-        sites = SitesSpec(**values, candidates=cand)
+    access = _access(pc, src, data.get("access"))
+    weights = _weights(pc, src, data.get("priority"))
+    sites = _sites(pc, src, base, data.get("sites"), indicators)
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -645,6 +549,133 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
         access=access, weights=weights, sites=sites,
     )
+
+
+def _admin_levels(pc: ProblemCollector, src: str, base: Path, raw: Any) -> list[AdminLevel]:
+    """The ``[[admin]]`` tables: area layers whose codes prefix the village codes."""
+    admin: list[AdminLevel] = []
+    for sec, a in _tables(pc, src, raw, "admin"):
+        _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
+        if isinstance(a.get("path"), str) and _in_range(pc, src, f"[{sec}]", "prefix_digits",
+                                                        a.get("prefix_digits")):
+            lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
+                        a.get("name", "nama"),
+                        layer=a["layer"] if isinstance(a.get("layer"), str) else None)
+            admin.append(AdminLevel(str(a.get("level")), lay, a["prefix_digits"]))
+    return admin
+
+
+def _indicators(pc: ProblemCollector, src: str, raw: Any) -> list[Indicator]:
+    """The ``[[indicators]]`` tables (the registry's defaults when the key is left out)."""
+    if raw is None:
+        return list(DEFAULT_INDICATORS)
+    indicators: list[Indicator] = []
+    if not isinstance(raw, list):
+        return indicators
+    for sec, ind in _tables(pc, src, raw, "indicators"):
+        _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
+        for k in ("weight", "target"):
+            if k in ind:
+                _in_range(pc, src, f"[{sec}]", k, ind[k])
+        if isinstance(ind.get("key"), str) and not _KEY.match(ind["key"]):
+            pc.add(src, f"expected a short key of letters, digits and '_' starting with a "
+                   f"letter (it names output columns), found {ind['key']!r}",
+                   where=f"[{sec}]", column="key")
+        if all(isinstance(ind.get(k), str) for k in ("key", "eligible", "served")):
+            indicators.append(Indicator(
+                key=ind["key"], label=str(ind.get("label", ind["key"])),
+                eligible=ind["eligible"], served=ind["served"],
+                served_suffix=str(ind.get("served_suffix", "served")),
+                weight=float(ind.get("weight", 1.0)),
+                target=float(ind["target"]) if "target" in ind else None))
+    keys = [i.key for i in indicators]
+    for k in sorted({k for k in keys if keys.count(k) > 1}):
+        pc.add(src, f"indicator key '{k}' is used more than once", where="indicators")
+    if not raw:
+        pc.add(src, "no indicators: give at least one [[indicators]] table (key, eligible, "
+               "served), or leave the key out for the registry defaults",
+               where="indicators")
+    return indicators
+
+
+def _signal(pc: ProblemCollector, src: str, base: Path, raw: Any
+            ) -> tuple[Path | None, SignalKind, str | None]:
+    """The ``[signal]`` table: the layer's path, its kind and its layer name."""
+    if not isinstance(raw, dict):
+        return None, "blank_spot", None
+    _check_keys(pc, src, "signal", raw, _SIGNAL_KEYS, ("path",))
+    path = _resolve(pc, src, base, "signal", raw["path"]) if isinstance(raw.get("path"), str) \
+        else None
+    kind = str(raw.get("kind", "blank_spot"))
+    if kind not in ("blank_spot", "coverage"):
+        pc.add(src, f"expected 'blank_spot' or 'coverage', found {kind!r}",
+               where="[signal]", column="kind")
+    checked: SignalKind = "coverage" if kind == "coverage" else "blank_spot"  # else reported
+    return path, checked, raw["layer"] if isinstance(raw.get("layer"), str) else None
+
+
+def _access(pc: ProblemCollector, src: str, raw: Any) -> Access:
+    """The ``[access]`` table: walking from a village to the network."""
+    if not isinstance(raw, dict):
+        return Access()
+    _check_keys(pc, src, "access", raw, _ACCESS_KEYS)
+    return Access(**{k: float(v) for k, v in raw.items()
+                     if k in _ACCESS_KEYS and _in_range(pc, src, "[access]", k, v)})
+
+
+def _weights(pc: ProblemCollector, src: str, raw: Any) -> dict[str, float]:
+    """The ``[priority.weights]``: gap, remoteness and blank spot (defaults 0.6/0.25/0.15)."""
+    weights = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
+    if not isinstance(raw, dict):
+        return weights
+    _check_keys(pc, src, "priority", raw, _PRIORITY_KEYS)
+    for k, v in (raw.get("weights") or {}).items():
+        if k not in weights:
+            pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(weights)}",
+                   where="[priority.weights]", column=k)
+        elif isinstance(v, bool) or not isinstance(v, int | float):
+            pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
+                   column=k)
+        elif _in_range(pc, src, "[priority.weights]", k, v, "weight"):
+            weights[k] = float(v)
+    if not any(w > 0 for w in weights.values()):
+        pc.add(src, "every priority weight is 0: no village could rank above another; "
+               "give at least one weight > 0", where="[priority.weights]")
+    return weights
+
+
+def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
+           indicators: list[Indicator]) -> SitesSpec:
+    """The ``[sites]`` table: the site-choice model and its limits."""
+    if not isinstance(raw, dict):
+        return SitesSpec()
+    _check_keys(pc, src, "sites", raw, _SITES_KEYS)
+    vals = {k: v for k, v in raw.items() if k in _SITES_KEYS and isinstance(v, _SITES_KEYS[k])
+            and (not isinstance(v, bool) or _SITES_KEYS[k] is bool)}
+    if vals.get("model", "") not in ("", *SITE_MODELS):
+        pc.add(src, f"expected one of {', '.join(SITE_MODELS)}, found {vals['model']!r}",
+               where="[sites]", column="model")
+    if vals.get("minimise", "sites") not in ("sites", "cost"):
+        pc.add(src, f"expected 'sites' or 'cost', found {vals['minimise']!r}",
+               where="[sites]", column="minimise")
+    for key in ("target", "cover_minutes", "k", "people_per_day", "days", "time_limit",
+                "kits", "budget"):
+        if key in vals and not _in_range(pc, src, "[sites]", key, vals[key]):
+            vals.pop(key)
+    if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
+        pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
+               f"{', '.join(i.key for i in indicators)}", where="[sites]",
+               column="indicator")
+    floats = {"cover_minutes", "target", "budget", "people_per_day", "days", "time_limit"}
+    cand = None
+    if isinstance(vals.get("candidates"), str):
+        cand = Layer(_resolve(pc, src, base, "sites", vals["candidates"]),
+                     str(vals.get("candidate_code", "id")),
+                     str(vals.get("candidate_name", "nama")))
+    for key in ("candidates", "candidate_code", "candidate_name"):
+        vals.pop(key, None)
+    values: dict[str, Any] = {k: float(v) if k in floats else v for k, v in vals.items()}
+    return SitesSpec(**values, candidates=cand)
 
 
 def _positive(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
@@ -831,8 +862,31 @@ FRAME_FILES = {"villages": "frame_villages.parquet", "service_points": "frame_of
 them)."""
 
 
+def _network_frames(network: Any) -> dict[str, Any]:
+    """The network argument of :func:`scenario_from_frames` sorted into its line frame
+    (``"network"``, a GeoDataFrame) and its link table (``"links"``, a DataFrame)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    items = list(network) if isinstance(network, list | tuple) else \
+        ([] if network is None else [network])
+    out: dict[str, Any] = {}
+    for frame in items:
+        key = "network" if isinstance(frame, gpd.GeoDataFrame) else \
+            "links" if isinstance(frame, pd.DataFrame) else ""
+        if not key:
+            raise InputError([Problem("network", "expected a GeoDataFrame of lines or a "
+                                      f"DataFrame of links, found {type(frame).__name__}")])
+        if key in out:
+            what = "line frame" if key == "network" else "link table"
+            raise InputError([Problem("network", f"expected at most one {what}; join them "
+                                      "into one (pandas.concat)")])
+        out[key] = frame
+    return out
+
+
 def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = None,
-                         links: Any = None, estimates: Any = None, signal: Any = None,
+                         estimates: Any = None, signal: Any = None,
                          candidates: Any = None, admin: dict[str, tuple[Any, int]] | None = None,
                          folder: str | Path | None = None, **settings: Any) -> Scenario:
     """A scenario from data frames, validated exactly as a scenario file is.
@@ -842,10 +896,10 @@ def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = N
     villages, service_points : GeoDataFrame
         Village polygons (``kode``, ``nama`` or the columns named in ``settings["villages"]``)
         and office points (``id``, ``nama``).
-    network : GeoDataFrame, optional
-        Lines with a ``mode`` (or ``settings["network"]["class_column"]``) column.
-    links : DataFrame, optional
-        A link table (``from, to, mode, minutes``...).
+    network : GeoDataFrame, DataFrame or a list of both, optional
+        Lines (a GeoDataFrame with a ``mode`` column, or the ``class_column`` of
+        ``network_settings``) and/or a link table (a DataFrame without geometry: ``from, to,
+        mode, minutes``...).
     estimates : DataFrame, optional
         Counts per village code (columns as named by the indicators).
     signal : GeoDataFrame, optional
@@ -892,10 +946,11 @@ def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = N
     data["service_points"] = {**table("service_points"),
                               "path": store(service_points, "service_points")}
     net = table("network")
-    if network is not None:
-        net["path"] = store(network, "network")
-    if links is not None:
-        net["links"] = [store(links, "links")]
+    for key, frame in _network_frames(network).items():
+        if key == "network":
+            net["path"] = store(frame, "network")
+        else:
+            net["links"] = [store(frame, "links")]
     data["network"] = net
     if estimates is not None:
         data["estimates"] = {**table("estimates"), "path": store(estimates, "estimates")}

@@ -166,6 +166,34 @@ OSM_MODE: dict[str, str] = {"track": "track", "path": "foot", "footway": "foot",
 """Mode of OSM classes; any other ``highway=*`` class is ``road``."""
 
 
+def _osm_aerodrome(o: Any) -> tuple[str, str | None, float, float] | None:
+    """An ``aeroway=aerodrome`` node or way as (code, name, lon, lat): ICAO, else IATA, else
+    the OSM id; a way at the mean of its nodes. None for relations and empty ways."""
+    tags = o.tags
+    if o.is_node():
+        return (tags.get("icao") or tags.get("iata") or f"n{o.id}", tags.get("name", ""),
+                o.location.lon, o.location.lat)
+    if not o.is_way():
+        return None
+    locs = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
+    if not locs:
+        return None
+    return (tags.get("icao") or tags.get("iata") or f"w{o.id}", tags.get("name", ""),
+            float(np.mean([p[0] for p in locs])), float(np.mean([p[1] for p in locs])))
+
+
+def _osm_class(tags: Any) -> str:
+    """The network class of a way: its ``highway`` value, ``ferry`` for ``route=ferry``, or
+    a navigable ``waterway`` (river, canal; not ``boat=no``); "" for anything else."""
+    if "highway" in tags:
+        return str(tags["highway"])
+    if tags.get("route") == "ferry":
+        return "ferry"
+    if tags.get("waterway") in ("river", "canal") and tags.get("boat") != "no":
+        return str(tags["waterway"])
+    return ""
+
+
 def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read a local ``.osm.pbf`` extract with pyosmium.
 
@@ -186,26 +214,13 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     try:
         for o in osmium.FileProcessor(str(path)).with_locations():
             tags = o.tags
-            if o.is_node() and tags.get("aeroway") == "aerodrome":
-                aero.append((tags.get("icao") or tags.get("iata") or f"n{o.id}",
-                             tags.get("name", ""), o.location.lon, o.location.lat))
+            if tags.get("aeroway") == "aerodrome":
+                if (found := _osm_aerodrome(o)) is not None:
+                    aero.append(found)
                 continue
             if not o.is_way():
                 continue
-            if tags.get("aeroway") == "aerodrome":
-                locs = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
-                if locs:
-                    aero.append((tags.get("icao") or tags.get("iata") or f"w{o.id}",
-                                 tags.get("name", ""), float(np.mean([p[0] for p in locs])),
-                                 float(np.mean([p[1] for p in locs]))))
-                continue
-            cls = ""
-            if "highway" in tags:
-                cls = tags["highway"]
-            elif tags.get("route") == "ferry":
-                cls = "ferry"
-            elif tags.get("waterway") in ("river", "canal") and tags.get("boat") != "no":
-                cls = tags["waterway"]
+            cls = _osm_class(tags)
             if not cls:
                 continue
             oneway = "yes" if tags.get("oneway") in ("yes", "1", "true") else ""
@@ -270,7 +285,9 @@ class _Edges:
     kind: list[np.ndarray] = field(default_factory=list)
     name: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, a, b, minutes, length, cost, mode, kind, name, wait=0.0) -> None:
+    def add(self, a, b, minutes, length, cost, mode, kind, name,  # noqa: PLR0913
+            wait=0.0) -> None:
+        """Edges ``a[i] -> b[i]``: one value (or array) per edge attribute."""
         n = len(a)
         self.wait.append(np.broadcast_to(np.asarray(wait, dtype=float), (n,)).copy())
         self.a.append(np.asarray(a, dtype=np.int64))
@@ -453,8 +470,50 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     """
     pc = ProblemCollector()
     closed_log: list[str] = []
-    starts, ends, attrs_list = [], [], []
-    place_points: list[Points] = []
+    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log)
+    place_points, failed_prefixes = _read_places(spec, crs, pc)
+    links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
+    all_points = {**points, **{p.kind: p for p in osm_places + place_points}}
+    _check_link_places(links, all_points, failed_prefixes, pc)
+    pc.raise_if_any()
+
+    attrs, la, lb, net_xy = _line_nodes(starts, ends, attrs_list, spec.snap_m)
+    edges = _Edges()
+    phys_xy, labels, point_phys, access_m, snapped = _join_points(
+        all_points, net_xy, spec.snap_m, access, edges)
+    if attrs:  # line edges (both directions unless one-way; closed lines dropped)
+        k = attrs["keep"]
+        two = k & ~attrs["oneway"]
+        edges.add(la[k], lb[k], attrs["fwd"][k], attrs["length"][k], attrs["cost"][k],
+                  attrs["mode"][k], "line", attrs["name"][k], attrs["wait"][k])
+        edges.add(lb[two], la[two], attrs["back"][two], attrs["length"][two],
+                  attrs["cost"][two], attrs["mode"][two], "line", attrs["name"][two],
+                  attrs["wait"][two])
+    _add_link_edges(edges, links, all_points, point_phys, phys_xy)
+
+    net = _expand(crs, phys_xy, labels, edges, spec)
+    # stops for villages and services: origin (out) and destination (in)
+    _add_stops(net, point_phys, points)
+    net.access_m = {k: access_m[k] for k in points}
+    net.snapped = {k: snapped[k] for k in points}
+    net.points = dict(all_points)  # villages, services and the places of the spec
+    net.report = {"network_nodes": len(net_xy), "line_edges": int((net.kind == "line").sum()),
+                  "link_edges": int((net.kind == "link").sum()),
+                  "transfer_edges": int((net.kind == "transfer").sum()),
+                  "closed": closed_log, "season": spec.season or "(none)"}
+    return net
+
+
+def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str]
+                ) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[str, np.ndarray]],
+                           list[Points]]:
+    """Every line source (line files and OSM extracts) as segment starts, ends and their
+    attributes; the aerodromes of the OSM extracts as places."""
+    starts: list[np.ndarray] = []
+    ends: list[np.ndarray] = []
+    attrs_list: list[dict[str, np.ndarray]] = []
+    places: list[Points] = []
+    sources: list[tuple[Path, gpd.GeoDataFrame, NetworkSpec, str]] = []
     for path in spec.lines:
         try:
             layer = io.read_vector(path, choose="a network line file is read whole: save "
@@ -463,24 +522,29 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         except InputError as exc:
             pc.problems.extend(exc.problems)
             continue
-        s, e, found = _line_edges(layer, spec, crs, str(path), spec.class_column, pc,
+        sources.append((path, layer, spec, spec.class_column))
+    for path in spec.osm:
+        lines, aero = read_osm(path)
+        sources.append((path, lines, spec_with_osm_defaults(spec, lines), "class"))
+        if len(aero):
+            xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
+            places.append(Points("aerodrome", aero["code"].tolist(), aero["name"].tolist(),
+                                 xy))
+    for path, layer, source_spec, class_column in sources:
+        s, e, found = _line_edges(layer, source_spec, crs, str(path), class_column, pc,
                                   closed_log)
         if found:
             starts.append(s)
             ends.append(e)
             attrs_list.append(found)
-    for path in spec.osm:
-        lines, aero = read_osm(path)
-        s, e, found = _line_edges(lines, spec_with_osm_defaults(spec, lines), crs, str(path),
-                                  "class", pc, closed_log)
-        if found:
-            starts.append(s)
-            ends.append(e)
-            attrs_list.append(found)
-        if len(aero):
-            xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
-            place_points.append(Points("aerodrome", aero["code"].tolist(),
-                                       aero["name"].tolist(), xy))
+    return starts, ends, attrs_list, places
+
+
+def _read_places(spec: NetworkSpec, crs: CRS, pc: ProblemCollector
+                 ) -> tuple[list[Points], set[str]]:
+    """The place layers (airstrips, ports...) and the prefixes of those that failed (their
+    problems are collected; links naming them are not reported a second time)."""
+    place_points: list[Points] = []
     failed_prefixes: set[str] = set()
     for pl in spec.places:
         own = ProblemCollector()  # a bad place file must not hide or fake other problems
@@ -495,7 +559,7 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                     own.add(str(pl.layer.path), f"missing column '{c}'", column=c)
         if gdf is not None and not own.problems:
             gdf = check_geometries(gdf, str(pl.layer.path), own, ("Point",), [])
-        if own.problems:
+        if gdf is None or own.problems:
             pc.problems.extend(own.problems)
             failed_prefixes.add(pl.prefix)
             continue
@@ -503,8 +567,12 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         place_points.append(Points(pl.prefix, gdf[pl.layer.code].astype(str).str.strip()
                                    .tolist(), gdf[pl.layer.name].fillna("").astype(str).tolist(),
                                    xy))
-    links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
-    all_points = {**points, **{p.kind: p for p in place_points}}
+    return place_points, failed_prefixes
+
+
+def _check_link_places(links: list[tuple[Path, pd.DataFrame]], all_points: dict[str, Points],
+                       failed_prefixes: set[str], pc: ProblemCollector) -> None:
+    """Every ``from``/``to`` of the link tables names a point of the scenario."""
     known = {_key(kind, ref) for kind, pts in all_points.items() for ref in pts.refs}
     kinds = sorted({k.split(":")[0] for k in known} | failed_prefixes)
     for path, df in links:
@@ -522,33 +590,40 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                 pc.add(str(path), f"unknown place {ref!r}; expected one of the forms "
                        f"{', '.join(f'{k}:<code>' for k in kinds)} naming a point of the "
                        "scenario", where=where, column=col)
-    pc.raise_if_any()
 
-    # physical nodes of the lines
-    snap = spec.snap_m
-    if starts:
-        start = np.vstack(starts)
-        end = np.vstack(ends)
-        attrs = {k: np.concatenate([a[k] for a in attrs_list]) for k in attrs_list[0]}
-        grid = np.round(np.vstack([start, end]) / snap).astype(np.int64)
-        uniq, inverse = np.unique(grid, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
-        la, lb = inverse[: len(start)], inverse[len(start):]
-        net_xy = uniq.astype(float) * snap
-    else:
-        attrs = {}
-        la = lb = np.zeros(0, np.int64)
-        net_xy = np.zeros((0, 2))
+
+def _line_nodes(starts: list[np.ndarray], ends: list[np.ndarray],
+                attrs_list: list[dict[str, np.ndarray]], snap: float
+                ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """The physical nodes of the line segments (ends within ``snap`` metres merged): the
+    segments' attributes, start and end node ids, and the nodes' coordinates."""
+    if not starts:
+        empty = np.zeros(0, np.int64)
+        return {}, empty, empty, np.zeros((0, 2))
+    start = np.vstack(starts)
+    end = np.vstack(ends)
+    attrs = {k: np.concatenate([a[k] for a in attrs_list]) for k in attrs_list[0]}
+    grid = np.round(np.vstack([start, end]) / snap).astype(np.int64)
+    uniq, inverse = np.unique(grid, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    return attrs, inverse[: len(start)], inverse[len(start):], uniq.astype(float) * snap
+
+
+def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
+                 access: Access, edges: _Edges
+                 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray],
+                            dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Points -> physical nodes: a point within ``snap`` of a network node sits on it; any
+    other gets a node of its own and a walking connector (both ways) to the nearest node
+    within the walking limit. Returns every node's coordinates and label, and per kind of
+    point its node ids, walking metres (NaN: too far) and whether it sits on the network."""
     n_net = len(net_xy)
-
-    # points -> physical nodes (snap to a network node, or own node + walking connector)
     phys_xy = [net_xy]
     phys_label = [np.full(n_net, "", dtype=object)]
     next_id = n_net
     point_phys: dict[str, np.ndarray] = {}
     access_m: dict[str, np.ndarray] = {}
     snapped: dict[str, np.ndarray] = {}
-    edges = _Edges()
     tree = cKDTree(net_xy) if n_net else None
     for kind, pts in all_points.items():
         n = len(pts.refs)
@@ -574,25 +649,21 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         acc[on] = 0.0
         acc[walk] = length
         point_phys[kind], access_m[kind], snapped[kind] = ids, acc, on
-    phys_xy_arr = np.vstack(phys_xy) if phys_xy else np.zeros((0, 2))
+    xy = np.vstack(phys_xy)
     labels = np.concatenate(phys_label)
     for kind, pts in all_points.items():  # label network nodes that a point sits on
         on = snapped[kind]
         ids = point_phys[kind][on]
         fresh = labels[ids] == ""
         labels[ids[fresh]] = np.array(pts.labels, dtype=object)[on][fresh]
+    return xy, labels, point_phys, access_m, snapped
 
-    # line edges (both directions unless one-way; closed lines dropped)
-    if attrs:
-        k = attrs["keep"]
-        two = k & ~attrs["oneway"]
-        edges.add(la[k], lb[k], attrs["fwd"][k], attrs["length"][k], attrs["cost"][k],
-                  attrs["mode"][k], "line", attrs["name"][k], attrs["wait"][k])
-        edges.add(lb[two], la[two], attrs["back"][two], attrs["length"][two],
-                  attrs["cost"][two], attrs["mode"][two], "line", attrs["name"][two],
-                  attrs["wait"][two])
 
-    # link edges
+def _add_link_edges(edges: _Edges, links: list[tuple[Path, pd.DataFrame]],
+                    all_points: dict[str, Points], point_phys: dict[str, np.ndarray],
+                    phys_xy: np.ndarray) -> None:
+    """The link tables' rows as edges (both ways unless one-way); the expected wait is the
+    stated one, else half the time between departures."""
     lookup = {_key(kind, ref): int(pid) for kind, pts in all_points.items()
               for ref, pid in zip(pts.refs, point_phys[kind], strict=True)}
     for _path, df in links:
@@ -610,7 +681,7 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                         np.where(np.isnan(dep), 0.0, WEEK_MINUTES / (2 * np.where(
                             np.isnan(dep), 1, dep))), sub["wait_minutes"].to_numpy())
         minutes = sub["minutes"].to_numpy() + wait
-        length = np.hypot(*(phys_xy_arr[a] - phys_xy_arr[b]).T)
+        length = np.hypot(*(phys_xy[a] - phys_xy[b]).T)
         mode = sub["mode"].astype(str).str.strip().to_numpy(dtype=object)
         nm = (sub["name"].fillna("").astype(str) if "name" in sub.columns
               else sub["from"].astype(str) + " - " + sub["to"].astype(str)).to_numpy(dtype=object)
@@ -619,18 +690,6 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         edges.add(a, b, minutes, length, fare, mode, "link", nm, wait)
         edges.add(b[~oneway], a[~oneway], minutes[~oneway], length[~oneway], fare[~oneway],
                   mode[~oneway], "link", nm[~oneway], wait[~oneway])
-
-    net = _expand(crs, phys_xy_arr, labels, edges, spec)
-    # stops for villages and services: origin (out) and destination (in)
-    _add_stops(net, point_phys, points)
-    net.access_m = {k: access_m[k] for k in points}
-    net.snapped = {k: snapped[k] for k in points}
-    net.points = dict(all_points)  # villages, services and the places of the spec
-    net.report = {"network_nodes": int(n_net), "line_edges": int((net.kind == "line").sum()),
-                  "link_edges": int((net.kind == "link").sum()),
-                  "transfer_edges": int((net.kind == "transfer").sum()),
-                  "closed": closed_log, "season": spec.season or "(none)"}
-    return net
 
 
 def _key(kind: str, ref: str) -> str:

@@ -26,6 +26,10 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Minimise
 
 import numpy as np
 import pandas as pd
@@ -292,8 +296,27 @@ def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
     return dem, sub[first].tocsr(), const
 
 
-def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limit, start=None,
-                options: dict | None = None):
+@dataclass(frozen=True)
+class Milp:
+    """A mixed-integer program in HiGHS's form: ``c`` (objective per variable), variable
+    ``lower``/``upper`` bounds and ``integer`` flags, the constraint matrix ``A`` with row
+    bounds ``row_lo <= A x <= row_hi``, and the sense (``maximise``)."""
+
+    c: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    integer: np.ndarray
+    A: Any
+    row_lo: np.ndarray
+    row_hi: np.ndarray
+    maximise: bool
+
+
+def _solve_milp(m: Milp, time_limit: float, start: np.ndarray | None = None,
+                options: dict | None = None) -> tuple[str, np.ndarray | None, float, float]:
+    """Solve ``m`` with HiGHS (one thread, fixed seed, within ``time_limit`` seconds, from
+    the ``start`` values when given). Returns the status, the solution (None if none), the
+    objective and the proven bound."""
     import highspy
 
     with _HIGHS_LOCK, _quiet_stdout():  # one at a time: the fd swap is process-wide
@@ -306,7 +329,9 @@ def _solve_milp(c, lower, upper, integer, A, row_lo, row_hi, maximise, time_limi
     for key_, value in (options or {}).items():
         h.setOptionValue(key_, value)
     lp = highspy.HighsLp()
-    A = sp.csc_matrix(A)
+    c, lower, upper, integer = m.c, m.lower, m.upper, m.integer
+    row_lo, row_hi, maximise = m.row_lo, m.row_hi, m.maximise
+    A = sp.csc_matrix(m.A)
     lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
     lp.col_cost_ = np.asarray(c, float)
     lp.col_lower_, lp.col_upper_ = np.asarray(lower, float), np.asarray(upper, float)
@@ -358,6 +383,56 @@ national size HiGHS does not finish its root LP in minutes; greedy + swap with a
 bound answers instead, with a proven gap."""
 
 
+def _max_coverage_heuristic(p: CoverageProblem, k: int, start: np.ndarray, heur: float,
+                            kits: int | None, budget: float | None, time_limit: float,
+                            t0: float) -> Solution:
+    """Max coverage without a MILP: the greedy+swap answer, improved by an LP-guided start
+    and bounded by the Lagrangian when there are no kit or budget limits."""
+    forced = np.flatnonzero(p.forced)
+    bound = np.inf
+    status, solver = "heuristic", "greedy+swap"
+    best, best_val = start, heur
+    if kits is None and budget is None and p.capacity is None:
+        bound, frac = lagrangian_bound(p, k, max_seconds=time_limit / 2)
+        status = "heuristic with Lagrangian bound"
+        guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
+        if guided is not None and len(guided):
+            guided = swap_search(p, guided, time_limit=time_limit / 4)
+            val = covered_demand(p, np.r_[forced, guided])
+            if val > best_val:
+                best, best_val, solver = guided, val, "lp-guided highs+swap"
+    order = _order_by_gain(p, forced, best)
+    return Solution(np.r_[forced, order], best_val, bound, _gap(best_val, bound), solver,
+                    status, time.perf_counter() - t0, {"greedy+swap": heur})
+
+
+def _guided(p: CoverageProblem, k: int, start: np.ndarray, heur: float, integer: bool,
+            time_limit: float, t0: float) -> tuple[Solution | None, np.ndarray, float]:
+    """Large tables: the Lagrangian bound and an LP-guided start. Returns a finished
+    solution when the bound proves the start optimal (integer demand, within 1 person) or
+    fixing by the bound leaves a smaller model to solve; else None with the better start."""
+    forced = np.flatnonzero(p.forced)
+    bound, frac, profit = lagrangian(p, k, max_seconds=time_limit / 4)
+    guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
+    if guided is not None and len(guided):
+        guided = swap_search(p, guided, time_limit=time_limit / 8)
+        if covered_demand(p, np.r_[forced, guided]) > heur:
+            start, heur = guided, covered_demand(p, np.r_[forced, guided])
+    if integer and bound - heur < 1 - 1e-9:
+        order = _order_by_gain(p, forced, start)
+        return (Solution(np.r_[forced, order], heur, bound, _gap(heur, bound),
+                         "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
+                         time.perf_counter() - t0), start, heur)
+    if integer:
+        fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur, profit)
+        fixed_open &= ~p.forced
+        fixed_closed &= ~p.forced
+        if fixed_open.any() or fixed_closed.any():
+            return (_solve_fixed(p, k, (fixed_open, fixed_closed), (start, heur), bound,
+                                 time_limit - (time.perf_counter() - t0), t0), start, heur)
+    return None, start, heur
+
+
 def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                  budget: float | None = None, time_limit: float = 60.0,
                  exact: bool = True, method: str = "auto",
@@ -381,22 +456,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
         if A.nnz > EXACT_MAX_NNZ:
             method = "heuristic"
     if not exact or method == "heuristic":
-        bound = np.inf
-        status, solver = "heuristic", "greedy+swap"
-        best, best_val = start, heur
-        if kits is None and budget is None and p.capacity is None:
-            bound, frac = lagrangian_bound(p, k, max_seconds=time_limit / 2)
-            status = "heuristic with Lagrangian bound"
-            guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
-            if guided is not None and len(guided):
-                guided = swap_search(p, guided, time_limit=time_limit / 4)
-                val = covered_demand(p, np.r_[forced, guided])
-                if val > best_val:
-                    best, best_val, solver = guided, val, "lp-guided highs+swap"
-        order = _order_by_gain(p, forced, best)
-        return Solution(np.r_[forced, order], best_val, bound, _gap(best_val, bound), solver,
-                        status, time.perf_counter() - t0,
-                        {"greedy+swap": heur})
+        return _max_coverage_heuristic(p, k, start, heur, kits, budget, time_limit, t0)
     if p.capacity is not None:
         return _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start)
     dem, A, const = _reduce(p)
@@ -406,24 +466,10 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     if A.nnz > GUIDED_MIN_NNZ and kits is None and budget is None and method != "milp":
         # a bound and an LP-guided start first: often optimal already, and it proves so
         # when the bound is within 1 person; else it is HiGHS's warm start
-        bound, frac, profit = lagrangian(p, k, max_seconds=time_limit / 4)
-        guided = _lp_guided(p, k, frac, time_limit=time_limit / 4)
-        if guided is not None and len(guided):
-            guided = swap_search(p, guided, time_limit=time_limit / 8)
-            if covered_demand(p, np.r_[forced, guided]) > heur:
-                start, heur = guided, covered_demand(p, np.r_[forced, guided])
-        if "mip_abs_gap" in options and bound - heur < 1 - 1e-9:
-            order = _order_by_gain(p, forced, start)
-            return Solution(np.r_[forced, order], heur, bound, _gap(heur, bound),
-                            "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
-                            time.perf_counter() - t0)
-        if "mip_abs_gap" in options:
-            fixed_open, fixed_closed = fix_by_bound(p, k, bound, heur, profit)
-            fixed_open &= ~p.forced
-            fixed_closed &= ~p.forced
-            if fixed_open.any() or fixed_closed.any():
-                return _solve_fixed(p, k, fixed_open, fixed_closed, start, heur, bound,
-                                    time_limit - (time.perf_counter() - t0), t0)
+        done, start, heur = _guided(p, k, start, heur, "mip_abs_gap" in options, time_limit,
+                                    t0)
+        if done is not None:
+            return done
     # the model is already reduced (duplicate and dominated rows merged, forced sites'
     # villages taken out): HiGHS's presolve finds little and costs more than the solve on
     # small tables (19 solves of the Kaltara trade-off curve: 1.9 s with it, 0.7 s without)
@@ -450,7 +496,7 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     for j in start:
         x0[pos[int(j)]] = 1
     x0[len(cols):] = np.minimum(1, Ax @ x0[: len(cols)])
-    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, True,
+    status, x, obj, bound = _solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
                                         time_limit, x0, options)
     if x is None or obj + const < heur - 1e-6:
         return Solution(np.r_[forced, start], heur, bound + const, _gap(heur, bound + const),
@@ -464,12 +510,15 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
                     {"rows": int(r), "rows_before_reduction": int(p.n), "greedy": heur})
 
 
-def _solve_fixed(p: CoverageProblem, k: int, fixed_open: np.ndarray, fixed_closed: np.ndarray,
-                 start: np.ndarray, heur: float, bound: float, time_limit: float,
+def _solve_fixed(p: CoverageProblem, k: int, fixed: tuple[np.ndarray, np.ndarray],
+                 incumbent: tuple[np.ndarray, float], bound: float, time_limit: float,
                  t0: float) -> Solution:
     """Solve with sites fixed by :func:`fix_by_bound`: fixed-open sites become forced,
     fixed-closed ones are dropped. The answer is optimal for the whole problem: any better
-    solution would have to respect the fixings."""
+    solution would have to respect the fixings. ``fixed`` = (fixed open, fixed closed)
+    masks; ``incumbent`` = (sites, covered people) of the best answer so far."""
+    fixed_open, fixed_closed = fixed
+    start, heur = incumbent
     keep = ~fixed_closed
     cols = np.flatnonzero(keep)
     forced_sub = (p.forced | fixed_open)[cols]
@@ -538,7 +587,7 @@ def _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start) -> Solutio
                   [sp.csr_matrix(np.r_[e, np.zeros(pairs)]) for e in extra]).tocsr()
     row_lo = np.r_[np.full(pairs, -np.inf), np.full(p.n, -np.inf), np.full(m, -np.inf), 0, lo]
     row_hi = np.r_[np.zeros(pairs), np.ones(p.n), np.zeros(m), k, hi]
-    status, x, obj, bound = _solve_milp(c, lower, upper, integer, M, row_lo, row_hi, True,
+    status, x, obj, bound = _solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
                                         time_limit)
     if x is None:
         raise InfeasibleError(f"no solution with capacities (HiGHS: {status})")
@@ -549,7 +598,7 @@ def _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start) -> Solutio
 
 
 def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = None,
-                         budget: float | None = None, minimise: str = "sites",
+                         budget: float | None = None, minimise: Minimise = "sites",
                          time_limit: float = 60.0) -> Solution:
     """The fewest new sites (``minimise="sites"``) or least total trip cost (``"cost"``)
     whose coverage, with the forced sites, reaches ``target`` people.
@@ -590,12 +639,13 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
     row_lo = np.r_[np.full(r, -np.inf), 1.0, lo]
     row_hi = np.r_[np.zeros(r), np.inf, hi]
     x0 = _target_start(p, target, kits, budget, minimise, cols, Ax)
-    status, x, _, bound = _solve_milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
-                                        integer, M, row_lo, row_hi, False, time_limit, x0,
-                                        {"presolve": "off"})
-    chosen = cols[x[: len(cols)] > 0.5] if x is not None else np.zeros(0, int)
+    status, x, _, bound = _solve_milp(Milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
+                                           integer, M, row_lo, row_hi, False), time_limit, x0,
+                                      {"presolve": "off"})
+    chosen: np.ndarray | None = np.zeros(0, int)
     if x is not None:
-        chosen = _repair_target(p, forced, chosen, target, kits, budget, weight, cols)
+        chosen = _repair_target(p, forced, cols[x[: len(cols)] > 0.5], target, kits, budget,
+                                weight, cols)
     if x is None or chosen is None:
         if status == "Infeasible":
             best = max_coverage(p, int((~p.forced).sum()), kits=kits, budget=budget,
@@ -621,7 +671,7 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
                                                                                    order])})
 
 
-def _target_start(p: CoverageProblem, target: float, kits, budget, minimise: str,
+def _target_start(p: CoverageProblem, target: float, kits, budget, minimise: Minimise,
                   cols: np.ndarray, Ax: sp.csr_matrix) -> np.ndarray | None:
     """The greedy answer (most people per site, or per rupiah) as HiGHS's warm start, when
     it meets the target within the limits; None otherwise. On the reduced model (presolve
@@ -821,7 +871,7 @@ def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,
     return np.r_[fixed, cols[sol.open[n_f:]]] if sol.objective > 0 else None
 
 
-def set_cover(p: CoverageProblem, minimise: str = "sites", kits: int | None = None,
+def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None = None,
               budget: float | None = None, time_limit: float = 60.0,
               radius: float | None = None) -> Solution:
     """Location set covering: the fewest new sites (or least total trip cost) such that
@@ -865,9 +915,9 @@ def set_cover(p: CoverageProblem, minimise: str = "sites", kits: int | None = No
     weight = np.ones(len(cols)) if minimise == "sites" else p.cost[cols]
     extra, lo, hi = _side_rows(p, cols, kits, budget)
     M = sp.vstack([rows] + [sp.csr_matrix(e) for e in extra]).tocsr()
-    status, x, _, bound = _solve_milp(
+    status, x, _, bound = _solve_milp(Milp(
         weight, np.zeros(len(cols)), np.ones(len(cols)), np.ones(len(cols), bool), M,
-        np.r_[np.ones(rows.shape[0]), lo], np.r_[np.full(rows.shape[0], np.inf), hi], False,
+        np.r_[np.ones(rows.shape[0]), lo], np.r_[np.full(rows.shape[0], np.inf), hi], False),
         time_limit, options={"mip_abs_gap": 0.999} if minimise == "sites" else None)
     if x is None:
         if status == "Infeasible":

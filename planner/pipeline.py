@@ -12,7 +12,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import folium
 import geopandas as gpd
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import cache, io, network, overlay, prioritise, progress, render, report, travel, validate
+from . import cache, io, network, overlay, prioritise, render, report, steps, travel, validate
 from . import sites as sites_mod
-from .config import Scenario
+from .config import Scenario, SiteModel
 from .crs import WGS84, metric_crs
 from .errors import InputError, Problem
 
@@ -103,7 +103,7 @@ class Plan:
         """The village table as written to ``villages.csv`` (no geometry)."""
         return output_table(self)
 
-    def map(self, area: str | None = None,
+    def map(self, *, area: str | None = None,
             sites: sites_mod.SiteChoice | None = None) -> folium.Map:
         """The outreach map (a ``folium.Map``, shown inline in Jupyter); with ``sites`` (a
         :meth:`choose_sites` result) the proposed stops, their routes and served villages.
@@ -159,10 +159,13 @@ class Plan:
                 ok = shapely.contains_xy(box, xy[:, 0], xy[:, 1])
                 inside_places.append((k, list(np.array(labels, dtype=object)[ok]), xy[ok]))
             places = inside_places
-        return render.outreach_map(v, services, blank, s.indicators, s.title or s.name,
-                                   s.data_date, s.illustrative_note if s.illustrative else "",
-                                   reach_m=reach, sites=stops, site_links_m=links,
-                                   routes_m=routes, places=places)
+        return render.outreach_map(
+            v, services, s.indicators,
+            text=render.MapText(s.title or s.name, s.data_date,
+                                s.illustrative_note if s.illustrative else ""),
+            blank_m=blank, reach_m=reach, places=places,
+            site_layers=(render.SiteLayers(stops, links, routes) if stops is not None
+                         and links is not None and routes is not None else None))
 
     def site_layers(self, sites: sites_mod.SiteChoice
                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -236,7 +239,7 @@ class Plan:
         lines.append(f"  blank-spot share of area: {r['blank_spot_share']:.0%}")
         return "\n".join(lines)
 
-    def route(self, kode: str, cheapest: bool = False) -> tuple[pd.DataFrame, Any]:
+    def route(self, kode: str, *, cheapest: bool = False) -> tuple[pd.DataFrame, Any]:
         """The fastest (or cheapest) route from the nearest service point to a village.
 
         Returns
@@ -248,7 +251,7 @@ class Plan:
         """
         i = self._village_index(kode)
         net = self.network
-        kind = "cheapest" if cheapest else "fastest"
+        kind: Literal["fastest", "cheapest"] = "cheapest" if cheapest else "fastest"
         if kind not in self.paths:
             self.paths[kind] = all_paths(net, kind)
         edges = self.paths[kind][i]
@@ -257,8 +260,9 @@ class Plan:
             line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
         return travel.legs(net, edges).drop(columns="_edges"), line
 
-    def choose_sites(self, k: int | None = None, target: float | None = None,
-                     model: str | None = None, **spec_changes: Any) -> sites_mod.SiteChoice:
+    def choose_sites(self, *, k: int | None = None, target: float | None = None,
+                     model: SiteModel | None = None,
+                     **spec_changes: Any) -> sites_mod.SiteChoice:
         """Choose the next mobile-service sites (see :mod:`planner.sites`) and return the
         choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
         ``plan.map(sites=c)``).
@@ -276,7 +280,7 @@ class Plan:
         :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
         return replace(self, site_choice=sites, site_problem=problem)
 
-    def travel_table(self, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
+    def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
 
         ``reverse=True`` (default): from the village to the site, as residents travel to a
@@ -326,7 +330,7 @@ class Plan:
             raise InputError([Problem("route", f"no village with code {kode!r}")])
         return refs.index(key)
 
-    def write(self, out_dir: str | Path, sites: sites_mod.SiteChoice | None = None,
+    def write(self, out_dir: str | Path, *, sites: sites_mod.SiteChoice | None = None,
               site_problem: str = "") -> dict[str, Path]:
         """Write every output as one generation (see :func:`write_outputs`); with ``sites``
         (a :meth:`choose_sites` result) also the site outputs; ``site_problem`` says in the
@@ -336,7 +340,7 @@ class Plan:
         return write_outputs(plan, Path(out_dir))
 
 
-_step = progress.step
+_step = steps.step
 
 
 @dataclass
@@ -362,97 +366,132 @@ def _collect(problems: list[Problem], fn, *args, **kwargs):
         return None
 
 
+@dataclass
+class _Inputs:
+    """Every input layer of a scenario, read and checked (WGS84 or as given)."""
+
+    villages: gpd.GeoDataFrame
+    admin_tables: dict[str, gpd.GeoDataFrame]
+    services: gpd.GeoDataFrame
+    estimates: pd.DataFrame | None
+    signal: gpd.GeoDataFrame | None
+    candidates: gpd.GeoDataFrame | None
+
+
 def _prepare(s: Scenario) -> _Prepared:
     timings: dict[str, float] = {}
     warnings: list[str] = []
-    problems: list[Problem] = []
-
     with _step("load_validate", timings):
-        vil = _collect(problems, lambda: validate.check_villages(
-            io.read_vector(s.villages.path, s.villages.layer, warnings), s.villages, warnings))
-        admin_tables = {}
-        for a in s.admin:
-            t = _collect(problems, io.read_vector, a.layer.path, a.layer.layer, warnings)
-            if t is None:
-                continue
-            problems.extend(Problem(str(a.layer.path), f"missing column '{c}'", column=c)
-                            for c in (a.layer.code, a.layer.name) if c not in t.columns)
-            admin_tables[a.level] = t
-        svc = _collect(problems, lambda: validate.check_points(
-            io.read_vector(s.service_points.path, s.service_points.layer, warnings),
-            s.service_points, warnings))
-        est = None
-        if s.estimates is not None:
-            est = _collect(problems, lambda: validate.check_estimates(
-                io.read_table(s.estimates.path, s.estimates.sheet, find_header=s.estimates.code,
-                              warnings=warnings), s.estimates, s.indicators, warnings))
-        sig = None
-        if s.signal is not None:
-            sig = _collect(problems, lambda: validate.check_polygons(
-                io.read_vector(s.signal, s.signal_layer), str(s.signal), warnings))
-        cand = None
-        if s.sites.candidates is not None:
-            cand = _collect(problems, lambda: validate.check_points(
-                io.read_vector(s.sites.candidates.path, None, warnings), s.sites.candidates,
-                warnings))
-        if problems:
-            raise InputError(problems)
-        crs = metric_crs(vil, s.crs)
-
+        inputs = _load_inputs(s, warnings)
+        crs = metric_crs(inputs.villages, s.crs)
     with _step("join", timings):
-        vil = overlay.add_admin_names(vil, s.admin, admin_tables, warnings)
-        if est is not None:
-            vil, join_report = overlay.join_estimates(vil, est, s.indicators)
-        else:
-            join_report = overlay.JoinReport(villages_without_estimate=vil["kode"].tolist())
-            vil["has_estimate"] = False
-            for ind in s.indicators:
-                for c in (ind.eligible_col, ind.served_col, ind.gap_col):
-                    vil[c] = pd.array([pd.NA] * len(vil), dtype="Int64")
-        vil_m = vil.to_crs(crs)
-        sig_m = sig.to_crs(crs) if sig is not None else None
-        vil_m["blank_spot_share"] = np.round(
-            overlay.blank_spot_share(vil_m, sig_m, s.signal_kind), 6)
-        blank_m = sig_m  # as given: blank spots or coverage (Plan.blank_spots derives)
-        if sig_m is not None and len(sig_m) and not len(
-                vil_m.sindex.query(sig_m.geometry.values, predicate="intersects")[0]):
-            warnings.append(f"{s.signal}: the signal layer touches no village (is it the right "
-                            "file, in the right CRS?); "
-                            + ("no village has a blank spot" if s.signal_kind == "blank_spot"
-                               else "every village counts as a blank spot"))
-        svc_m = svc.to_crs(crs)
-        near, dist = vil_m.sindex.nearest(svc_m.geometry.values, return_distance=True,
-                                          return_all=False)
-        far = np.zeros(len(svc_m), bool)
-        far[near[0]] = dist > s.access.max_km * 1000
-        for r in svc_m[far].itertuples():
-            warnings.append(f"{s.service_points.path}: service point {r.id} ({r.nama}) lies "
-                            f"more than {s.access.max_km:g} km outside the study area")
-
+        vil_m, blank_m, join_report = _join_layers(s, inputs, crs, warnings)
+        svc_m = inputs.services.to_crs(crs)
+        _warn_far_services(s, vil_m, svc_m, warnings)
     with _step("network", timings):
-        reps = vil_m.geometry.representative_point()
-        points = {
-            "village": network.Points("village", vil_m["kode"].tolist(),
-                                      (vil_m["nama"] + " (" + vil_m["kode"] + ")").tolist(),
-                                      shapely.get_coordinates(reps.values)),
-            "service": network.Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
-                                      shapely.get_coordinates(svc_m.geometry.values)),
-        }
-        if cand is not None:
-            cm = cand.to_crs(crs)
-            points["candidate"] = network.Points("candidate", cm["id"].tolist(),
-                                                 cm["nama"].tolist(),
-                                                 shapely.get_coordinates(cm.geometry.values))
-        net = network.build_network(s.network, crs, points, s.access)
-        svc_ok = np.isin(net.origin("service"), net.u)
-        if not svc_ok.any():
-            raise InputError([Problem(str(s.service_points.path),
-                                      f"no service point lies within {s.access.max_km:g} km of "
-                                      "the network or on a link; expected at least one")])
-        for r in svc_m[~svc_ok].itertuples():
-            warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
-                            f"{s.access.max_km:g} km from the network and on no link: unused")
+        net = _build_network(s, vil_m, svc_m, inputs.candidates, crs, warnings)
     return _Prepared(vil_m, svc_m, blank_m, net, join_report, crs, warnings, timings)
+
+
+def _load_inputs(s: Scenario, warnings: list[str]) -> _Inputs:
+    """Read and check every input; one InputError lists the problems of all of them."""
+    problems: list[Problem] = []
+    vil = _collect(problems, lambda: validate.check_villages(
+        io.read_vector(s.villages.path, s.villages.layer, warnings), s.villages, warnings))
+    admin_tables = {}
+    for a in s.admin:
+        t = _collect(problems, io.read_vector, a.layer.path, a.layer.layer, warnings)
+        if t is None:
+            continue
+        problems.extend(Problem(str(a.layer.path), f"missing column '{c}'", column=c)
+                        for c in (a.layer.code, a.layer.name) if c not in t.columns)
+        admin_tables[a.level] = t
+    svc = _collect(problems, lambda: validate.check_points(
+        io.read_vector(s.service_points.path, s.service_points.layer, warnings),
+        s.service_points, warnings))
+    est = sig = cand = None
+    if s.estimates is not None:
+        est = _collect(problems, lambda: validate.check_estimates(
+            io.read_table(s.estimates.path, s.estimates.sheet, find_header=s.estimates.code,
+                          warnings=warnings), s.estimates, s.indicators, warnings))
+    if s.signal is not None:
+        sig = _collect(problems, lambda: validate.check_polygons(
+            io.read_vector(s.signal, s.signal_layer), str(s.signal), warnings))
+    if s.sites.candidates is not None:
+        cand = _collect(problems, lambda: validate.check_points(
+            io.read_vector(s.sites.candidates.path, None, warnings), s.sites.candidates,
+            warnings))
+    if problems:
+        raise InputError(problems)
+    return _Inputs(vil, admin_tables, svc, est, sig, cand)
+
+
+def _join_layers(s: Scenario, inputs: _Inputs, crs: Any, warnings: list[str]
+                 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, overlay.JoinReport]:
+    """Area names, estimates and blank-spot shares joined to the villages (metric CRS);
+    the signal layer in the metric CRS; the join's report."""
+    vil = overlay.add_admin_names(inputs.villages, s.admin, inputs.admin_tables, warnings)
+    if inputs.estimates is not None:
+        vil, join_report = overlay.join_estimates(vil, inputs.estimates, s.indicators)
+    else:
+        join_report = overlay.JoinReport(villages_without_estimate=vil["kode"].tolist())
+        vil["has_estimate"] = False
+        for ind in s.indicators:
+            for c in (ind.eligible_col, ind.served_col, ind.gap_col):
+                vil[c] = pd.array([pd.NA] * len(vil), dtype="Int64")
+    vil_m = vil.to_crs(crs)
+    sig_m = inputs.signal.to_crs(crs) if inputs.signal is not None else None
+    vil_m["blank_spot_share"] = np.round(
+        overlay.blank_spot_share(vil_m, sig_m, s.signal_kind), 6)
+    if sig_m is not None and len(sig_m) and not len(
+            vil_m.sindex.query(sig_m.geometry.values, predicate="intersects")[0]):
+        warnings.append(f"{s.signal}: the signal layer touches no village (is it the right "
+                        "file, in the right CRS?); "
+                        + ("no village has a blank spot" if s.signal_kind == "blank_spot"
+                           else "every village counts as a blank spot"))
+    # the signal layer as given: blank spots or coverage (Plan.blank_spots derives)
+    return vil_m, sig_m, join_report
+
+
+def _warn_far_services(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame,
+                       warnings: list[str]) -> None:
+    """A service point far outside the study area is most likely a wrong coordinate."""
+    near, dist = vil_m.sindex.nearest(svc_m.geometry.values, return_distance=True,
+                                      return_all=False)
+    far = np.zeros(len(svc_m), bool)
+    far[near[0]] = dist > s.access.max_km * 1000
+    for r in svc_m[far].itertuples():
+        warnings.append(f"{s.service_points.path}: service point {r.id} ({r.nama}) lies "
+                        f"more than {s.access.max_km:g} km outside the study area")
+
+
+def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame,
+                   cand: gpd.GeoDataFrame | None, crs: Any, warnings: list[str]
+                   ) -> network.Network:
+    """The network with the villages, service points (and candidate sites) joined."""
+    reps = vil_m.geometry.representative_point()
+    points = {
+        "village": network.Points("village", vil_m["kode"].tolist(),
+                                  (vil_m["nama"] + " (" + vil_m["kode"] + ")").tolist(),
+                                  shapely.get_coordinates(reps.values)),
+        "service": network.Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
+                                  shapely.get_coordinates(svc_m.geometry.values)),
+    }
+    if cand is not None:
+        cm = cand.to_crs(crs)
+        points["candidate"] = network.Points("candidate", cm["id"].tolist(),
+                                             cm["nama"].tolist(),
+                                             shapely.get_coordinates(cm.geometry.values))
+    net = network.build_network(s.network, crs, points, s.access)
+    svc_ok = np.isin(net.origin("service"), net.u)
+    if not svc_ok.any():
+        raise InputError([Problem(str(s.service_points.path),
+                                  f"no service point lies within {s.access.max_km:g} km of "
+                                  "the network or on a link; expected at least one")])
+    for r in svc_m[~svc_ok].itertuples():
+        warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
+                        f"{s.access.max_km:g} km from the network and on no link: unused")
+    return net
 
 
 def validate_scenario(scenario: Scenario) -> dict[str, Any]:
@@ -464,7 +503,7 @@ def validate_scenario(scenario: Scenario) -> dict[str, Any]:
             "warnings": prep.warnings}
 
 
-def run(scenario: Scenario, use_cache: bool = True) -> Plan:
+def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     """Run the whole plan for a scenario.
 
     Parameters
@@ -567,7 +606,8 @@ def output_table(plan: Plan) -> pd.DataFrame:
     return out
 
 
-def all_paths(net: network.Network, kind: str = "fastest") -> list[np.ndarray]:
+def all_paths(net: network.Network,
+              kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
     """Edge ids of each village's fastest (or cheapest) route from its nearest office
     (input order; empty when unreachable or when the village is the office's own node)."""
     csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -282,15 +283,41 @@ def _village_props(v: gpd.GeoDataFrame, indicators: tuple
     return props, fields
 
 
+@dataclass(frozen=True)
+class MapText:
+    """The map's title box: title, the data's date and the illustrative-data note ("" for
+    real data)."""
+
+    title: str
+    data_date: str = ""
+    illustrative_note: str = ""
+
+
+@dataclass(frozen=True)
+class SiteLayers:
+    """A site choice as map layers (metric CRS): the new stops (``rank``, ``site_name``,
+    ``site_code``, ``people_newly_covered``, ``villages_served``, ``satellite_kit_needed``,
+    ``x``, ``y``), a line from each stop to each village it serves and the route from the
+    office to each stop (both with ``label``)."""
+
+    sites: pd.DataFrame
+    links_m: gpd.GeoDataFrame
+    routes_m: gpd.GeoDataFrame
+
+
+DISPLAY_TOLERANCE_M = 40.0
+"""Village outlines on the map are simplified within this many metres (blank spots twice)."""
+
+_Layer = dict[str, Any]
+_LegendItem = dict[str, Any]
+
+
 def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
-                 blank_m: gpd.GeoDataFrame | None, indicators: tuple, title: str,
-                 data_date: str, illustrative_note: str = "",
+                 indicators: tuple, *, text: MapText,
+                 blank_m: gpd.GeoDataFrame | None = None,
                  reach_m: gpd.GeoDataFrame | None = None,
-                 sites: pd.DataFrame | None = None,
-                 site_links_m: gpd.GeoDataFrame | None = None,
-                 routes_m: gpd.GeoDataFrame | None = None,
-                 places: list[tuple[str, list[str], np.ndarray]] | None = None,
-                 tolerance_m: float = 40.0) -> folium.Map:
+                 site_layers: SiteLayers | None = None,
+                 places: list[tuple[str, list[str], np.ndarray]] | None = None) -> folium.Map:
     """Build the outreach map.
 
     Parameters
@@ -299,69 +326,98 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         Ranked villages in the metric CRS with the output columns.
     service_m : GeoDataFrame
         Service points (metric CRS) with ``id`` and ``nama``.
+    indicators : tuple of Indicator
+    text : MapText
+        Title, data date and the illustrative-data note of the title box.
     blank_m : GeoDataFrame or None
         Blank-spot polygons (metric CRS).
-    indicators : tuple of Indicator
     reach_m : GeoDataFrame or None
         Villages dissolved by reach band (metric CRS), shown as a layer (off by default).
-    sites : DataFrame or None
-        Chosen new sites (``rank``, ``site_name``, ``people_newly_covered``,
-        ``satellite_kit_needed``...) with ``x``, ``y`` (metric CRS).
-    site_links_m : GeoDataFrame or None
-        Lines from each new site to the villages it serves (metric CRS), with ``label``.
-    routes_m : GeoDataFrame or None
-        Routes from the nearest office to each new site (metric CRS), with ``label``.
+    site_layers : SiteLayers or None
+        A site choice: the new stops, the villages they serve and the routes to them.
     places : list of (kind, labels, xy), optional
         Airstrips, ports and other named places (metric CRS coordinates) for their layer.
-    title, data_date, illustrative_note : str
-        Shown in the title box; the note (if any) marks illustrative data.
-    tolerance_m : float
-        Display simplification tolerance, metres.
     """
-    n = len(villages_m)
-    crs = villages_m.crs
     props, fields = _village_props(villages_m, indicators)
-    vg = village_layer_data(villages_m, props, tolerance_m)
-    layers: list[dict[str, Any]] = [{
+    vg = village_layer_data(villages_m, props, DISPLAY_TOLERANCE_M)
+    layers: list[_Layer] = [{
         "name": "Villages by priority", "type": "polygons", "data": _feature_collection(vg),
         "style": {"color": "#555", "weight": 0.5, "fillOpacity": 0.75},
         "style_properties": [["color", "fillColor"]], "fields": fields,
         "popup": [*fields, ["legs", "Route legs"]], "heading": "nama",
         "highlight": True, "search": True, "colour_switch": True}]
-    layer_legend: list[dict[str, Any]] = []
-    if blank_m is not None and len(blank_m):
-        bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, tolerance_m * 2).values,
-                              crs=WGS84)
-        layers.append({"name": "Signal blank spots", "type": "polygons",
-                       "data": _feature_collection(bg), "interactive": False, "hatch": True,
-                       "style": {"fillColor": "url(#jk-hatch)", "color": "#222",
-                                 "weight": 0.8, "dashArray": "3 3", "fillOpacity": 1}})
-        layer_legend.append({"label": "no signal (blank spot)", "color": "#222",
-                             "shape": "hatch"})
+    layer_legend: list[_LegendItem] = []
+    for made in (_blank_layer(blank_m), _reach_layer(reach_m),
+                 *(_site_map_layers(site_layers, villages_m.crs) if site_layers else []),
+                 _places_layer(places or [], villages_m.crs), _office_layer(service_m)):
+        for layer, legend_items in made:
+            layers.append(layer)
+            layer_legend += legend_items
+    legend = [{"title": "Outreach priority (by rank)",
+               "items": [{"label": label, "color": c} for _, c, label in PRIORITY_CLASSES]},
+              {"title": "Layers", "items": layer_legend}]
     if reach_m is not None and len(reach_m):
-        rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(_text),
-                               "color": reach_m["reach_band"].map(REACH_COLOURS)},
-                              geometry=_display_geometry(reach_m, tolerance_m).values, crs=WGS84)
-        layers.append({"name": "Reach bands (travel time from an office)", "type": "polygons",
-                       "data": _feature_collection(rg), "show": False, "interactive": False,
-                       "style": {"color": "#333", "weight": 0.6, "fillOpacity": 0.6},
-                       "style_properties": [["color", "fillColor"]]})
-    if site_links_m is not None and len(site_links_m):
-        layers.append({"name": "Villages served by each new site", "type": "lines",
-                       "data": _lines(site_links_m), "fields": [["label", "Served"]],
-                       "style": {"color": "#6a3d9a", "weight": 1.5, "dashArray": "4 4"}})
-        layer_legend.append({"label": "village served by a new site", "color": "#6a3d9a",
-                             "shape": "dash"})
-    if routes_m is not None and len(routes_m):
-        layers.append({"name": "Routes from the office to each new site", "type": "lines",
-                       "data": _lines(routes_m), "fields": [["label", "Route"]],
-                       "style": {"color": "#ff7f00", "weight": 2.5}})
-        layer_legend.append({"label": "route from the office to a new site",
-                             "color": "#ff7f00", "shape": "line"})
-    if sites is not None and len(sites):
+        legend.append({"title": "Reach band (layer)",
+                       "items": [{"label": b, "color": c} for b, c in REACH_COLOURS.items()]})
+    data = {
+        "title": text.title, "note": text.illustrative_note,
+        "subtitle": [f"Data as of {text.data_date} · {len(villages_m)} villages · travel "
+                     "times on the planner's network"],
+        "layers": layers, "legend": legend,
+        "colour_options": [["color", "Outreach priority"]] + [
+            [f"c_{ind.key}", f"{ind.label} gap"] for ind in indicators],
+    }
+    return make_map(vg.total_bounds, data)
+
+
+_Made = list[tuple[_Layer, list[_LegendItem]]]
+"""Map layers made by one step, each with its legend entries (none when nothing to draw)."""
+
+
+def _blank_layer(blank_m: gpd.GeoDataFrame | None) -> _Made:
+    if blank_m is None or not len(blank_m):
+        return []
+    bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, DISPLAY_TOLERANCE_M * 2).values,
+                          crs=WGS84)
+    return [({"name": "Signal blank spots", "type": "polygons",
+              "data": _feature_collection(bg), "interactive": False, "hatch": True,
+              "style": {"fillColor": "url(#jk-hatch)", "color": "#222",
+                        "weight": 0.8, "dashArray": "3 3", "fillOpacity": 1}},
+             [{"label": "no signal (blank spot)", "color": "#222", "shape": "hatch"}])]
+
+
+def _reach_layer(reach_m: gpd.GeoDataFrame | None) -> _Made:
+    if reach_m is None or not len(reach_m):
+        return []
+    rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(_text),
+                           "color": reach_m["reach_band"].map(REACH_COLOURS)},
+                          geometry=_display_geometry(reach_m, DISPLAY_TOLERANCE_M).values,
+                          crs=WGS84)
+    return [({"name": "Reach bands (travel time from an office)", "type": "polygons",
+              "data": _feature_collection(rg), "show": False, "interactive": False,
+              "style": {"color": "#333", "weight": 0.6, "fillOpacity": 0.6},
+              "style_properties": [["color", "fillColor"]]}, [])]
+
+
+def _site_map_layers(site_layers: SiteLayers, crs: Any) -> list[_Made]:
+    out: list[_Made] = []
+    links, routes, sites = site_layers.links_m, site_layers.routes_m, site_layers.sites
+    if len(links):
+        out.append([({"name": "Villages served by each new site", "type": "lines",
+                      "data": _lines(links), "fields": [["label", "Served"]],
+                      "style": {"color": "#6a3d9a", "weight": 1.5, "dashArray": "4 4"}},
+                     [{"label": "village served by a new site", "color": "#6a3d9a",
+                       "shape": "dash"}])])
+    if len(routes):
+        out.append([({"name": "Routes from the office to each new site", "type": "lines",
+                      "data": _lines(routes), "fields": [["label", "Route"]],
+                      "style": {"color": "#ff7f00", "weight": 2.5}},
+                     [{"label": "route from the office to a new site", "color": "#ff7f00",
+                       "shape": "line"}])])
+    if len(sites):
         kit = ["needs a satellite kit" if k else "has signal"
                for k in sites["satellite_kit_needed"]]
-        layers.append({
+        out.append([({
             "name": "Proposed mobile-service sites (by rank)", "type": "numbered",
             "number": "rank", "heading": "site",
             "data": _points(sites[["x", "y"]].to_numpy(float), crs, {
@@ -373,48 +429,41 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                 "villages": [str(int(x)) for x in sites["villages_served"]],
                 "kit": kit}),
             "fields": [["site", "Site"], ["people", "People newly covered"],
-                       ["villages", "Villages served"], ["kit", "Signal"]]})
-        layer_legend.append({"label": "proposed mobile-service site (rank)",
-                             "color": "#6a3d9a", "shape": "number", "text": "1"})
-    places = [(k, lab, xy) for k, lab, xy in places or [] if len(lab)]
-    if places:
-        colours = {k: "#000000" if k == "airstrip" else "#1f78b4" for k, _, _ in places}
-        layers.append({
-            "name": "Airstrips and ports", "type": "circles",
-            "data": _points(np.concatenate([np.asarray(xy, float) for _, _, xy in places]),
-                            crs, {"label": [f"{_text(k)}: {_text(x)}" for k, lab, _ in places
-                                            for x in lab],
-                                  "fill": [colours[k] for k, lab, _ in places for _ in lab]}),
-            "fields": [["label", "Place"]], "style_properties": [["fill", "fillColor"]],
-            "style": {"radius": 5, "color": "#ffffff", "fillOpacity": 0.9, "weight": 1.5}})
-        layer_legend += [{"label": k, "color": c, "shape": "dot", "border": "#ffffff"}
-                         for k, c in colours.items()]
+                       ["villages", "Villages served"], ["kit", "Signal"]]},
+            [{"label": "proposed mobile-service site (rank)", "color": "#6a3d9a",
+              "shape": "number", "text": "1"}])])
+    return out
+
+
+def _places_layer(places: list[tuple[str, list[str], np.ndarray]], crs: Any) -> _Made:
+    places = [(k, lab, xy) for k, lab, xy in places if len(lab)]
+    if not places:
+        return []
+    colours = {k: "#000000" if k == "airstrip" else "#1f78b4" for k, _, _ in places}
+    return [({
+        "name": "Airstrips and ports", "type": "circles",
+        "data": _points(np.concatenate([np.asarray(xy, float) for _, _, xy in places]),
+                        crs, {"label": [f"{_text(k)}: {_text(x)}" for k, lab, _ in places
+                                        for x in lab],
+                              "fill": [colours[k] for k, lab, _ in places for _ in lab]}),
+        "fields": [["label", "Place"]], "style_properties": [["fill", "fillColor"]],
+        "style": {"radius": 5, "color": "#ffffff", "fillOpacity": 0.9, "weight": 1.5}},
+        [{"label": k, "color": c, "shape": "dot", "border": "#ffffff"}
+         for k, c in colours.items()])]
+
+
+def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:
     sxy = shapely.get_coordinates(service_m.geometry.values)
-    layers.append({
+    return [({
         "name": "Service points (offices)", "type": "circles",
         "data": _points(sxy, service_m.crs, {
             "office": [_text(x) for x in service_m["nama"]],
             "id": [_text(x) for x in service_m["id"]]}),
         "fields": [["office", "Office"], ["id", "Id"]],
         "style": {"radius": 7, "color": "#08306b", "fillColor": "#2171b5", "fillOpacity": 1.0,
-                  "weight": 2}})
-    layer_legend.append({"label": "service point (office)", "color": "#2171b5",
-                         "shape": "dot", "border": "#08306b"})
-    legend = [{"title": "Outreach priority (by rank)",
-               "items": [{"label": label, "color": c} for _, c, label in PRIORITY_CLASSES]},
-              {"title": "Layers", "items": layer_legend}]
-    if reach_m is not None and len(reach_m):
-        legend.append({"title": "Reach band (layer)",
-                       "items": [{"label": b, "color": c} for b, c in REACH_COLOURS.items()]})
-    data = {
-        "title": title, "note": illustrative_note,
-        "subtitle": [f"Data as of {data_date} · {n} villages · travel times on the planner's "
-                     "network"],
-        "layers": layers, "legend": legend,
-        "colour_options": [["color", "Outreach priority"]] + [
-            [f"c_{ind.key}", f"{ind.label} gap"] for ind in indicators],
-    }
-    return make_map(vg.total_bounds, data)
+                  "weight": 2}},
+        [{"label": "service point (office)", "color": "#2171b5", "shape": "dot",
+          "border": "#08306b"}])]
 
 
 def map_html(m: folium.Map) -> str:

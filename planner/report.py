@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io as _io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterator
@@ -471,53 +472,47 @@ def _inline(text: str) -> str:
     return _LINK.sub(lambda m: f"<a href='{m.group(2)}'>{m.group(1)}</a>", out)
 
 
+def _block_kind(line: str) -> str:
+    """The Markdown block a summary line belongs to: table row, list item or other."""
+    return "table" if line.startswith("|") else "list" if line.startswith("- ") else "line"
+
+
+def _html_table(rows: list[str]) -> list[str]:
+    """Markdown table rows as HTML: the first row is the header, separator rows are left out."""
+    out = ["<table>"]
+    for row in rows:
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        if set("".join(cells)) <= set("-:"):
+            continue
+        tag = "th" if len(out) == 1 else "td"
+        out.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
+    return [*out, "</table>"]
+
+
+def _html_line(line: str, chart_svg: str) -> str:
+    """One summary line (heading, note, chart marker or paragraph) as HTML ("" for none)."""
+    if line == "<!-- chart -->":
+        return f"<figure>{chart_svg}</figure>" if chart_svg else ""
+    for prefix, tag in (("# ", "h1"), ("## ", "h2"), ("### ", "h3")):
+        if line.startswith(prefix):
+            return f"<{tag}>{html.escape(line[len(prefix):])}</{tag}>"
+    if line.startswith("> "):
+        return f"<p class='note'>{html.escape(line[2:].strip('*'))}</p>"
+    return f"<p>{_inline(line)}</p>" if line.strip() else ""
+
+
 def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
     """The summary as a standalone, printable HTML page (text escaped; no external files).
     ``chart_svg`` (made by :func:`tradeoff_svg`) replaces the ``<!-- chart -->`` line."""
     body: list[str] = []
-    in_table = False
-    in_list = False
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-:"):
-                continue
-            tag = "th" if not in_table else "td"
-            if not in_table:
-                body.append("<table>")
-                in_table = True
-            body.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells)
-                        + "</tr>")
-            continue
-        if in_table:
-            body.append("</table>")
-            in_table = False
-        if line.startswith("- "):
-            if not in_list:
-                body.append("<ul>")
-                in_list = True
-            body.append(f"<li>{_inline(line[2:])}</li>")
-            continue
-        if in_list:
-            body.append("</ul>")
-            in_list = False
-        if line == "<!-- chart -->":
-            if chart_svg:
-                body.append(f"<figure>{chart_svg}</figure>")
-        elif line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("### "):
-            body.append(f"<h3>{html.escape(line[4:])}</h3>")
-        elif line.startswith("> "):
-            body.append(f"<p class='note'>{html.escape(line[2:].strip('*'))}</p>")
-        elif line.strip():
-            body.append(f"<p>{_inline(line)}</p>")
-    if in_table:
-        body.append("</table>")
-    if in_list:
-        body.append("</ul>")
+    for kind, group in itertools.groupby(markdown.splitlines(), key=_block_kind):
+        lines = list(group)
+        if kind == "table":
+            body += _html_table(lines)
+        elif kind == "list":
+            body += ["<ul>", *(f"<li>{_inline(line[2:])}</li>" for line in lines), "</ul>"]
+        else:
+            body += [h for line in lines if (h := _html_line(line, chart_svg))]
     style = ("body{font:13px/1.4 sans-serif;max-width:64em;margin:1em auto;padding:0 1em}"
              "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #bbb;"
              "padding:2px 6px;vertical-align:top}td{text-align:right}"

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import optimise, progress, travel
-from .config import SITE_MODELS, SitesSpec, _in_range
+from . import optimise, steps, travel
+from .config import SITE_MODELS, SiteModel, SitesSpec, _in_range
 from .errors import InfeasibleError, InputError, Problem, ProblemCollector
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -230,7 +230,7 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
 
 
 def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = None,
-                 target: float | None = None, model: str | None = None) -> SiteChoice:
+                 target: float | None = None, model: SiteModel | None = None) -> SiteChoice:
     """Choose sites for a plan: ``k`` given -> max coverage; ``target`` given -> target
     mode; neither -> the scenario's ``[sites]`` model. ``model="p_median"`` with ``k``:
     the ``k`` sites minimising demand-weighted travel time to the nearest open site (pairs
@@ -243,12 +243,12 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
     """
     spec = spec or plan.scenario.sites
     _check_arguments(spec, k, target, model)
-    with progress.step("choose sites"):
+    with steps.step("choose sites"):
         return _choose(plan, spec, k, target, model)
 
 
 def _choose(plan: Plan, spec: SitesSpec, k: int | None, target: float | None,
-            model: str | None) -> SiteChoice:
+            model: SiteModel | None) -> SiteChoice:
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
     info = site_info(plan)
@@ -435,7 +435,7 @@ def _or_none(solve: Any, *args: Any, **kwargs: Any) -> optimise.Solution | None:
         return None
 
 
-def tradeoff(plan: Plan, choice: SiteChoice, max_stops: int | None = None) -> pd.DataFrame:
+def tradeoff(plan: Plan, choice: SiteChoice, *, max_stops: int | None = None) -> pd.DataFrame:
     """What more stops buy: for ``k`` = 0 .. ``max_stops`` new stops, the most people they
     can cover (max coverage, proven or with its gap, under the choice's kits and budget)
     and the round-trip cost of those stops; with a target, also the fewest-stops and the

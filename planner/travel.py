@@ -34,6 +34,7 @@ class CSRGraph:
     matrix: sp.csr_matrix
     edge: np.ndarray
     keys: np.ndarray  # row * n + column of each entry, ascending: finds an entry's edge
+    weight: str = "minutes"  # what the entries hold (minutes, cost...)
 
     @property
     def n(self) -> int:
@@ -65,7 +66,7 @@ def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
     np.add.at(indptr, u + 1, 1)
     indptr = np.cumsum(indptr)
     return CSRGraph(sp.csr_matrix((data, v, indptr), shape=(n, n)), keep,
-                    u.astype(np.int64) * n + v)
+                    u.astype(np.int64) * n + v, weight)
 
 
 @dataclass(frozen=True)
@@ -268,9 +269,9 @@ def max_speed(net: Network) -> float:
     return float((d[moving] / net.minutes[moving]).max())
 
 
-def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
-                 cutoff: float = np.inf, reverse: bool = False, weight: str = "minutes",
-                 csr: CSRGraph | None = None, max_cells: int = 50_000_000,
+def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
+                 cutoff: float = np.inf, reverse: bool = False,
+                 weight: str | CSRGraph = "minutes", max_cells: int = 50_000_000,
                  local: bool | None = None) -> pd.DataFrame:
     """Long village × site table of travel times within ``cutoff`` minutes.
 
@@ -283,6 +284,9 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
     reverse : bool
         False: from the site to the village (the team travels); True: from the village to the
         site (residents travel to the stop).
+    weight : str or CSRGraph
+        What to add up along a path (``"minutes"``, ``"cost"``), or the network already in
+        CSR form (:func:`to_csr`) when tables are made repeatedly.
     max_cells : int
         Sites are run in chunks so that a chunk's dense distance block has at most this many
         cells (memory: 8 bytes each).
@@ -298,7 +302,7 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
         ``village`` (index into ``villages``), ``site`` (index into ``sites``), ``minutes``,
         sorted by village then site.
     """
-    csr = csr or to_csr(net, weight)
+    csr = weight if isinstance(weight, CSRGraph) else to_csr(net, weight)
     mat = csr.matrix.T.tocsr() if reverse else csr.matrix
     if np.isfinite(cutoff):  # a trip of exactly the cut-off counts, whatever float rounding
         cutoff = cutoff * (1 + 1e-9) + 1e-9
@@ -307,12 +311,11 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray,
     vok = np.flatnonzero(villages >= 0)
     vnodes = villages[vok]
     valid_sites = np.flatnonzero(sites >= 0)
-    vmax = max_speed(net) if np.isfinite(cutoff) and weight == "minutes" else np.inf
+    vmax = max_speed(net) if np.isfinite(cutoff) and csr.weight == "minutes" else np.inf
     if local is None:
         local = csr.n > 200_000 and np.isfinite(vmax)
     if local and np.isfinite(cutoff) and np.isfinite(vmax):
-        parts = _local_table(net, mat, sites, valid_sites, vok, vnodes, cutoff, vmax,
-                             max_cells)
+        parts = _local_table(net, mat, sites, vok, vnodes, cutoff, vmax, max_cells)
         return _finish_table(parts)
     chunk = max(1, int(max_cells // max(csr.n, 1)))
     parts = []
@@ -334,12 +337,13 @@ def _finish_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values(["village", "site"], kind="mergesort").reset_index(drop=True)
 
 
-def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, valid_sites: np.ndarray,
-                 vok: np.ndarray, vnodes: np.ndarray, cutoff: float, vmax: float,
+def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, vok: np.ndarray,
+                 vnodes: np.ndarray, cutoff: float, vmax: float,
                  max_cells: int) -> list[pd.DataFrame]:
     """Travel table computed window by window (see ``travel_table(local=True)``)."""
     from scipy.spatial import cKDTree
 
+    valid_sites = np.flatnonzero(sites >= 0)
     xy = net.phys_xy[net.node_phys]
     reach = cutoff * vmax * (1 + 1e-9) + 1e-6
     cell = max(reach / 2, 1.0)

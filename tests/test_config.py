@@ -97,3 +97,39 @@ def test_scenario_from_frames_equals_the_files(tiny_scenario):
             **{**frames, "estimates": bad},
             indicators=[{"key": "ktp", "eligible": "eligible", "served": "recorded"}],
             network_settings={"speed_kmh": {"road": 40}}), use_cache=False)
+
+
+def test_scenario_from_frames_network_lines_and_links(tiny_scenario):
+    """``network`` takes the line GeoDataFrame, a link DataFrame, or both in a list: the plan
+    equals the one from files; anything else is a clear error."""
+    import geopandas as gpd
+    import pandas as pd
+
+    import planner
+
+    d = tiny_scenario.parent
+    links = pd.DataFrame({"from": ["service:S"], "to": ["village:99.01.01.2005"],
+                          "mode": ["boat"], "minutes": [90]})
+    links.to_csv(d / "links.csv", index=False)
+    toml = tiny_scenario.read_text().replace('path = "network.gpkg"\n',
+                                             'path = "network.gpkg"\nlinks = ["links.csv"]\n')
+    tiny_scenario.write_text(toml)
+    from_files = planner.run(planner.load_scenario(tiny_scenario), use_cache=False).table()
+    assert from_files.loc[from_files["kode"] == "99.01.01.2005", "travel_minutes"].item() == 90
+    frames = dict(villages=gpd.read_file(d / "villages.geojson"),
+                  service_points=gpd.read_file(d / "service.geojson"),
+                  estimates=pd.read_csv(d / "estimates.csv", sep=";", dtype=str),
+                  signal=gpd.read_file(d / "blank.gpkg"))
+    settings = dict(name="tiny", title="Tiny test area", data_date="2024-01-01",
+                    indicators=[{"key": "ktp", "eligible": "eligible", "served": "recorded",
+                                 "served_suffix": "recorded", "weight": 1.0}],
+                    network_settings={"speed_kmh": {"road": 40}},
+                    access={"walk_kmh": 4, "detour": 1.3, "max_km": 5})
+    s = planner.scenario_from_frames(
+        **frames, network=[gpd.read_file(d / "network.gpkg"), links], **settings)
+    pd.testing.assert_frame_equal(planner.run(s, use_cache=False).table(), from_files)
+    with pytest.raises(planner.InputError, match="expected a GeoDataFrame of lines or a "
+                                                  "DataFrame of links, found str"):
+        planner.scenario_from_frames(**frames, network="roads.gpkg", **settings)
+    with pytest.raises(planner.InputError, match="at most one link table"):
+        planner.scenario_from_frames(**frames, network=[links, links], **settings)

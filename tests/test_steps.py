@@ -6,7 +6,7 @@ import logging
 import re
 
 from planner.cli import _ProgressHandler, main
-from planner.progress import RUN_STEPS, WRITE_STEPS
+from planner.steps import RUN_STEPS, WRITE_STEPS
 
 from .conftest import write_tiny
 

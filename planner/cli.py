@@ -48,7 +48,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     failure = None
     choice = None
-    with _progress(args, bool(scenario.sites.model)):
+    with _progress(args, bool(scenario.sites.model), bool(scenario.progress.logs)):
         plan = run(scenario)
         if scenario.sites.model:
             try:
@@ -183,7 +183,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
                                  ("cover_minutes", args.cover_minutes),
                                  ("minimise", args.minimise)) if v is not None}
     out = Path(args.out) if args.out else Path("out") / scenario.slug
-    with _progress(args, True):
+    with _progress(args, True, bool(scenario.progress.logs)):
         plan = run(scenario)
         try:
             choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
@@ -324,16 +324,16 @@ class _ProgressHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def _progress(args: argparse.Namespace, with_sites: bool) -> Iterator[None]:
+def _progress(args: argparse.Namespace, with_sites: bool,
+              with_logs: bool = False) -> Iterator[None]:
     """Show the steps of a run (and its site choice and outputs) unless ``--quiet``."""
-    from .steps import RUN_STEPS, WRITE_STEPS
+    from .steps import expected
 
     plog = logging.getLogger("planner.progress")
     if getattr(args, "quiet", False):
         yield
         return
-    steps = RUN_STEPS + (("choose sites",) if with_sites else ()) + tuple(
-        s for s in WRITE_STEPS if with_sites or s != "trade-off curve")
+    steps = expected(with_sites=with_sites, with_logs=with_logs)
     handler = _ProgressHandler(sys.stderr, steps)
     before = plog.level, plog.propagate
     plog.addHandler(handler)

@@ -10,6 +10,7 @@ import math
 import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -254,6 +255,40 @@ class SitesSpec:
 
 
 @dataclass(frozen=True)
+class ProgressSpec:
+    """Field service logs and how to read them (``[progress]``; see :mod:`planner.fieldlog`).
+
+    Attributes
+    ----------
+    logs : tuple of Path
+        Log files (CSV, XLSX, GeoJSON...) that ``planner run`` applies before ranking.
+    baseline : str
+        The date the estimates' served counts hold (``YYYY-MM-DD``): earlier sessions are
+        already in them. Default: the date that ``data_date`` starts with, if any.
+    as_of : str
+        Apply the sessions up to this date (``YYYY-MM-DD``); default: all of them.
+    max_distance_km : float
+        A session point outside every village, or outside its stated village, is attached
+        when it lies within this distance of it (GPS error, a stop at the village edge);
+        farther, it is set aside.
+    columns : dict
+        Log columns by role: ``id``, ``date``, ``team``, ``village`` (a stated village code),
+        ``lat``/``lon`` or ``geopoint`` (``"lat lon"`` or ``"[lat, lon]"``), ``sheet``
+        (XLSX). Roles left out are found by the names ODK Collect and KoBoToolbox use.
+    served : dict
+        Indicator key -> the log column with the people served for it; default: a column
+        named as the key, ``<key>_served`` or the estimates' served column.
+    """
+
+    logs: tuple[Path, ...] = ()
+    baseline: str = ""
+    as_of: str = ""
+    max_distance_km: float = 1.0
+    columns: dict[str, str] = field(default_factory=dict)
+    served: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -278,6 +313,7 @@ class Scenario:
     weights: dict[str, float] = field(
         default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     )
+    progress: ProgressSpec = field(default_factory=ProgressSpec)
 
     @property
     def slug(self) -> str:
@@ -319,6 +355,8 @@ class Scenario:
             files["estimates"] = self.estimates.path
         if self.signal is not None:
             files["signal"] = self.signal
+        for i, f in enumerate(self.progress.logs):
+            files[f"log_{i + 1}"] = f
         return files
 
 
@@ -367,6 +405,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "speed_kmh": (0.0, 2000.0, False), "upstream_kmh": (0.0, 2000.0, False),
     "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
     "speed_factor": (0.0, 10.0, False), "prefix_digits": (1, 64, True),
+    "max_distance_km": (0.0, 500.0, True),
 }
 
 
@@ -390,8 +429,15 @@ _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
-    "access": dict, "priority": dict, "sites": dict,
+    "access": dict, "priority": dict, "sites": dict, "progress": dict,
 }
+_PROGRESS_KEYS: dict[str, Any] = {
+    "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
+    "id": str, "date": str, "team": str, "village": str, "lat": str, "lon": str,
+    "geopoint": str, "sheet": str, "served": dict}
+PROGRESS_COLUMNS = ("id", "date", "team", "village", "lat", "lon", "geopoint", "sheet")
+"""The column roles of ``[progress]`` (see :class:`ProgressSpec`)."""
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SITES_KEYS: dict[str, Any] = {
                "model": str, "cover_minutes": (int, float), "indicator": str, "k": int,
                "target": (int, float), "minimise": str, "kits": int, "budget": (int, float),
@@ -535,6 +581,8 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
     access = _access(pc, src, data.get("access"))
     weights = _weights(pc, src, data.get("priority"))
     sites = _sites(pc, src, base, data.get("sites"), indicators)
+    progress = _progress(pc, src, base, data.get("progress"), indicators,
+                         str(data.get("data_date", "")))
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -547,7 +595,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
         title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
-        access=access, weights=weights, sites=sites,
+        access=access, weights=weights, sites=sites, progress=progress,
     )
 
 
@@ -642,6 +690,54 @@ def _weights(pc: ProblemCollector, src: str, raw: Any) -> dict[str, float]:
         pc.add(src, "every priority weight is 0: no village could rank above another; "
                "give at least one weight > 0", where="[priority.weights]")
     return weights
+
+
+def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
+              indicators: list[Indicator], data_date: str) -> ProgressSpec:
+    """The ``[progress]`` table: field service logs (see :class:`ProgressSpec`)."""
+    start = data_date[:10]
+    default_baseline = start if _DATE.match(start) and _valid_date(start) else ""
+    if not isinstance(raw, dict):
+        return ProgressSpec(baseline=default_baseline)
+    _check_keys(pc, src, "progress", raw, _PROGRESS_KEYS)
+    logs = []
+    for i, path in enumerate(raw.get("logs", []) if isinstance(raw.get("logs"), list) else []):
+        if isinstance(path, str):
+            logs.append(_resolve(pc, src, base, "progress", path))
+        else:
+            pc.add(src, f"expected the path of a log file, found {path!r}",
+                   where="[progress]", column=f"logs[{i}]")
+    for key in ("baseline", "as_of"):
+        value = raw.get(key, "")
+        if isinstance(value, str) and value and not (_DATE.match(value) and _valid_date(value)):
+            pc.add(src, f"expected a date YYYY-MM-DD, found {value!r}", where="[progress]",
+                   column=key)
+    distance = raw.get("max_distance_km", 1.0)
+    if not _in_range(pc, src, "[progress]", "max_distance_km", distance):
+        distance = 1.0
+    served = raw.get("served", {}) if isinstance(raw.get("served"), dict) else {}
+    keys = [i.key for i in indicators]
+    for key, column in served.items():
+        if key not in keys:
+            pc.add(src, f"unknown indicator '{key}'; expected one of {', '.join(keys)}",
+                   where="[progress.served]", column=key)
+        elif not isinstance(column, str) or not column.strip():
+            pc.add(src, f"expected the name of a log column, found {column!r}",
+                   where="[progress.served]", column=key)
+    return ProgressSpec(
+        logs=tuple(logs),
+        baseline=str(raw.get("baseline", default_baseline) or ""),
+        as_of=str(raw.get("as_of", "") or ""), max_distance_km=float(distance),
+        columns={k: str(raw[k]) for k in PROGRESS_COLUMNS if isinstance(raw.get(k), str)},
+        served={k: str(v) for k, v in served.items() if isinstance(v, str)})
+
+
+def _valid_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
@@ -760,7 +856,7 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
 
 _PATH_KEYS = {"villages": ("path",), "estimates": ("path",), "signal": ("path",),
               "service_points": ("path",), "network": ("path", "paths", "links", "osm"),
-              "sites": ("candidates",)}
+              "sites": ("candidates",), "progress": ("logs",)}
 
 
 def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:

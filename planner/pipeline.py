@@ -20,7 +20,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import cache, io, network, overlay, prioritise, render, report, steps, travel, validate
+from . import (
+    cache,
+    fieldlog,
+    io,
+    network,
+    overlay,
+    prioritise,
+    render,
+    report,
+    steps,
+    travel,
+    validate,
+)
 from . import sites as sites_mod
 from .config import Scenario, SiteModel
 from .crs import WGS84, metric_crs
@@ -63,6 +75,8 @@ class Plan:
     paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
     site_choice: sites_mod.SiteChoice | None = None
     site_problem: str = ""
+    progress: fieldlog.LogCheck | None = None
+    progress_over_time: pd.DataFrame | None = None
     _blank: gpd.GeoDataFrame | None = None
     # layers derived from the villages alone, computed on first use and shared with the
     # views made by with_sites (they hold the same villages)
@@ -554,6 +568,12 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     warnings = [*state["warnings"], *cache_warnings]
     paths, n_parts, labels = state["paths"], state["n_parts"], state["labels"]
 
+    check = over_time = None
+    if s.progress.logs:
+        with _step("field logs", timings):
+            vil_m, check, over_time = _apply_field_logs(s, vil_m)
+        warnings.append(f"field logs: {check.summary()}")
+
     with _step("prioritise", timings):
         ranked = prioritise.score(vil_m, s.indicators, s.weights)
         ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=crs)
@@ -584,8 +604,23 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
         "join": join_report.as_dict(),
         "warnings": warnings,
     }
+    if check is not None:
+        report["progress"] = {"logs": [str(p) for p in s.progress.logs],
+                              "baseline": check.baseline, "as_of": check.as_of,
+                              "totals": check.totals().to_dict("records")}
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
-                signal=blank_m, report=report, timings=timings, paths=paths)
+                signal=blank_m, report=report, timings=timings, paths=paths, progress=check,
+                progress_over_time=over_time)
+
+
+def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
+                      ) -> tuple[gpd.GeoDataFrame, fieldlog.LogCheck, pd.DataFrame]:
+    """Read and check the scenario's field logs, add the applied sessions to the villages'
+    served counts, and follow coverage over time (see :mod:`planner.fieldlog`)."""
+    raw = fieldlog.read_logs(s.progress.logs, s.progress, s.indicators)
+    check = fieldlog.check_logs(raw, villages, s.indicators, s.progress)
+    over_time = fieldlog.progress_over_time(villages, check, s.indicators, s.admin)
+    return fieldlog.apply_logs(villages, check, s.indicators), check, over_time
 
 
 
@@ -595,6 +630,9 @@ def output_table(plan: Plan) -> pd.DataFrame:
     cols = ["kode", "nama", *[a.level for a in plan.scenario.admin]]
     for ind in plan.scenario.indicators:
         cols += [ind.eligible_col, ind.served_col, ind.gap_col]
+    cols += [c for ind in plan.scenario.indicators
+             if (c := f"{ind.key}_served_from_logs") in v]
+    cols += [c for c in ("sessions_logged",) if c in v]
     cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
              "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
              *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
@@ -666,6 +704,29 @@ def travel_columns(net: network.Network, s: Scenario,
                          "service point")
     out["unreachable_reason"] = reasons
     return out, stored
+
+
+def _write_progress(plan: Plan, out_dir: Path) -> dict[str, str]:
+    """The field-log outputs: coverage over time (CSV and chart), per village, every log row
+    with its outcome, the rows set aside, and an updated estimates table."""
+    check, over = plan.progress, plan.progress_over_time
+    if check is None or over is None:  # pragma: no cover - only called with progress
+        return {}
+    s = plan.scenario
+    files = {"progress": "progress.csv", "progress_villages": "progress_villages.csv",
+             "logs_checked": "logs_checked.csv", "rejected_logs": "rejected_logs.csv",
+             "estimates_updated": "estimates_updated.csv", "progress_png": "progress.png"}
+    io.write_csv(out_dir / files["progress"], over)
+    io.write_csv(out_dir / files["progress_villages"],
+                 fieldlog.village_progress(plan.villages, s.indicators, s.admin))
+    io.write_csv(out_dir / files["logs_checked"], check.rows)
+    io.write_csv(out_dir / files["rejected_logs"], check.set_aside)
+    io.write_csv(out_dir / files["estimates_updated"],
+                 fieldlog.updated_estimates(plan.villages, s.indicators))
+    io.write_bytes(out_dir / files["progress_png"], fieldlog.chart_png(
+        over, f"{s.title or s.name}: coverage from field logs"
+        + (" (ILLUSTRATIVE)" if s.illustrative else "")))
+    return files
 
 
 def _versions() -> dict[str, str]:
@@ -760,6 +821,11 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             paths[key] = out_dir / name
         io.write_csv(paths["tradeoff"], curve)
         io.write_text(paths["tradeoff_svg"], svg)
+    if plan.progress is not None:
+        with _step("write progress", steps):
+            for key, name in _write_progress(plan, out_dir).items():
+                names[key] = name
+                paths[key] = out_dir / name
     with _step("write summary", steps):
         md = report.summary_markdown(plan, curve)
         io.write_text(paths["summary_md"], md)

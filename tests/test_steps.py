@@ -6,7 +6,7 @@ import logging
 import re
 
 from planner.cli import _ProgressHandler, main
-from planner.steps import RUN_STEPS, WRITE_STEPS
+from planner.steps import RUN_STEPS, WRITE_STEPS, expected
 
 from .conftest import write_tiny
 
@@ -37,6 +37,7 @@ def test_the_library_announces_every_step_in_order(tmp_path):
         plog.removeHandler(handler)
         plog.setLevel(old)
     assert handler.steps == [*RUN_STEPS, "choose sites", *WRITE_STEPS]
+    assert tuple(handler.steps) == expected(with_sites=True)
 
 
 def test_cli_plain_lines_when_not_a_terminal_and_none_with_quiet(tmp_path, capsys):

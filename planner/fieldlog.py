@@ -1,0 +1,801 @@
+"""Progress from field service logs: read, check, attach to villages, apply, and follow
+coverage over time.
+
+A service log has one row per session a team held (or per form a team sent): where (a GPS
+point), when, which team, how many people were served for each indicator, and optionally the
+village the team says it was in. Exports of ODK Collect (ODK Central CSV: ``start``,
+``location-Latitude``, ``meta-instanceID``...) and KoBoToolbox (``_geolocation``,
+``_location_latitude``, ``_uuid``, ``_submission_time``...) are read as they come; the
+``[progress]`` section of a scenario names other columns.
+
+Every row ends in exactly one of two states: **applied** (its people are added to the served
+counts of one village) or **set aside** with the reasons, in words, naming the file and row.
+Nothing is dropped: the people logged equal the people applied plus the people set aside, per
+indicator (:meth:`LogCheck.totals`).
+
+Checks, in order (a row is set aside for every reason that holds):
+
+1. the row itself: a date (``YYYY-MM-DD``, with or without a time), counts that are whole
+   numbers >= 0 (at least one given), coordinates that are numbers within range and not
+   (0, 0) (a device without a GPS fix);
+2. dates: not before the baseline (those sessions are in the estimates already), not after
+   today (the clock of the machine), not after the as-of date;
+3. duplicates: the same submission id as an earlier row, or the same team at the same time
+   (to the minute; with dates only, the same date and the same counts) within 50 m of an
+   earlier row; the first is applied;
+4. the place: the point in a village's polygon (metric CRS). With a stated village code, the
+   point must lie in it or within ``max_distance_km`` of it; without, a point outside every
+   village is attached to the nearest one within ``max_distance_km``. Farther: set aside with
+   the nearest village and the distance; when latitude and longitude swapped would put the
+   point in a village, the reason says so;
+5. counts against the village's gap: in date order, a row reporting more people served than
+   the village still has unserved (its gap less what earlier rows applied) is set aside.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import io
+from .config import Indicator, ProgressSpec
+from .crs import WGS84
+from .errors import InputError, Problem
+from .validate import normalise_code
+
+DUPLICATE_METRES = 50.0
+"""Two sessions of one team at the same time closer than this are one session sent twice."""
+
+_ROLE_NAMES = {
+    "id": ("_uuid", "meta-instanceid", "meta/instanceid", "instanceid", "key", "_id", "id",
+           "submission_id", "uuid"),
+    "date": ("date", "service_date", "tanggal", "start", "today", "submissiondate",
+             "_submission_time"),
+    "team": ("team", "tim", "team_id", "deviceid", "_submitted_by", "username",
+             "enumerator"),
+    "village": ("village_code", "kode_desa", "kode", "village", "desa_kode"),
+    "geopoint": ("_geolocation", "geolocation", "geopoint", "location", "gps"),
+}
+"""Column names looked for, per role, when ``[progress]`` does not name one (compared
+without case; ODK's ``group-field`` and KoBo's ``group/field`` paths match by their last
+part too)."""
+
+_DATE_RE = re.compile(r"^\s*(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2}))?")
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass
+class LogCheck:
+    """Every log row with its outcome.
+
+    Attributes
+    ----------
+    rows : DataFrame
+        One row per log row, in input order: ``file, row`` (the row or feature number as a
+        spreadsheet shows it), ``id, date, time, team, lat, lon, stated_village``, per
+        indicator ``<key>_logged`` (people, 0 when not given or unreadable), ``kode, nama``
+        (the village it is attached to), ``distance_km`` (from the point to that village, 0
+        inside), ``status`` (``applied`` or ``set_aside``), ``reason`` (why set aside) and
+        ``note`` (how an applied row was attached, when not plainly inside).
+    indicators : tuple of str
+        The indicator keys.
+    baseline, as_of : str
+        The dates used (``YYYY-MM-DD``; "" when none).
+    """
+
+    rows: pd.DataFrame
+    indicators: tuple[str, ...]
+    baseline: str = ""
+    as_of: str = ""
+
+    @property
+    def applied(self) -> pd.DataFrame:
+        return self.rows[self.rows["status"] == "applied"]
+
+    @property
+    def set_aside(self) -> pd.DataFrame:
+        return self.rows[self.rows["status"] == "set_aside"]
+
+    def totals(self) -> pd.DataFrame:
+        """Per indicator: rows and people logged, applied and set aside (logged = applied +
+        set aside, always)."""
+        out = []
+        for key in self.indicators:
+            col = f"{key}_logged"
+            out.append({"indicator": key,
+                        "rows_logged": len(self.rows),
+                        "rows_applied": len(self.applied),
+                        "rows_set_aside": len(self.set_aside),
+                        "people_logged": int(self.rows[col].sum()),
+                        "people_applied": int(self.applied[col].sum()),
+                        "people_set_aside": int(self.set_aside[col].sum())})
+        return pd.DataFrame(out)
+
+    def summary(self) -> str:
+        t = self.totals()
+        people = ", ".join(f"{r.indicator} {r.people_applied:,} of {r.people_logged:,}"
+                           for r in t.itertuples())
+        return (f"{len(self.rows)} log rows: {len(self.applied)} applied, "
+                f"{len(self.set_aside)} set aside (people applied: {people})")
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
+              indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+    """Read log files into one table of text cells with ``file``, ``row`` and a column per
+    role (``id, date, team, village, lat, lon``) and per indicator (``<key>``); "" where a
+    role has no column. Point layers give ``lat``/``lon`` from their geometry.
+
+    Raises
+    ------
+    InputError
+        A file that cannot be read, or that has no date, no place (coordinates) or no count
+        column, listing every problem of every file.
+    """
+    problems: list[Problem] = []
+    frames = []
+    for path in paths:
+        try:
+            frames.append(_read_one(Path(path), spec, indicators))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    if not frames:
+        return _empty(indicators)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _empty(indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+    cols = ["file", "row", "id", "date", "team", "village", "lat", "lon",
+            *[i.key for i in indicators]]
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+
+
+def _read_one(path: Path, spec: ProgressSpec,
+              indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".xlsx", ".xlsm"):
+        table = io.read_table(path, spec.columns.get("sheet"))
+        rows = [str(n) for n in table.attrs.get("row_numbers", range(2, len(table) + 2))]
+        lat = lon = None
+    else:
+        layer = io.read_vector(path)
+        geom = layer.geometry.values
+        bad = ~(shapely.get_type_id(geom) == 0) & ~shapely.is_missing(geom)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0]) + 1
+            raise InputError([Problem(str(path), "expected points (one per session), found "
+                                      f"{int(bad.sum())} other geometries",
+                                      where=f"feature {first}")])
+        wgs = layer.to_crs(WGS84) if layer.crs is not None else layer
+        xy = shapely.get_coordinates(wgs.geometry.values, include_z=False)
+        ok = ~shapely.is_missing(wgs.geometry.values)
+        lon = np.full(len(layer), "", dtype=object)
+        lat = np.full(len(layer), "", dtype=object)
+        lon[ok] = [repr(float(x)) for x in xy[:, 0]]
+        lat[ok] = [repr(float(y)) for y in xy[:, 1]]
+        table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype(object)
+        table = table.where(table.notna(), "").astype(str)
+        rows = [f"feature {i + 1}" for i in range(len(layer))]
+    columns = _resolve_columns(path, table, spec, indicators, has_geometry=lat is not None)
+    out = pd.DataFrame({"file": str(path), "row": rows})
+    for role in ("id", "date", "team", "village"):
+        out[role] = _text(table, columns.get(role))
+    if lat is not None:
+        out["lat"], out["lon"] = lat, lon
+    elif "lat" in columns:
+        out["lat"], out["lon"] = _text(table, columns["lat"]), _text(table, columns["lon"])
+    else:
+        out["lat"], out["lon"] = _split_geopoint(_text(table, columns["geopoint"]))
+    for ind in indicators:
+        out[ind.key] = _text(table, columns.get(f"served:{ind.key}"))
+    return out
+
+
+def _text(table: pd.DataFrame, column: str | None) -> np.ndarray:
+    if column is None:
+        return np.full(len(table), "", dtype=object)
+    return table[column].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _norm(name: str) -> str:
+    return str(name).strip().lower()
+
+
+def _find(table: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    """The first column named as one of ``names`` (without case), or whose last path part
+    (after ``-``, ``/`` or ``.``) is."""
+    by_name = {_norm(c): c for c in table.columns}
+    by_last: dict[str, str] = {}
+    for c in table.columns:
+        by_last.setdefault(re.split(r"[-/.]", _norm(c))[-1], c)
+    for n in names:
+        if n in by_name:
+            return by_name[n]
+    for n in names:
+        if n in by_last:
+            return by_last[n]
+    return None
+
+
+def _lat_lon_pair(table: pd.DataFrame) -> tuple[str, str] | None:
+    """A latitude/longitude column pair: ``lat``/``lon`` (``lng``, ``long``), or two columns
+    ending in ``latitude``/``longitude`` with the same prefix (ODK's ``location-Latitude``,
+    KoBo's ``_location_latitude``)."""
+    names = {_norm(c): c for c in table.columns}
+    for a, b in (("lat", "lon"), ("lat", "lng"), ("lat", "long"), ("latitude", "longitude"),
+                 ("y", "x")):
+        if a in names and b in names:
+            return names[a], names[b]
+    for n, c in names.items():
+        if n.endswith("latitude"):
+            other = n[: -len("latitude")] + "longitude"
+            if other in names:
+                return c, names[other]
+    return None
+
+
+def _resolve_columns(path: Path, table: pd.DataFrame, spec: ProgressSpec,
+                     indicators: tuple[Indicator, ...] | list[Indicator],
+                     has_geometry: bool) -> dict[str, str]:
+    """The column of each role in one file; every missing column is reported at once."""
+    problems: list[Problem] = []
+    out: dict[str, str] = {}
+
+    def named(role: str, column: str) -> None:
+        if column in table.columns:
+            out[role] = column
+        else:
+            problems.append(Problem(str(path), f"no column '{column}' (named by [progress] "
+                                    f"{role}); columns: {', '.join(map(str, table.columns))}",
+                                    column=column))
+
+    for role in ("id", "date", "team", "village"):
+        if role in spec.columns:
+            named(role, spec.columns[role])
+        elif (found := _find(table, _ROLE_NAMES[role])) is not None:
+            out[role] = found
+    if "date" not in out and "date" not in spec.columns:
+        problems.append(Problem(str(path), "no date column: expected one of "
+                                f"{', '.join(_ROLE_NAMES['date'])}, or name it with "
+                                "[progress] date", column="date"))
+    if not has_geometry:
+        _place_columns(path, table, spec, named, out, problems)
+    for ind in indicators:
+        if ind.key in spec.served:
+            named(f"served:{ind.key}", spec.served[ind.key])
+        elif (found := _find(table, (ind.key.lower(), f"{ind.key.lower()}_served",
+                                     ind.served.lower()))) is not None:
+            out[f"served:{ind.key}"] = found
+    if not any(k.startswith("served:") for k in out) and not spec.served:
+        problems.append(Problem(str(path), "no count column: expected a column per indicator "
+                                f"({', '.join(i.key for i in indicators)}), or name them in "
+                                "[progress.served]", column="served"))
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def _place_columns(path: Path, table: pd.DataFrame, spec: ProgressSpec, named: Any,
+                   out: dict[str, str], problems: list[Problem]) -> None:
+    """Latitude and longitude columns, or a geopoint column: as named, else as found."""
+    if "lat" in spec.columns or "lon" in spec.columns:
+        for role in ("lat", "lon"):
+            named(role, spec.columns.get(role, ""))
+    elif "geopoint" in spec.columns:
+        named("geopoint", spec.columns["geopoint"])
+    elif (pair := _lat_lon_pair(table)) is not None:
+        out["lat"], out["lon"] = pair
+    elif (found := _find(table, _ROLE_NAMES["geopoint"])) is not None:
+        out["geopoint"] = found
+    else:
+        problems.append(Problem(str(path), "no coordinates: expected latitude/longitude "
+                                "columns (lat, lon; ODK's <field>-Latitude; KoBo's "
+                                "_<field>_latitude) or a geopoint (_geolocation), or name "
+                                "them with [progress] lat/lon or geopoint", column="lat"))
+
+
+def _split_geopoint(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``"[3.1, 116.5]"``, ``"3.1,116.5"`` or ODK's ``"3.1 116.5 12.0 5.0"`` (latitude first)
+    into latitude and longitude texts ("" when there are not two parts)."""
+    lat = np.full(len(values), "", dtype=object)
+    lon = np.full(len(values), "", dtype=object)
+    for i, v in enumerate(values):
+        parts = [p for p in re.split(r"[\s,;\[\]()]+", str(v)) if p]
+        if len(parts) >= 2:
+            lat[i], lon[i] = parts[0], parts[1]
+        elif len(parts) == 1:
+            lat[i] = parts[0]
+    return lat, lon
+
+
+# --- checking -----------------------------------------------------------------------------
+
+
+@dataclass
+class _Parsed:
+    """Per row: the date, time, people per indicator, coordinates and the reasons so far."""
+
+    date: list[str]
+    time: list[str]
+    counts: dict[str, np.ndarray]
+    lat: np.ndarray
+    lon: np.ndarray
+    coords_ok: np.ndarray
+    reasons: list[list[str]]
+
+
+def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
+               indicators: tuple[Indicator, ...] | list[Indicator], spec: ProgressSpec, *,
+               as_of: str | None = None, today: date | None = None) -> LogCheck:
+    """Check every log row and attach it to a village (see the module's list of checks).
+
+    Parameters
+    ----------
+    raw : DataFrame
+        As :func:`read_logs` gives.
+    villages_m : GeoDataFrame
+        The plan's villages (metric CRS) with ``kode``, ``nama`` and each indicator's gap
+        column (people not yet served at the baseline).
+    as_of : str, optional
+        ``YYYY-MM-DD``: rows after it are set aside (default: the scenario's, else none).
+    today : date, optional
+        What counts as the future (default: the machine's date).
+    """
+    keys = tuple(i.key for i in indicators)
+    as_of = as_of if as_of is not None else spec.as_of
+    today_text = (today or date.today()).isoformat()
+    p = _parse(raw, keys)
+    _check_dates(p, spec.baseline, as_of or "", today_text)
+    xy = _metric_xy(p, villages_m.crs)
+    _check_duplicates(raw, p, xy, keys)
+    kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
+    notes = p.reasons  # filled below for applied rows only
+    _check_gaps(raw, p, kode, villages_m, indicators)
+    status = np.array(["set_aside" if r else "applied" for r in p.reasons], dtype=object)
+    rows = pd.DataFrame({
+        "file": raw["file"].to_numpy(object), "row": raw["row"].to_numpy(object),
+        "id": raw["id"].to_numpy(object), "date": p.date, "time": p.time,
+        "team": raw["team"].to_numpy(object), "lat": np.round(p.lat, 6),
+        "lon": np.round(p.lon, 6), "stated_village": raw["village"].to_numpy(object),
+        **{f"{k}_logged": p.counts[k] for k in keys},
+        "kode": kode, "nama": nama, "distance_km": np.round(dist, 3),
+        "status": status,
+        "reason": ["; ".join(r) for r in notes],
+        "note": _notes(raw, dist, kode, status, villages_m, spec.max_distance_km)})
+    return LogCheck(rows, keys, spec.baseline, as_of or "")
+
+
+def _parse(raw: pd.DataFrame, keys: tuple[str, ...]) -> _Parsed:
+    reasons: list[list[str]] = [[] for _ in range(len(raw))]
+    dates, times = _parse_dates(raw["date"], reasons)
+    counts = _parse_counts(raw, keys, reasons)
+    lat, lon, ok = _parse_coordinates(raw, reasons)
+    return _Parsed(dates, times, counts, lat, lon, ok, reasons)
+
+
+def _parse_dates(values: pd.Series, reasons: list[list[str]]) -> tuple[list[str], list[str]]:
+    dates, times = [], []
+    for i, text in enumerate(values.astype(str)):
+        m = _DATE_RE.match(text)
+        d = t = ""
+        if m:
+            d = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+            t = f"{m.group(4)}:{m.group(5)}" if m.group(4) else ""
+            try:
+                date.fromisoformat(d)
+            except ValueError:
+                d = ""
+        if not d:
+            reasons[i].append(f"date: expected YYYY-MM-DD (a time may follow), found {text!r}"
+                              if text else "no date")
+        dates.append(d)
+        times.append(t)
+    return dates, times
+
+
+def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],
+                  reasons: list[list[str]]) -> dict[str, np.ndarray]:
+    counts: dict[str, np.ndarray] = {}
+    given = np.zeros(len(raw), bool)
+    for k in keys:
+        values = np.zeros(len(raw), np.int64)
+        for i, text in enumerate(raw[k].astype(str).str.strip()):
+            if not text:
+                continue
+            given[i] = True
+            number = _float(text)
+            if not np.isfinite(number) or number < 0 or number != round(number) \
+                    or number > 1e9:
+                reasons[i].append(f"{k}: expected a whole number of people >= 0, found "
+                                  f"{text!r}")
+                continue
+            values[i] = int(number)
+        counts[k] = values
+    for missing in np.flatnonzero(~given).tolist():
+        reasons[missing].append(f"no count for any indicator ({', '.join(keys)} all empty)")
+    return counts
+
+
+def _parse_coordinates(raw: pd.DataFrame, reasons: list[list[str]]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    lat = np.array([_float(v) for v in raw["lat"]], dtype=float)
+    lon = np.array([_float(v) for v in raw["lon"]], dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    for i in range(len(raw)):
+        la, lo = str(raw["lat"].iat[i]).strip(), str(raw["lon"].iat[i]).strip()
+        if not la and not lo:
+            reasons[i].append("no coordinates")
+        elif not ok[i]:
+            reasons[i].append(f"coordinates: expected numbers, found {la!r}, {lo!r}")
+        elif lat[i] == 0 and lon[i] == 0:
+            reasons[i].append("coordinates (0, 0): a device without a GPS fix")
+            ok[i] = False
+        elif abs(lat[i]) > 90 or abs(lon[i]) > 180:
+            hint = " (latitude and longitude look swapped)" if abs(lon[i]) <= 90 \
+                and abs(lat[i]) <= 180 else ""
+            reasons[i].append(f"impossible coordinates: latitude {lat[i]:g}, longitude "
+                              f"{lon[i]:g}{hint}")
+            ok[i] = False
+    return lat, lon, ok
+
+
+def _float(text: object) -> float:
+    t = str(text).strip()
+    return float(t) if _NUMBER_RE.match(t) else np.nan
+
+
+def _check_dates(p: _Parsed, baseline: str, as_of: str, today: str) -> None:
+    for i, d in enumerate(p.date):
+        if not d:
+            continue
+        if baseline and d < baseline:
+            p.reasons[i].append(f"dated {d}, before the baseline {baseline} (the estimates "
+                                "already count it)")
+        if d > today:
+            p.reasons[i].append(f"dated {d}, in the future")
+        elif as_of and d > as_of:
+            p.reasons[i].append(f"dated {d}, after the as-of date {as_of}")
+
+
+def _metric_xy(p: _Parsed, crs: Any) -> np.ndarray:
+    xy = np.full((len(p.lat), 2), np.nan)
+    if p.coords_ok.any():
+        pts = gpd.GeoSeries(gpd.points_from_xy(p.lon[p.coords_ok], p.lat[p.coords_ok]),
+                            crs=WGS84).to_crs(crs)
+        xy[p.coords_ok] = shapely.get_coordinates(pts.values)
+    return xy
+
+
+def _where(raw: pd.DataFrame, i: int) -> str:
+    """A row as messages name it: ``logs.csv row 12`` or ``logs.geojson feature 3``."""
+    row = str(raw["row"].iat[i])
+    return f"{Path(str(raw['file'].iat[i])).name} " + (row if row.startswith("feature")
+                                                       else f"row {row}")
+
+
+def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
+                      keys: tuple[str, ...]) -> None:
+    """Later copies of a submission (same id), or of a session (same team and time, within
+    :data:`DUPLICATE_METRES`), among the rows not already set aside."""
+    first_by_id: dict[str, int] = {}
+    groups: dict[tuple, list[int]] = {}
+    for i in range(len(raw)):
+        if p.reasons[i]:
+            continue
+        sid = str(raw["id"].iat[i]).strip()
+        if sid:
+            if sid in first_by_id:
+                p.reasons[i].append(f"duplicate of {_where(raw, first_by_id[sid])} (same "
+                                    f"submission id {sid})")
+                continue
+            first_by_id[sid] = i
+        team = str(raw["team"].iat[i]).strip()
+        if not team:
+            continue
+        key: tuple = (team, p.date[i], p.time[i])
+        if not p.time[i]:  # a date only: the same counts too
+            key += tuple(int(p.counts[k][i]) for k in keys)
+        for j in groups.get(key, []):
+            if np.hypot(*(xy[i] - xy[j])) <= DUPLICATE_METRES:
+                p.reasons[i].append(f"duplicate of {_where(raw, j)} (same team, time and "
+                                    "place)")
+                break
+        else:
+            groups.setdefault(key, []).append(i)
+
+
+def _attach(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray, villages_m: gpd.GeoDataFrame,
+            max_km: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The village of each row with coordinates (stated, containing or nearest; see the
+    module's rule 4) and the distance from the point to it, km; place reasons added."""
+    n = len(raw)
+    kode = np.full(n, "", dtype=object)
+    nama = np.full(n, "", dtype=object)
+    dist = np.full(n, np.nan)
+    codes = villages_m["kode"].astype(str).to_numpy(object)
+    names = villages_m["nama"].astype(str).to_numpy(object)
+    by_code = {normalise_code(c): j for j, c in enumerate(codes)}
+    geoms = villages_m.geometry.values
+    ok = np.flatnonzero(p.coords_ok)
+    pts = shapely.points(xy[ok])
+    inside = np.full(n, -1, np.int64)
+    if len(ok):
+        pi, vi = villages_m.sindex.query(pts, predicate="intersects")
+        order = np.lexsort((vi, pi))
+        first = np.r_[True, pi[order][1:] != pi[order][:-1]] if len(pi) else np.zeros(0, bool)
+        inside[ok[pi[order][first]]] = vi[order][first]
+        (near_p, near_v), near_d = villages_m.sindex.nearest(pts, return_distance=True,
+                                                              return_all=False)
+    nearest = np.full(n, -1, np.int64)
+    nearest_km = np.full(n, np.nan)
+    if len(ok):
+        nearest[ok[near_p]] = near_v
+        nearest_km[ok[near_p]] = near_d / 1000
+    for i in range(n):
+        stated = normalise_code(raw["village"].iat[i])
+        if stated and stated not in by_code:
+            p.reasons[i].append(f"stated village {raw['village'].iat[i]!r} is not a village "
+                                "of this plan")
+            continue
+        if not p.coords_ok[i]:
+            continue
+        if stated:
+            j = by_code[stated]
+            d = 0.0 if inside[i] == j else float(shapely.distance(geoms[j],
+                                                                   shapely.points(xy[i])))
+            d /= 1000
+            if d > max_km:
+                where = (f", in {names[inside[i]]} ({codes[inside[i]]})" if inside[i] >= 0
+                         else "")
+                p.reasons[i].append(f"the point lies {d:.1f} km from the stated village "
+                                    f"{names[j]} ({codes[j]}){where}; more than "
+                                    f"{max_km:g} km")
+        elif inside[i] >= 0:
+            j, d = int(inside[i]), 0.0
+        else:
+            j, d = int(nearest[i]), float(nearest_km[i])
+            if d > max_km:
+                p.reasons[i].append(f"the point lies outside every village: nearest "
+                                    f"{names[j]} ({codes[j]}), {d:.1f} km away"
+                                    + _swapped(p, i, villages_m))
+        kode[i], nama[i], dist[i] = codes[j], names[j], d
+    return kode, nama, dist
+
+
+def _swapped(p: _Parsed, i: int, villages_m: gpd.GeoDataFrame) -> str:
+    """When latitude and longitude swapped put the point in a village, say so."""
+    lat, lon = p.lon[i], p.lat[i]
+    if abs(lat) > 90 or abs(lon) > 180:
+        return ""
+    pt = gpd.GeoSeries(gpd.points_from_xy([lon], [lat]), crs=WGS84).to_crs(villages_m.crs)
+    _, vi = villages_m.sindex.query(pt.values, predicate="intersects")
+    if not len(vi):
+        return ""
+    j = int(vi.min())
+    return (f"; latitude and longitude look swapped (swapped, the point lies in "
+            f"{villages_m['nama'].iat[j]} ({villages_m['kode'].iat[j]}))")
+
+
+def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
+                villages_m: gpd.GeoDataFrame,
+                indicators: tuple[Indicator, ...] | list[Indicator]) -> None:
+    """In date order, a row reporting more people than its village still has unserved is
+    set aside (whole: a form is one report)."""
+    pos = {c: j for j, c in enumerate(villages_m["kode"].astype(str))}
+    remaining = {ind.key: villages_m[ind.gap_col].astype("Float64").to_numpy(float,
+                                                                             na_value=np.nan)
+                 for ind in indicators}
+    start = {k: v.copy() for k, v in remaining.items()}
+    order = sorted((i for i in range(len(raw)) if not p.reasons[i]),
+                   key=lambda i: (p.date[i], p.time[i], i))
+    for i in order:
+        j = pos[kode[i]]
+        over = []
+        for ind in indicators:
+            n = int(p.counts[ind.key][i])
+            if n == 0:
+                continue
+            left = remaining[ind.key][j]
+            if not np.isfinite(left):
+                over.append(f"{ind.key}: the village has no estimate to add {n} served to")
+            elif n > left:
+                over.append(f"{ind.key}: reports {n} served in {p_name(villages_m, j)}, but "
+                            f"only {int(left)} remain unserved there (gap "
+                            f"{int(start[ind.key][j])} at the baseline, "
+                            f"{int(start[ind.key][j] - left)} applied before)")
+        if over:
+            p.reasons[i].extend(over)
+            continue
+        for ind in indicators:
+            remaining[ind.key][j] -= p.counts[ind.key][i]
+
+
+def p_name(villages_m: gpd.GeoDataFrame, j: int) -> str:
+    return f"{villages_m['nama'].iat[j]} ({villages_m['kode'].iat[j]})"
+
+
+def _notes(raw: pd.DataFrame, dist: np.ndarray, kode: np.ndarray, status: np.ndarray,
+           villages_m: gpd.GeoDataFrame, max_km: float) -> list[str]:
+    """How an applied row was attached when its point is not plainly inside its village."""
+    out = []
+    for i in range(len(raw)):
+        if status[i] != "applied" or not np.isfinite(dist[i]) or dist[i] == 0:
+            out.append("")
+            continue
+        stated = str(raw["village"].iat[i]).strip()
+        out.append(f"point {dist[i]:.2f} km outside {'the stated' if stated else 'the nearest'}"
+                   f" village (within {max_km:g} km)")
+    return out
+
+
+# --- applying and following progress ------------------------------------------------------
+
+
+def served_by_village(check: LogCheck, codes: pd.Series) -> pd.DataFrame:
+    """People applied per village (rows in the order of ``codes``) and indicator:
+    columns ``<key>`` and ``sessions``."""
+    applied = check.applied
+    sums = applied.groupby("kode")[[f"{k}_logged" for k in check.indicators]].sum()
+    sums.columns = list(check.indicators)
+    sums["sessions"] = applied.groupby("kode").size()
+    out = sums.reindex(codes.astype(str).to_numpy()).fillna(0).astype(np.int64)
+    return out.reset_index(drop=True)
+
+
+def apply_logs(villages: gpd.GeoDataFrame, check: LogCheck,
+               indicators: tuple[Indicator, ...] | list[Indicator]) -> gpd.GeoDataFrame:
+    """A copy of the villages with the applied people added to each served count and taken
+    from each gap; ``<key>_served_from_logs`` and ``sessions_logged`` say how many."""
+    out = villages.copy()
+    add = served_by_village(check, out["kode"])
+    for ind in indicators:
+        n = add[ind.key].to_numpy()
+        out[f"{ind.key}_served_from_logs"] = n
+        served = out[ind.served_col].astype("Int64")
+        out[ind.served_col] = (served + n).astype("Int64")
+        out[ind.gap_col] = (out[ind.gap_col].astype("Int64") - n).astype("Int64")
+    out["sessions_logged"] = add["sessions"].to_numpy()
+    return out
+
+
+def village_progress(villages: pd.DataFrame,
+                     indicators: tuple[Indicator, ...] | list[Indicator],
+                     admin: tuple | list = ()) -> pd.DataFrame:
+    """Per village (every village, in the plan's order): per indicator the eligible count,
+    the served count at the baseline, the people applied from the logs, served now, the gap
+    now and coverage now; the sessions applied and the priority rank after them."""
+    out = pd.DataFrame({"kode": villages["kode"].astype(str), "nama": villages["nama"]})
+    for a in admin:
+        if a.level in villages.columns:
+            out[a.level] = villages[a.level]
+    for ind in indicators:
+        logged = villages.get(f"{ind.key}_served_from_logs", pd.Series(0, villages.index))
+        served = villages[ind.served_col].astype("Int64")
+        out[ind.eligible_col] = villages[ind.eligible_col].astype("Int64")
+        out[f"{ind.key}_served_baseline"] = served - logged.astype("Int64")
+        out[f"{ind.key}_served_from_logs"] = logged.astype("Int64")
+        out[f"{ind.key}_served_now"] = served
+        out[f"{ind.key}_gap_now"] = villages[ind.gap_col].astype("Int64")
+        eligible = out[ind.eligible_col].astype("Float64")
+        out[f"{ind.key}_coverage_now"] = (served.astype("Float64")
+                                          / eligible.where(eligible > 0)).round(6)
+    out["sessions_logged"] = villages.get("sessions_logged", pd.Series(0, villages.index))
+    if "priority_rank" in villages.columns:
+        out["priority_rank"] = villages["priority_rank"]
+    return out.reset_index(drop=True)
+
+
+def areas(villages: pd.DataFrame, admin: tuple | list) -> list[tuple[str, str, str,
+                                                                     np.ndarray]]:
+    """The areas progress is followed for: ``(level, code, name, village mask)`` for the
+    whole study area and each area of each admin level (code prefix, name column)."""
+    codes = villages["kode"].map(normalise_code)
+    out = [("study area", "", "all villages", np.ones(len(villages), bool))]
+    for a in admin:
+        prefix = codes.str[: a.prefix_digits]
+        names = villages[a.level] if a.level in villages.columns else prefix
+        for code in sorted(prefix.unique()):
+            mask = (prefix == code).to_numpy()
+            out.append((a.level, code, str(names[mask].iloc[0]), mask))
+    return out
+
+
+def progress_over_time(villages_before: pd.DataFrame, check: LogCheck,
+                       indicators: tuple[Indicator, ...] | list[Indicator],
+                       admin: tuple | list = ()) -> pd.DataFrame:
+    """Coverage per indicator and area at the baseline and after each day with applied
+    sessions.
+
+    Columns: ``date, level, code, name, indicator, eligible, served, coverage, target,
+    sessions`` (served counts the baseline plus the people applied up to that date; coverage
+    = served / eligible; sessions applied up to the date). ``villages_before`` holds the
+    counts at the baseline.
+    """
+    applied = check.applied
+    dates = sorted(set(applied["date"]))
+    if check.baseline:
+        dates = [check.baseline, *[d for d in dates if d > check.baseline]]
+    pos = {c: j for j, c in enumerate(villages_before["kode"].astype(str))}
+    vi = applied["kode"].map(pos).to_numpy(np.int64)
+    di = np.searchsorted(np.array(dates, dtype=object), applied["date"].to_numpy(object))
+    n_v, n_d = len(villages_before), len(dates)
+    rows = []
+    sessions = np.zeros((n_d, n_v))
+    np.add.at(sessions, (di, vi), 1)
+    sessions = sessions.cumsum(axis=0)
+    for ind in indicators:
+        gained = np.zeros((n_d, n_v))
+        np.add.at(gained, (di, vi), applied[f"{ind.key}_logged"].to_numpy(float))
+        gained = gained.cumsum(axis=0)
+        eligible = villages_before[ind.eligible_col].astype("Float64").fillna(0).to_numpy(float)
+        served = villages_before[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
+        for level, code, name, mask in areas(villages_before, admin):
+            e = float(eligible[mask].sum())
+            s = served[mask].sum() + gained[:, mask].sum(axis=1)
+            rows.append(pd.DataFrame({
+                "date": dates, "level": level, "code": code, "name": name,
+                "indicator": ind.key, "eligible": int(e), "served": s.astype(np.int64),
+                "coverage": np.round(s / e, 6) if e else np.nan,
+                "target": ind.target if ind.target is not None else np.nan,
+                "sessions": sessions[:, mask].sum(axis=1).astype(np.int64)}))
+    if not rows:
+        return pd.DataFrame(columns=["date", "level", "code", "name", "indicator", "eligible",
+                                     "served", "coverage", "target", "sessions"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def updated_estimates(villages: pd.DataFrame,
+                      indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+    """An estimates table ``planner run`` reads with the same scenario: ``kode``, ``nama``
+    and, per indicator, its eligible and served columns under the scenario's names (served
+    counts with the applied sessions); villages that had no estimate stay without one."""
+    keep = villages["has_estimate"].astype(bool).to_numpy() if "has_estimate" in villages \
+        else np.ones(len(villages), bool)
+    v = villages[keep]
+    out = pd.DataFrame({"kode": v["kode"].astype(str), "nama": v["nama"]})
+    for ind in indicators:
+        out[ind.eligible] = v[ind.eligible_col].astype("Int64")
+        out[ind.served] = v[ind.served_col].astype("Int64")
+    return out.reset_index(drop=True)
+
+
+def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
+    """Coverage over time in the study area, one line per indicator, with its target as a
+    dashed line (a figure of its own; PNG bytes, fixed metadata)."""
+    import io as _io
+
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, 4.5), dpi=110)
+    ax = fig.add_subplot()
+    area = over_time[over_time["level"] == "study area"]
+    colours = ["#6a3d9a", "#ff7f00", "#1f78b4", "#33a02c", "#e31a1c"]
+    for i, (key, g) in enumerate(area.groupby("indicator", sort=False)):
+        c = colours[i % len(colours)]
+        x = pd.to_datetime(g["date"])
+        ax.step(x, 100 * g["coverage"], where="post", color=c, label=f"{key}", lw=1.8)
+        target = g["target"].iloc[0]
+        if pd.notna(target):
+            ax.axhline(100 * target, color=c, ls="--", lw=1,
+                       label=f"{key} target {100 * target:.1f}%")
+    ax.set_ylabel("coverage, % of eligible")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.autofmt_xdate()
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.18)
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()

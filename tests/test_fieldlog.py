@@ -1,0 +1,235 @@
+"""Field service logs (planner/fieldlog.py) on the tiny study area: every check with its
+known answer, conservation of people, ODK/KoBo layouts, and a re-plan where served villages
+fall in rank.
+
+Tiny area (tests/conftest.py): 2 km squares A..F around (1,1), (11,1), (21,1), (41,1),
+(61,1), (11,5) km; codes 99.01.01.2001..2006; ktp gaps A 10, B 50, C 30, D 0, E no
+estimate, F 20; data_date 2024-01-01 (the baseline).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+from pyproj import Transformer
+
+import planner
+from planner import fieldlog
+
+from .conftest import CRS, km, write_tiny
+
+TODAY = date(2024, 12, 31)
+TO_WGS = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    lon, lat = TO_WGS.transform(*km(x, y))
+    return round(lon, 7), round(lat, 7)
+
+
+def code(v: str) -> str:
+    return f"99.01.01.20{'ABCDEF'.index(v) + 1:02d}"
+
+
+def odk_rows() -> list[dict]:
+    """ODK Central export columns; row numbers in comments (header = row 1)."""
+    def row(uid, when, team, xy, ktp="", stated="", lat_lon=None):
+        lon, lat = lat_lon if lat_lon is not None else lonlat(*xy)
+        return {"KEY": uid, "start": when, "deviceid": team, "location-Latitude": lat,
+                "location-Longitude": lon, "village_code": stated, "ktp": ktp}
+    b_lon, b_lat = lonlat(11, 1)
+    c_lon, c_lat = lonlat(21, 1)
+    return [
+        row("u1", "2024-02-01T09:00:00.000+08:00", "T1", (11, 1), 20),          # 2 applied B
+        row("u1", "2024-02-01T09:00:00.000+08:00", "T1", (11, 1), 20),          # 3 same id
+        row("u3", "2024-02-02", "T2", None, 5, lat_lon=(0, 0)),                 # 4 (0, 0)
+        row("u4", "2024-02-02", "T2", None, 5, lat_lon=(c_lat, c_lon)),         # 5 swapped
+        row("u5", "2024-02-02", "T2", (1, -30), 5),                             # 6 far out
+        row("u6", "2024-02-03", "T2", (12.5, 1), 10),                           # 7 B, 0.5 km
+        row("u7", "2024-02-03", "T2", (1, 1), 5, stated=code("C")),             # 8 stated far
+        row("u8", "2024-02-04", "T3", (11, 5), 25),                             # 9 > F gap 20
+        row("u9", "2023-12-01", "T3", (21, 1), 5),                              # 10 baseline
+        row("u10", "2099-01-01", "T3", (21, 1), 5),                             # 11 future
+        row("u11", "2024-02-01T09:00:30", "T1", (11.015, 1.01), 20),            # 12 same session
+        row("u12", "2024-02-05", "T3", (61, 1), 5),                             # 13 E: no estimate
+        row("u13", "2024-03-02", "T4", (1, 1), 1),                              # 14 A: 0 left
+        row("u14", "2024-03-01", "T4", (1.2, 1.2), 10),                         # 15 A: exactly
+        row("u15", "2024-03-03", "T4", (21, 1), "abc"),                         # 16 bad count
+        row("u16", "2024-03-03", "T4", (21, 1), ""),                            # 17 no count
+        row("u17", "01/02/2024", "T4", (21, 1), 3),                             # 18 bad date
+        row("u18", "2024-03-04", "T5", (21.9, 1.9), 4, stated=code("C")),       # 19 applied C
+        row("u19", "2024-03-05", "", None, 2, lat_lon=("", "")),                # 20 no coords
+    ]
+
+
+EXPECTED = {  # row -> (status, village, words in the reason or note)
+    "2": ("applied", "B", ""),
+    "3": ("set_aside", "B", "duplicate of logs.csv row 2 (same submission id u1)"),
+    "4": ("set_aside", "", "coordinates (0, 0): a device without a GPS fix"),
+    "5": ("set_aside", "", "latitude and longitude look swapped"),
+    "6": ("set_aside", "A", "outside every village: nearest Desa A (99.01.01.2001), 30.0 km"),
+    "7": ("applied", "B", "point 0.50 km outside the nearest village"),
+    "8": ("set_aside", "C",  # (1, 1) to the square 20..22 km: 19 km
+          "19.0 km from the stated village Desa C (99.01.01.2003), in Desa A"),
+    "9": ("set_aside", "F", "reports 25 served in Desa F (99.01.01.2006), but only 20 remain"),
+    "10": ("set_aside", "C", "before the baseline 2024-01-01"),
+    "11": ("set_aside", "C", "dated 2099-01-01, in the future"),
+    "12": ("set_aside", "B", "duplicate of logs.csv row 2 (same team, time and place)"),
+    "13": ("set_aside", "E", "the village has no estimate"),
+    "14": ("set_aside", "A", "only 0 remain unserved there (gap 10 at the baseline, 10 applied"),
+    "15": ("applied", "A", ""),
+    "16": ("set_aside", "C", "ktp: expected a whole number of people >= 0, found 'abc'"),
+    "17": ("set_aside", "C", "no count for any indicator"),
+    "18": ("set_aside", "C", "date: expected YYYY-MM-DD"),
+    "19": ("applied", "C", ""),
+    "20": ("set_aside", "", "no coordinates"),
+}
+
+
+def _tiny_with_logs(tmp_path, rows=None, name="logs.csv"):
+    scenario = write_tiny(tmp_path / "tiny")
+    logs = scenario.parent / name
+    pd.DataFrame(rows or odk_rows()).to_csv(logs, index=False)
+    return scenario, logs
+
+
+def _check(scenario, logs, **kw):
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    raw = fieldlog.read_logs([logs], s.progress, s.indicators)
+    return fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY, **kw)
+
+
+def test_every_check_with_its_known_answer(tmp_path):
+    scenario, logs = _tiny_with_logs(tmp_path)
+    check = _check(scenario, logs)
+    rows = check.rows.set_index("row")
+    assert list(rows.index) == [str(i) for i in range(2, 21)]  # every row, in input order
+    for row, (status, village, words) in EXPECTED.items():
+        r = rows.loc[row]
+        assert r["status"] == status, (row, r["reason"])
+        assert r["kode"] == (code(village) if village else ""), (row, r["kode"])
+        text = r["reason"] if status == "set_aside" else r["note"]
+        assert words in text, (row, text)
+    assert rows.loc["2", "reason"] == "" and rows.loc["15", "note"] == ""
+
+
+def test_people_are_conserved_and_applied_to_the_right_village(tmp_path):
+    scenario, logs = _tiny_with_logs(tmp_path)
+    check = _check(scenario, logs)
+    t = check.totals().set_index("indicator").loc["ktp"]
+    # logged: every readable count (rows 16, 17, 20 have none or an unreadable one: 0)
+    logged = sum(int(r["ktp"]) for r in odk_rows() if str(r["ktp"]).isdigit())
+    assert t["people_logged"] == logged == 150
+    assert t["people_applied"] == 20 + 10 + 10 + 4 == 44
+    assert t["people_applied"] + t["people_set_aside"] == t["people_logged"]
+    assert t["rows_applied"] + t["rows_set_aside"] == t["rows_logged"] == 19
+    by_village = fieldlog.served_by_village(check, pd.Series([code(v) for v in "ABCDEF"]))
+    assert by_village["ktp"].tolist() == [10, 30, 4, 0, 0, 0]
+    assert by_village["sessions"].tolist() == [1, 2, 1, 0, 0, 0]
+
+
+def test_as_of_sets_later_rows_aside(tmp_path):
+    scenario, logs = _tiny_with_logs(tmp_path)
+    check = _check(scenario, logs, as_of="2024-02-15")
+    rows = check.rows.set_index("row")
+    assert rows.loc["15", "status"] == "set_aside"
+    assert "after the as-of date 2024-02-15" in rows.loc["15", "reason"]
+    assert rows.loc["14", "reason"].startswith("dated 2024-03-02, after the as-of date")
+    assert check.applied["ktp_logged"].sum() == 30  # rows 2 and 7
+
+
+def test_replan_served_villages_fall_in_rank_and_outputs(tmp_path):
+    scenario, logs = _tiny_with_logs(tmp_path)
+    before = planner.run(planner.load_scenario(scenario), use_cache=False).table()
+    text = scenario.read_text() + '\n[progress]\nlogs = ["logs.csv"]\n'
+    scenario.write_text(text)
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    after = plan.table()
+    rank = lambda t, v: int(t.loc[t["kode"] == code(v), "priority_rank"].item())  # noqa: E731
+    gap = lambda t, v: int(t.loc[t["kode"] == code(v), "ktp_gap"].item())  # noqa: E731
+    # today's clock decides "future" in a real run: row 11 (2099) stays set aside
+    assert gap(after, "B") == gap(before, "B") - 30 and gap(after, "A") == 0
+    assert rank(after, "B") > rank(before, "B")
+    assert after["ktp_served_from_logs"].sum() == 44
+    assert after["ktp_recorded"].sum() == before["ktp_recorded"].sum() + 44
+    paths = plan.write(tmp_path / "out")
+    out = tmp_path / "out"
+    for name in ("progress.csv", "progress_villages.csv", "logs_checked.csv",
+                 "rejected_logs.csv", "estimates_updated.csv", "progress.png"):
+        assert (out / name).is_file(), name
+    assert set(paths) >= {"progress", "rejected_logs", "estimates_updated"}
+    checked = pd.read_csv(out / "logs_checked.csv", dtype=str)
+    rejected = pd.read_csv(out / "rejected_logs.csv", dtype=str)
+    assert len(checked) == 19 and len(rejected) == 15  # applied: rows 2, 7, 15, 19
+    assert rejected["reason"].str.len().gt(0).all()
+    villages = pd.read_csv(out / "progress_villages.csv", dtype={"kode": str})
+    assert len(villages) == 6 and villages["ktp_served_from_logs"].sum() == 44
+    over = pd.read_csv(out / "progress.csv", dtype={"code": str})
+    area = over[over["level"] == "study area"]
+    assert area["date"].tolist() == ["2024-01-01", "2024-02-01", "2024-02-03", "2024-03-01",
+                                     "2024-03-04"]
+    assert area["served"].diff().fillna(0).tolist() == [0, 20, 10, 10, 4]
+    run = json.loads((out / "run.json").read_text())
+    assert run["report"]["progress"]["totals"][0]["people_applied"] == 44
+    # the updated estimates give the same served counts when run as the estimates
+    est = pd.read_csv(out / "estimates_updated.csv", dtype=str)
+    est.to_csv(scenario.parent / "estimates.csv", sep=";", index=False)
+    scenario.write_text(text.replace('\n[progress]\nlogs = ["logs.csv"]\n', ""))
+    again = planner.run(planner.load_scenario(scenario), use_cache=False).table()
+    pd.testing.assert_series_equal(again["ktp_recorded"], after["ktp_recorded"])
+
+
+def test_kobo_geolocation_xlsx_and_geojson_layouts(tmp_path):
+    """KoBo's _geolocation "[lat, lon]" with group/field counts, an XLSX with a title row
+    mapped by [progress], and a GeoJSON of points give the same attachments."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    scenario = write_tiny(tmp_path / "tiny")
+    d = scenario.parent
+    b_lon, b_lat = lonlat(11, 1)
+    c_lon, c_lat = lonlat(21.5, 1)
+    pd.DataFrame({"_uuid": ["k1", "k2"], "_submission_time": ["2024-02-01T10:00:00",
+                                                              "2024-02-02T10:00:00"],
+                  "_geolocation": [f"[{b_lat}, {b_lon}]", f"[{c_lat}, {c_lon}]"],
+                  "layanan/ktp": ["3", "4"], "_submitted_by": ["t1", "t1"]}
+                 ).to_csv(d / "kobo.csv", index=False)
+    gpd.GeoDataFrame({"id": ["g1"], "tanggal": ["2024-02-03"], "ktp": ["2"]},
+                     geometry=[Point(*km(11, 5))], crs=CRS).to_file(d / "pts.geojson")
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    raw = fieldlog.read_logs([d / "kobo.csv", d / "pts.geojson"], s.progress, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY)
+    assert check.rows["status"].tolist() == ["applied"] * 3, check.rows["reason"].tolist()
+    assert check.rows["kode"].tolist() == [code("B"), code("C"), code("F")]
+    assert check.rows["row"].tolist() == ["2", "3", "feature 1"]
+    # named columns: an XLSX with its own names
+    xlsx = d / "logs.xlsx"
+    pd.DataFrame({"Waktu": ["2024-02-01"], "Lintang": [b_lat], "Bujur": [b_lon],
+                  "Rekam KTP": ["7"]}).to_excel(xlsx, index=False)
+    spec = s.progress.__class__(columns={"date": "Waktu", "lat": "Lintang", "lon": "Bujur"},
+                                served={"ktp": "Rekam KTP"}, baseline="2024-01-01")
+    raw = fieldlog.read_logs([xlsx], spec, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    assert check.rows[["kode", "status", "ktp_logged"]].values.tolist() == [
+        [code("B"), "applied", 7]]
+
+
+def test_unreadable_layouts_are_one_clear_error(tmp_path):
+    scenario = write_tiny(tmp_path / "tiny")
+    d = scenario.parent
+    pd.DataFrame({"when": ["2024-02-01"], "ktp": ["1"]}).to_csv(d / "a.csv", index=False)
+    pd.DataFrame({"date": ["2024-02-01"], "lat": ["1"], "lon": ["2"]}).to_csv(
+        d / "b.csv", index=False)
+    s = planner.load_scenario(scenario)
+    with pytest.raises(planner.InputError) as exc:
+        fieldlog.read_logs([d / "a.csv", d / "b.csv", d / "missing.csv"], s.progress,
+                           s.indicators)
+    text = str(exc.value)
+    assert "a.csv" in text and "no date column" in text and "no coordinates" in text
+    assert "b.csv" in text and "no count column" in text
+    assert "missing.csv" in text and "file not found" in text

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import InfeasibleError, InputError, OutputError
+from .errors import InfeasibleError, InputError, OutputError, Problem
 
 
 def _number(kind: type, low: float, high: float, low_ok: bool = True):
@@ -74,6 +74,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  warning: {w}")
     if scenario.illustrative:
         print(f"  NOTE: {scenario.illustrative_note}")
+    if plan.progress is not None:
+        print(f"  field logs: {plan.progress.summary()} (reasons in rejected_logs.csv)")
     if choice is not None:
         print("  sites: " + choice.summary())
     top = plan.table().head(5)
@@ -205,6 +207,67 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_progress(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .config import load_scenario
+    from .pipeline import run
+
+    scenario = load_scenario(args.scenario)
+    spec = scenario.progress
+    logs = tuple(Path(p).resolve() for p in args.logs) or spec.logs
+    if not logs:
+        raise InputError([Problem(str(scenario.source), "no field logs: give log files "
+                                  "(planner progress LOGS...) or set [progress] logs",
+                                  where="[progress]", column="logs")])
+    missing = [Problem(str(p), "file not found") for p in logs if not p.is_file()]
+    if missing:
+        raise InputError(missing)
+    scenario = scenario.replace(progress=replace(spec, logs=logs,
+                                                 as_of=args.as_of or spec.as_of))
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_progress"
+    from .steps import expected
+
+    run_steps = expected(with_sites=False, with_logs=True)
+    with _progress(args, False, True,
+                   (*run_steps[: run_steps.index("prioritise") + 1], "write progress")):
+        plan = run(scenario)
+        paths = plan.write_progress(out)
+    check = plan.progress
+    if check is None:  # pragma: no cover - run applied the logs given
+        return 1
+    print(check.summary())
+    over = plan.progress_over_time
+    if over is not None:
+        area = over[over["level"] == "study area"]
+        for key, g in area.groupby("indicator", sort=False):
+            target = g["target"].iloc[0]
+            print(f"  {key}: coverage {100 * g['coverage'].iloc[0]:.2f}% at the baseline "
+                  f"-> {100 * g['coverage'].iloc[-1]:.2f}% on {g['date'].iloc[-1]}"
+                  + (f" (target {100 * target:.1f}%)" if target == target else ""))
+    kinds = check.set_aside["reason_kind"].value_counts().sort_index()
+    if len(kinds):
+        print("  set aside: " + ", ".join(f"{k} {n}" for k, n in kinds.items())
+              + " (reasons in rejected_logs.csv)")
+    for p in paths.values():
+        print(f"  wrote {p}")
+    return 0
+
+
+def _check_date(text: str) -> str:
+    """An argparse type: a date YYYY-MM-DD."""
+    from datetime import date
+
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") \
+            from None
+    if len(text) != 10:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}")
+    return text
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from . import io
     from .errors import Problem
@@ -280,6 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
                     help="site model (default: --k -> max_coverage, --target -> target)")
     st.add_argument("--out", help="output folder (default: out/<scenario name>)")
     st.set_defaults(func=_cmd_sites)
+    pr = command("progress", "apply field service logs: coverage over time, rejected rows "
+                             "with reasons, updated estimates")
+    pr.add_argument("logs", nargs="*", help="log files (CSV, XLSX, GeoJSON...; default: the "
+                    "scenario's [progress] logs)")
+    pr.add_argument("--scenario", help="scenario TOML (default: bundled Kaltara)")
+    pr.add_argument("--as-of", type=_check_date, help="apply sessions up to this date "
+                    "(YYYY-MM-DD)")
+    pr.add_argument("--out", help="output folder (default: out/<scenario name>_progress)")
+    pr.set_defaults(func=_cmd_progress)
     ck = command("check", "check that an output folder is one complete "
                         "generation (every file listed in its run.json, with its SHA-256)")
     ck.add_argument("folder", help="an output folder, e.g. out/kaltara")
@@ -324,16 +396,17 @@ class _ProgressHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def _progress(args: argparse.Namespace, with_sites: bool,
-              with_logs: bool = False) -> Iterator[None]:
-    """Show the steps of a run (and its site choice and outputs) unless ``--quiet``."""
+def _progress(args: argparse.Namespace, with_sites: bool, with_logs: bool = False,
+              steps: tuple[str, ...] | None = None) -> Iterator[None]:
+    """Show the steps of a run (and its site choice and outputs, or the given ``steps``)
+    unless ``--quiet``."""
     from .steps import expected
 
     plog = logging.getLogger("planner.progress")
     if getattr(args, "quiet", False):
         yield
         return
-    steps = expected(with_sites=with_sites, with_logs=with_logs)
+    steps = steps or expected(with_sites=with_sites, with_logs=with_logs)
     handler = _ProgressHandler(sys.stderr, steps)
     before = plog.level, plog.propagate
     plog.addHandler(handler)

@@ -20,14 +20,14 @@ Checks, in order (a row is set aside for every reason that holds):
    (0, 0) (a device without a GPS fix);
 2. dates: not before the baseline (those sessions are in the estimates already), not after
    today (the clock of the machine), not after the as-of date;
-3. duplicates: the same submission id as an earlier row, or the same team at the same time
-   (to the minute; with dates only, the same date and the same counts) within 50 m of an
-   earlier row; the first is applied;
-4. the place: the point in a village's polygon (metric CRS). With a stated village code, the
+3. the place: the point in a village's polygon (metric CRS). With a stated village code, the
    point must lie in it or within ``max_distance_km`` of it; without, a point outside every
    village is attached to the nearest one within ``max_distance_km``. Farther: set aside with
    the nearest village and the distance; when latitude and longitude swapped would put the
    point in a village, the reason says so;
+4. duplicates, among the rows that passed 1-3: the same submission id as an earlier row, or
+   the same team at the same time (to the minute; with dates only, the same date and the same
+   counts) within 50 m of an earlier row; the first is applied;
 5. counts against the village's gap: in date order, a row reporting more people served than
    the village still has unserved (its gap less what earlier rows applied) is set aside.
 """
@@ -67,6 +67,26 @@ _ROLE_NAMES = {
 """Column names looked for, per role, when ``[progress]`` does not name one (compared
 without case; ODK's ``group-field`` and KoBo's ``group/field`` paths match by their last
 part too)."""
+
+REASON_KINDS = (
+    ("duplicate of", "duplicate"), ("in the future", "date in the future"),
+    ("before the baseline", "before the baseline"), ("after the as-of", "after the as-of date"),
+    ("outside every village", "outside every village"),
+    ("from the stated village", "far from the stated village"),
+    ("is not a village", "unknown stated village"), ("remain unserved", "more than the gap"),
+    ("no estimate", "village without an estimate"), ("coordinates", "bad coordinates"),
+    ("date", "bad date"), ("count", "bad count"), ("whole number", "bad count"))
+"""The kind of a set-aside row, from words of its first reason (for the summary's table)."""
+
+
+def reason_kind(reason: str) -> str:
+    """The kind of a reason (see :data:`REASON_KINDS`); "" for none."""
+    first = reason.split("; ")[0]
+    for words, kind in REASON_KINDS:
+        if words in first:
+            return kind
+    return "other" if reason else ""
+
 
 _DATE_RE = re.compile(r"^\s*(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2}))?")
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -359,8 +379,8 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     p = _parse(raw, keys)
     _check_dates(p, spec.baseline, as_of or "", today_text)
     xy = _metric_xy(p, villages_m.crs)
-    _check_duplicates(raw, p, xy, keys)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
+    _check_duplicates(raw, p, xy, keys)  # a copy of a row that is applied
     notes = p.reasons  # filled below for applied rows only
     _check_gaps(raw, p, kode, villages_m, indicators)
     status = np.array(["set_aside" if r else "applied" for r in p.reasons], dtype=object)
@@ -373,6 +393,7 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
         "kode": kode, "nama": nama, "distance_km": np.round(dist, 3),
         "status": status,
         "reason": ["; ".join(r) for r in notes],
+        "reason_kind": [reason_kind("; ".join(r)) for r in notes],
         "note": _notes(raw, dist, kode, status, villages_m, spec.max_distance_km)})
     return LogCheck(rows, keys, spec.baseline, as_of or "")
 
@@ -772,30 +793,34 @@ def updated_estimates(villages: pd.DataFrame,
 
 
 def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
-    """Coverage over time in the study area, one line per indicator, with its target as a
-    dashed line (a figure of its own; PNG bytes, fixed metadata)."""
+    """Coverage over time in the study area: one panel per indicator (their levels differ
+    widely), its target as a dashed line (a figure of its own; PNG bytes, fixed
+    metadata)."""
     import io as _io
 
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(8, 4.5), dpi=110)
-    ax = fig.add_subplot()
     area = over_time[over_time["level"] == "study area"]
+    groups = list(area.groupby("indicator", sort=False))
+    fig = Figure(figsize=(8, 1.2 + 2.0 * max(1, len(groups))), dpi=110)
+    axes = fig.subplots(max(1, len(groups)), 1, sharex=True, squeeze=False)[:, 0]
     colours = ["#6a3d9a", "#ff7f00", "#1f78b4", "#33a02c", "#e31a1c"]
-    for i, (key, g) in enumerate(area.groupby("indicator", sort=False)):
+    for i, (ax, (key, g)) in enumerate(zip(axes, groups, strict=False)):
         c = colours[i % len(colours)]
         x = pd.to_datetime(g["date"])
-        ax.step(x, 100 * g["coverage"], where="post", color=c, label=f"{key}", lw=1.8)
+        y = 100 * g["coverage"].to_numpy(float)
+        ax.step(x, y, where="post", color=c, lw=1.8, label=f"{key} coverage")
+        ax.plot(x, y, "o", color=c, ms=2)
         target = g["target"].iloc[0]
         if pd.notna(target):
             ax.axhline(100 * target, color=c, ls="--", lw=1,
-                       label=f"{key} target {100 * target:.1f}%")
-    ax.set_ylabel("coverage, % of eligible")
-    ax.set_title(title, fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+                       label=f"target {100 * target:.1f}%")
+        ax.set_ylabel(f"{key}, %")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7, loc="lower right")
+    axes[0].set_title(title, fontsize=10)
     fig.autofmt_xdate()
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.18)
+    fig.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.12, hspace=0.15)
     buf = _io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
     return buf.getvalue()

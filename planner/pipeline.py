@@ -177,9 +177,12 @@ class Plan:
             v, services, s.indicators,
             text=render.MapText(s.title or s.name, s.data_date,
                                 s.illustrative_note if s.illustrative else ""),
-            blank_m=blank, reach_m=reach, places=places,
-            site_layers=(render.SiteLayers(stops, links, routes) if stops is not None
-                         and links is not None and routes is not None else None))
+            blank_m=blank, reach_m=reach,
+            overlays=render.Overlays(
+                site_layers=(render.SiteLayers(stops, links, routes) if stops is not None
+                             and links is not None and routes is not None else None),
+                places=places,
+                sessions=self.progress.rows if self.progress is not None else None))
 
     def site_layers(self, sites: sites_mod.SiteChoice
                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -352,6 +355,31 @@ class Plan:
         plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
             else self
         return write_outputs(plan, Path(out_dir))
+
+    def write_progress(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write the field-log outputs only (``planner progress``), as one generation:
+        progress.csv, progress_villages.csv, logs_checked.csv, rejected_logs.csv,
+        estimates_updated.csv, progress.png, progress.md and run.json."""
+        if self.progress is None:
+            raise InputError([Problem("progress", "this plan applied no field logs; set "
+                                      "[progress] logs in the scenario or give log files")])
+        final = io.resolve_output(Path(out_dir))
+        with io.generation(final) as staging:
+            names = _write_progress(self, staging)
+            md = "\n".join([f"# Field-log progress: {self.scenario.title or self.scenario.name}",
+                            "", *([f"> **{self.scenario.illustrative_note}**", ""]
+                                  if self.scenario.illustrative else []),
+                            *report._progress_section(self)])
+            io.write_text(staging / "progress.md", md + "\n")
+            names["progress_md"] = "progress.md"
+            io.write_manifest(staging, {
+                "scenario": self.scenario.name,
+                "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
+                           for k, p in self.scenario.input_files().items()},
+                "parameters": _jsonable(asdict(self.scenario)), "versions": _versions(),
+                "report": _jsonable(self.report), "outputs": dict(names)})
+        names["run"] = "run.json"
+        return {k: final / name for k, name in names.items()}
 
 
 _step = steps.step
@@ -572,7 +600,6 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     if s.progress.logs:
         with _step("field logs", timings):
             vil_m, check, over_time = _apply_field_logs(s, vil_m)
-        warnings.append(f"field logs: {check.summary()}")
 
     with _step("prioritise", timings):
         ranked = prioritise.score(vil_m, s.indicators, s.weights)

@@ -20,6 +20,7 @@ import base64
 import json
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -305,6 +306,19 @@ class SiteLayers:
     routes_m: gpd.GeoDataFrame
 
 
+@dataclass(frozen=True)
+class Overlays:
+    """What a plan adds on top of the villages: a site choice, named places (kind, labels,
+    metric xy) and field sessions (:attr:`planner.fieldlog.LogCheck.rows`)."""
+
+    site_layers: SiteLayers | None = None
+    places: list[tuple[str, list[str], np.ndarray]] | None = None
+    sessions: pd.DataFrame | None = None
+
+
+SESSION_COLOURS = ("#fde0dd", "#fa9fb5", "#f768a1", "#c51b8a", "#7a0177")
+"""Applied sessions by date, earliest to latest (five equal spans of the logged dates)."""
+
 DISPLAY_TOLERANCE_M = 40.0
 """Village outlines on the map are simplified within this many metres (blank spots twice)."""
 
@@ -316,8 +330,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
                  indicators: tuple, *, text: MapText,
                  blank_m: gpd.GeoDataFrame | None = None,
                  reach_m: gpd.GeoDataFrame | None = None,
-                 site_layers: SiteLayers | None = None,
-                 places: list[tuple[str, list[str], np.ndarray]] | None = None) -> folium.Map:
+                 overlays: Overlays | None = None) -> folium.Map:
     """Build the outreach map.
 
     Parameters
@@ -333,11 +346,12 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         Blank-spot polygons (metric CRS).
     reach_m : GeoDataFrame or None
         Villages dissolved by reach band (metric CRS), shown as a layer (off by default).
-    site_layers : SiteLayers or None
-        A site choice: the new stops, the villages they serve and the routes to them.
-    places : list of (kind, labels, xy), optional
-        Airstrips, ports and other named places (metric CRS coordinates) for their layer.
+    overlays : Overlays or None
+        A site choice (the new stops, the villages they serve and the routes to them),
+        airstrips, ports and other named places, and logged field sessions.
     """
+    extra = overlays or Overlays()
+    site_layers, places = extra.site_layers, extra.places
     props, fields = _village_props(villages_m, indicators)
     vg = village_layer_data(villages_m, props, DISPLAY_TOLERANCE_M)
     layers: list[_Layer] = [{
@@ -349,7 +363,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     layer_legend: list[_LegendItem] = []
     for made in (_blank_layer(blank_m), _reach_layer(reach_m),
                  *(_site_map_layers(site_layers, villages_m.crs) if site_layers else []),
-                 _places_layer(places or [], villages_m.crs), _office_layer(service_m)):
+                 _places_layer(places or [], villages_m.crs),
+                 _sessions_layer(extra.sessions), _office_layer(service_m)):
         for layer, legend_items in made:
             layers.append(layer)
             layer_legend += legend_items
@@ -450,6 +465,56 @@ def _places_layer(places: list[tuple[str, list[str], np.ndarray]], crs: Any) -> 
         "style": {"radius": 5, "color": "#ffffff", "fillOpacity": 0.9, "weight": 1.5}},
         [{"label": k, "color": c, "shape": "dot", "border": "#ffffff"}
          for k, c in colours.items()])]
+
+
+def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
+    """Logged sessions as dots: applied ones coloured by date, set-aside ones grey, each with
+    its date, team, village, people and (set aside) the reason."""
+    if rows is None:
+        return []
+    r = rows[np.isfinite(rows["lat"].astype(float)) & np.isfinite(rows["lon"].astype(float))]
+    r = r[(r["lat"].astype(float).abs() <= 90) & (r["lon"].astype(float).abs() <= 180)]
+    if not len(r):
+        return []
+    applied = (r["status"] == "applied").to_numpy()
+    dates = pd.to_datetime(r["date"].where(r["date"] != ""), errors="coerce")
+    ok = dates[applied]
+    lo, hi = (ok.min(), ok.max()) if len(ok) else (pd.NaT, pd.NaT)
+    span = (hi - lo) if len(ok) else pd.Timedelta(0)
+    edges = [lo + span * i / len(SESSION_COLOURS) for i in range(len(SESSION_COLOURS) + 1)]
+    bins = np.zeros(len(r), np.int64)
+    if len(ok) and span > pd.Timedelta(0):
+        frac = ((dates - lo) / span).fillna(0).to_numpy(float)
+        bins = np.clip((frac * len(SESSION_COLOURS)).astype(np.int64), 0,
+                       len(SESSION_COLOURS) - 1)
+    fill = np.where(applied, np.array(SESSION_COLOURS, dtype=object)[bins], "#9e9e9e")
+    people_cols = [c for c in r.columns if c.endswith("_logged")]
+    people = [", ".join(f"{c[: -len('_logged')]} {int(n)}" for c, n in zip(people_cols, vals,
+                                                                           strict=True) if n)
+              for vals in r[people_cols].to_numpy()]
+    xy = np.c_[r["lon"].astype(float), r["lat"].astype(float)]
+    legend = [{"label": f"session {a:%Y-%m-%d} to {b:%Y-%m-%d}", "color": c, "shape": "dot",
+               "border": "#555555"}
+              for a, b, c in zip(edges[:-1], edges[1:], SESSION_COLOURS, strict=True)
+              if len(ok)] + [{"label": "session set aside (see its reason)",
+                             "color": "#9e9e9e", "shape": "dot", "border": "#555555"}]
+    return [({
+        "name": "Logged field sessions (by date)", "type": "circles", "show": True,
+        "data": _points(xy, WGS84, {
+            "when": [_text(d) for d in r["date"]], "team": [_text(t) for t in r["team"]],
+            "village": [f"{_text(n)} ({_text(k)})" if k else "" for n, k in
+                        zip(r["nama"], r["kode"], strict=True)],
+            "people": people, "status": [_text(s).replace("_", " ") for s in r["status"]],
+            "reason": [_text(x) for x in r["reason"]],
+            "where": [f"{Path(str(f)).name} {_text(w)}" for f, w in
+                      zip(r["file"], r["row"], strict=True)],
+            "fill": fill.tolist()}),
+        "fields": [["when", "Date"], ["team", "Team"], ["village", "Village"],
+                   ["people", "People served"], ["status", "Status"], ["reason", "Reason"],
+                   ["where", "Log row"]],
+        "style_properties": [["fill", "fillColor"]],
+        "style": {"radius": 4, "color": "#555555", "fillOpacity": 0.9, "weight": 1}},
+        legend)]
 
 
 def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:

@@ -400,6 +400,8 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
                   "", "Every other part of the plan below holds; lower the target, allow "
                   "more satellite kits or a larger budget, or lengthen the cover time, and "
                   "choose again (`planner sites`).", ""]
+    if plan.progress is not None:
+        lines += _progress_section(plan)
     lines += ["## Coverage now, target and after", "",
               "| indicator | area | eligible | served | coverage now | gap (people) | target "
               "| people to target | coverage after the proposed stops |",
@@ -460,8 +462,51 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _progress_section(plan: Plan) -> list[str]:
+    """What the field logs changed: rows applied and set aside, coverage at the baseline and
+    now against the target, why rows were set aside, and the chart."""
+    check, over = plan.progress, plan.progress_over_time
+    if check is None or over is None:  # pragma: no cover - only called with progress
+        return []
+    s = plan.scenario
+    area = over[over["level"] == "study area"]
+    last = area["date"].max() if len(area) else ""
+    lines = ["## Progress from field logs", "",
+             f"{check.summary()}. Baseline {check.baseline or '(none)'}; sessions up to "
+             f"{check.as_of or last or '(none)'}. Every row is in "
+             "[logs_checked.csv](logs_checked.csv); those set aside, each with its reason, in "
+             "[rejected_logs.csv](rejected_logs.csv); served counts with the sessions in "
+             "[estimates_updated.csv](estimates_updated.csv).", "",
+             "| indicator | coverage at the baseline | people served (logs) | coverage now | "
+             "target | people still to target |", "|---|---:|---:|---:|---:|---:|"]
+    for ind in s.indicators:
+        g = area[area["indicator"] == ind.key]
+        if not len(g):
+            continue
+        first, end = g.iloc[0], g.iloc[-1]
+        need = ""
+        if ind.target is not None:
+            need = _n(max(0, int(np.ceil(round(ind.target * end["eligible"], 6)))
+                          - int(end["served"])))
+        lines.append(f"| {_md(ind.label)} | {_pct(first['coverage'])} | "
+                     f"{_n(int(end['served']) - int(first['served']))} | "
+                     f"{_pct(end['coverage'])} | "
+                     f"{_pct(ind.target) if ind.target is not None else ''} | {need} |")
+    aside = check.set_aside
+    if len(aside):
+        lines += ["", "Rows set aside, by reason:", "", "| reason | rows | people (all "
+                  "indicators) |", "|---|---:|---:|"]
+        people = aside[[f"{k}_logged" for k in check.indicators]].sum(axis=1)
+        for kind, g in aside.groupby("reason_kind", sort=True):
+            lines.append(f"| {_md(kind)} | {len(g):,} | {_n(int(people[g.index].sum()))} |")
+    lines += ["", "![Coverage over time from the field logs, with the target](progress.png)",
+              ""]
+    return lines
+
+
 _LINK = re.compile(r"\[([^\]]+)\]\(([A-Za-z0-9_.-]+\.(?:html|csv|svg|png|xlsx|gpkg))\)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_IMAGE = re.compile(r"^!\[([^\]]*)\]\(([A-Za-z0-9_.-]+\.png)\)$")
 
 
 def _inline(text: str) -> str:
@@ -490,9 +535,13 @@ def _html_table(rows: list[str]) -> list[str]:
 
 
 def _html_line(line: str, chart_svg: str) -> str:
-    """One summary line (heading, note, chart marker or paragraph) as HTML ("" for none)."""
+    """One summary line (heading, note, chart marker, image or paragraph) as HTML ("" for
+    none)."""
     if line == "<!-- chart -->":
         return f"<figure>{chart_svg}</figure>" if chart_svg else ""
+    if (m := _IMAGE.match(line)) is not None:  # only a file beside the summary
+        return (f"<figure><img src='{m.group(2)}' alt='{html.escape(m.group(1))}' "
+                "style='max-width:100%'></figure>")
     for prefix, tag in (("# ", "h1"), ("## ", "h2"), ("### ", "h3")):
         if line.startswith(prefix):
             return f"<{tag}>{html.escape(line[len(prefix):])}</{tag}>"

@@ -40,7 +40,6 @@ def odk_rows() -> list[dict]:
         lon, lat = lat_lon if lat_lon is not None else lonlat(*xy)
         return {"KEY": uid, "start": when, "deviceid": team, "location-Latitude": lat,
                 "location-Longitude": lon, "village_code": stated, "ktp": ktp}
-    b_lon, b_lat = lonlat(11, 1)
     c_lon, c_lat = lonlat(21, 1)
     return [
         row("u1", "2024-02-01T09:00:00.000+08:00", "T1", (11, 1), 20),          # 2 applied B
@@ -143,7 +142,7 @@ def test_as_of_sets_later_rows_aside(tmp_path):
 
 
 def test_replan_served_villages_fall_in_rank_and_outputs(tmp_path):
-    scenario, logs = _tiny_with_logs(tmp_path)
+    scenario, _ = _tiny_with_logs(tmp_path)
     before = planner.run(planner.load_scenario(scenario), use_cache=False).table()
     text = scenario.read_text() + '\n[progress]\nlogs = ["logs.csv"]\n'
     scenario.write_text(text)
@@ -233,3 +232,42 @@ def test_unreadable_layouts_are_one_clear_error(tmp_path):
     assert "a.csv" in text and "no date column" in text and "no coordinates" in text
     assert "b.csv" in text and "no count column" in text
     assert "missing.csv" in text and "file not found" in text
+
+
+def test_bundled_logs_are_reproducible_and_reconcile(tmp_path):
+    """tools/make_kaltara_logs.py gives the bundled file byte for byte; applied to the June
+    2024 estimates it reaches the October 2024 share (99.43%) with 3 rows of each bad kind
+    set aside, each naming its row, and no row lost."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, str(root / "tools" / "make_kaltara_logs.py"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, cwd=root)
+    assert res.returncode == 0, res.stderr
+    bundled = root / "data" / "progress" / "service_logs_illustrative.csv"
+    assert (tmp_path / bundled.name).read_bytes() == bundled.read_bytes()
+    s = planner.load_scenario(root / "scenarios" / "kaltara_progress.toml")
+    plan = planner.run(s)
+    check = plan.progress
+    n_rows = len(pd.read_csv(bundled, dtype=str))
+    assert len(check.rows) == n_rows                         # every row, once
+    assert check.rows["row"].tolist() == [str(i) for i in range(2, n_rows + 2)]
+    t = check.totals().set_index("indicator")
+    assert (t["people_applied"] + t["people_set_aside"] == t["people_logged"]).all()
+    assert t.loc["ktp", "people_applied"] == 3_300
+    kinds = check.set_aside["reason_kind"].value_counts().to_dict()
+    assert kinds == {"duplicate": 6, "bad coordinates": 9, "outside every village": 3,
+                     "far from the stated village": 3, "more than the gap": 3,
+                     "date in the future": 3, "before the baseline": 3, "bad count": 3}
+    assert check.set_aside["reason"].str.len().gt(0).all()
+    over = plan.progress_over_time
+    ktp = over[(over["level"] == "study area") & (over["indicator"] == "ktp")]
+    assert ktp["served"].iloc[0] == 523_815 and ktp["eligible"].iloc[0] == 530_130
+    assert round(100 * ktp["coverage"].iloc[-1], 2) == 99.43  # October 2024: 99.43%
+    assert ktp["coverage"].is_monotonic_increasing
+    # kabupaten rows add up to the province at every date
+    kab = over[(over["level"] == "kabupaten") & (over["indicator"] == "ktp")]
+    assert (kab.groupby("date")["served"].sum().to_numpy() == ktp["served"].to_numpy()).all()
+    assert plan.table()["ktp_gap"].sum() == 530_130 - 527_115

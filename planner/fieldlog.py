@@ -451,8 +451,8 @@ def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],
 
 def _parse_coordinates(raw: pd.DataFrame, reasons: list[list[str]]
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lat = np.array([_float(v) for v in raw["lat"]], dtype=float)
-    lon = np.array([_float(v) for v in raw["lon"]], dtype=float)
+    lat = np.array([_coordinate(v) for v in raw["lat"]], dtype=float)
+    lon = np.array([_coordinate(v) for v in raw["lon"]], dtype=float)
     ok = np.isfinite(lat) & np.isfinite(lon)
     for i in range(len(raw)):
         la, lo = str(raw["lat"].iat[i]).strip(), str(raw["lon"].iat[i]).strip()
@@ -470,6 +470,14 @@ def _parse_coordinates(raw: pd.DataFrame, reasons: list[list[str]]
                               f"{lon[i]:g}{hint}")
             ok[i] = False
     return lat, lon, ok
+
+
+def _coordinate(text: object) -> float:
+    """A coordinate; a decimal comma (``3,1234``, as Indonesian spreadsheets write) too."""
+    t = str(text).strip()
+    if re.fullmatch(r"[+-]?\d+,\d+", t):
+        t = t.replace(",", ".")
+    return _float(t)
 
 
 def _float(text: object) -> float:

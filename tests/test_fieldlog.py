@@ -216,6 +216,13 @@ def test_kobo_geolocation_xlsx_and_geojson_layouts(tmp_path):
     check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
     assert check.rows[["kode", "status", "ktp_logged"]].values.tolist() == [
         [code("B"), "applied", 7]]
+    # decimal commas in coordinates (Indonesian spreadsheets) are read
+    pd.DataFrame({"Waktu": ["2024-02-01"], "Lintang": [str(b_lat).replace(".", ",")],
+                  "Bujur": [str(b_lon).replace(".", ",")], "Rekam KTP": ["1"]}
+                 ).to_csv(d / "koma.csv", index=False, sep=";")
+    raw = fieldlog.read_logs([d / "koma.csv"], spec, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    assert check.rows["kode"].tolist() == [code("B")], check.rows["reason"].tolist()
 
 
 def test_unreadable_layouts_are_one_clear_error(tmp_path):
@@ -271,3 +278,57 @@ def test_bundled_logs_are_reproducible_and_reconcile(tmp_path):
     kab = over[(over["level"] == "kabupaten") & (over["indicator"] == "ktp")]
     assert (kab.groupby("date")["served"].sum().to_numpy() == ktp["served"].to_numpy()).all()
     assert plan.table()["ktp_gap"].sum() == 530_130 - 527_115
+
+
+def test_cli_progress_and_the_map_layer(tmp_path, capsys):
+    from planner.cli import main
+
+    scenario, logs = _tiny_with_logs(tmp_path)
+    out = tmp_path / "p"
+    assert main(["progress", str(logs), "--scenario", str(scenario), "--out", str(out),
+                 "-q"]) == 0
+    text = capsys.readouterr().out
+    assert "19 log rows: 4 applied, 15 set aside" in text
+    assert "ktp: coverage 76.60% at the baseline -> 85.96% on 2024-03-04" in text
+    assert sorted(p.name for p in out.iterdir()) == sorted([
+        "progress.csv", "progress_villages.csv", "logs_checked.csv", "rejected_logs.csv",
+        "estimates_updated.csv", "progress.png", "progress.md", "run.json"])
+    assert main(["check", str(out)]) == 0
+    md = (out / "progress.md").read_text()
+    assert "| duplicate | 2 | 40 |" in md and "![Coverage over time" in md
+    # as-of: a bad date is refused by the option itself; no logs at all is a clear error
+    with pytest.raises(SystemExit) as exc:
+        main(["progress", str(logs), "--scenario", str(scenario), "--as-of", "2024-02-30"])
+    assert exc.value.code == 2
+    assert main(["progress", "--scenario", str(scenario), "--out", str(tmp_path / "q")]) == 2
+    assert "no field logs" in capsys.readouterr().err
+    # the map of a plan with logs shows the sessions, each with its outcome
+    scenario.write_text(scenario.read_text() + '\n[progress]\nlogs = ["logs.csv"]\n')
+    assert main(["run", str(scenario), "--out", str(tmp_path / "r"), "-q"]) == 0
+    html = (tmp_path / "r" / "map.html").read_text()
+    assert "Logged field sessions (by date)" in html and "session set aside" in html
+    summary = (tmp_path / "r" / "summary.md").read_text()
+    assert "## Progress from field logs" in summary
+
+
+def test_readme_progress_example_is_a_valid_scenario(tmp_path):
+    """The [progress] example of the README loads on the Kaltara scenario (the keys and
+    types it shows exist)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    block = re.search(r"```toml\n(\[progress\]\n.*?)```", readme, re.S).group(1)
+    for name in ("logs/juli.xlsx", "logs/agustus.csv"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'base = "{(root / "scenarios" / "kaltara.toml").as_posix()}"\n'
+                        + block)
+    s = planner.load_scenario(scenario)
+    assert s.progress.columns == {"date": "Waktu", "lat": "Lintang", "lon": "Bujur",
+                                  "village": "Kode Desa"}
+    assert s.progress.served == {"ktp": "Rekam KTP", "kia": "KIA terbit"}
+    assert [p.name for p in s.progress.logs] == ["juli.xlsx", "agustus.csv"]
+    assert (s.progress.baseline, s.progress.as_of) == ("2024-06-03", "2024-10-31")

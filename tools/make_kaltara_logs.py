@@ -106,8 +106,9 @@ def make_logs(seed: int = SEED) -> pd.DataFrame:
             hour = int(rng.integers(8, 15))
             lat, lon = _point_in(vm.geometry.iloc[j], rng, crs_m, WGS84)
             team = TEAMS[v["kode"].iloc[j][:5]]
-            rows.append(_row(day, hour, int(rng.integers(0, 60)), team, v["kode"].iloc[j],
-                             lat, lon, n, kia, akta, new_id()))
+            when = day + pd.Timedelta(hours=hour, minutes=int(rng.integers(0, 60)))
+            rows.append(_row(when, team, v["kode"].iloc[j], (lat, lon),
+                             {"ktp": n, "kia": kia, "akta": akta}, new_id()))
     rows.sort(key=lambda r: (r["start"], r["KEY"]))
     good = pd.DataFrame(rows, columns=COLUMNS)
     bad = _bad_rows(good, v, vm, crs_m, rng, new_id)
@@ -118,14 +119,15 @@ def make_logs(seed: int = SEED) -> pd.DataFrame:
     return out.iloc[order].reset_index(drop=True)
 
 
-def _row(day, hour: int, minute: int, team: str, kode: str, lat, lon, ktp, kia, akta,
-         uid: str) -> dict:
-    start = f"{day:%Y-%m-%d}T{hour:02d}:{minute:02d}:00.000+08:00"
-    end = f"{day:%Y-%m-%d}T{min(hour + 3, 17):02d}:{minute:02d}:00.000+08:00"
-    return {"SubmissionDate": f"{day:%Y-%m-%d}T18:00:00.000Z", "start": start, "end": end,
+def _row(when: pd.Timestamp, team: str, kode: str, lat_lon: tuple[float, float],
+         counts: dict[str, int], uid: str) -> dict:
+    """One form as ODK Central exports it (times in WITA, UTC+8)."""
+    start = f"{when:%Y-%m-%dT%H:%M}:00.000+08:00"
+    end = f"{when:%Y-%m-%d}T{min(when.hour + 3, 17):02d}:{when:%M}:00.000+08:00"
+    return {"SubmissionDate": f"{when:%Y-%m-%d}T18:00:00.000Z", "start": start, "end": end,
             "deviceid": f"collect:{team.lower()}", "team": team, "village_code": kode,
-            "location-Latitude": lat, "location-Longitude": lon, "location-Altitude": 20,
-            "location-Accuracy": 5, "ktp": ktp, "kia": kia, "akta": akta,
+            "location-Latitude": lat_lon[0], "location-Longitude": lat_lon[1],
+            "location-Altitude": 20, "location-Accuracy": 5, **counts,
             "meta-instanceID": uid, "KEY": uid, "illustrative": NOTE}
 
 

@@ -278,6 +278,9 @@ class ProgressSpec:
     served : dict
         Indicator key -> the log column with the people served for it; default: a column
         named as the key, ``<key>_served`` or the estimates' served column.
+    date_format : str
+        How the dates are written when not ``YYYY-MM-DD`` (a time may follow), as
+        ``strftime`` codes: ``"%d/%m/%Y"`` for 31/07/2024, ``"%d/%m/%Y %H:%M"``.
     """
 
     logs: tuple[Path, ...] = ()
@@ -286,6 +289,7 @@ class ProgressSpec:
     max_distance_km: float = 1.0
     columns: dict[str, str] = field(default_factory=dict)
     served: dict[str, str] = field(default_factory=dict)
+    date_format: str = ""
 
 
 @dataclass(frozen=True)
@@ -434,7 +438,7 @@ _TOP_KEYS = {
 _PROGRESS_KEYS: dict[str, Any] = {
     "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
     "id": str, "date": str, "team": str, "village": str, "lat": str, "lon": str,
-    "geopoint": str, "sheet": str, "served": dict}
+    "geopoint": str, "sheet": str, "served": dict, "date_format": str}
 PROGRESS_COLUMNS = ("id", "date", "team", "village", "lat", "lon", "geopoint", "sheet")
 """The column roles of ``[progress]`` (see :class:`ProgressSpec`)."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -712,6 +716,10 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         if isinstance(value, str) and value and not (_DATE.match(value) and _valid_date(value)):
             pc.add(src, f"expected a date YYYY-MM-DD, found {value!r}", where="[progress]",
                    column=key)
+    date_format = raw.get("date_format", "")
+    if isinstance(date_format, str) and date_format and not _date_format_ok(date_format):
+        pc.add(src, f"expected strftime codes for a date (e.g. '%d/%m/%Y'), found "
+               f"{date_format!r}", where="[progress]", column="date_format")
     distance = raw.get("max_distance_km", 1.0)
     if not _in_range(pc, src, "[progress]", "max_distance_km", distance):
         distance = 1.0
@@ -729,7 +737,21 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         baseline=str(raw.get("baseline", default_baseline) or ""),
         as_of=str(raw.get("as_of", "") or ""), max_distance_km=float(distance),
         columns={k: str(raw[k]) for k in PROGRESS_COLUMNS if isinstance(raw.get(k), str)},
-        served={k: str(v) for k, v in served.items() if isinstance(v, str)})
+        served={k: str(v) for k, v in served.items() if isinstance(v, str)},
+        date_format=date_format if isinstance(date_format, str) else "")
+
+
+def _date_format_ok(fmt: str) -> bool:
+    """A strftime format that writes a whole date (day, month, year) and reads it back."""
+    from datetime import datetime
+
+    if not all(code in fmt for code in ("%d", "%m")) or not ("%Y" in fmt or "%y" in fmt):
+        return False
+    sample = datetime(2024, 7, 31, 9, 5)
+    try:
+        return datetime.strptime(sample.strftime(fmt), fmt).date() == sample.date()
+    except ValueError:
+        return False
 
 
 def _valid_date(text: str) -> bool:

@@ -376,7 +376,7 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     keys = tuple(i.key for i in indicators)
     as_of = as_of if as_of is not None else spec.as_of
     today_text = (today or date.today()).isoformat()
-    p = _parse(raw, keys)
+    p = _parse(raw, keys, spec.date_format)
     _check_dates(p, spec.baseline, as_of or "", today_text)
     xy = _metric_xy(p, villages_m.crs)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
@@ -398,32 +398,54 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     return LogCheck(rows, keys, spec.baseline, as_of or "")
 
 
-def _parse(raw: pd.DataFrame, keys: tuple[str, ...]) -> _Parsed:
+def _parse(raw: pd.DataFrame, keys: tuple[str, ...], fmt: str = "") -> _Parsed:
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
-    dates, times = _parse_dates(raw["date"], reasons)
+    dates, times = _parse_dates(raw["date"], reasons, fmt)
     counts = _parse_counts(raw, keys, reasons)
     lat, lon, ok = _parse_coordinates(raw, reasons)
     return _Parsed(dates, times, counts, lat, lon, ok, reasons)
 
 
-def _parse_dates(values: pd.Series, reasons: list[list[str]]) -> tuple[list[str], list[str]]:
+def _parse_dates(values: pd.Series, reasons: list[list[str]],
+                 fmt: str = "") -> tuple[list[str], list[str]]:
+    """Dates as ``YYYY-MM-DD`` and times as ``HH:MM`` ("" when none): read as ``fmt`` says
+    when given, else (or when that fails: dates typed in a spreadsheet) as ISO dates, a time
+    may follow."""
     dates, times = [], []
     for i, text in enumerate(values.astype(str)):
-        m = _DATE_RE.match(text)
-        d = t = ""
-        if m:
-            d = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
-            t = f"{m.group(4)}:{m.group(5)}" if m.group(4) else ""
-            try:
-                date.fromisoformat(d)
-            except ValueError:
-                d = ""
+        d, t = _date_as(text, fmt) if fmt else ("", "")
         if not d:
-            reasons[i].append(f"date: expected YYYY-MM-DD (a time may follow), found {text!r}"
-                              if text else "no date")
+            d, t = _iso_date(text)
+        if not d:
+            expected = f"the format {fmt!r} or YYYY-MM-DD" if fmt else \
+                "YYYY-MM-DD (a time may follow)"
+            reasons[i].append(f"date: expected {expected}, found {text!r}" if text.strip()
+                              else "no date")
         dates.append(d)
         times.append(t)
     return dates, times
+
+
+def _date_as(text: str, fmt: str) -> tuple[str, str]:
+    from datetime import datetime
+
+    try:
+        when = datetime.strptime(text.strip(), fmt)
+    except ValueError:
+        return "", ""
+    return when.date().isoformat(), (f"{when:%H:%M}" if "%H" in fmt else "")
+
+
+def _iso_date(text: str) -> tuple[str, str]:
+    m = _DATE_RE.match(text)
+    if not m:
+        return "", ""
+    d = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    try:
+        date.fromisoformat(d)
+    except ValueError:
+        return "", ""
+    return d, (f"{m.group(4)}:{m.group(5)}" if m.group(4) else "")
 
 
 def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],

@@ -10,6 +10,7 @@ estimate, F 20; data_date 2024-01-01 (the baseline).
 from __future__ import annotations
 
 import json
+import textwrap
 from datetime import date
 
 import pandas as pd
@@ -216,6 +217,16 @@ def test_kobo_geolocation_xlsx_and_geojson_layouts(tmp_path):
     check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
     assert check.rows[["kode", "status", "ktp_logged"]].values.tolist() == [
         [code("B"), "applied", 7]]
+    # dates as Indonesian spreadsheets write them, with [progress] date_format
+    pd.DataFrame({"Waktu": ["31/01/2024", "2024-02-01 00:00:00", "31/02/2024"],
+                  "Lintang": [b_lat] * 3, "Bujur": [b_lon] * 3, "Rekam KTP": ["1"] * 3}
+                 ).to_csv(d / "tanggal.csv", index=False)
+    dmy = spec.__class__(**{**spec.__dict__, "date_format": "%d/%m/%Y"})
+    raw = fieldlog.read_logs([d / "tanggal.csv"], dmy, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, dmy, today=TODAY)
+    assert check.rows["date"].tolist() == ["2024-01-31", "2024-02-01", ""]
+    assert check.rows["reason"].iloc[2] == ("date: expected the format '%d/%m/%Y' or "
+                                            "YYYY-MM-DD, found '31/02/2024'")
     # decimal commas in coordinates (Indonesian spreadsheets) are read
     pd.DataFrame({"Waktu": ["2024-02-01"], "Lintang": [str(b_lat).replace(".", ",")],
                   "Bujur": [str(b_lon).replace(".", ",")], "Rekam KTP": ["1"]}
@@ -332,3 +343,25 @@ def test_readme_progress_example_is_a_valid_scenario(tmp_path):
     assert s.progress.served == {"ktp": "Rekam KTP", "kia": "KIA terbit"}
     assert [p.name for p in s.progress.logs] == ["juli.xlsx", "agustus.csv"]
     assert (s.progress.baseline, s.progress.as_of) == ("2024-06-03", "2024-10-31")
+    assert s.progress.date_format == "%d/%m/%Y"
+
+
+def test_progress_settings_are_checked(tmp_path):
+    scenario = write_tiny(tmp_path / "tiny")
+    scenario.write_text(scenario.read_text() + textwrap.dedent("""
+        [progress]
+        logs = ["nowhere.csv", 3]
+        baseline = "2024-02-30"
+        date_format = "%Y"
+        max_distance_km = -1
+        [progress.served]
+        kia = "x"
+        """))
+    with pytest.raises(planner.InputError) as exc:
+        planner.load_scenario(scenario)
+    text = str(exc.value)
+    for words in ("file not found", "expected the path of a log file, found 3",
+                  "column 'baseline': expected a date YYYY-MM-DD, found '2024-02-30'",
+                  "expected strftime codes for a date", "max_distance_km",
+                  "unknown indicator 'kia'"):
+        assert words in text, words

@@ -23,7 +23,7 @@ _LAZY = {"Comparison": ("compare", "Comparison"), "compare": ("compare", "compar
          "Plan": ("pipeline", "Plan"), "run": ("pipeline", "run"),
          "validate": ("pipeline", "validate_scenario")}
 _SUBMODULES = {"cache", "cli", "compare", "config", "crs", "errors", "io", "network",
-               "optimise", "overlay", "pipeline", "pmedian", "prioritise", "render",
+               "optimise", "osm", "overlay", "pipeline", "pmedian", "prioritise", "render",
                "report", "sites", "steps", "synth", "travel", "validate"}
 
 

@@ -47,9 +47,10 @@ import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
-from . import io
+from . import io, osm
 from .config import Access, NetworkSpec
-from .errors import InputError, Problem, ProblemCollector
+from .errors import InputError, ProblemCollector
+from .osm import read_osm
 from .validate import _features, _rows, check_geometries, normalise_code
 
 WEEK_MINUTES = 7 * 24 * 60.0
@@ -151,106 +152,7 @@ class Network:
 
 # --- reading sources ----------------------------------------------------------------------
 
-OSM_DEFAULT_KMH: dict[str, float] = {
-    "motorway": 80, "trunk": 60, "primary": 50, "secondary": 40, "tertiary": 30,
-    "unclassified": 25, "residential": 20, "living_street": 10, "service": 15, "road": 20,
-    "motorway_link": 40, "trunk_link": 40, "primary_link": 30, "secondary_link": 30,
-    "tertiary_link": 25, "track": 10, "path": 4, "footway": 4, "bridleway": 4, "steps": 2,
-    "pedestrian": 4, "ferry": 15, "river": 12, "canal": 8,
-}
-"""Default speeds (km/h) of OSM classes not given in the scenario's ``[network.classes]``."""
-
-OSM_MODE: dict[str, str] = {"track": "track", "path": "foot", "footway": "foot",
-                            "bridleway": "foot", "steps": "foot", "pedestrian": "foot",
-                            "ferry": "ferry", "river": "river", "canal": "river"}
-"""Mode of OSM classes; any other ``highway=*`` class is ``road``."""
-
-
-def _osm_aerodrome(o: Any) -> tuple[str, str | None, float, float] | None:
-    """An ``aeroway=aerodrome`` node or way as (code, name, lon, lat): ICAO, else IATA, else
-    the OSM id; a way at the mean of its nodes. None for relations and empty ways."""
-    tags = o.tags
-    if o.is_node():
-        return (tags.get("icao") or tags.get("iata") or f"n{o.id}", tags.get("name", ""),
-                o.location.lon, o.location.lat)
-    if not o.is_way():
-        return None
-    locs = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
-    if not locs:
-        return None
-    return (tags.get("icao") or tags.get("iata") or f"w{o.id}", tags.get("name", ""),
-            float(np.mean([p[0] for p in locs])), float(np.mean([p[1] for p in locs])))
-
-
-def _osm_class(tags: Any) -> str:
-    """The network class of a way: its ``highway`` value, ``ferry`` for ``route=ferry``, or
-    a navigable ``waterway`` (river, canal; not ``boat=no``); "" for anything else."""
-    if "highway" in tags:
-        return str(tags["highway"])
-    if tags.get("route") == "ferry":
-        return "ferry"
-    if tags.get("waterway") in ("river", "canal") and tags.get("boat") != "no":
-        return str(tags["waterway"])
-    return ""
-
-
-def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Read a local ``.osm.pbf`` extract with pyosmium.
-
-    Returns
-    -------
-    lines : GeoDataFrame (EPSG:4326)
-        Ways split at every node shared with another kept way, with ``class`` (the
-        ``highway`` value, ``ferry`` or the ``waterway`` value), ``mode``, ``oneway``, ``name``.
-    aerodromes : GeoDataFrame (EPSG:4326)
-        ``aeroway=aerodrome`` nodes (ways: mean of their nodes) with ``code`` (ICAO, else IATA,
-        else the OSM id) and ``name``.
-    """
-    import osmium
-
-    ways: list[tuple[str, str, str | None, list[int], list[tuple[float, float]]]] = []
-    aero: list[tuple[str, str | None, float, float]] = []
-    o: Any  # an OSM object: node, way or relation
-    try:
-        for o in osmium.FileProcessor(str(path)).with_locations():
-            tags = o.tags
-            if tags.get("aeroway") == "aerodrome":
-                if (found := _osm_aerodrome(o)) is not None:
-                    aero.append(found)
-                continue
-            if not o.is_way():
-                continue
-            cls = _osm_class(tags)
-            if not cls:
-                continue
-            oneway = "yes" if tags.get("oneway") in ("yes", "1", "true") else ""
-            refs = [n.ref for n in o.nodes]
-            coords = [(n.lon, n.lat) for n in o.nodes]
-            ways.append((cls, oneway, tags.get("name", ""), refs, coords))
-    except RuntimeError as exc:
-        raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
-            from exc
-    counts: dict[int, int] = {}
-    for *_, refs, _ in ways:
-        for k, r in enumerate(refs):
-            counts[r] = counts.get(r, 0) + (2 if k in (0, len(refs) - 1) else 1)
-    rows = []
-    for cls, oneway, name, refs, coords in ways:
-        start = 0
-        for k in range(1, len(refs)):
-            if k == len(refs) - 1 or counts[refs[k]] > 1:
-                if k > start:
-                    rows.append({"class": cls, "mode": OSM_MODE.get(cls, "road"),
-                                 "oneway": oneway == "yes", "name": name,
-                                 "geometry": shapely.LineString(coords[start:k + 1])})
-                start = k
-    lines = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326") if rows else \
-        gpd.GeoDataFrame({"class": [], "mode": [], "oneway": [], "name": []},
-                         geometry=[], crs="EPSG:4326")
-    aerodromes = gpd.GeoDataFrame(
-        {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
-        geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]), crs="EPSG:4326")
-    return lines, aerodromes
+# OSM extracts: the tag rules live in planner/osm.py (read_osm is re-exported here)
 
 
 def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
@@ -470,7 +372,8 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     """
     pc = ProblemCollector()
     closed_log: list[str] = []
-    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log)
+    osm_reports: list[dict[str, Any]] = []
+    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log, osm_reports)
     place_points, failed_prefixes = _read_places(spec, crs, pc)
     links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
     all_points = {**points, **{p.kind: p for p in osm_places + place_points}}
@@ -501,10 +404,13 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                   "link_edges": int((net.kind == "link").sum()),
                   "transfer_edges": int((net.kind == "transfer").sum()),
                   "closed": closed_log, "season": spec.season or "(none)"}
+    if osm_reports:
+        net.report["osm"] = osm_reports
     return net
 
 
-def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str]
+def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str],
+                osm_reports: list[dict[str, Any]]
                 ) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[str, np.ndarray]],
                            list[Points]]:
     """Every line source (line files and OSM extracts) as segment starts, ends and their
@@ -525,7 +431,11 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
         sources.append((path, layer, spec, spec.class_column))
     for path in spec.osm:
         lines, aero = read_osm(path)
-        sources.append((path, lines, spec_with_osm_defaults(spec, lines), "class"))
+        osm_spec = spec_with_osm_defaults(spec, lines)
+        lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh
+                                        for c in set(lines["class"])})
+        sources.append((path, lines, osm_spec, "class"))
+        osm_reports.append(lines.attrs.get("osm_report", {}))
         if len(aero):
             xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
             places.append(Points("aerodrome", aero["code"].tolist(), aero["name"].tolist(),
@@ -703,15 +613,17 @@ def _ref_key(ref: str) -> str:
 
 
 def spec_with_osm_defaults(spec: NetworkSpec, lines: gpd.GeoDataFrame) -> NetworkSpec:
-    """The spec with OSM default speeds/modes for classes the scenario does not set."""
+    """The spec with OSM default speeds/modes (:mod:`planner.osm`) for the classes the
+    scenario does not set (a ``highway`` value without a default gets the fallback speed)."""
     from dataclasses import replace
 
     from .config import ClassSpec
     classes = dict(spec.classes)
     for c in sorted(set(lines["class"])) if len(lines) else []:
-        if c not in classes:
-            mode = OSM_MODE.get(c, "road")
-            classes[c] = ClassSpec(mode=mode, speed_kmh=OSM_DEFAULT_KMH.get(c),
+        if c not in classes and c not in spec.speed_kmh:
+            mode = osm.MODE.get(c, "road")
+            classes[c] = ClassSpec(mode=mode,
+                                   speed_kmh=osm.DEFAULT_KMH.get(c, osm.FALLBACK_KMH),
                                    rupiah_per_km=spec.rupiah_per_km.get(mode))
     return replace(spec, classes=classes)
 

@@ -1,0 +1,336 @@
+"""OpenStreetMap extracts as network lines: which ways count, how fast, in which direction.
+
+The rules follow OSM's tagging conventions (and osmnx's reading of them); every rule and
+default is listed here and in the README ("OpenStreetMap rules"):
+
+* **Kept ways**: ``highway=*`` (roads, tracks, paths), ``route=ferry`` and navigable
+  ``waterway=river|canal`` (not ``boat=no``). Excluded by default, counted in the report:
+  ``highway`` = ``construction``, ``proposed``, ``abandoned``, ``razed``, ``platform``,
+  ``raceway``, ``disused``, ``bus_stop``, ``rest_area``, ``services``, ``elevator``; areas
+  (``area=yes``); ways closed to the public (``access=no|private``, unless ``foot``,
+  ``motor_vehicle`` or ``vehicle`` says ``yes|permissive|designated``).
+* **Speeds**: :data:`DEFAULT_KMH` per class (walking classes at 4 km/h); a class not listed
+  gets :data:`FALLBACK_KMH` (the report lists such classes); the scenario's
+  ``[network.classes]`` or ``[network.speed_kmh]`` override. On a way, ``maxspeed`` lowers
+  the speed when it is lower (``50``, ``30 mph``, ``10 knots``; other values ignored), and
+  the condition factors :data:`TRACKTYPE_FACTOR` and :data:`SURFACE_FACTOR` (the lower of the
+  two) slow roads and tracks.
+* **Direction** (vehicle modes; walking ignores it): ``oneway=yes|true|1`` forward,
+  ``oneway=-1|reverse`` backward, ``oneway=no|false|0`` both ways; without a ``oneway`` tag,
+  ``junction=roundabout|circular`` and ``highway=motorway`` are one-way.
+* **Ferries**: ``duration`` (``HH:MM``, ``HH:MM:SS``, minutes, or ISO 8601 ``PT1H30M``) is
+  the crossing time when tagged; every ferry line adds a stated wait of
+  :data:`FERRY_WAIT_MINUTES`.
+* **Seasons**: ``ford=yes`` closes a way in the ``wet`` season; ``seasonal=yes`` or
+  ``intermittent=yes`` closes a waterway in the ``dry`` season (``closed_seasons``).
+* **Damaged or clipped extracts**: a way that references nodes outside the file (every
+  regional extract is clipped) is cut at them and the parts that are present are kept;
+  repeated nodes are merged; a way with fewer than two distinct points is dropped. All are
+  counted in the report (``lines.attrs["osm_report"]``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .errors import InputError, Problem
+
+WALK_KMH = 4.0
+DEFAULT_KMH: dict[str, float] = {
+    "motorway": 80, "trunk": 60, "primary": 50, "secondary": 40, "tertiary": 30,
+    "unclassified": 25, "residential": 20, "living_street": 10, "service": 15, "road": 20,
+    "motorway_link": 40, "trunk_link": 40, "primary_link": 30, "secondary_link": 30,
+    "tertiary_link": 25, "busway": 30, "track": 10, "path": WALK_KMH, "footway": WALK_KMH,
+    "bridleway": WALK_KMH, "steps": 2, "pedestrian": WALK_KMH, "cycleway": WALK_KMH,
+    "corridor": WALK_KMH, "sidewalk": WALK_KMH, "crossing": WALK_KMH, "ferry": 15,
+    "river": 12, "canal": 8,
+}
+"""Default speeds (km/h) of OSM classes the scenario does not set."""
+
+FALLBACK_KMH = 15.0
+"""Speed of a ``highway`` value not in :data:`DEFAULT_KMH` (mode road)."""
+
+MODE: dict[str, str] = {
+    "track": "track", "path": "foot", "footway": "foot", "bridleway": "foot", "steps": "foot",
+    "pedestrian": "foot", "cycleway": "foot", "corridor": "foot", "sidewalk": "foot",
+    "crossing": "foot", "ferry": "ferry", "river": "river", "canal": "river"}
+"""Mode of OSM classes; any other ``highway`` class is ``road``."""
+
+EXCLUDED_HIGHWAY = frozenset({
+    "construction", "proposed", "abandoned", "razed", "platform", "raceway", "disused",
+    "bus_stop", "rest_area", "services", "elevator"})
+"""``highway`` values that are not travelled (excluded by default)."""
+
+TRACKTYPE_FACTOR = {"grade1": 1.0, "grade2": 0.8, "grade3": 0.6, "grade4": 0.5,
+                    "grade5": 0.4}
+"""Speed factor of ``tracktype`` (grade1 paved or heavily compacted ... grade5 soft)."""
+
+SURFACE_FACTOR = {
+    "paved": 1.0, "asphalt": 1.0, "concrete": 1.0, "paving_stones": 0.9, "sett": 0.8,
+    "compacted": 0.8, "fine_gravel": 0.8, "gravel": 0.7, "unpaved": 0.7, "pebblestone": 0.7,
+    "ground": 0.6, "dirt": 0.6, "earth": 0.6, "grass": 0.5, "sand": 0.5, "mud": 0.4}
+"""Speed factor of ``surface`` on roads and tracks (values not listed: 1)."""
+
+FERRY_WAIT_MINUTES = 30.0
+"""The stated wait before a ferry crossing (on top of its ``duration`` or speed)."""
+
+_OPEN = {"yes", "permissive", "designated", "destination"}
+_MAXSPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$", re.I)
+
+
+def way_class(tags: Any) -> tuple[str, str]:
+    """The class of a way and, when it is left out, why: ``(class, "")`` for a kept way,
+    ``("", reason)`` for an excluded one, ``("", "")`` for a way that is no network line."""
+    hw = tags.get("highway")
+    if hw is not None:
+        if hw in EXCLUDED_HIGHWAY:
+            return "", f"highway={hw}"
+        if tags.get("area") == "yes":
+            return "", "area=yes"
+        if tags.get("access") in ("no", "private") and not any(
+                tags.get(k) in _OPEN for k in ("foot", "motor_vehicle", "vehicle")):
+            return "", f"access={tags.get('access')}"
+        return str(hw), ""
+    if tags.get("route") == "ferry":
+        return "ferry", ""
+    if tags.get("waterway") in ("river", "canal"):
+        return ("", "boat=no") if tags.get("boat") == "no" else (str(tags["waterway"]), "")
+    return "", ""
+
+
+def direction(tags: Any, cls: str) -> int:
+    """+1 one-way along the way, -1 one-way against it, 0 both ways (walking: always 0)."""
+    if MODE.get(cls, "road") == "foot":
+        return 0
+    ow = str(tags.get("oneway", "")).strip().lower()
+    if ow in ("yes", "true", "1"):
+        return 1
+    if ow in ("-1", "reverse"):
+        return -1
+    if ow in ("no", "false", "0"):
+        return 0
+    if tags.get("junction") in ("roundabout", "circular") or cls == "motorway":
+        return 1
+    return 0
+
+
+def maxspeed_kmh(value: str | None) -> float:
+    """``maxspeed`` in km/h (NaN when absent or not a number: ``none``, ``RU:urban``...);
+    of several values (``50;60``) the lowest."""
+    if not value:
+        return np.nan
+    speeds = []
+    for part in str(value).split(";"):
+        m = _MAXSPEED.match(part)
+        if m:
+            v = float(m.group(1))
+            unit = (m.group(2) or "km/h").lower()
+            speeds.append(v * 1.609344 if unit == "mph" else v * 1.852 if unit == "knots"
+                          else v)
+    return min(speeds) if speeds else np.nan
+
+
+def condition_factor(tags: Any, cls: str) -> float:
+    """The lower of the ``tracktype`` and ``surface`` factors (roads and tracks; 1 else)."""
+    if MODE.get(cls, "road") not in ("road", "track"):
+        return 1.0
+    return min(TRACKTYPE_FACTOR.get(str(tags.get("tracktype", "")), 1.0),
+               SURFACE_FACTOR.get(str(tags.get("surface", "")), 1.0))
+
+
+def duration_minutes(value: str | None) -> float:
+    """A ferry's ``duration``: ``HH:MM``, ``HH:MM:SS``, minutes, or ISO 8601 ``PT1H30M``
+    (NaN when absent or unreadable)."""
+    if not value:
+        return np.nan
+    v = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", v):
+        return float(v)
+    m = re.fullmatch(r"(\d+):(\d{1,2})(?::(\d{1,2}))?", v)
+    if m:
+        return int(m.group(1)) * 60 + int(m.group(2)) + int(m.group(3) or 0) / 60
+    m = re.fullmatch(r"P(?:T)?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?", v, re.I)
+    if m and any(m.groups()):
+        h, mi, s = (int(x or 0) for x in m.groups())
+        return h * 60 + mi + s / 60
+    return np.nan
+
+
+def closed_seasons(tags: Any) -> str:
+    """The seasons a way is closed in: ``wet`` at a ford, ``dry`` on seasonal waterways."""
+    if tags.get("ford") in ("yes", "stepping_stones"):
+        return "wet"
+    if tags.get("waterway") and (tags.get("seasonal") == "yes"
+                                 or tags.get("intermittent") == "yes"):
+        return "dry"
+    return ""
+
+
+def _runs(nodes: list[tuple[int, bool, float, float]]) -> tuple[list[list[tuple]], int, int]:
+    """A way's nodes cut at the missing ones: the runs of present nodes with at least two
+    distinct points (repeated nodes merged); also how many nodes were missing and how many
+    runs were too short to keep."""
+    runs: list[list[tuple]] = [[]]
+    missing = 0
+    for ref, ok, lon, lat in nodes:
+        if not ok:
+            missing += 1
+            if runs[-1]:
+                runs.append([])
+            continue
+        if runs[-1] and runs[-1][-1][0] == ref:
+            continue  # a repeated node
+        runs[-1].append((ref, lon, lat))
+    kept = [r for r in runs if len(r) >= 2 and len({(x, y) for _, x, y in r}) >= 2]
+    short = sum(1 for r in runs if r) - len(kept)
+    return kept, missing, short
+
+
+def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Read a local OSM extract (``.osm.pbf``, ``.osm``) with pyosmium.
+
+    Returns
+    -------
+    lines : GeoDataFrame (EPSG:4326)
+        Ways cut at missing nodes and split at every node shared with another kept way, in
+        their travel direction, with ``class``, ``mode``, ``oneway``, ``name``,
+        ``speed_factor`` (condition), ``maxspeed_kmh``, ``minutes`` (ferries with a
+        ``duration``), ``wait_minutes`` (ferries) and ``closed_seasons``;
+        ``lines.attrs["osm_report"]`` counts what was read, cut, merged and left out.
+    aerodromes : GeoDataFrame (EPSG:4326)
+        ``aeroway=aerodrome`` nodes (ways: mean of their nodes) with ``code`` (ICAO, else IATA,
+        else the OSM id) and ``name``.
+    """
+    import osmium
+
+    ways: list[dict[str, Any]] = []
+    aero: list[tuple[str, str | None, float, float]] = []
+    report: dict[str, Any] = {"file": str(path), "ways_read": 0, "ways_kept": 0,
+                              "ways_cut_at_missing_nodes": 0, "missing_node_refs": 0,
+                              "ways_outside_the_extract": 0, "parts_too_short": 0,
+                              "excluded": {}, "classes_at_fallback_speed": []}
+    fallback: set[str] = set()
+    o: Any  # an OSM object: node, way or relation
+    try:
+        fp = osmium.FileProcessor(str(path)).with_locations().with_filter(
+            osmium.filter.KeyFilter("highway", "route", "waterway", "aeroway"))
+        for o in fp:
+            tags = o.tags
+            if tags.get("aeroway") == "aerodrome":
+                if (found := _aerodrome(o)) is not None:
+                    aero.append(found)
+                continue
+            if not o.is_way():
+                continue
+            cls, why = way_class(tags)
+            if not cls:
+                if why:
+                    report["excluded"][why] = report["excluded"].get(why, 0) + 1
+                continue
+            report["ways_read"] += 1
+            nodes = [(n.ref, n.location.valid(), *((n.lon, n.lat) if n.location.valid()
+                                                    else (0.0, 0.0))) for n in o.nodes]
+            runs, missing, short = _runs(nodes)
+            report["missing_node_refs"] += missing
+            report["parts_too_short"] += short
+            if missing:
+                report["ways_cut_at_missing_nodes" if runs else
+                       "ways_outside_the_extract"] += 1
+            if not runs:
+                continue
+            report["ways_kept"] += 1
+            if cls not in DEFAULT_KMH:
+                fallback.add(cls)
+            way = _way_attributes(tags, cls)
+            for run in runs:
+                ways.append({**way, "run": run[::-1] if way["_dir"] < 0 else run})
+    except RuntimeError as exc:
+        raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
+            from exc
+    report["classes_at_fallback_speed"] = sorted(fallback)
+    lines = _split_at_shared_nodes(ways)
+    lines.attrs["osm_report"] = report
+    aerodromes = gpd.GeoDataFrame(
+        {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
+        geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]), crs="EPSG:4326")
+    return lines, aerodromes
+
+
+def _way_attributes(tags: Any, cls: str) -> dict[str, Any]:
+    ferry = cls == "ferry"
+    return {"class": cls, "mode": MODE.get(cls, "road"), "_dir": direction(tags, cls),
+            "name": tags.get("name", "") or "",
+            "speed_factor": condition_factor(tags, cls),
+            "maxspeed_kmh": maxspeed_kmh(tags.get("maxspeed")),
+            "minutes": duration_minutes(tags.get("duration")) if ferry else np.nan,
+            "wait_minutes": FERRY_WAIT_MINUTES if ferry else np.nan,
+            "closed_seasons": closed_seasons(tags)}
+
+
+_COLUMNS = ["class", "mode", "oneway", "name", "speed_factor", "maxspeed_kmh", "minutes",
+            "wait_minutes", "closed_seasons"]
+
+
+def _split_at_shared_nodes(ways: list[dict[str, Any]]) -> gpd.GeoDataFrame:
+    """Cut every kept run at each node another run also uses (its junctions); a ferry's
+    ``duration`` is shared out over its pieces by length."""
+    counts: dict[int, int] = {}
+    for w in ways:
+        refs = [r for r, _, _ in w["run"]]
+        for k, r in enumerate(refs):
+            counts[r] = counts.get(r, 0) + (2 if k in (0, len(refs) - 1) else 1)
+    rows = []
+    for w in ways:
+        run = w["run"]
+        pieces = []
+        start = 0
+        for k in range(1, len(run)):
+            if k == len(run) - 1 or counts[run[k][0]] > 1:
+                pieces.append(shapely.LineString([(x, y) for _, x, y in run[start:k + 1]]))
+                start = k
+        total = sum(p.length for p in pieces) or 1.0
+        for p in pieces:
+            if p.length == 0:
+                continue
+            row = {c: w[c] for c in _COLUMNS if c in w}
+            row["oneway"] = w["_dir"] != 0
+            if np.isfinite(w["minutes"]):
+                row["minutes"] = w["minutes"] * p.length / total
+            rows.append({**row, "geometry": p})
+    if not rows:
+        return gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry=[], crs="EPSG:4326")
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")[[*_COLUMNS,
+                                                                          "geometry"]]
+
+
+def _aerodrome(o: Any) -> tuple[str, str | None, float, float] | None:
+    """An ``aeroway=aerodrome`` node or way as (code, name, lon, lat): ICAO, else IATA, else
+    the OSM id; a way at the mean of its present nodes. None for relations and empty ways."""
+    tags = o.tags
+    if o.is_node():
+        return (tags.get("icao") or tags.get("iata") or f"n{o.id}", tags.get("name", ""),
+                o.location.lon, o.location.lat)
+    if not o.is_way():
+        return None
+    locs = [(n.lon, n.lat) for n in o.nodes if n.location.valid()]
+    if not locs:
+        return None
+    return (tags.get("icao") or tags.get("iata") or f"w{o.id}", tags.get("name", ""),
+            float(np.mean([p[0] for p in locs])), float(np.mean([p[1] for p in locs])))
+
+
+def with_speeds(lines: gpd.GeoDataFrame, class_kmh: dict[str, float | None]) -> pd.DataFrame:
+    """Per line the speed, km/h: its class's (the scenario's, else the default) times its
+    condition factor, lowered to ``maxspeed`` when that is lower; NaN where the class has no
+    speed (the line check then names it)."""
+    base = lines["class"].map(lambda c: class_kmh.get(c)).astype(float).to_numpy()
+    speed = base * lines["speed_factor"].astype(float).to_numpy()
+    cap = lines["maxspeed_kmh"].astype(float).to_numpy()
+    return lines.assign(speed_kmh=np.where(np.isfinite(cap) & (cap < speed), cap, speed))

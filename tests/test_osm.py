@@ -1,0 +1,200 @@
+"""OpenStreetMap rules (planner/osm.py) on small extracts written here with osmium, with
+answers worked out by hand: clipped and damaged extracts, excluded classes and default speeds,
+one-way conventions, maxspeed and condition factors, ferries, fords."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import CRS, Transformer
+
+from planner import osm
+from planner.config import Access, NetworkSpec
+from planner.network import Points, build_network
+from planner.travel import nearest_source, to_csr
+
+UTM = CRS.from_epsg(32650)
+TO_WGS = Transformer.from_crs(UTM, 4326, always_xy=True)
+X0, Y0 = 500_000.0, 330_000.0  # about 117.0 E, 3.0 N
+
+
+def lonlat(x: float, y: float) -> tuple[float, float]:
+    return TO_WGS.transform(X0 + x, Y0 + y)
+
+
+def write_osm(path, nodes: dict[int, tuple[float, float]], ways: list[tuple[int, list[int],
+                                                                           dict]]) -> None:
+    """Nodes at metre offsets (x, y) from (X0, Y0) in UTM 50N; ways as (id, node ids, tags).
+    Node ids a way uses but ``nodes`` lacks are left out of the file (a clipped extract)."""
+    import osmium
+
+    w = osmium.SimpleWriter(str(path))
+    for nid, (x, y) in sorted(nodes.items()):
+        w.add_node(osmium.osm.mutable.Node(id=nid, location=lonlat(x, y), tags={}))
+    for wid, refs, tags in ways:
+        w.add_way(osmium.osm.mutable.Way(id=wid, nodes=refs, tags=tags))
+    w.close()
+
+
+def test_clipped_and_damaged_extracts_are_cut_and_counted(tmp_path):
+    f = tmp_path / "clip.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (1000, 0), 4: (3000, 0), 5: (4000, 0), 6: (5000, 0),
+                  7: (6000, 0)},
+              [(100, [1, 2, 3, 4, 5], {"highway": "primary"}),   # 3 outside: 1-2 and 4-5
+               (101, [8, 9], {"highway": "primary"}),            # wholly outside
+               (102, [5, 6, 6, 7], {"highway": "primary"}),      # a repeated node
+               (103, [7, 7], {"highway": "primary"})])           # zero length
+    lines, _ = osm.read_osm(f)
+    rep = lines.attrs["osm_report"]
+    assert rep["ways_cut_at_missing_nodes"] == 1 and rep["ways_outside_the_extract"] == 1
+    assert rep["missing_node_refs"] == 3 and rep["parts_too_short"] == 1
+    lengths = sorted(np.round(lines.to_crs(UTM).length.to_numpy(), -1))
+    assert lengths == [1000, 1000, 2000]  # 1-2, 4-5, 5-6-7 (the repeated node merged)
+    # the network builds, and the two kept parts stay apart (node 3 is missing)
+    spec = NetworkSpec(osm=(f,))
+    net = build_network(spec, UTM, {"village": pts("village", [(X0 + 4000, Y0)]),
+                                    "service": pts("service", [(X0 + 3000, Y0)])},
+                        Access(4.0, 1.0, 0.1))
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    assert res.value[0] == pytest.approx(1000 / 1000 / 50 * 60, rel=1e-3)  # 1 km at 50
+    assert net.report["osm"][0]["ways_cut_at_missing_nodes"] == 1
+
+
+def pts(kind: str, xy: list[tuple[float, float]]) -> Points:
+    refs = [f"{kind[0]}{i}" for i in range(len(xy))]
+    return Points(kind, refs, refs, np.array(xy, dtype=float))
+
+
+def test_classes_excluded_defaults_and_fallback(tmp_path):
+    f = tmp_path / "classes.osm.pbf"
+    n = {i: (1000 * i, 0) for i in range(1, 12)}
+    ways = [(100 + i, [i, i + 1], tags) for i, tags in enumerate([
+        {"highway": "construction"}, {"highway": "proposed"}, {"highway": "platform"},
+        {"highway": "service", "area": "yes"}, {"highway": "residential", "access": "private"},
+        {"highway": "residential", "access": "no", "foot": "yes"},
+        {"highway": "cycleway"}, {"highway": "corridor"}, {"highway": "busway"},
+        {"highway": "escape"}], start=1)]
+    write_osm(f, n, ways)
+    lines, _ = osm.read_osm(f)
+    rep = lines.attrs["osm_report"]
+    assert rep["excluded"] == {"highway=construction": 1, "highway=proposed": 1,
+                               "highway=platform": 1, "area=yes": 1, "access=private": 1}
+    assert sorted(lines["class"]) == ["busway", "corridor", "cycleway", "escape",
+                                      "residential"]
+    assert rep["classes_at_fallback_speed"] == ["escape"]
+    spec = osm_spec(f, lines)
+    speeds = dict(zip(lines["class"], osm.with_speeds(lines, speeds_of(spec, lines))
+                      ["speed_kmh"], strict=True))
+    assert speeds == {"residential": 20, "cycleway": 4, "corridor": 4, "busway": 30,
+                      "escape": 15}
+    assert {c: spec.class_spec(c).mode for c in speeds} == {
+        "residential": "road", "cycleway": "foot", "corridor": "foot", "busway": "road",
+        "escape": "road"}
+
+
+def osm_spec(f, lines):
+    from planner.network import spec_with_osm_defaults
+
+    return spec_with_osm_defaults(NetworkSpec(osm=(f,)), lines)
+
+
+def speeds_of(spec, lines):
+    return {c: spec.class_spec(c).speed_kmh for c in set(lines["class"])}
+
+
+@pytest.mark.parametrize(("tags", "oneway", "reversed_"), [
+    ({"highway": "primary", "oneway": "yes"}, True, False),
+    ({"highway": "primary", "oneway": "-1"}, True, True),
+    ({"highway": "primary", "junction": "roundabout"}, True, False),
+    ({"highway": "motorway"}, True, False),
+    ({"highway": "motorway", "oneway": "no"}, False, False),
+    ({"highway": "footway", "oneway": "yes"}, False, False),   # walking ignores it
+    ({"highway": "primary"}, False, False),
+])
+def test_oneway_conventions(tmp_path, tags, oneway, reversed_):
+    f = tmp_path / "ow.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (1000, 0)}, [(100, [1, 2], tags)])
+    lines, _ = osm.read_osm(f)
+    assert bool(lines["oneway"].iloc[0]) is oneway
+    x_first = lines.to_crs(UTM).geometry.iloc[0].coords[0][0] - X0
+    assert x_first == pytest.approx(1000 if reversed_ else 0, abs=0.01)
+
+
+def test_oneway_minus_one_is_travelled_against_the_drawing(tmp_path):
+    """Road 1 -> 2 drawn west to east, tagged oneway=-1: east to west only."""
+    f = tmp_path / "ow.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (1000, 0)},
+              [(100, [1, 2], {"highway": "primary", "oneway": "-1"})])
+    spec = NetworkSpec(osm=(f,))
+    west, east = (X0, Y0), (X0 + 1000, Y0)
+    walk = Access(4.0, 1.0, 0.01)
+    net = build_network(spec, UTM, {"village": pts("village", [west]),
+                                    "service": pts("service", [east])}, walk)
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    assert res.value[0] == pytest.approx(1.2, rel=1e-3)  # 1 km at 50 km/h
+    net = build_network(spec, UTM, {"village": pts("village", [east]),
+                                    "service": pts("service", [west])}, walk)
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    assert not np.isfinite(res.value[0])
+
+
+def test_maxspeed_and_condition_factors(tmp_path):
+    f = tmp_path / "speed.osm.pbf"
+    n = {i: (1000 * i, 0) for i in range(1, 9)}
+    cases = [({"highway": "primary", "maxspeed": "30"}, 30.0),            # lower: used
+             ({"highway": "primary", "maxspeed": "80"}, 50.0),            # higher: class
+             ({"highway": "primary", "maxspeed": "20 mph"}, 20 * 1.609344),
+             ({"highway": "primary", "maxspeed": "RU:urban"}, 50.0),      # not a number
+             ({"highway": "track", "tracktype": "grade3"}, 10 * 0.6),
+             ({"highway": "unclassified", "surface": "dirt"}, 25 * 0.6),
+             ({"highway": "track", "tracktype": "grade2", "surface": "mud"}, 10 * 0.4)]
+    write_osm(f, n, [(100 + i, [i, i + 1], t) for i, (t, _) in enumerate(cases, start=1)])
+    lines, _ = osm.read_osm(f)
+    spec = osm_spec(f, lines)
+    got = osm.with_speeds(lines, speeds_of(spec, lines))["speed_kmh"].to_numpy()
+    assert got == pytest.approx([kmh for _, kmh in cases])
+
+
+def test_ferry_duration_and_wait_and_a_ford_in_the_wet_season(tmp_path):
+    """Ferry 1-2 (2 km) tagged duration 01:30: 90 min + 30 min stated wait = 120 min, not
+    2 km at 15 km/h; the ford 2-3 closes in the wet season."""
+    f = tmp_path / "ferry.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (2000, 0), 3: (3000, 0)},
+              [(100, [1, 2], {"route": "ferry", "duration": "01:30"}),
+               (101, [2, 3], {"highway": "track", "ford": "yes"})])
+    lines, _ = osm.read_osm(f)
+    assert lines.loc[lines["class"] == "ferry", "minutes"].item() == 90
+    assert lines.loc[lines["class"] == "track", "closed_seasons"].item() == "wet"
+    walk = Access(4.0, 1.0, 0.01)
+    points = {"village": pts("village", [(X0 + 3000, Y0)]),
+              "service": pts("service", [(X0, Y0)])}
+    for season, expected in (("", 120 + 6.0), ("wet", np.inf)):
+        # + track 1 km at 10 km/h = 6 min (no transfer penalty set)
+        spec = NetworkSpec(osm=(f,), season=season)
+        net = build_network(spec, UTM, points, walk)
+        res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+        assert res.value[0] == pytest.approx(expected, rel=1e-6) if np.isfinite(expected) \
+            else not np.isfinite(res.value[0])
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("01:30", 90), ("1:05:30", 65.5), ("45", 45),
+                                                ("PT1H30M", 90), ("PT20M", 20), ("soon", None)])
+def test_duration_formats(text, minutes):
+    got = osm.duration_minutes(text)
+    assert (np.isnan(got) if minutes is None else got == pytest.approx(minutes))
+
+
+def test_readme_lists_every_rule_and_default():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = text[text.index("#### OpenStreetMap rules"):]
+    for k, v in osm.DEFAULT_KMH.items():
+        assert f"`{k}` {v:g}" in section, k
+    for k in osm.EXCLUDED_HIGHWAY:
+        assert f"`{k}`" in section, k
+    for table in (osm.TRACKTYPE_FACTOR, osm.SURFACE_FACTOR):
+        for k, v in table.items():
+            assert f"`{k}` ×{v:g}" in section, k
+    assert f"{osm.FERRY_WAIT_MINUTES:g} min" in section
+    assert f"{osm.FALLBACK_KMH:g} km/h" in section

@@ -505,18 +505,48 @@ def _check_link_places(links: list[tuple[Path, pd.DataFrame]], all_points: dict[
 def _line_nodes(starts: list[np.ndarray], ends: list[np.ndarray],
                 attrs_list: list[dict[str, np.ndarray]], snap: float
                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-    """The physical nodes of the line segments (ends within ``snap`` metres merged): the
-    segments' attributes, start and end node ids, and the nodes' coordinates."""
+    """The physical nodes of the line segments: ends closer than ``snap`` metres (real
+    distance, chained: a KD-tree finds the close pairs, connected components merge them) are
+    one node, at the mean of its ends. Returns the segments' attributes, start and end node
+    ids, and the nodes' coordinates."""
     if not starts:
         empty = np.zeros(0, np.int64)
         return {}, empty, empty, np.zeros((0, 2))
     start = np.vstack(starts)
     end = np.vstack(ends)
     attrs = {k: np.concatenate([a[k] for a in attrs_list]) for k in attrs_list[0]}
-    grid = np.round(np.vstack([start, end]) / snap).astype(np.int64)
-    uniq, inverse = np.unique(grid, axis=0, return_inverse=True)
+    xy = np.vstack([start, end])
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)  # exact repeats first
     inverse = inverse.ravel()
-    return attrs, inverse[: len(start)], inverse[len(start):], uniq.astype(float) * snap
+    labels = _merge_close(uniq, snap)
+    n = int(labels.max()) + 1 if len(labels) else 0
+    counts = np.bincount(labels, minlength=n).astype(float)
+    node_xy = np.c_[np.bincount(labels, uniq[:, 0], n), np.bincount(labels, uniq[:, 1], n)]
+    node_xy /= counts[:, None]
+    ids = labels[inverse]
+    return attrs, ids[: len(start)], ids[len(start):], node_xy
+
+
+def _merge_close(xy: np.ndarray, snap: float) -> np.ndarray:
+    """Component label of each point when points closer than ``snap`` are joined (labels
+    numbered in order of each component's first point, so the result is deterministic)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(xy)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    pairs = cKDTree(xy).query_pairs(snap, output_type="ndarray") if snap > 0 \
+        else np.zeros((0, 2), np.int64)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    # renumber in order of first appearance
+    first = np.full(comp.max() + 1, n, np.int64)
+    np.minimum.at(first, comp, np.arange(n))
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[comp].astype(np.int64)
 
 
 def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,

@@ -727,8 +727,17 @@ def travel_columns(net: network.Network, s: Scenario,
             reasons[closed] = (f"closed in season '{s.network.season}': reachable only by "
                                "lines closed in that season")
             rest &= ~closed
-        reasons[rest] = ("no path from any service point: its part of the network holds no "
-                         "service point")
+        # a part with an office, yet no route: lines of one direction (one-way roads or
+        # links, currents) turn the way; else the part holds no service point at all
+        _, part = travel.parts(net)
+        with_office = np.isin(part[net.destination("village")],
+                              part[net.origin("service")])
+        one_way = rest & with_office
+        reasons[one_way] = ("no route from any service point in the direction of travel: its "
+                            "part of the network has a service point, but one-way lines (roads "
+                            "or links) only lead away from this village")
+        reasons[rest & ~with_office] = ("no path from any service point: its part of the "
+                                        "network holds no service point")
     out["unreachable_reason"] = reasons
     return out, stored
 

@@ -294,3 +294,23 @@ def test_to_gdfs_matches_the_arrays_and_networkx(tmp_path):
     G = net.to_networkx()
     e = edges.iloc[0]
     assert G.nodes[int(e["u"])]["x"] == nodes.geometry.iloc[int(e["u"])].x
+
+
+def test_line_ends_merge_by_real_distance(tmp_path):
+    """snap_m = 1: ends 2 cm apart on either side of a 1 m grid line are one node (a grid
+    would split them); ends 1.39 m apart in one grid cell stay two (a grid would merge)."""
+    close = write_lines(tmp_path, [{"mode": "road", "xy": [(-1000, 0), (0.49, 0)]},
+                                   {"mode": "road", "xy": [(0.51, 0), (1000, 0)]}])
+    spec = NetworkSpec(lines=(close,), speed_kmh={"road": 40})
+    walk = Access(4.0, 1.0, 0.001)
+    net = build_network(spec, UTM, {"village": pts("village", [(1000, 0)]),
+                                    "service": pts("service", [(-1000, 0)])}, walk)
+    assert times(net).value[0] == pytest.approx(2000.02 / 1000 / 40 * 60, rel=1e-4)
+    apart = tmp_path / "apart"
+    apart.mkdir()
+    far = write_lines(apart, [{"mode": "road", "xy": [(-1000, 0), (0.51, 0.51)]},
+                              {"mode": "road", "xy": [(1.49, 1.49), (1000, 0)]}])
+    net = build_network(NetworkSpec(lines=(far,), speed_kmh={"road": 40}), UTM,
+                        {"village": pts("village", [(1000, 0)]),
+                         "service": pts("service", [(-1000, 0)])}, walk)
+    assert not np.isfinite(times(net).value[0])

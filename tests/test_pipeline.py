@@ -175,3 +175,26 @@ def test_site_layers_as_frames(tiny_scenario):
     assert list(points["site_code"]) == list(new["site_code"]) and points.crs == plan.villages.crs
     assert len(links) == int(new["villages_served"].sum())
     assert len(routes) == len(new)
+
+
+def test_unreachable_reason_one_way_inside_a_part_with_an_office(tmp_path):
+    """Road A-B drawn from B to A and one-way: B (and C, F behind it) cannot be reached from
+    the office at A although they share its part of the network; E's part has no office."""
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from .conftest import CRS, km, write_tiny
+
+    scenario = write_tiny(tmp_path / "tiny")
+    lines = gpd.GeoDataFrame(
+        {"mode": ["road", "river", "road"], "speed_kmh": [None, 20.0, None],
+         "wait_minutes": [None, 15.0, None], "oneway": [True, False, False]},
+        geometry=[LineString([km(11, 1), km(1, 1)]), LineString([km(11, 1), km(21, 1)]),
+                  LineString([km(61, 1), km(71, 1)])], crs=CRS)
+    lines.to_file(scenario.parent / "network.gpkg", driver="GPKG")
+    t = planner.run(planner.load_scenario(scenario), use_cache=False).table().set_index("kode")
+    for v in ("2002", "2003", "2006"):
+        assert t.loc[f"99.01.01.{v}", "unreachable_reason"].startswith(
+            "no route from any service point in the direction of travel"), v
+    assert t.loc["99.01.01.2005", "unreachable_reason"].startswith(
+        "no path from any service point: its part of the network holds no service point")

@@ -13,10 +13,13 @@ Pipeline of this module (all in the study area's metric CRS):
    gives ``minutes`` uses them both ways. ``oneway`` lines are one-way. In the active season,
    a class (or mode) may be slower (``speed_factor``) or closed; a line may list the seasons
    it is closed in (``closed_seasons``).
-2. **Points.** Villages, service points and places (airstrips, ports) each get a node: the
-   network node within ``snap_m``, or their own node joined to the nearest network node on
-   foot (``straight × detour`` metres at ``walk_kmh``) when it lies within ``max_km``; a point
-   farther away keeps an unconnected node (links may still reach it: an island's jetty).
+2. **Points.** Villages, service points and places (airstrips, ports) join the nearest point
+   ON the nearest usable line within ``max_km`` (the line is split there: a village beside a
+   long track joins it where it passes, not at a far junction); motorways and trunk links
+   only when nothing else is in reach, sea and air lines only at their ends. A point within
+   ``snap_m`` of that place sits on it; any other gets its own node and a walk to it
+   (``straight × detour`` metres at ``walk_kmh``); a point with no line in reach keeps an
+   unconnected node (links may still reach it: an island's jetty).
 3. **Link edges** from link tables: scheduled or chartered services between named points
    (``village:KODE``, ``service:ID``, ``{prefix}:{code}`` of a places layer). Minutes are the
    time on board; the expected wait is half the headway, ``7 × 24 × 60 / (2 × departures per
@@ -34,6 +37,7 @@ The result is a :class:`Network` of compact numpy arrays (what the bulk shortest
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +308,8 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
     start = shapely.get_coordinates(shapely.get_point(g, 0))
     end = shapely.get_coordinates(shapely.get_point(g, -1))
     attrs = {"fwd": fwd, "back": back, "length": length, "cost": cost, "mode": mode,
-             "oneway": oneway, "name": names, "keep": keep, "wait": wait}
+             "oneway": oneway, "name": names, "keep": keep, "wait": wait,
+             "cls": np.asarray(cls, dtype=object), "geom": np.asarray(g, dtype=object)}
     return start, end, attrs
 
 
@@ -381,9 +386,11 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     pc.raise_if_any()
 
     attrs, la, lb, net_xy = _line_nodes(starts, ends, attrs_list, spec.snap_m)
+    targets, attrs, la, lb, net_xy = _split_at_points(all_points, attrs, la, lb, net_xy,
+                                                      spec.snap_m, access.max_km * 1000.0)
     edges = _Edges()
     phys_xy, labels, point_phys, access_m, snapped = _join_points(
-        all_points, net_xy, spec.snap_m, access, edges)
+        all_points, net_xy, spec.snap_m, access, edges, targets)
     if attrs:  # line edges (both directions unless one-way; closed lines dropped)
         k = attrs["keep"]
         two = k & ~attrs["oneway"]
@@ -549,14 +556,127 @@ def _merge_close(xy: np.ndarray, snap: float) -> np.ndarray:
     return rank[comp].astype(np.int64)
 
 
+NOT_JOINABLE_CLASSES = frozenset({"motorway", "motorway_link", "trunk_link"})
+"""Line classes a person cannot join from the roadside: points join them only when no other
+line is within the walking limit."""
+
+NOT_JOINABLE_MODES = frozenset({"air", "sea"})
+"""Line modes joined only at their ends (ports, airstrips), never along the way."""
+
+
+def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray],
+                     la: np.ndarray, lb: np.ndarray, net_xy: np.ndarray, snap: float,
+                     max_m: float) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
+                                            dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                            np.ndarray]:
+    """Join every point to the nearest point ON the nearest usable line within ``max_m``
+    (a village beside a long track joins it where it passes, not at its far end). A line
+    is split there: a new node, the line's time, length and cost shared out by length
+    (a wait, e.g. for a boat, is paid on each piece: boarding there); lines of the
+    :data:`NOT_JOINABLE_CLASSES` are used only when nothing else is in reach, lines of the
+    :data:`NOT_JOINABLE_MODES` never. Returns per kind of point (target node, distance m;
+    -1 and inf when no line is in reach) and the lines, their end nodes and the node
+    coordinates with the new nodes."""
+    n_pts = {k: len(p.refs) for k, p in all_points.items()}
+    total = sum(n_pts.values())
+    empty = {k: (np.full(n, -1, np.int64), np.full(n, np.inf)) for k, n in n_pts.items()}
+    if not attrs or total == 0:
+        return empty, attrs, la, lb, net_xy
+    usable = attrs["keep"] & ~np.isin(attrs["mode"], list(NOT_JOINABLE_MODES))
+    cand = np.flatnonzero(usable)
+    if not len(cand):
+        return empty, attrs, la, lb, net_xy
+    geoms = attrs["geom"]
+    xy = np.vstack([p.xy for p in all_points.values()])
+    pts = shapely.points(xy)
+    pi, ci = shapely.STRtree(geoms[cand]).query(pts, predicate="dwithin", distance=max_m)
+    li = cand[ci]
+    d = shapely.distance(pts[pi], geoms[li])
+    second = np.isin(attrs["cls"][li], list(NOT_JOINABLE_CLASSES))
+    order = np.lexsort((li, d, second, pi))
+    pi, li, d = pi[order], li[order], d[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+    pi, li, d = pi[first], li[first], d[first]
+    target = np.full(total, -1, np.int64)
+    dist = np.full(total, np.inf)
+    dist[pi] = d
+    along = shapely.line_locate_point(geoms[li], pts[pi])
+    length = shapely.length(geoms[li])
+    at_start, at_end = along <= snap, along >= length - snap
+    target[pi[at_start]] = la[li[at_start]]
+    target[pi[at_end & ~at_start]] = lb[li[at_end & ~at_start]]
+    inner = ~at_start & ~at_end
+    # one new node per distinct place on a line (villages projecting to the same point share)
+    key = pd.DataFrame({"line": li[inner], "at": np.round(along[inner], 3)})
+    places, which = np.unique(key.to_numpy(), axis=0, return_inverse=True)
+    which = np.asarray(which).ravel()
+    new_ids = len(net_xy) + np.arange(len(places))
+    target[pi[inner]] = new_ids[which]
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(
+        geoms[places[:, 0].astype(np.int64)], places[:, 1])) if len(places) else \
+        np.zeros((0, 2))
+    attrs, la, lb = _split_lines(attrs, la, lb, places[:, 0].astype(np.int64),
+                                 places[:, 1] / np.maximum(
+                                     shapely.length(geoms[places[:, 0].astype(np.int64)]),
+                                     1e-9) if len(places) else np.zeros(0), new_ids)
+    out, start = {}, 0
+    for k, n in n_pts.items():
+        out[k] = (target[start:start + n], dist[start:start + n])
+        start += n
+    return out, attrs, la, lb, np.vstack([net_xy, new_xy])
+
+
+def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
+                 line: np.ndarray, frac: np.ndarray, node: np.ndarray
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Replace each line that has split points by its pieces: consecutive pieces between its
+    ends and the points (in order along it), each with its share of the time (travel part;
+    the wait whole), length and cost; for a line with a wait, a piece between every pair
+    of its nodes, so boarding anywhere pays one wait."""
+    if not len(line):
+        return attrs, la, lb
+    pieces: dict[str, list] = {k: [] for k in attrs}
+    pa: list[int] = []
+    pb: list[int] = []
+    order = np.lexsort((frac, line))
+    line, frac, node = line[order], frac[order], node[order]
+    bounds = np.flatnonzero(np.r_[True, line[1:] != line[:-1], True])
+    for s, e in itertools.pairwise(bounds):
+        j = int(line[s])
+        f = np.r_[0.0, frac[s:e], 1.0]
+        ids = np.r_[la[j], node[s:e], lb[j]]
+        pairs = ([(a, b) for a in range(len(ids)) for b in range(a + 1, len(ids))]
+                 if attrs["wait"][j] > 0 else [(a, a + 1) for a in range(len(ids) - 1)])
+        wait = attrs["wait"][j]
+        for a, b in pairs:
+            share = f[b] - f[a]
+            for k in attrs:
+                pieces[k].append(attrs[k][j])
+            pieces["fwd"][-1] = (attrs["fwd"][j] - wait) * share + wait
+            pieces["back"][-1] = (attrs["back"][j] - wait) * share + wait
+            pieces["length"][-1] = attrs["length"][j] * share
+            pieces["cost"][-1] = attrs["cost"][j] * share
+            pa.append(int(ids[a]))
+            pb.append(int(ids[b]))
+    split = np.zeros(len(la), bool)
+    split[np.unique(line)] = True
+    keep_rows = ~split
+    new = {k: np.concatenate([v[keep_rows], np.asarray(pieces[k], dtype=v.dtype)])
+           for k, v in attrs.items()}
+    return new, np.r_[la[keep_rows], np.asarray(pa, np.int64)], \
+        np.r_[lb[keep_rows], np.asarray(pb, np.int64)]
+
+
 def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
-                 access: Access, edges: _Edges
+                 access: Access, edges: _Edges,
+                 targets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray],
                             dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Points -> physical nodes: a point within ``snap`` of a network node sits on it; any
-    other gets a node of its own and a walking connector (both ways) to the nearest node
-    within the walking limit. Returns every node's coordinates and label, and per kind of
-    point its node ids, walking metres (NaN: too far) and whether it sits on the network."""
+    """Points -> physical nodes: a point within ``snap`` of its target node (the point where
+    it joins a line, see :func:`_split_at_points`; else the nearest network node) sits on it;
+    any other gets a node of its own and a walking connector (both ways) to the target within
+    the walking limit. Returns every node's coordinates and label, and per kind of point its
+    node ids, walking metres (NaN: too far) and whether it sits on the network."""
     n_net = len(net_xy)
     phys_xy = [net_xy]
     phys_label = [np.full(n_net, "", dtype=object)]
@@ -567,7 +687,9 @@ def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
     tree = cKDTree(net_xy) if n_net else None
     for kind, pts in all_points.items():
         n = len(pts.refs)
-        if tree is not None and n:
+        if targets is not None and kind in targets:
+            idx, dist = targets[kind]
+        elif tree is not None and n:
             dist, idx = tree.query(pts.xy)
         else:
             dist, idx = np.full(n, np.inf), np.zeros(n, np.int64)

@@ -314,3 +314,57 @@ def test_line_ends_merge_by_real_distance(tmp_path):
                         {"village": pts("village", [(1000, 0)]),
                          "service": pts("service", [(-1000, 0)])}, walk)
     assert not np.isfinite(times(net).value[0])
+
+
+def test_points_join_the_nearest_point_on_a_line(tmp_path):
+    """A village 100 m beside the middle of a 20 km track without junctions joins it there:
+    10 km at 10 km/h = 60 min + 100 m on foot at 4 km/h = 1.5 min (its nearest node is 10 km
+    away, beyond the 2 km walking limit: before, it was unreachable)."""
+    p = write_lines(tmp_path, [{"mode": "track", "xy": [(0, 0), (20_000, 0)]}])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"track": 10})
+    net = build_network(spec, UTM, {"village": pts("village", [(10_000, 100)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    assert times(net).value[0] == pytest.approx(61.5, rel=1e-9)
+    assert net.access_m["village"][0] == pytest.approx(100.0)
+
+
+def test_points_on_one_line_reach_each_other_along_it(tmp_path):
+    """Office beside a road at x = 3 km, villages at 5 km and 9 km on a 10 km road: 2 km and
+    6 km at 60 km/h = 2 and 6 min (the road is cut into pieces in order)."""
+    p = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (10_000, 0)]}])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"road": 60})
+    net = build_network(spec, UTM, {"village": pts("village", [(5_000, 0), (9_000, 0)]),
+                                    "service": pts("service", [(3_000, 0)])}, WALK)
+    assert times(net).value == pytest.approx([2.0, 6.0])
+
+
+def test_boat_line_joined_mid_river_pays_one_wait(tmp_path):
+    """River 0-30 km at 30 km/h with a 20 min wait: from the start, a village beside the
+    river at 10 km is 20 + 20 min away, the end 20 + 60 min (one wait, not one per piece)."""
+    p = write_lines(tmp_path, [{"mode": "river", "xy": [(0, 0), (30_000, 0)],
+                                "wait_minutes": 20.0}])
+    spec = NetworkSpec(lines=(p,), speed_kmh={"river": 30})
+    net = build_network(spec, UTM, {"village": pts("village", [(10_000, 0), (30_000, 0)]),
+                                    "service": pts("service", [(0, 0)])}, WALK)
+    assert times(net).value == pytest.approx([40.0, 80.0])
+
+
+def test_motorways_are_joined_only_when_nothing_else_is_near(tmp_path):
+    """A village 50 m from a motorway and 300 m from a residential street joins the street;
+    with the street gone it joins the motorway."""
+    import geopandas as gpd
+
+    both = gpd.GeoDataFrame({"mode": ["road", "road"], "class": ["motorway", "residential"],
+                             "speed_kmh": [100.0, 20.0]},
+                            geometry=[LineString([(0, 0), (2000, 0)]),
+                                      LineString([(0, 350), (2000, 350)])], crs=UTM)
+    for name, frame, walk_m in (("both", both, 300.0), ("one", both.iloc[:1], 50.0)):
+        path = tmp_path / f"{name}.gpkg"
+        frame.to_file(path, driver="GPKG")
+        spec = NetworkSpec(lines=(path,), class_column="class",
+                           classes={"motorway": ClassSpec("road", 100.0),
+                                    "residential": ClassSpec("road", 20.0)})
+        net = build_network(spec, UTM, {"village": pts("village", [(1000, 50)]),
+                                        "service": pts("service", [(0, 0), (0, 350)])},
+                            WALK)
+        assert net.access_m["village"][0] == pytest.approx(walk_m), name

@@ -36,7 +36,7 @@ from .io import file_sha256
 from .network import Network, Points
 from .overlay import JoinReport
 
-FORMAT = 2
+FORMAT = 3
 
 log = logging.getLogger("planner")
 _CODE_HASH: str | None = None
@@ -143,6 +143,8 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
         arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
         arrays[f"access_{kind}"] = net.access_m[kind]
         arrays[f"snapped_{kind}"] = net.snapped[kind]
+        arrays[f"joined_{kind}"] = _str(net.joined.get(kind, np.full(
+            len(net.access_m[kind]), "", dtype=object)))
     for kind, p in net.points.items():
         arrays[f"points_{kind}_refs"] = _str(np.array(p.refs, dtype=object))
         arrays[f"points_{kind}_labels"] = _str(np.array(p.labels, dtype=object))
@@ -210,6 +212,7 @@ def _read_entry(folder: Path) -> dict[str, Any]:
         net.stops[kind] = {"in": a[f"stops_{kind}_in"], "out": a[f"stops_{kind}_out"]}
         net.access_m[kind] = a[f"access_{kind}"]
         net.snapped[kind] = a[f"snapped_{kind}"]
+        net.joined[kind] = _obj(a[f"joined_{kind}"])
     for kind in meta["points"]:
         net.points[kind] = Points(kind, list(a[f"points_{kind}_refs"]),
                                   list(a[f"points_{kind}_labels"]), a[f"points_{kind}_xy"])

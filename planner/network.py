@@ -97,6 +97,7 @@ class Network:
     wait: np.ndarray = field(default_factory=lambda: np.zeros(0))  # minutes within `minutes`
     stops: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     access_m: dict[str, np.ndarray] = field(default_factory=dict)
+    joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
     snapped: dict[str, np.ndarray] = field(default_factory=dict)
     points: dict[str, Points] = field(default_factory=dict)
     report: dict[str, object] = field(default_factory=dict)
@@ -386,8 +387,9 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     pc.raise_if_any()
 
     attrs, la, lb, net_xy = _line_nodes(starts, ends, attrs_list, spec.snap_m)
-    targets, attrs, la, lb, net_xy = _split_at_points(all_points, attrs, la, lb, net_xy,
-                                                      spec.snap_m, access.max_km * 1000.0)
+    targets, attrs, la, lb, net_xy = _split_at_points(
+        all_points, attrs, la, lb, net_xy, spec.snap_m, access.max_km * 1000.0,
+        _link_pairs(links, all_points))
     edges = _Edges()
     phys_xy, labels, point_phys, access_m, snapped = _join_points(
         all_points, net_xy, spec.snap_m, access, edges, targets)
@@ -406,6 +408,8 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     _add_stops(net, point_phys, points)
     net.access_m = {k: access_m[k] for k in points}
     net.snapped = {k: snapped[k] for k in points}
+    net.joined = {k: np.where(np.isfinite(access_m[k]), targets[k][2], "").astype(object)
+                  for k in points}
     net.points = dict(all_points)  # villages, services and the places of the spec
     net.report = {"network_nodes": len(net_xy), "line_edges": int((net.kind == "line").sum()),
                   "link_edges": int((net.kind == "link").sum()),
@@ -566,20 +570,24 @@ NOT_JOINABLE_MODES = frozenset({"air", "sea"})
 
 def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray],
                      la: np.ndarray, lb: np.ndarray, net_xy: np.ndarray, snap: float,
-                     max_m: float) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]],
-                                            dict[str, np.ndarray], np.ndarray, np.ndarray,
-                                            np.ndarray]:
+                     max_m: float, link_pairs: np.ndarray | None = None
+                     ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                                dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Join every point to the nearest point ON the nearest usable line within ``max_m``
     (a village beside a long track joins it where it passes, not at its far end). A line
     is split there: a new node, the line's time, length and cost shared out by length
     (a wait, e.g. for a boat, is paid on each piece: boarding there); lines of the
     :data:`NOT_JOINABLE_CLASSES` are used only when nothing else is in reach, lines of the
-    :data:`NOT_JOINABLE_MODES` never. Returns per kind of point (target node, distance m;
-    -1 and inf when no line is in reach) and the lines, their end nodes and the node
-    coordinates with the new nodes."""
+    :data:`NOT_JOINABLE_MODES` never; of the lines in reach, those of a part of the network
+    that holds a service point (through lines and the ``link_pairs`` of points) come
+    first, so a village is not joined to an isolated stub. Returns per kind of point (target
+    node, distance m, the line joined: -1, inf, -1 when none is in reach) and the lines, their
+    end nodes and the node coordinates with the new nodes. The third array per kind says
+    what each point joined (class, mode, along the line or at its end)."""
     n_pts = {k: len(p.refs) for k, p in all_points.items()}
     total = sum(n_pts.values())
-    empty = {k: (np.full(n, -1, np.int64), np.full(n, np.inf)) for k, n in n_pts.items()}
+    empty = {k: (np.full(n, -1, np.int64), np.full(n, np.inf), np.full(n, "", dtype=object))
+             for k, n in n_pts.items()}
     if not attrs or total == 0:
         return empty, attrs, la, lb, net_xy
     usable = attrs["keep"] & ~np.isin(attrs["mode"], list(NOT_JOINABLE_MODES))
@@ -593,12 +601,19 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
     li = cand[ci]
     d = shapely.distance(pts[pi], geoms[li])
     second = np.isin(attrs["cls"][li], list(NOT_JOINABLE_CLASSES))
-    order = np.lexsort((li, d, second, pi))
-    pi, li, d = pi[order], li[order], d[order]
-    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
-    pi, li, d = pi[first], li[first], d[first]
+    p0, l0, _ = _nearest(pi, li, d, second, np.zeros(len(li), bool))
+    chosen = np.full(total, -1, np.int64)
+    chosen[p0] = l0
+    service = np.zeros(total, bool)
+    start = 0
+    for k, n in n_pts.items():
+        service[start:start + n] = k == "service"
+        start += n
+    served = _served_lines(la, lb, attrs["keep"], len(net_xy), chosen, service, link_pairs)
+    pi, li, d = _nearest(pi, li, d, second, ~served[li])
     target = np.full(total, -1, np.int64)
     dist = np.full(total, np.inf)
+    joined = np.full(total, "", dtype=object)
     dist[pi] = d
     along = shapely.line_locate_point(geoms[li], pts[pi])
     length = shapely.length(geoms[li])
@@ -606,6 +621,10 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
     target[pi[at_start]] = la[li[at_start]]
     target[pi[at_end & ~at_start]] = lb[li[at_end & ~at_start]]
     inner = ~at_start & ~at_end
+    cls, mode = attrs["cls"][li], attrs["mode"][li]
+    joined[pi] = [f"{c} ({m}) " + ("along the line" if i else "at a line end or junction")
+                  + ("" if ok else ", in a part of the network without an office")
+                  for c, m, i, ok in zip(cls, mode, inner, served[li], strict=True)]
     # one new node per distinct place on a line (villages projecting to the same point share)
     key = pd.DataFrame({"line": li[inner], "at": np.round(along[inner], 3)})
     places, which = np.unique(key.to_numpy(), axis=0, return_inverse=True)
@@ -621,9 +640,43 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
                                      1e-9) if len(places) else np.zeros(0), new_ids)
     out, start = {}, 0
     for k, n in n_pts.items():
-        out[k] = (target[start:start + n], dist[start:start + n])
+        out[k] = (target[start:start + n], dist[start:start + n], joined[start:start + n])
         start += n
     return out, attrs, la, lb, np.vstack([net_xy, new_xy])
+
+
+def _nearest(pi: np.ndarray, li: np.ndarray, d: np.ndarray, second: np.ndarray,
+             elsewhere: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per point, of its candidate lines: first those not ``elsewhere`` (a part without an
+    office), then the joinable ones, then the nearest (ties: the lowest line)."""
+    order = np.lexsort((li, d, second, elsewhere, pi))
+    pi, li, d = pi[order], li[order], d[order]
+    first = np.r_[True, pi[1:] != pi[:-1]] if len(pi) else np.zeros(0, bool)
+    return pi[first], li[first], d[first]
+
+
+def _served_lines(la: np.ndarray, lb: np.ndarray, keep: np.ndarray, n_nodes: int,
+                  chosen: np.ndarray, service: np.ndarray,
+                  link_pairs: np.ndarray | None) -> np.ndarray:
+    """Per line: does its part of the network (lines, the points on them and the links
+    between points) hold a service point?"""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_pts = len(chosen)
+    on = np.flatnonzero(chosen >= 0)
+    a = [la[keep], n_nodes + on]
+    b = [lb[keep], la[chosen[on]]]
+    if link_pairs is not None and len(link_pairs):
+        a.append(n_nodes + link_pairs[:, 0])
+        b.append(n_nodes + link_pairs[:, 1])
+    u, v = np.concatenate(a), np.concatenate(b)
+    n = n_nodes + n_pts
+    _, comp = connected_components(coo_matrix((np.ones(len(u)), (u, v)), shape=(n, n)),
+                                   directed=False)
+    with_office = np.zeros(comp.max() + 1, bool)
+    with_office[comp[n_nodes + np.flatnonzero(service)]] = True
+    return with_office[comp[la]]
 
 
 def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
@@ -669,7 +722,7 @@ def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
 
 def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
                  access: Access, edges: _Edges,
-                 targets: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+                 targets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
                  ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray],
                             dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Points -> physical nodes: a point within ``snap`` of its target node (the point where
@@ -688,7 +741,7 @@ def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
     for kind, pts in all_points.items():
         n = len(pts.refs)
         if targets is not None and kind in targets:
-            idx, dist = targets[kind]
+            idx, dist, _ = targets[kind]
         elif tree is not None and n:
             dist, idx = tree.query(pts.xy)
         else:
@@ -719,6 +772,22 @@ def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
         fresh = labels[ids] == ""
         labels[ids[fresh]] = np.array(pts.labels, dtype=object)[on][fresh]
     return xy, labels, point_phys, access_m, snapped
+
+
+def _link_pairs(links: list[tuple[Path, pd.DataFrame]],
+                all_points: dict[str, Points]) -> np.ndarray:
+    """The (from, to) point of every link row, as indices into all points in order."""
+    index: dict[str, int] = {}
+    start = 0
+    for kind, pts in all_points.items():
+        for i, ref in enumerate(pts.refs):
+            index[_key(kind, ref)] = start + i
+        start += len(pts.refs)
+    pairs = [(index[_ref_key(f)], index[_ref_key(t)]) for _p, df in links
+             for f, t in zip(df["from"].fillna("").astype(str).str.strip(),
+                             df["to"].fillna("").astype(str).str.strip(), strict=True)
+             if _ref_key(f) in index and _ref_key(t) in index]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2)
 
 
 def _add_link_edges(edges: _Edges, links: list[tuple[Path, pd.DataFrame]],

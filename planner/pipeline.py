@@ -662,6 +662,7 @@ def output_table(plan: Plan) -> pd.DataFrame:
     cols += [c for c in ("sessions_logged",) if c in v]
     cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
              "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
+             "joined_to",
              *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
              "unreachable_reason",
              "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
@@ -695,6 +696,7 @@ def travel_columns(net: network.Network, s: Scenario,
         "travel_minutes": np.round(res.value, 3),
         "reach_band": travel.reach_band(res.value),
         "access_m": np.round(net.access_m["village"], 1),
+        "joined_to": net.joined.get("village", np.full(len(res.value), "", dtype=object)),
     }
     paths = travel.paths_to(res, net.destination("village"))
     stored = {"fastest": paths}

@@ -368,3 +368,25 @@ def test_motorways_are_joined_only_when_nothing_else_is_near(tmp_path):
                                         "service": pts("service", [(0, 0), (0, 350)])},
                             WALK)
         assert net.access_m["village"][0] == pytest.approx(walk_m), name
+
+
+def test_villages_prefer_lines_of_a_part_with_an_office(tmp_path):
+    """A village 200 m from an isolated stub and 800 m from the road from the office joins
+    the road (reachable: 5 km at 60 km/h + 800 m at 4 km/h = 5 + 12 = 17 min), and its row
+    says what it joined; with the road gone it joins the stub and says the part has no
+    office."""
+    both = write_lines(tmp_path, [{"mode": "road", "xy": [(0, 0), (10_000, 0)]},
+                                  {"mode": "road", "xy": [(4_000, 1_000), (6_000, 1_000)]}])
+    spec = NetworkSpec(lines=(both,), speed_kmh={"road": 60})
+    points = {"village": pts("village", [(5_000, 800)]), "service": pts("service", [(0, 0)])}
+    net = build_network(spec, UTM, points, WALK)
+    assert times(net).value[0] == pytest.approx(17.0)
+    assert net.joined["village"][0] == "road (road) along the line"
+    stub = tmp_path / "stub"
+    stub.mkdir()
+    only = write_lines(stub, [{"mode": "road", "xy": [(4_000, 1_000), (6_000, 1_000)]},
+                              {"mode": "road", "xy": [(0, 0), (1_000, 0)]}])
+    net = build_network(NetworkSpec(lines=(only,), speed_kmh={"road": 60}), UTM, points, WALK)
+    assert not np.isfinite(times(net).value[0])
+    assert net.joined["village"][0] == ("road (road) along the line, in a part of the "
+                                        "network without an office")

@@ -165,6 +165,7 @@ class NetworkSpec:
     seasons: dict[str, dict[str, SeasonRule]] = field(default_factory=dict)
     transfer_minutes: dict[str, float] = field(default_factory=dict)
     snap_m: float = 1.0
+    landing_m: float = 250.0
 
     def class_spec(self, cls: str) -> ClassSpec:
         """The spec of a class, falling back to the mode of the same name."""
@@ -405,6 +406,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "kits": (0, 100_000, True), "budget": (0.0, 1e15, True),
     "people_per_day": (0.0, 1e7, False), "days": (0.0, 3650.0, False),
     "time_limit": (0.0, 86_400.0, False), "snap_m": (0.0, 100.0, False),
+    "landing_m": (0.0, 5000.0, True),
     "walk_kmh": (0.0, 20.0, False), "detour": (1.0, 5.0, True), "max_km": (0.0, 500.0, False),
     "speed_kmh": (0.0, 2000.0, False), "upstream_kmh": (0.0, 2000.0, False),
     "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
@@ -456,7 +458,8 @@ _IND_KEYS = {"key": str, "label": str, "eligible": str, "served": str, "served_s
 _SIGNAL_KEYS = {"path": str, "kind": str, "layer": str}
 _NETWORK_KEYS = {"path": str, "paths": list, "class_column": str, "links": list, "osm": list,
                  "places": list, "speed_kmh": dict, "classes": dict, "rupiah_per_km": dict,
-                 "season": str, "seasons": dict, "transfer_minutes": dict, "snap_m": (int, float)}
+                 "season": str, "seasons": dict, "transfer_minutes": dict, "snap_m": (int, float),
+                 "landing_m": (int, float)}
 _CLASS_KEYS = {"mode": str, "speed_kmh": (int, float), "upstream_kmh": (int, float),
                "rupiah_per_km": (int, float)}
 _SEASON_KEYS = {"speed_factor": (int, float), "closed": bool}
@@ -870,10 +873,13 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
             pc.add(src, f"expected 'from>to' (modes or *), found {k!r}",
                    where="[network.transfer_minutes]", column=k)
     snap = _positive(pc, src, "[network]", "snap_m", net.get("snap_m", 1.0), "snap_m") or 1.0
+    landing = _positive(pc, src, "[network]", "landing_m", net.get("landing_m", 250.0),
+                        "landing_m")
     return NetworkSpec(lines=lines, class_column=str(net.get("class_column", "mode")),
                        links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
                        classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
-                       transfer_minutes=transfers, snap_m=snap)
+                       transfer_minutes=transfers, snap_m=snap,
+                       landing_m=landing if landing is not None else 250.0)
 
 
 _PATH_KEYS = {"villages": ("path",), "estimates": ("path",), "signal": ("path",),

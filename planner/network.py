@@ -50,6 +50,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 from scipy.spatial import cKDTree
+from shapely.ops import substring
 
 from . import io, osm
 from .config import Access, NetworkSpec
@@ -379,7 +380,9 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     pc = ProblemCollector()
     closed_log: list[str] = []
     osm_reports: list[dict[str, Any]] = []
-    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log, osm_reports)
+    landings: list[np.ndarray] = []
+    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log, osm_reports,
+                                                       landings)
     place_points, failed_prefixes = _read_places(spec, crs, pc)
     links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
     all_points = {**points, **{p.kind: p for p in osm_places + place_points}}
@@ -387,6 +390,8 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     pc.raise_if_any()
 
     attrs, la, lb, net_xy = _line_nodes(starts, ends, attrs_list, spec.snap_m)
+    attrs, la, lb, net_xy, water_report = _connect_water(
+        attrs, la, lb, net_xy, np.vstack([np.zeros((0, 2)), *landings]), spec, access)
     targets, attrs, la, lb, net_xy = _split_at_points(
         all_points, attrs, la, lb, net_xy, spec.snap_m, access.max_km * 1000.0,
         _link_pairs(links, all_points))
@@ -417,11 +422,13 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                   "closed": closed_log, "season": spec.season or "(none)"}
     if osm_reports:
         net.report["osm"] = osm_reports
+    if water_report["landings"] or water_report["dead_ends"]:
+        net.report["road_water_connections"] = water_report
     return net
 
 
 def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str],
-                osm_reports: list[dict[str, Any]]
+                osm_reports: list[dict[str, Any]], landings: list[np.ndarray]
                 ) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[str, np.ndarray]],
                            list[Points]]:
     """Every line source (line files and OSM extracts) as segment starts, ends and their
@@ -447,6 +454,11 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
                                         for c in set(lines["class"])})
         sources.append((path, lines, osm_spec, "class"))
         osm_reports.append(lines.attrs.get("osm_report", {}))
+        if len(lines.attrs.get("landings", ())):
+            xy = np.c_[lines.attrs["landings"]]
+            proj = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:4326"
+                                 ).to_crs(crs)
+            landings.append(shapely.get_coordinates(proj.values))
         if len(aero):
             xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
             places.append(Points("aerodrome", aero["code"].tolist(), aero["name"].tolist(),
@@ -566,6 +578,87 @@ line is within the walking limit."""
 
 NOT_JOINABLE_MODES = frozenset({"air", "sea"})
 """Line modes joined only at their ends (ports, airstrips), never along the way."""
+
+
+LAND_MODES = frozenset({"road", "track", "foot"})
+WATER_MODES = frozenset({"river", "ferry"})
+
+
+def _connect_water(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
+                   net_xy: np.ndarray, landings: np.ndarray, spec: NetworkSpec,
+                   access: Access) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray,
+                                            np.ndarray, dict[str, int]]:
+    """Where land and water lines meet without sharing a node (OSM rivers never share one
+    with roads): at each landing, its nearest land node (road, track or path end or
+    junction) joins the nearest point on a water line, both within ``spec.landing_m``; as a
+    fallback, every land dead end within ``landing_m`` of a water line joins it. The water
+    line is split there; the connection is a line of the water mode walked at ``walk_kmh``
+    (``straight × detour``), so the scenario's transfer penalty between the two modes is paid
+    at the land node."""
+    report = {"landings": 0, "dead_ends": 0}
+    if not attrs or spec.landing_m <= 0:
+        return attrs, la, lb, net_xy, report
+    keep = attrs["keep"]
+    land = keep & np.isin(attrs["mode"], list(LAND_MODES))
+    water = keep & np.isin(attrs["mode"], list(WATER_MODES))
+    if not land.any() or not water.any():
+        return attrs, la, lb, net_xy, report
+    n = len(net_xy)
+    land_deg = np.bincount(np.r_[la[land], lb[land]], minlength=n)
+    water_deg = np.bincount(np.r_[la[water], lb[water]], minlength=n)
+    on_land = np.flatnonzero((land_deg > 0) & (water_deg == 0))
+    # (land node, where the water is looked for, metres walked before): at a landing, from
+    # the land node to the landing, then to the water; at a dead end, from the node itself
+    node_l, look, before = [], [], []
+    if len(landings) and len(on_land):
+        d, i = cKDTree(net_xy[on_land]).query(landings)
+        near = d <= spec.landing_m
+        node_l += on_land[i[near]].tolist()
+        look += landings[near].tolist()
+        before += d[near].tolist()
+    dead = np.flatnonzero((land_deg == 1) & (water_deg == 0))
+    node_l += dead.tolist()
+    look += net_xy[dead].tolist()
+    before += [0.0] * len(dead)
+    if not node_l:
+        return attrs, la, lb, net_xy, report
+    cand = np.flatnonzero(water)
+    pts = shapely.points(np.asarray(look, dtype=float))
+    pi, ci = shapely.STRtree(attrs["geom"][cand]).query(pts, predicate="dwithin",
+                                                          distance=spec.landing_m)
+    if not len(pi):
+        return attrs, la, lb, net_xy, report
+    li = cand[ci]
+    d = shapely.distance(pts[pi], attrs["geom"][li]) + np.asarray(before)[pi]
+    pi, li, d = _nearest(pi, li, d, np.zeros(len(li), bool), np.zeros(len(li), bool))
+    # one connection per land node (the shortest)
+    spot = np.asarray(node_l, np.int64)[pi]
+    order = np.lexsort((d, spot))
+    first = np.r_[True, spot[order][1:] != spot[order][:-1]]
+    pi, li, d, spot = pi[order][first], li[order][first], d[order][first], spot[order][first]
+    from_landing = pi < (len(node_l) - len(dead))
+    report["landings"] = int(from_landing.sum())
+    report["dead_ends"] = int((~from_landing).sum())
+    along = shapely.line_locate_point(attrs["geom"][li], pts[pi])
+    length = np.maximum(shapely.length(attrs["geom"][li]), 1e-9)
+    new_ids = n + np.arange(len(pi))
+    spots = spot
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(attrs["geom"][li], along))
+    mode = attrs["mode"][li]
+    attrs, la, lb = _split_lines(attrs, la, lb, li, np.clip(along / length, 0, 1), new_ids)
+    walk_m = d * access.detour
+    minutes = walk_m / 1000 / access.walk_kmh * 60
+    extra = {"fwd": minutes, "back": minutes, "length": walk_m, "cost": np.zeros(len(pi)),
+             "mode": mode, "oneway": np.zeros(len(pi), bool),
+             "name": np.full(len(pi), "landing", dtype=object), "keep": np.ones(len(pi), bool),
+             "wait": np.zeros(len(pi)), "cls": np.full(len(pi), "landing", dtype=object),
+             "geom": np.asarray(shapely.linestrings(np.stack(
+                 [net_xy[spots], new_xy], axis=1)), dtype=object)}
+    attrs = {k: np.concatenate([v, np.asarray(extra[k], dtype=v.dtype)])
+             for k, v in attrs.items()}
+    la = np.r_[la, spots]
+    lb = np.r_[lb, new_ids]
+    return attrs, la, lb, np.vstack([net_xy, new_xy]), report
 
 
 def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray],
@@ -709,6 +802,8 @@ def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
             pieces["back"][-1] = (attrs["back"][j] - wait) * share + wait
             pieces["length"][-1] = attrs["length"][j] * share
             pieces["cost"][-1] = attrs["cost"][j] * share
+            if "geom" in pieces:  # the piece's own stretch of the line (it may be split again)
+                pieces["geom"][-1] = substring(attrs["geom"][j], f[a], f[b], normalized=True)
             pa.append(int(ids[a]))
             pb.append(int(ids[b]))
     split = np.zeros(len(la), bool)

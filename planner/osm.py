@@ -23,6 +23,13 @@ default is listed here and in the README ("OpenStreetMap rules"):
   :data:`FERRY_WAIT_MINUTES`.
 * **Seasons**: ``ford=yes`` closes a way in the ``wet`` season; ``seasonal=yes`` or
   ``intermittent=yes`` closes a waterway in the ``dry`` season (``closed_seasons``).
+* **Road meets water**: OSM rivers share no nodes with roads (bridges cross them). A jetty or
+  landing (``man_made=pier``, ``amenity=ferry_terminal``, ``waterway=dock``,
+  ``leisure=slipway``; node or way) connects the nearest road/track/path end or junction and
+  the nearest point on a river or ferry line, each within ``[network] landing_m`` (250 m)
+  of it; as a fallback, so does any dead end of a road, track or path within ``landing_m``
+  of a river. The connection is walked (``walk_kmh``, ``detour``) and the scenario's
+  transfer penalty for the two modes is paid (see :func:`planner.network._connect_water`).
 * **Damaged or clipped extracts**: a way that references nodes outside the file (every
   regional extract is clipped) is cut at them and the parts that are present are kept;
   repeated nodes are merged; a way with fewer than two distinct points is dropped. All are
@@ -212,6 +219,7 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
     ways: list[dict[str, Any]] = []
     aero: list[tuple[str, str | None, float, float]] = []
+    landings: list[tuple[float, float]] = []
     report: dict[str, Any] = {"file": str(path), "ways_read": 0, "ways_kept": 0,
                               "ways_cut_at_missing_nodes": 0, "missing_node_refs": 0,
                               "ways_outside_the_extract": 0, "parts_too_short": 0,
@@ -220,9 +228,15 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     o: Any  # an OSM object: node, way or relation
     try:
         fp = osmium.FileProcessor(str(path)).with_locations().with_filter(
-            osmium.filter.KeyFilter("highway", "route", "waterway", "aeroway"))
+            osmium.filter.KeyFilter("highway", "route", "waterway", "aeroway", "man_made",
+                                    "amenity", "leisure"))
         for o in fp:
             tags = o.tags
+            if _is_landing(tags):
+                if (spot := _aerodrome(o)) is not None:  # any node or way: its location
+                    landings.append((spot[2], spot[3]))
+                if not o.is_way() or "highway" not in tags:
+                    continue
             if tags.get("aeroway") == "aerodrome":
                 if (found := _aerodrome(o)) is not None:
                     aero.append(found)
@@ -234,33 +248,49 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
                 if why:
                     report["excluded"][why] = report["excluded"].get(why, 0) + 1
                 continue
-            report["ways_read"] += 1
-            nodes = [(n.ref, n.location.valid(), *((n.lon, n.lat) if n.location.valid()
-                                                    else (0.0, 0.0))) for n in o.nodes]
-            runs, missing, short = _runs(nodes)
-            report["missing_node_refs"] += missing
-            report["parts_too_short"] += short
-            if missing:
-                report["ways_cut_at_missing_nodes" if runs else
-                       "ways_outside_the_extract"] += 1
-            if not runs:
-                continue
-            report["ways_kept"] += 1
-            if cls not in DEFAULT_KMH:
-                fallback.add(cls)
-            way = _way_attributes(tags, cls)
-            for run in runs:
-                ways.append({**way, "run": run[::-1] if way["_dir"] < 0 else run})
+            ways += _way_pieces(o, cls, report, fallback)
     except RuntimeError as exc:
         raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
             from exc
     report["classes_at_fallback_speed"] = sorted(fallback)
     lines = _split_at_shared_nodes(ways)
+    report["landings"] = len(landings)
     lines.attrs["osm_report"] = report
+    lines.attrs["landings"] = np.array(landings, dtype=float).reshape(-1, 2)
     aerodromes = gpd.GeoDataFrame(
         {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
         geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]), crs="EPSG:4326")
     return lines, aerodromes
+
+
+LANDING_TAGS = (("man_made", "pier"), ("amenity", "ferry_terminal"), ("waterway", "dock"),
+                ("leisure", "slipway"))
+"""Tags of jetties and landings: where road and water meet (see :func:`read_osm`)."""
+
+
+def _is_landing(tags: Any) -> bool:
+    return any(tags.get(k) == v for k, v in LANDING_TAGS)
+
+
+def _way_pieces(o: Any, cls: str, report: dict[str, Any], fallback: set[str]
+                ) -> list[dict[str, Any]]:
+    """A kept way as its runs of present nodes (in its travel direction) with its
+    attributes; what was cut or dropped is counted in ``report``."""
+    report["ways_read"] += 1
+    nodes = [(n.ref, n.location.valid(), *((n.lon, n.lat) if n.location.valid()
+                                            else (0.0, 0.0))) for n in o.nodes]
+    runs, missing, short = _runs(nodes)
+    report["missing_node_refs"] += missing
+    report["parts_too_short"] += short
+    if missing:
+        report["ways_cut_at_missing_nodes" if runs else "ways_outside_the_extract"] += 1
+    if not runs:
+        return []
+    report["ways_kept"] += 1
+    if cls not in DEFAULT_KMH:
+        fallback.add(cls)
+    way = _way_attributes(o.tags, cls)
+    return [{**way, "run": run[::-1] if way["_dir"] < 0 else run} for run in runs]
 
 
 def _way_attributes(tags: Any, cls: str) -> dict[str, Any]:

@@ -198,3 +198,50 @@ def test_readme_lists_every_rule_and_default():
             assert f"`{k}` ×{v:g}" in section, k
     assert f"{osm.FERRY_WAIT_MINUTES:g} min" in section
     assert f"{osm.FALLBACK_KMH:g} km/h" in section
+
+
+def _river_and_track(tmp_path, name, track_y, pier):
+    """A track from (-2000, y) to (0, y) and a river along y = 0 from x = -3000 to 3000 that
+    shares no node with it (as in OSM); a pier at (0, -150) when ``pier``."""
+    import osmium
+
+    f = tmp_path / name
+    w = osmium.SimpleWriter(str(f))
+    nodes = {1: (-2000, track_y), 2: (0, track_y), 3: (-3000, 0), 4: (3000, 0)}
+    for nid, (x, y) in nodes.items():
+        w.add_node(osmium.osm.mutable.Node(id=nid, location=lonlat(x, y), tags={}))
+    if pier:
+        w.add_node(osmium.osm.mutable.Node(id=5, location=lonlat(0, -150),
+                                           tags={"man_made": "pier"}))
+    w.add_way(osmium.osm.mutable.Way(id=100, nodes=[1, 2], tags={"highway": "track"}))
+    w.add_way(osmium.osm.mutable.Way(id=101, nodes=[3, 4], tags={"waterway": "river"}))
+    w.close()
+    return f
+
+
+@pytest.mark.parametrize(("track_y", "pier", "transfer", "expected"), [
+    # track 2 km at 10 km/h = 12 min; walk 150 m to the pier + 150 m to the river at 4 km/h
+    # = 4.5 min; river 2 km downstream at 12 km/h = 10 min
+    (-300, True, 0.0, 12 + 4.5 + 10),
+    (-300, True, 20.0, 12 + 4.5 + 10 + 20),     # the track>river transfer penalty is paid
+    (-300, False, 0.0, np.inf),                  # no landing, the track ends 300 m away
+    # fallback: both track ends lie within 250 m of the river; from the office's end, walk
+    # 200 m (3 min) and take the river 4 km at 12 km/h (20 min), faster than the track
+    (-200, False, 0.0, 3.0 + 20),
+])
+def test_roads_meet_rivers_at_landings(tmp_path, track_y, pier, transfer, expected):
+    f = _river_and_track(tmp_path, "water.osm.pbf", track_y, pier)
+    lines, _ = osm.read_osm(f)
+    assert lines.attrs["osm_report"]["landings"] == int(pier)
+    spec = NetworkSpec(osm=(f,), transfer_minutes={"track>river": transfer})
+    net = build_network(spec, UTM, {"village": pts("village", [(X0 + 2000, Y0)]),
+                                    "service": pts("service", [(X0 - 2000, Y0 + track_y)])},
+                        Access(4.0, 1.0, 0.01))
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    if np.isfinite(expected):  # OSM stores degrees to 1e-7 (about 1 cm): minutes to 1e-3
+        assert res.value[0] == pytest.approx(expected, abs=1e-3)
+        connections = net.report["road_water_connections"]
+        assert connections == ({"landings": 1, "dead_ends": 0} if pier
+                               else {"landings": 0, "dead_ends": 2})
+    else:
+        assert not np.isfinite(res.value[0])

@@ -101,7 +101,7 @@ class Network:
     joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
     snapped: dict[str, np.ndarray] = field(default_factory=dict)
     points: dict[str, Points] = field(default_factory=dict)
-    report: dict[str, object] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:

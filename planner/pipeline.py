@@ -525,6 +525,21 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                                              cm["nama"].tolist(),
                                              shapely.get_coordinates(cm.geometry.values))
     net = network.build_network(s.network, crs, points, s.access)
+    osm_reports: list[dict[str, Any]] = net.report.get("osm", [])
+    for r in osm_reports:
+        damaged = (r["ways_cut_at_missing_nodes"], r["ways_outside_the_extract"],
+                   r["parts_too_short"])
+        if any(damaged):
+            warnings.append(f"{r['file']}: {damaged[0]} way(s) cut at nodes missing from the "
+                            f"extract (a download clipped at its border), {damaged[1]} "
+                            f"wholly outside it, {damaged[2]} part(s) too short to keep "
+                            "(repeated or lone nodes); the parts present are used (counts in "
+                            "run.json, report.network.osm)")
+        if r["classes_at_fallback_speed"]:
+            warnings.append(f"{r['file']}: highway classes without a default speed, at "
+                            f"{network.osm.FALLBACK_KMH:g} km/h as roads: "
+                            f"{', '.join(r['classes_at_fallback_speed'])} (set them in "
+                            "[network.classes] if they differ)")
     svc_ok = np.isin(net.origin("service"), net.u)
     if not svc_ok.any():
         raise InputError([Problem(str(s.service_points.path),

@@ -245,3 +245,82 @@ def test_roads_meet_rivers_at_landings(tmp_path, track_y, pier, transfer, expect
                                else {"landings": 0, "dead_ends": 2})
     else:
         assert not np.isfinite(res.value[0])
+
+
+def test_a_real_extract_clipped_at_a_border(tmp_path):
+    """A real extract (West Oakland, ODbL; tests/data/osm/README.md) clipped to a smaller box
+    the way regional downloads are (nodes outside dropped, ways kept whole): it reads without
+    a crash, the cut ways are counted, and every village's time from the office equals
+    NetworkX's Dijkstra on the same graph (an independent computation)."""
+    from pathlib import Path
+
+    import networkx as nx
+    import osmium
+
+    src = Path(__file__).parent / "data" / "osm" / "West-Oakland.osm.bz2"
+    lon0, lon1, lat0, lat1 = -122.3020, -122.2990, 37.8065, 37.8088
+    clipped = tmp_path / "clipped.osm.pbf"
+    w = osmium.SimpleWriter(str(clipped))
+    kept_nodes = 0
+    for o in osmium.FileProcessor(str(src)):
+        if o.is_node():
+            if lon0 <= o.location.lon <= lon1 and lat0 <= o.location.lat <= lat1:
+                w.add_node(o)
+                kept_nodes += 1
+        elif o.is_way():
+            w.add_way(o)
+    w.close()
+    lines, _ = osm.read_osm(clipped)
+    rep = lines.attrs["osm_report"]
+    assert kept_nodes > 10 and rep["ways_cut_at_missing_nodes"] > 0
+    assert rep["missing_node_refs"] > 0 and len(lines) > 0
+    utm10 = CRS.from_epsg(32610)
+    # office and villages 20 m beside the middle of the five longest two-way pieces (a
+    # one-way street cut at the border leads nowhere)
+    m = lines[~lines["oneway"].astype(bool)].to_crs(utm10)
+    longest = m.geometry.length.sort_values(ascending=False).index[:5]
+    xy = np.array([[p.x + 20, p.y] for p in m.geometry[longest].interpolate(0.5,
+                                                                            normalized=True)])
+    net = build_network(NetworkSpec(osm=(clipped,)), utm10,
+                        {"village": pts("village", xy[1:].tolist()),
+                         "service": pts("service", xy[:1].tolist())},
+                        Access(4.0, 1.3, 0.3))
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    assert np.isfinite(res.value).sum() >= 2  # the cut leaves parts; most are reached
+    G = net.to_networkx()
+    ref = nx.single_source_dijkstra_path_length(G, int(net.origin("service")[0]),
+                                                weight="minutes")
+    for t, v in zip(net.destination("village"), res.value, strict=True):
+        assert ref.get(int(t), np.inf) == pytest.approx(v, abs=1e-9)
+
+
+def test_a_damaged_extract_runs_with_a_warning(tmp_path):
+    """A clipped extract with a repeated node and a zero-length way runs end to end; the run's
+    warnings say what was cut and dropped."""
+    import planner
+
+    from .conftest import write_tiny
+
+    scenario = write_tiny(tmp_path / "tiny")
+    f = scenario.parent / "roads.osm.pbf"
+    # the tiny area's road A-B (1..11 km at y = 1 km, EPSG:32650 offsets 500000, 300000)
+    to_wgs = Transformer.from_crs(UTM, 4326, always_xy=True)
+    import osmium
+
+    w = osmium.SimpleWriter(str(f))
+    for nid, x in ((1, 1000), (2, 6000), (4, 11_000)):
+        w.add_node(osmium.osm.mutable.Node(id=nid, location=to_wgs.transform(
+            500_000 + x, 301_000), tags={}))
+    w.add_way(osmium.osm.mutable.Way(id=100, nodes=[1, 2, 2, 4], tags={"highway": "primary"}))
+    w.add_way(osmium.osm.mutable.Way(id=101, nodes=[4, 2, 9], tags={"highway": "escape"}))
+    w.add_way(osmium.osm.mutable.Way(id=102, nodes=[2, 2], tags={"highway": "primary"}))
+    w.close()
+    text = scenario.read_text().replace('path = "network.gpkg"', 'osm = ["roads.osm.pbf"]')
+    scenario.write_text(text)
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    warnings = " ".join(plan.report["warnings"])
+    assert "1 way(s) cut at nodes missing from the extract" in warnings
+    assert "1 part(s) too short to keep" in warnings  # way 102: one node, twice
+    assert "without a default speed, at 15 km/h as roads: escape" in warnings
+    b = plan.table().set_index("kode").loc["99.01.01.2002", "travel_minutes"]
+    assert b == pytest.approx(10 / 50 * 60, rel=1e-3)  # A to B: 10 km at 50 km/h

@@ -309,35 +309,37 @@ _COLUMNS = ["class", "mode", "oneway", "name", "speed_factor", "maxspeed_kmh", "
 
 
 def _split_at_shared_nodes(ways: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Cut every kept run at each node another run also uses (its junctions); a ferry's
-    ``duration`` is shared out over its pieces by length."""
-    counts: dict[int, int] = {}
-    for w in ways:
-        refs = [r for r, _, _ in w["run"]]
-        for k, r in enumerate(refs):
-            counts[r] = counts.get(r, 0) + (2 if k in (0, len(refs) - 1) else 1)
-    rows = []
-    for w in ways:
-        run = w["run"]
-        pieces = []
-        start = 0
-        for k in range(1, len(run)):
-            if k == len(run) - 1 or counts[run[k][0]] > 1:
-                pieces.append(shapely.LineString([(x, y) for _, x, y in run[start:k + 1]]))
-                start = k
-        total = sum(p.length for p in pieces) or 1.0
-        for p in pieces:
-            if p.length == 0:
-                continue
-            row = {c: w[c] for c in _COLUMNS if c in w}
-            row["oneway"] = w["_dir"] != 0
-            if np.isfinite(w["minutes"]):
-                row["minutes"] = w["minutes"] * p.length / total
-            rows.append({**row, "geometry": p})
-    if not rows:
+    """Cut every kept run at each node another run also uses (its junctions), in one
+    vectorised pass over all nodes; a ferry's ``duration`` is shared out over its pieces by
+    length. Pieces of zero length are left out."""
+    if not ways:
         return gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry=[], crs="EPSG:4326")
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")[[*_COLUMNS,
-                                                                          "geometry"]]
+    sizes = np.array([len(w["run"]) for w in ways])
+    flat = np.array([node for w in ways for node in w["run"]], dtype=float)
+    refs, x, y = flat[:, 0].astype(np.int64), flat[:, 1], flat[:, 2]
+    run = np.repeat(np.arange(len(ways)), sizes)
+    pos = np.arange(len(refs)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    last = pos == np.repeat(sizes - 1, sizes)
+    end = (pos == 0) | last
+    _, inv = np.unique(refs, return_inverse=True)
+    uses = np.bincount(inv, weights=np.where(end, 2, 1))  # an end counts twice, as before
+    cut = (pos > 0) & ~last & (uses[inv] > 1)          # an inner node shared: a junction
+    idx = np.repeat(np.arange(len(refs)), 1 + cut)       # a junction ends one piece, starts one
+    second = np.r_[False, idx[1:] == idx[:-1]]
+    starts = (pos[idx] == 0) & ~second | second
+    piece = np.cumsum(starts) - 1
+    lines = shapely.linestrings(x[idx], y[idx], indices=piece)
+    piece_run = run[idx][starts]
+    length = shapely.length(lines)
+    run_length = np.bincount(piece_run, weights=length, minlength=len(ways))
+    table = pd.DataFrame([{c: w[c] for c in _COLUMNS if c in w} for w in ways])
+    table["oneway"] = [w["_dir"] != 0 for w in ways]
+    out = table.iloc[piece_run].reset_index(drop=True)
+    share = length / np.maximum(run_length[piece_run], 1e-300)
+    out["minutes"] = out["minutes"].to_numpy(float) * share
+    keep = length > 0
+    return gpd.GeoDataFrame(out[keep].reset_index(drop=True)[_COLUMNS],
+                            geometry=lines[keep], crs="EPSG:4326")
 
 
 def _aerodrome(o: Any) -> tuple[str, str | None, float, float] | None:

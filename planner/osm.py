@@ -231,14 +231,14 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
             osmium.filter.KeyFilter("highway", "route", "waterway", "aeroway", "man_made",
                                     "amenity", "leisure"))
         for o in fp:
-            tags = o.tags
+            tags = {t.k: t.v for t in o.tags}  # one pass over the C++ tag list
             if _is_landing(tags):
-                if (spot := _aerodrome(o)) is not None:  # any node or way: its location
+                if (spot := _aerodrome(o, tags)) is not None:  # a node or way: its place
                     landings.append((spot[2], spot[3]))
                 if not o.is_way() or "highway" not in tags:
                     continue
             if tags.get("aeroway") == "aerodrome":
-                if (found := _aerodrome(o)) is not None:
+                if (found := _aerodrome(o, tags)) is not None:
                     aero.append(found)
                 continue
             if not o.is_way():
@@ -248,7 +248,7 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
                 if why:
                     report["excluded"][why] = report["excluded"].get(why, 0) + 1
                 continue
-            ways += _way_pieces(o, cls, report, fallback)
+            ways += _way_pieces(o, cls, tags, report, fallback)
     except RuntimeError as exc:
         raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
             from exc
@@ -272,13 +272,16 @@ def _is_landing(tags: Any) -> bool:
     return any(tags.get(k) == v for k, v in LANDING_TAGS)
 
 
-def _way_pieces(o: Any, cls: str, report: dict[str, Any], fallback: set[str]
-                ) -> list[dict[str, Any]]:
+def _lon_lat(loc: Any) -> tuple[bool, float, float]:
+    return (True, loc.lon, loc.lat) if loc.valid() else (False, 0.0, 0.0)
+
+
+def _way_pieces(o: Any, cls: str, tags: dict[str, str], report: dict[str, Any],
+                fallback: set[str]) -> list[dict[str, Any]]:
     """A kept way as its runs of present nodes (in its travel direction) with its
     attributes; what was cut or dropped is counted in ``report``."""
     report["ways_read"] += 1
-    nodes = [(n.ref, n.location.valid(), *((n.lon, n.lat) if n.location.valid()
-                                            else (0.0, 0.0))) for n in o.nodes]
+    nodes = [(n.ref, *_lon_lat(n.location)) for n in o.nodes]
     runs, missing, short = _runs(nodes)
     report["missing_node_refs"] += missing
     report["parts_too_short"] += short
@@ -289,7 +292,7 @@ def _way_pieces(o: Any, cls: str, report: dict[str, Any], fallback: set[str]
     report["ways_kept"] += 1
     if cls not in DEFAULT_KMH:
         fallback.add(cls)
-    way = _way_attributes(o.tags, cls)
+    way = _way_attributes(tags, cls)
     return [{**way, "run": run[::-1] if way["_dir"] < 0 else run} for run in runs]
 
 
@@ -342,10 +345,9 @@ def _split_at_shared_nodes(ways: list[dict[str, Any]]) -> gpd.GeoDataFrame:
                             geometry=lines[keep], crs="EPSG:4326")
 
 
-def _aerodrome(o: Any) -> tuple[str, str | None, float, float] | None:
+def _aerodrome(o: Any, tags: dict[str, str]) -> tuple[str, str | None, float, float] | None:
     """An ``aeroway=aerodrome`` node or way as (code, name, lon, lat): ICAO, else IATA, else
     the OSM id; a way at the mean of its present nodes. None for relations and empty ways."""
-    tags = o.tags
     if o.is_node():
         return (tags.get("icao") or tags.get("iata") or f"n{o.id}", tags.get("name", ""),
                 o.location.lon, o.location.lat)

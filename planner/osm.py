@@ -38,6 +38,8 @@ default is listed here and in the README ("OpenStreetMap rules"):
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -201,7 +203,10 @@ def _runs(nodes: list[tuple[int, bool, float, float]]) -> tuple[list[list[tuple]
 
 
 def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Read a local OSM extract (``.osm.pbf``, ``.osm``) with pyosmium.
+    """Read a local OSM extract (``.osm.pbf``, ``.osm``) with pyosmium; within one process a
+    file is read once while it is unchanged (same size and modification time): a seasonal
+    run builds the network twice (the second time without the season, to tell why a village
+    is unreachable) and reads the extract once.
 
     Returns
     -------
@@ -215,12 +220,33 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         ``aeroway=aerodrome`` nodes (ways: mean of their nodes) with ``code`` (ICAO, else IATA,
         else the OSM id) and ``name``.
     """
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError as exc:
+        raise InputError([Problem(str(path), f"cannot be read ({exc.strerror or exc})")]) \
+            from exc
+    lines, aero = _read_osm_once(str(p.resolve()), st.st_size, st.st_mtime_ns, str(path))
+    out = lines.copy()
+    out.attrs = copy.deepcopy(lines.attrs)
+    return out, aero.copy()
+
+
+@functools.lru_cache(maxsize=4)
+def _read_osm_once(path: str, size: int, mtime_ns: int, shown: str
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """:func:`read_osm`'s work, remembered per (file, size, modification time)."""
+    del size, mtime_ns  # they are the key: a changed file is read again
+    return _read_osm(Path(path), shown)
+
+
+def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmium
 
     ways: list[dict[str, Any]] = []
     aero: list[tuple[str, str | None, float, float]] = []
     landings: list[tuple[float, float]] = []
-    report: dict[str, Any] = {"file": str(path), "ways_read": 0, "ways_kept": 0,
+    report: dict[str, Any] = {"file": shown, "ways_read": 0, "ways_kept": 0,
                               "ways_cut_at_missing_nodes": 0, "missing_node_refs": 0,
                               "ways_outside_the_extract": 0, "parts_too_short": 0,
                               "excluded": {}, "classes_at_fallback_speed": []}
@@ -250,7 +276,7 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
                 continue
             ways += _way_pieces(o, cls, tags, report, fallback)
     except RuntimeError as exc:
-        raise InputError([Problem(str(path), f"cannot be read as an OSM extract ({exc})")]) \
+        raise InputError([Problem(shown, f"cannot be read as an OSM extract ({exc})")]) \
             from exc
     report["classes_at_fallback_speed"] = sorted(fallback)
     lines = _split_at_shared_nodes(ways)

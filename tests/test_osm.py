@@ -324,3 +324,23 @@ def test_a_damaged_extract_runs_with_a_warning(tmp_path):
     assert "without a default speed, at 15 km/h as roads: escape" in warnings
     b = plan.table().set_index("kode").loc["99.01.01.2002", "travel_minutes"]
     assert b == pytest.approx(10 / 50 * 60, rel=1e-3)  # A to B: 10 km at 50 km/h
+
+
+def test_an_unchanged_extract_is_read_once_per_process(tmp_path, monkeypatch):
+    """Building twice (as a seasonal run does, to tell why a village is unreachable) reads
+    the file once; a changed file is read again; callers get their own copies."""
+    f = tmp_path / "once.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (1000, 0)}, [(100, [1, 2], {"highway": "primary"})])
+    calls = []
+    real = osm._read_osm
+    monkeypatch.setattr(osm, "_read_osm", lambda *a: calls.append(a) or real(*a))
+    osm._read_osm_once.cache_clear()
+    a, _ = osm.read_osm(f)
+    a.loc[0, "class"] = "changed by a caller"
+    b, _ = osm.read_osm(f)
+    assert len(calls) == 1 and b.loc[0, "class"] == "primary"
+    f.unlink()
+    write_osm(f, {1: (0, 0), 2: (1000, 0), 3: (2000, 0)},
+              [(100, [1, 2, 3], {"highway": "primary"})])
+    c, _ = osm.read_osm(f)
+    assert len(calls) == 2 and c.to_crs(UTM).length.sum() == pytest.approx(2000, abs=0.1)

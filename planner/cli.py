@@ -255,15 +255,10 @@ def _cmd_progress(args: argparse.Namespace) -> int:
 
 
 def _check_date(text: str) -> str:
-    """An argparse type: a date YYYY-MM-DD."""
-    from datetime import date
+    """An argparse type: a date YYYY-MM-DD (the scenario's rule, :func:`config.is_date`)."""
+    from .config import is_date
 
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}") \
-            from None
-    if len(text) != 10:
+    if not is_date(text):
         raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}")
     return text
 

@@ -703,7 +703,7 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
               indicators: list[Indicator], data_date: str) -> ProgressSpec:
     """The ``[progress]`` table: field service logs (see :class:`ProgressSpec`)."""
     start = data_date[:10]
-    default_baseline = start if _DATE.match(start) and _valid_date(start) else ""
+    default_baseline = start if is_date(start) else ""
     if not isinstance(raw, dict):
         return ProgressSpec(baseline=default_baseline)
     _check_keys(pc, src, "progress", raw, _PROGRESS_KEYS)
@@ -716,7 +716,7 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
                    where="[progress]", column=f"logs[{i}]")
     for key in ("baseline", "as_of"):
         value = raw.get(key, "")
-        if isinstance(value, str) and value and not (_DATE.match(value) and _valid_date(value)):
+        if isinstance(value, str) and value and not is_date(value):
             pc.add(src, f"expected a date YYYY-MM-DD, found {value!r}", where="[progress]",
                    column=key)
     date_format = raw.get("date_format", "")
@@ -757,7 +757,10 @@ def _date_format_ok(fmt: str) -> bool:
         return False
 
 
-def _valid_date(text: str) -> bool:
+def is_date(text: str) -> bool:
+    """Is ``text`` a real calendar date written ``YYYY-MM-DD``?"""
+    if not _DATE.match(text):
+        return False
     try:
         date.fromisoformat(text)
     except ValueError:

@@ -381,9 +381,9 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     xy = _metric_xy(p, villages_m.crs)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
     _check_duplicates(raw, p, xy, keys)  # a copy of a row that is applied
-    notes = p.reasons  # filled below for applied rows only
     _check_gaps(raw, p, kode, villages_m, indicators)
     status = np.array(["set_aside" if r else "applied" for r in p.reasons], dtype=object)
+    reasons = ["; ".join(r) for r in p.reasons]
     rows = pd.DataFrame({
         "file": raw["file"].to_numpy(object), "row": raw["row"].to_numpy(object),
         "id": raw["id"].to_numpy(object), "date": p.date, "time": p.time,
@@ -392,9 +392,8 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
         **{f"{k}_logged": p.counts[k] for k in keys},
         "kode": kode, "nama": nama, "distance_km": np.round(dist, 3),
         "status": status,
-        "reason": ["; ".join(r) for r in notes],
-        "reason_kind": [reason_kind("; ".join(r)) for r in notes],
-        "note": _notes(raw, dist, kode, status, villages_m, spec.max_distance_km)})
+        "reason": reasons, "reason_kind": [reason_kind(r) for r in reasons],
+        "note": _notes(raw, dist, status, spec.max_distance_km)})
     return LogCheck(rows, keys, spec.baseline, as_of or "")
 
 
@@ -634,9 +633,8 @@ def _swapped(p: _Parsed, i: int, villages_m: gpd.GeoDataFrame) -> str:
     _, vi = villages_m.sindex.query(pt.values, predicate="intersects")
     if not len(vi):
         return ""
-    j = int(vi.min())
-    return (f"; latitude and longitude look swapped (swapped, the point lies in "
-            f"{villages_m['nama'].iat[j]} ({villages_m['kode'].iat[j]}))")
+    return ("; latitude and longitude look swapped (swapped, the point lies in "
+            f"{_village(villages_m, int(vi.min()))})")
 
 
 def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
@@ -662,7 +660,7 @@ def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
             if not np.isfinite(left):
                 over.append(f"{ind.key}: the village has no estimate to add {n} served to")
             elif n > left:
-                over.append(f"{ind.key}: reports {n} served in {p_name(villages_m, j)}, but "
+                over.append(f"{ind.key}: reports {n} served in {_village(villages_m, j)}, but "
                             f"only {int(left)} remain unserved there (gap "
                             f"{int(start[ind.key][j])} at the baseline, "
                             f"{int(start[ind.key][j] - left)} applied before)")
@@ -673,12 +671,13 @@ def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
             remaining[ind.key][j] -= p.counts[ind.key][i]
 
 
-def p_name(villages_m: gpd.GeoDataFrame, j: int) -> str:
+def _village(villages_m: gpd.GeoDataFrame, j: int) -> str:
+    """A village as messages name it: ``Desa A (99.01.01.2001)``."""
     return f"{villages_m['nama'].iat[j]} ({villages_m['kode'].iat[j]})"
 
 
-def _notes(raw: pd.DataFrame, dist: np.ndarray, kode: np.ndarray, status: np.ndarray,
-           villages_m: gpd.GeoDataFrame, max_km: float) -> list[str]:
+def _notes(raw: pd.DataFrame, dist: np.ndarray, status: np.ndarray,
+           max_km: float) -> list[str]:
     """How an applied row was attached when its point is not plainly inside its village."""
     out = []
     for i in range(len(raw)):

@@ -379,19 +379,16 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     """
     pc = ProblemCollector()
     closed_log: list[str] = []
-    osm_reports: list[dict[str, Any]] = []
-    landings: list[np.ndarray] = []
-    starts, ends, attrs_list, osm_places = _read_lines(spec, crs, pc, closed_log, osm_reports,
-                                                       landings)
+    src = _read_lines(spec, crs, pc, closed_log)
     place_points, failed_prefixes = _read_places(spec, crs, pc)
     links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
-    all_points = {**points, **{p.kind: p for p in osm_places + place_points}}
+    all_points = {**points, **{p.kind: p for p in src.places + place_points}}
     _check_link_places(links, all_points, failed_prefixes, pc)
     pc.raise_if_any()
 
-    attrs, la, lb, net_xy = _line_nodes(starts, ends, attrs_list, spec.snap_m)
+    attrs, la, lb, net_xy = _line_nodes(src.starts, src.ends, src.attrs, spec.snap_m)
     attrs, la, lb, net_xy, water_report = _connect_water(
-        attrs, la, lb, net_xy, np.vstack([np.zeros((0, 2)), *landings]), spec, access)
+        attrs, la, lb, net_xy, np.vstack([np.zeros((0, 2)), *src.landings]), spec, access)
     targets, attrs, la, lb, net_xy = _split_at_points(
         all_points, attrs, la, lb, net_xy, spec.snap_m, access.max_km * 1000.0,
         _link_pairs(links, all_points))
@@ -420,23 +417,30 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
                   "link_edges": int((net.kind == "link").sum()),
                   "transfer_edges": int((net.kind == "transfer").sum()),
                   "closed": closed_log, "season": spec.season or "(none)"}
-    if osm_reports:
-        net.report["osm"] = osm_reports
+    if src.osm_reports:
+        net.report["osm"] = src.osm_reports
     if water_report["landings"] or water_report["dead_ends"]:
         net.report["road_water_connections"] = water_report
     return net
 
 
-def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str],
-                osm_reports: list[dict[str, Any]], landings: list[np.ndarray]
-                ) -> tuple[list[np.ndarray], list[np.ndarray], list[dict[str, np.ndarray]],
-                           list[Points]]:
-    """Every line source (line files and OSM extracts) as segment starts, ends and their
-    attributes; the aerodromes of the OSM extracts as places."""
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
-    attrs_list: list[dict[str, np.ndarray]] = []
-    places: list[Points] = []
+@dataclass
+class _Lines:
+    """What the line sources give: per source the segments' start and end points and
+    attributes; the OSM extracts' aerodromes (as places), reports and landings (metric)."""
+
+    starts: list[np.ndarray] = field(default_factory=list)
+    ends: list[np.ndarray] = field(default_factory=list)
+    attrs: list[dict[str, np.ndarray]] = field(default_factory=list)
+    places: list[Points] = field(default_factory=list)
+    osm_reports: list[dict[str, Any]] = field(default_factory=list)
+    landings: list[np.ndarray] = field(default_factory=list)
+
+
+def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str]
+                ) -> _Lines:
+    """Every line source (line files and OSM extracts) as segments (see :class:`_Lines`)."""
+    out = _Lines()
     sources: list[tuple[Path, gpd.GeoDataFrame, NetworkSpec, str]] = []
     for path in spec.lines:
         try:
@@ -453,24 +457,24 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
         lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh
                                         for c in set(lines["class"])})
         sources.append((path, lines, osm_spec, "class"))
-        osm_reports.append(lines.attrs.get("osm_report", {}))
+        out.osm_reports.append(lines.attrs.get("osm_report", {}))
         if len(lines.attrs.get("landings", ())):
-            xy = np.c_[lines.attrs["landings"]]
+            xy = lines.attrs["landings"]
             proj = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:4326"
                                  ).to_crs(crs)
-            landings.append(shapely.get_coordinates(proj.values))
+            out.landings.append(shapely.get_coordinates(proj.values))
         if len(aero):
             xy = shapely.get_coordinates(aero.to_crs(crs).geometry.values)
-            places.append(Points("aerodrome", aero["code"].tolist(), aero["name"].tolist(),
-                                 xy))
+            out.places.append(Points("aerodrome", aero["code"].tolist(),
+                                     aero["name"].tolist(), xy))
     for path, layer, source_spec, class_column in sources:
         s, e, found = _line_edges(layer, source_spec, crs, str(path), class_column, pc,
                                   closed_log)
         if found:
-            starts.append(s)
-            ends.append(e)
-            attrs_list.append(found)
-    return starts, ends, attrs_list, places
+            out.starts.append(s)
+            out.ends.append(e)
+            out.attrs.append(found)
+    return out
 
 
 def _read_places(spec: NetworkSpec, crs: CRS, pc: ProblemCollector
@@ -640,12 +644,8 @@ def _connect_water(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
     report["landings"] = int(from_landing.sum())
     report["dead_ends"] = int((~from_landing).sum())
     along = shapely.line_locate_point(attrs["geom"][li], pts[pi])
-    length = np.maximum(shapely.length(attrs["geom"][li]), 1e-9)
-    new_ids = n + np.arange(len(pi))
-    spots = spot
-    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(attrs["geom"][li], along))
     mode = attrs["mode"][li]
-    attrs, la, lb = _split_lines(attrs, la, lb, li, np.clip(along / length, 0, 1), new_ids)
+    attrs, la, lb, net_xy, water_node = _nodes_on_lines(attrs, la, lb, net_xy, li, along)
     walk_m = d * access.detour
     minutes = walk_m / 1000 / access.walk_kmh * 60
     extra = {"fwd": minutes, "back": minutes, "length": walk_m, "cost": np.zeros(len(pi)),
@@ -653,12 +653,10 @@ def _connect_water(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
              "name": np.full(len(pi), "landing", dtype=object), "keep": np.ones(len(pi), bool),
              "wait": np.zeros(len(pi)), "cls": np.full(len(pi), "landing", dtype=object),
              "geom": np.asarray(shapely.linestrings(np.stack(
-                 [net_xy[spots], new_xy], axis=1)), dtype=object)}
+                 [net_xy[spot], net_xy[water_node]], axis=1)), dtype=object)}
     attrs = {k: np.concatenate([v, np.asarray(extra[k], dtype=v.dtype)])
              for k, v in attrs.items()}
-    la = np.r_[la, spots]
-    lb = np.r_[lb, new_ids]
-    return attrs, la, lb, np.vstack([net_xy, new_xy]), report
+    return attrs, np.r_[la, spot], np.r_[lb, water_node], net_xy, report
 
 
 def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray],
@@ -718,24 +716,35 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
     joined[pi] = [f"{c} ({m}) " + ("along the line" if i else "at a line end or junction")
                   + ("" if ok else ", in a part of the network without an office")
                   for c, m, i, ok in zip(cls, mode, inner, served[li], strict=True)]
-    # one new node per distinct place on a line (villages projecting to the same point share)
-    key = pd.DataFrame({"line": li[inner], "at": np.round(along[inner], 3)})
-    places, which = np.unique(key.to_numpy(), axis=0, return_inverse=True)
-    which = np.asarray(which).ravel()
-    new_ids = len(net_xy) + np.arange(len(places))
-    target[pi[inner]] = new_ids[which]
-    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(
-        geoms[places[:, 0].astype(np.int64)], places[:, 1])) if len(places) else \
-        np.zeros((0, 2))
-    attrs, la, lb = _split_lines(attrs, la, lb, places[:, 0].astype(np.int64),
-                                 places[:, 1] / np.maximum(
-                                     shapely.length(geoms[places[:, 0].astype(np.int64)]),
-                                     1e-9) if len(places) else np.zeros(0), new_ids)
+    attrs, la, lb, net_xy, new_ids = _nodes_on_lines(attrs, la, lb, net_xy, li[inner],
+                                                     along[inner])
+    target[pi[inner]] = new_ids
     out, start = {}, 0
     for k, n in n_pts.items():
         out[k] = (target[start:start + n], dist[start:start + n], joined[start:start + n])
         start += n
-    return out, attrs, la, lb, np.vstack([net_xy, new_xy])
+    return out, attrs, la, lb, net_xy
+
+
+def _nodes_on_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
+                    net_xy: np.ndarray, line: np.ndarray, along: np.ndarray
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray,
+                               np.ndarray]:
+    """New nodes ``along`` metres into each ``line`` (one per distinct place: points that
+    project to the same spot share it), the lines split there (:func:`_split_lines`).
+    Returns the lines, their end nodes, the node coordinates and each place's node id."""
+    if not len(line):
+        return attrs, la, lb, net_xy, np.zeros(0, np.int64)
+    geoms = attrs["geom"]
+    key = np.c_[line, np.round(along, 3)]
+    places, which = np.unique(key, axis=0, return_inverse=True)
+    place_line = places[:, 0].astype(np.int64)
+    new_ids = len(net_xy) + np.arange(len(places))
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(geoms[place_line],
+                                                                    places[:, 1]))
+    frac = np.clip(places[:, 1] / np.maximum(shapely.length(geoms[place_line]), 1e-9), 0, 1)
+    attrs, la, lb = _split_lines(attrs, la, lb, place_line, frac, new_ids)
+    return attrs, la, lb, np.vstack([net_xy, new_xy]), new_ids[np.asarray(which).ravel()]
 
 
 def _nearest(pi: np.ndarray, li: np.ndarray, d: np.ndarray, second: np.ndarray,
@@ -817,11 +826,11 @@ def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
 
 def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
                  access: Access, edges: _Edges,
-                 targets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+                 targets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]
                  ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray],
                             dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Points -> physical nodes: a point within ``snap`` of its target node (the point where
-    it joins a line, see :func:`_split_at_points`; else the nearest network node) sits on it;
+    it joins a line, see :func:`_split_at_points`) sits on it;
     any other gets a node of its own and a walking connector (both ways) to the target within
     the walking limit. Returns every node's coordinates and label, and per kind of point its
     node ids, walking metres (NaN: too far) and whether it sits on the network."""
@@ -832,15 +841,9 @@ def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
     point_phys: dict[str, np.ndarray] = {}
     access_m: dict[str, np.ndarray] = {}
     snapped: dict[str, np.ndarray] = {}
-    tree = cKDTree(net_xy) if n_net else None
     for kind, pts in all_points.items():
         n = len(pts.refs)
-        if targets is not None and kind in targets:
-            idx, dist, _ = targets[kind]
-        elif tree is not None and n:
-            dist, idx = tree.query(pts.xy)
-        else:
-            dist, idx = np.full(n, np.inf), np.zeros(n, np.int64)
+        idx, dist, _ = targets[kind]
         on = dist <= snap
         own = ~on
         ids = np.where(on, idx, -1).astype(np.int64)

@@ -259,12 +259,12 @@ def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
         for o in fp:
             tags = {t.k: t.v for t in o.tags}  # one pass over the C++ tag list
             if _is_landing(tags):
-                if (spot := _aerodrome(o, tags)) is not None:  # a node or way: its place
+                if (spot := _located(o, tags)) is not None:  # a node or way: its place
                     landings.append((spot[2], spot[3]))
                 if not o.is_way() or "highway" not in tags:
                     continue
             if tags.get("aeroway") == "aerodrome":
-                if (found := _aerodrome(o, tags)) is not None:
+                if (found := _located(o, tags)) is not None:
                     aero.append(found)
                 continue
             if not o.is_way():
@@ -371,9 +371,10 @@ def _split_at_shared_nodes(ways: list[dict[str, Any]]) -> gpd.GeoDataFrame:
                             geometry=lines[keep], crs="EPSG:4326")
 
 
-def _aerodrome(o: Any, tags: dict[str, str]) -> tuple[str, str | None, float, float] | None:
-    """An ``aeroway=aerodrome`` node or way as (code, name, lon, lat): ICAO, else IATA, else
-    the OSM id; a way at the mean of its present nodes. None for relations and empty ways."""
+def _located(o: Any, tags: dict[str, str]) -> tuple[str, str | None, float, float] | None:
+    """A node or way (an aerodrome, a landing) as (code, name, lon, lat): ICAO, else IATA,
+    else the OSM id; a way at the mean of its present nodes. None for relations and empty
+    ways."""
     if o.is_node():
         return (tags.get("icao") or tags.get("iata") or f"n{o.id}", tags.get("name", ""),
                 o.location.lon, o.location.lat)

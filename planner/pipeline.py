@@ -366,18 +366,10 @@ class Plan:
         final = io.resolve_output(Path(out_dir))
         with io.generation(final) as staging:
             names = _write_progress(self, staging)
-            md = "\n".join([f"# Field-log progress: {self.scenario.title or self.scenario.name}",
-                            "", *([f"> **{self.scenario.illustrative_note}**", ""]
-                                  if self.scenario.illustrative else []),
-                            *report._progress_section(self)])
-            io.write_text(staging / "progress.md", md + "\n")
+            io.write_text(staging / "progress.md", report.progress_markdown(self))
             names["progress_md"] = "progress.md"
-            io.write_manifest(staging, {
-                "scenario": self.scenario.name,
-                "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
-                           for k, p in self.scenario.input_files().items()},
-                "parameters": _jsonable(asdict(self.scenario)), "versions": _versions(),
-                "report": _jsonable(self.report), "outputs": dict(names)})
+            io.write_manifest(staging, {**_manifest_base(self), "report": _jsonable(self.report),
+                                        "outputs": dict(names)})
         names["run"] = "run.json"
         return {k: final / name for k, name in names.items()}
 
@@ -782,6 +774,15 @@ def _write_progress(plan: Plan, out_dir: Path) -> dict[str, str]:
     return files
 
 
+def _manifest_base(plan: Plan) -> dict[str, Any]:
+    """What every run.json starts with: the scenario, its input files with their SHA-256,
+    its parameters and the package versions."""
+    return {"scenario": plan.scenario.name,
+            "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
+                       for k, p in plan.scenario.input_files().items()},
+            "parameters": _jsonable(asdict(plan.scenario)), "versions": _versions()}
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for pkg in ("jangkau-planner", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy",
@@ -830,11 +831,11 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
              "png": "map.png", "run": "run.json"}
     paths = {k: out_dir / f for k, f in names.items()}
     table = output_table(plan)
-    steps: dict[str, float] = {}
-    with _step("write villages.csv", steps):
+    write_steps: dict[str, float] = {}
+    with _step("write villages.csv", write_steps):
         io.write_csv(paths["csv"], table)
     s = plan.scenario
-    with _step("write villages.xlsx", steps):
+    with _step("write villages.xlsx", write_steps):
         io.write_bytes(paths["xlsx"], report.villages_xlsx(
             table, s.title or s.name, s.illustrative_note if s.illustrative else ""))
     geo = gpd.GeoDataFrame(table, geometry=plan.villages.geometry.values, crs=plan.villages.crs)
@@ -858,11 +859,11 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             names[key] = name
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
-    with _step("write villages.gpkg", steps):
+    with _step("write villages.gpkg", write_steps):
         io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None
     if choice is not None:
-        with _step("trade-off curve", steps):
+        with _step("trade-off curve", write_steps):
             curve = sites_mod.tradeoff(plan, choice)
         ind = choice.spec.indicator
         svg = report.tradeoff_svg(curve, choice.needed,
@@ -875,27 +876,23 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
         io.write_csv(paths["tradeoff"], curve)
         io.write_text(paths["tradeoff_svg"], svg)
     if plan.progress is not None:
-        with _step("write progress", steps):
+        with _step("write progress", write_steps):
             for key, name in _write_progress(plan, out_dir).items():
                 names[key] = name
                 paths[key] = out_dir / name
-    with _step("write summary", steps):
+    with _step("write summary", write_steps):
         md = report.summary_markdown(plan, curve)
         io.write_text(paths["summary_md"], md)
         io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name,
                                                                  svg or ""))
-    with _step("write map.png", steps):
+    with _step("write map.png", write_steps):
         io.write_bytes(paths["png"], report.static_map_png(plan))
-    with _step("write map.html", steps):
+    with _step("write map.html", write_steps):
         io.write_text(paths["map"], render.map_html(plan.map()))
     timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3),
-               "write_steps": steps}
+               "write_steps": write_steps}
     manifest = {
-        "scenario": plan.scenario.name,
-        "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
-                   for k, p in plan.scenario.input_files().items()},
-        "parameters": _jsonable(asdict(plan.scenario)),
-        "versions": _versions(),
+        **_manifest_base(plan),
         "timings_s": timings,
         "report": _jsonable(plan.report),
         "site_problem": plan.site_problem or None,

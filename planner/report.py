@@ -420,7 +420,7 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
             gap = int(g[ind.gap_col].sum())
             need = tgt = ""
             if ind.target is not None:
-                need = _n(max(0, int(np.ceil(round(ind.target * e, 6))) - sv))
+                need = _n(_people_to_target(ind.target, e, sv))
                 tgt = _pct(ind.target)
             now = _pct(sv / e if e else np.nan)
             aft = _pct(after[(ind.key, name)]) if (ind.key, name) in after else ""
@@ -462,6 +462,21 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def progress_markdown(plan: Plan) -> str:
+    """``progress.md`` of ``planner progress``: the field-log section of the summary alone,
+    under its own title (and the illustrative-data note)."""
+    s = plan.scenario
+    lines = [f"# Field-log progress: {s.title or s.name}", "",
+             *([f"> **{s.illustrative_note}**", ""] if s.illustrative else []),
+             *_progress_section(plan)]
+    return "\n".join(lines) + "\n"
+
+
+def _people_to_target(target: float, eligible: float, served: float) -> int:
+    """People still to serve for ``target`` (a share) of ``eligible`` (0 once met)."""
+    return max(0, int(np.ceil(round(target * eligible, 6))) - int(served))
+
+
 def _progress_section(plan: Plan) -> list[str]:
     """What the field logs changed: rows applied and set aside, coverage at the baseline and
     now against the target, why rows were set aside, and the chart."""
@@ -486,8 +501,7 @@ def _progress_section(plan: Plan) -> list[str]:
         first, end = g.iloc[0], g.iloc[-1]
         need = ""
         if ind.target is not None:
-            need = _n(max(0, int(np.ceil(round(ind.target * end["eligible"], 6)))
-                          - int(end["served"])))
+            need = _n(_people_to_target(ind.target, end["eligible"], end["served"]))
         lines.append(f"| {_md(ind.label)} | {_pct(first['coverage'])} | "
                      f"{_n(int(end['served']) - int(first['served']))} | "
                      f"{_pct(end['coverage'])} | "

@@ -474,17 +474,18 @@ def tradeoff(plan: Plan, choice: SiteChoice, *, max_stops: int | None = None) ->
                 open_ = np.array([index[c] for c in choice.sites["site_code"]], dtype=int)
                 sol = optimise.Solution(open_, np.nan, np.nan, choice.solution.gap,
                                         choice.solution.solver, choice.solution.status, 0.0)
-                jobs.append((kind, partial(lambda s: s, sol)))
+                jobs.append((kind, sol))  # ready: nothing to solve
                 continue
             jobs.append((kind, partial(_or_none, optimise.min_sites_for_target, p,
                                        choice.needed, kits=spec.kits, budget=spec.budget,
                                        minimise=how, time_limit=min(spec.time_limit, 20.0))))
     # the slowest (target) solves first, so they overlap the many small ones
-    order = sorted(range(len(jobs)), key=lambda i: jobs[i][0] == "max_coverage")
+    order = sorted((i for i, (_, job) in enumerate(jobs) if callable(job)),
+                   key=lambda i: jobs[i][0] == "max_coverage")
     with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, 4))) as pool:
         futures = {i: pool.submit(jobs[i][1]) for i in order}
-        for i, (kind, _) in enumerate(jobs):
-            sol = futures[i].result()
+        for i, (kind, job) in enumerate(jobs):
+            sol = futures[i].result() if i in futures else job
             if sol is not None:
                 add(kind, sol)
     return pd.DataFrame(rows)

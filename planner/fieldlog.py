@@ -186,7 +186,10 @@ def _read_one(path: Path, spec: ProgressSpec,
               indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".xlsx", ".xlsm"):
-        table = io.read_table(path, spec.columns.get("sheet"))
+        # title rows above the header (as office spreadsheets have) are skipped when the
+        # date column is named: the header is the row that holds it
+        table = io.read_table(path, spec.columns.get("sheet"),
+                              find_header=spec.columns.get("date"))
         rows = [str(n) for n in table.attrs.get("row_numbers", range(2, len(table) + 2))]
         lat = lon = None
     else:

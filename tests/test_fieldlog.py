@@ -365,3 +365,37 @@ def test_progress_settings_are_checked(tmp_path):
                   "expected strftime codes for a date", "max_distance_km",
                   "unknown indicator 'kia'"):
         assert words in text, words
+
+
+def test_an_office_spreadsheet_with_a_title_row(tmp_path):
+    """An XLSX as a district office sends it: a title and a blank row above the header, Excel
+    date cells and a typed dd/mm/yyyy date, decimal commas, a blank row between records;
+    with the columns named in [progress], every row is read and named by its spreadsheet
+    row."""
+    import datetime
+
+    import openpyxl
+
+    scenario = write_tiny(tmp_path / "tiny")
+    b_lon, b_lat = lonlat(11, 1)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Laporan perekaman KTP-el keliling, Februari 2024"])
+    ws.append([])
+    ws.append(["Tanggal", "Tim", "Lintang", "Bujur", "Rekam KTP"])
+    ws.append([datetime.date(2024, 2, 3), "T1", str(b_lat).replace(".", ","),
+               str(b_lon).replace(".", ","), 12])
+    ws.append([None] * 5)
+    ws.append(["05/02/2024", "T1", b_lat, b_lon, 3])
+    wb.save(scenario.parent / "februari.xlsx")
+    s = planner.load_scenario(scenario)
+    spec = s.progress.__class__(columns={"date": "Tanggal", "team": "Tim", "lat": "Lintang",
+                                         "lon": "Bujur"}, served={"ktp": "Rekam KTP"},
+                                baseline="2024-01-01", date_format="%d/%m/%Y")
+    raw = fieldlog.read_logs([scenario.parent / "februari.xlsx"], spec, s.indicators)
+    plan = planner.run(s, use_cache=False)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    assert check.rows["row"].tolist() == ["4", "6"]
+    assert check.rows["date"].tolist() == ["2024-02-03", "2024-02-05"]
+    assert check.rows["status"].tolist() == ["applied", "applied"]
+    assert check.applied["ktp_logged"].sum() == 15

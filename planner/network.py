@@ -167,7 +167,9 @@ def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
         return np.full(len(gdf), np.nan)
     raw = gdf[col]
     num = pd.to_numeric(raw, errors="coerce")
-    bad = num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+    bad = num.isna() & raw.notna()  # a value that is no number: blank text is no value
+    if bad.any():
+        bad[bad] = raw[bad].astype(str).str.strip() != ""
     if bad.any():
         pc.add(src, f"expected a number, found {raw[bad].iloc[0]!r}",
                where=fmt(np.flatnonzero(bad)), column=col)
@@ -228,25 +230,31 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
     lines = check_geometries(lines, src, pc, ("LineString", "MultiLineString"), warnings)
     if pc.problems:
         return np.zeros((0, 2)), np.zeros((0, 2)), {}
-    lines = lines.explode(index_parts=False).reset_index(names="_feature")
+    if (lines.geom_type == "MultiLineString").any():
+        lines = lines.explode(index_parts=False)
+    lines = lines.reset_index(names="_feature")
     feat = lines["_feature"].to_numpy()
-    cls = lines[class_column].fillna("").astype(str).str.strip().to_numpy()
-    if (cls == "").any():
+    # per class once, then spread to the lines (a class code per line)
+    code, classes = pd.factorize(lines[class_column].fillna("").astype(str).str.strip())
+    classes = np.asarray(classes, dtype=object)
+    cls = classes[code]
+    if (classes == "").any():
+        empty = (classes == "")[code]
         pc.add(src, "empty class; expected e.g. road, river, sea", column=class_column,
-               where=_features(np.unique(feat[cls == ""])))
-    specs = {c: spec.class_spec(c) for c in np.unique(cls)}
-    mode = np.array([specs[c].mode for c in cls], dtype=object)
+               where=_features(np.unique(feat[empty])))
+    specs = [spec.class_spec(c) for c in classes]
+    mode = np.array([s.mode for s in specs], dtype=object)[code]
     vals = {c: _numeric(lines, c, src, pc) for c in
             ("length_m", "speed_kmh", "upstream_kmh", "minutes", "wait_minutes", "cost_rupiah")}
     proj = lines.to_crs(crs)
     length = np.where(np.isnan(vals["length_m"]), proj.geometry.length.to_numpy(),
                       vals["length_m"])
-    cls_speed = np.array([specs[c].speed_kmh if specs[c].speed_kmh is not None else np.nan
-                          for c in cls])
-    cls_up = np.array([specs[c].upstream_kmh if specs[c].upstream_kmh is not None else np.nan
-                       for c in cls])
-    cls_cost = np.array([specs[c].rupiah_per_km if specs[c].rupiah_per_km is not None
-                         else np.nan for c in cls])
+    cls_speed = np.array([np.nan if s.speed_kmh is None else s.speed_kmh for s in specs],
+                         dtype=float)[code]
+    cls_up = np.array([np.nan if s.upstream_kmh is None else s.upstream_kmh for s in specs],
+                      dtype=float)[code]
+    cls_cost = np.array([np.nan if s.rupiah_per_km is None else s.rupiah_per_km
+                         for s in specs], dtype=float)[code]
     speed = np.where(np.isnan(vals["speed_kmh"]), cls_speed, vals["speed_kmh"])
     up = np.where(np.isnan(vals["upstream_kmh"]), cls_up, vals["upstream_kmh"])
     up = np.where(np.isnan(up), speed, up)
@@ -275,19 +283,13 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
     if pc.problems:
         return np.zeros((0, 2)), np.zeros((0, 2)), {}
     # seasons
-    factor = np.ones(len(lines))
-    closed = np.zeros(len(lines), bool)
-    for c in np.unique(cls):
-        m = cls == c
-        for md in np.unique(mode[m]):
-            mm = m & (mode == md)
-            rule = spec.season_rule(c, md)
-            factor[mm] = rule.speed_factor
-            closed[mm] = rule.closed
+    rules = [spec.season_rule(c, s.mode) for c, s in zip(classes, specs, strict=True)]
+    factor = np.array([r.speed_factor for r in rules], dtype=float)[code]
+    closed = np.array([r.closed for r in rules], dtype=bool)[code]
     if spec.season and "closed_seasons" in lines.columns:
-        listed = lines["closed_seasons"].fillna("").astype(str).map(
-            lambda s: spec.season in [t.strip() for t in re.split(r"[,;]", s)]).to_numpy()
-        closed |= listed
+        which, listed = pd.factorize(lines["closed_seasons"].fillna("").astype(str))
+        closed |= np.array([spec.season in [t.strip() for t in re.split(r"[,;]", v)]
+                            for v in listed], dtype=bool)[which]
     if closed.any():
         closed_log.append(f"{src}: {int(closed.sum())} line(s) closed in season "
                           f"'{spec.season}'")
@@ -306,9 +308,11 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
     names = (lines["name"].fillna("").astype(str).to_numpy(dtype=object)
              if "name" in lines.columns else np.full(len(lines), "", dtype=object))
     keep = ~closed
-    g = proj.geometry.values
-    start = shapely.get_coordinates(shapely.get_point(g, 0))
-    end = shapely.get_coordinates(shapely.get_point(g, -1))
+    g = np.asarray(proj.geometry.values, dtype=object)
+    xy = shapely.get_coordinates(g)
+    last = np.cumsum(shapely.get_num_coordinates(g)) - 1
+    start = xy[np.r_[0, last[:-1] + 1]] if len(g) else np.zeros((0, 2))
+    end = xy[last]
     attrs = {"fwd": fwd, "back": back, "length": length, "cost": cost, "mode": mode,
              "oneway": oneway, "name": names, "keep": keep, "wait": wait,
              "cls": np.asarray(cls, dtype=object), "geom": np.asarray(g, dtype=object)}
@@ -455,7 +459,7 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
         lines, aero = read_osm(path)
         osm_spec = spec_with_osm_defaults(spec, lines)
         lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh
-                                        for c in set(lines["class"])})
+                                        for c in pd.unique(lines["class"].to_numpy(object))})
         sources.append((path, lines, osm_spec, "class"))
         out.osm_reports.append(lines.attrs.get("osm_report", {}))
         if len(lines.attrs.get("landings", ())):
@@ -543,7 +547,10 @@ def _line_nodes(starts: list[np.ndarray], ends: list[np.ndarray],
     end = np.vstack(ends)
     attrs = {k: np.concatenate([a[k] for a in attrs_list]) for k in attrs_list[0]}
     xy = np.vstack([start, end])
-    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)  # exact repeats first
+    # exact repeats first (as complex numbers: one sort, lexicographic by x then y)
+    uz, inverse = np.unique(np.ascontiguousarray(xy, dtype=float).view(np.complex128).ravel(),
+                            return_inverse=True)
+    uniq = np.c_[uz.real, uz.imag]
     inverse = inverse.ravel()
     labels = _merge_close(uniq, snap)
     n = int(labels.max()) + 1 if len(labels) else 0
@@ -938,7 +945,7 @@ def spec_with_osm_defaults(spec: NetworkSpec, lines: gpd.GeoDataFrame) -> Networ
 
     from .config import ClassSpec
     classes = dict(spec.classes)
-    for c in sorted(set(lines["class"])) if len(lines) else []:
+    for c in sorted(pd.unique(lines["class"].to_numpy(dtype=object))):
         if c not in classes and c not in spec.speed_kmh:
             mode = osm.MODE.get(c, "road")
             classes[c] = ClassSpec(mode=mode,
@@ -952,27 +959,29 @@ def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
     a, b = edges.cat("a", np.int64), edges.cat("b", np.int64)
     mode = edges.cat("mode", object)
     # one expanded node per (physical node, mode) met there, numbered in sorted order
-    pm = pd.DataFrame({"p": np.r_[a, b], "m": np.r_[mode, mode]}).drop_duplicates()
-    pm = pm.sort_values(["p", "m"], kind="mergesort").reset_index(drop=True)
-    key = pd.MultiIndex.from_frame(pm)
-    u = key.get_indexer(pd.MultiIndex.from_arrays([a, mode]))
-    v = key.get_indexer(pd.MultiIndex.from_arrays([b, mode]))
-    node_phys = pm["p"].to_numpy(np.int64)
-    node_mode = pm["m"].to_numpy(object)
+    # (an integer key per pair: physical node times the number of modes plus the mode's rank)
+    m_code, modes = pd.factorize(mode, sort=True)
+    n_modes = max(len(modes), 1)
+    keys, inv = np.unique(np.r_[a * n_modes + m_code, b * n_modes + m_code],
+                          return_inverse=True)
+    u, v = inv[: len(a)].astype(np.int64), inv[len(a):].astype(np.int64)
+    node_phys = (keys // n_modes).astype(np.int64)
+    node_mode = np.asarray(modes, dtype=object)[keys % n_modes]
+    pm = pd.DataFrame({"p": node_phys, "m": node_mode})
     # transfers between modes meeting at the same physical node
     tu: Any = []
     tv: Any = []
     tm: Any = []
     tmode: Any = []
-    counts = pm["p"].map(pm["p"].value_counts())
-    multi = pm[counts.to_numpy() > 1]
+    counts = np.bincount(node_phys)[node_phys] if len(node_phys) else np.zeros(0, np.int64)
+    multi = pm[counts > 1]
     if len(multi):
         pairs = multi.reset_index().merge(multi.reset_index(), on="p", suffixes=("_a", "_b"))
         pairs = pairs[pairs["index_a"] != pairs["index_b"]]
         tu = pairs["index_a"].to_numpy(np.int64)
         tv = pairs["index_b"].to_numpy(np.int64)
-        tm = np.array([spec.transfer(x, y) for x, y in zip(pairs["m_a"], pairs["m_b"],
-                                                            strict=True)], dtype=float)
+        which, combos = pd.factorize(pd.MultiIndex.from_arrays([pairs["m_a"], pairs["m_b"]]))
+        tm = np.array([spec.transfer(x, y) for x, y in combos], dtype=float)[which]
         tmode = (pairs["m_a"] + ">" + pairs["m_b"]).to_numpy(object)
     n_t = len(tu)
     return Network(

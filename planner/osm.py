@@ -33,7 +33,9 @@ default is listed here and in the README ("OpenStreetMap rules"):
 * **Damaged or clipped extracts**: a way that references nodes outside the file (every
   regional extract is clipped) is cut at them and the parts that are present are kept;
   repeated nodes are merged; a way with fewer than two distinct points is dropped. All are
-  counted in the report (``lines.attrs["osm_report"]``).
+  counted in the report (``lines.attrs["osm_report"]``). Ways are split at every node shared
+  with another kept way; a node is known by its location (two distinct nodes at exactly one
+  location are one junction).
 """
 
 from __future__ import annotations
@@ -243,50 +245,122 @@ def _read_osm_once(path: str, size: int, mtime_ns: int, shown: str
 def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     import osmium
 
-    ways: list[dict[str, Any]] = []
-    aero: list[tuple[str, str | None, float, float]] = []
-    landings: list[tuple[float, float]] = []
-    report: dict[str, Any] = {"file": shown, "ways_read": 0, "ways_kept": 0,
-                              "ways_cut_at_missing_nodes": 0, "missing_node_refs": 0,
-                              "ways_outside_the_extract": 0, "parts_too_short": 0,
-                              "excluded": {}, "classes_at_fallback_speed": []}
-    fallback: set[str] = set()
-    o: Any  # an OSM object: node, way or relation
+    reader = _WayReader(shown)
     try:
         fp = osmium.FileProcessor(str(path)).with_locations().with_filter(
             osmium.filter.KeyFilter("highway", "route", "waterway", "aeroway", "man_made",
                                     "amenity", "leisure"))
         for o in fp:
-            tags = {t.k: t.v for t in o.tags}  # one pass over the C++ tag list
-            if _is_landing(tags):
-                if (spot := _located(o, tags)) is not None:  # a node or way: its place
-                    landings.append((spot[2], spot[3]))
-                if not o.is_way() or "highway" not in tags:
-                    continue
-            if tags.get("aeroway") == "aerodrome":
-                if (found := _located(o, tags)) is not None:
-                    aero.append(found)
-                continue
-            if not o.is_way():
-                continue
-            cls, why = way_class(tags)
-            if not cls:
-                if why:
-                    report["excluded"][why] = report["excluded"].get(why, 0) + 1
-                continue
-            ways += _way_pieces(o, cls, tags, report, fallback)
+            reader.add(o)
     except RuntimeError as exc:
         raise InputError([Problem(shown, f"cannot be read as an OSM extract ({exc})")]) \
             from exc
-    report["classes_at_fallback_speed"] = sorted(fallback)
-    lines = _split_at_shared_nodes(ways)
-    report["landings"] = len(landings)
-    lines.attrs["osm_report"] = report
-    lines.attrs["landings"] = np.array(landings, dtype=float).reshape(-1, 2)
-    aerodromes = gpd.GeoDataFrame(
-        {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
-        geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]), crs="EPSG:4326")
-    return lines, aerodromes
+    return reader.result()
+
+
+class _WayReader:
+    """The per-object work of :func:`read_osm`, kept to a few C++ calls per object: tags are
+    looked up one key at a time (never copied whole), a complete way's line is built by
+    pyosmium's C++ WKB writer, and attributes are worked out once per distinct combination
+    of the tags that matter. Only a way with nodes missing from the extract (or too short)
+    takes the slow path, node by node, to be cut at the missing nodes."""
+
+    def __init__(self, shown: str) -> None:
+        import osmium
+
+        self.wkb = osmium.geom.WKBFactory()
+        self.bad_geometry = (osmium.InvalidLocationError, RuntimeError)
+        self.fast: list[str] = []          # WKB (hex) of complete ways
+        self.fast_attr: list[int] = []     # their attribute row
+        self.fast_seq: list[int] = []      # their order in the file
+        self.slow: list[np.ndarray] = []   # runs (lon, lat) of cut ways
+        self.slow_attr: list[int] = []
+        self.slow_seq: list[int] = []
+        self.attr_rows: dict[tuple, int] = {}
+        self.aero: list[tuple[str, str | None, float, float]] = []
+        self.landings: list[tuple[float, float]] = []
+        self.fallback: set[str] = set()
+        self.report: dict[str, Any] = {
+            "file": shown, "ways_read": 0, "ways_kept": 0, "ways_cut_at_missing_nodes": 0,
+            "missing_node_refs": 0, "ways_outside_the_extract": 0, "parts_too_short": 0,
+            "excluded": {}, "classes_at_fallback_speed": []}
+
+    def add(self, o: Any) -> None:
+        tags = o.tags
+        if _is_landing(tags):
+            if (spot := _located(o, tags)) is not None:  # a node or way: its place
+                self.landings.append((spot[2], spot[3]))
+            if not o.is_way() or "highway" not in tags:
+                return
+        if tags.get("aeroway") == "aerodrome":
+            if (found := _located(o, tags)) is not None:
+                self.aero.append(found)
+            return
+        if not o.is_way():
+            return
+        cls, why = way_class(tags)
+        if not cls:
+            if why:
+                self.report["excluded"][why] = self.report["excluded"].get(why, 0) + 1
+            return
+        self.report["ways_read"] += 1
+        attrs = _way_attributes(tags, cls)
+        row = self.attr_rows.setdefault(attrs, len(self.attr_rows))
+        seq = self.report["ways_read"]
+        try:
+            self.fast.append(self.wkb.create_linestring(o))
+        except self.bad_geometry:
+            self._cut(o, cls, row, seq)
+            return
+        self.fast_attr.append(row)
+        self.fast_seq.append(seq)
+        self.report["ways_kept"] += 1
+        if cls not in DEFAULT_KMH:
+            self.fallback.add(cls)
+
+    def _cut(self, o: Any, cls: str, row: int, seq: int) -> None:
+        """A way with missing nodes (or fewer than two distinct points): its runs of present
+        nodes, counted in the report."""
+        runs, missing, short = _runs([(n.ref, *_lon_lat(n.location)) for n in o.nodes])
+        self.report["missing_node_refs"] += missing
+        self.report["parts_too_short"] += short
+        if missing:
+            self.report["ways_cut_at_missing_nodes" if runs else
+                        "ways_outside_the_extract"] += 1
+        if not runs:
+            return
+        self.report["ways_kept"] += 1
+        if cls not in DEFAULT_KMH:
+            self.fallback.add(cls)
+        for run in runs:
+            self.slow.append(np.array([(x, y) for _, x, y in run], dtype=float))
+            self.slow_attr.append(row)
+            self.slow_seq.append(seq)
+
+    def result(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        self.report["classes_at_fallback_speed"] = sorted(self.fallback)
+        lines = shapely.from_wkb(self.fast) if self.fast else np.empty(0, dtype=object)
+        xy, index = shapely.get_coordinates(lines, return_index=True)
+        sizes = np.bincount(index, minlength=len(self.fast))
+        if self.slow:
+            xy = np.vstack([xy, *self.slow])
+            sizes = np.r_[sizes, [len(r) for r in self.slow]]
+        # runs in file order (a cut way's runs after each other)
+        seq = np.r_[np.array(self.fast_seq, dtype=np.int64),
+                    np.array(self.slow_seq, dtype=np.int64)]
+        attr = np.r_[np.array(self.fast_attr, dtype=np.int64),
+                     np.array(self.slow_attr, dtype=np.int64)]
+        table = pd.DataFrame(list(self.attr_rows), columns=_ATTRIBUTES)
+        out = _split_at_shared_nodes(xy, sizes, seq, attr, table)
+        self.report["landings"] = len(self.landings)
+        out.attrs["osm_report"] = self.report
+        out.attrs["landings"] = np.array(self.landings, dtype=float).reshape(-1, 2)
+        aero = self.aero
+        aerodromes = gpd.GeoDataFrame(
+            {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},
+            geometry=gpd.points_from_xy([a[2] for a in aero], [a[3] for a in aero]),
+            crs="EPSG:4326")
+        return out, aerodromes
 
 
 LANDING_TAGS = (("man_made", "pier"), ("amenity", "ferry_terminal"), ("waterway", "dock"),
@@ -302,68 +376,61 @@ def _lon_lat(loc: Any) -> tuple[bool, float, float]:
     return (True, loc.lon, loc.lat) if loc.valid() else (False, 0.0, 0.0)
 
 
-def _way_pieces(o: Any, cls: str, tags: dict[str, str], report: dict[str, Any],
-                fallback: set[str]) -> list[dict[str, Any]]:
-    """A kept way as its runs of present nodes (in its travel direction) with its
-    attributes; what was cut or dropped is counted in ``report``."""
-    report["ways_read"] += 1
-    nodes = [(n.ref, *_lon_lat(n.location)) for n in o.nodes]
-    runs, missing, short = _runs(nodes)
-    report["missing_node_refs"] += missing
-    report["parts_too_short"] += short
-    if missing:
-        report["ways_cut_at_missing_nodes" if runs else "ways_outside_the_extract"] += 1
-    if not runs:
-        return []
-    report["ways_kept"] += 1
-    if cls not in DEFAULT_KMH:
-        fallback.add(cls)
-    way = _way_attributes(tags, cls)
-    return [{**way, "run": run[::-1] if way["_dir"] < 0 else run} for run in runs]
+_ATTRIBUTES = ["class", "mode", "_dir", "name", "speed_factor", "maxspeed_kmh", "minutes",
+               "wait_minutes", "closed_seasons"]
 
 
-def _way_attributes(tags: Any, cls: str) -> dict[str, Any]:
+def _way_attributes(tags: Any, cls: str) -> tuple:
+    """A kept way's attributes, in the order of :data:`_ATTRIBUTES` (a tuple, so that ways
+    alike share one row)."""
     ferry = cls == "ferry"
-    return {"class": cls, "mode": MODE.get(cls, "road"), "_dir": direction(tags, cls),
-            "name": tags.get("name", "") or "",
-            "speed_factor": condition_factor(tags, cls),
-            "maxspeed_kmh": maxspeed_kmh(tags.get("maxspeed")),
-            "minutes": duration_minutes(tags.get("duration")) if ferry else np.nan,
-            "wait_minutes": FERRY_WAIT_MINUTES if ferry else np.nan,
-            "closed_seasons": closed_seasons(tags)}
+    return (cls, MODE.get(cls, "road"), direction(tags, cls), tags.get("name", "") or "",
+            condition_factor(tags, cls), maxspeed_kmh(tags.get("maxspeed")),
+            duration_minutes(tags.get("duration")) if ferry else np.nan,
+            FERRY_WAIT_MINUTES if ferry else np.nan, closed_seasons(tags))
 
 
 _COLUMNS = ["class", "mode", "oneway", "name", "speed_factor", "maxspeed_kmh", "minutes",
             "wait_minutes", "closed_seasons"]
 
 
-def _split_at_shared_nodes(ways: list[dict[str, Any]]) -> gpd.GeoDataFrame:
-    """Cut every kept run at each node another run also uses (its junctions), in one
-    vectorised pass over all nodes; a ferry's ``duration`` is shared out over its pieces by
-    length. Pieces of zero length are left out."""
-    if not ways:
+def _split_at_shared_nodes(xy: np.ndarray, sizes: np.ndarray, seq: np.ndarray,
+                           attr: np.ndarray, table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Cut every kept run (coordinates ``xy``, ``sizes`` points each, in file order ``seq``,
+    attribute row ``attr`` of ``table``) at each node another run also uses (its
+    junctions), in one vectorised pass over all nodes; runs against their way's direction
+    (``oneway=-1``) are reversed; a ferry's ``duration`` is shared out over its pieces by
+    length. A node is known by its location (OSM's 1e-7 degree grid, so one node always has
+    one location; two distinct nodes at one location are one junction). Pieces of zero
+    length are left out."""
+    if not len(sizes):
         return gpd.GeoDataFrame({c: [] for c in _COLUMNS}, geometry=[], crs="EPSG:4326")
-    sizes = np.array([len(w["run"]) for w in ways])
-    flat = np.array([node for w in ways for node in w["run"]], dtype=float)
-    refs, x, y = flat[:, 0].astype(np.int64), flat[:, 1], flat[:, 2]
-    run = np.repeat(np.arange(len(ways)), sizes)
-    pos = np.arange(len(refs)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    last = pos == np.repeat(sizes - 1, sizes)
+    starts0 = np.cumsum(sizes) - sizes
+    order = np.argsort(seq, kind="stable")          # runs in file order
+    new_sizes = sizes[order]
+    first = np.repeat(starts0[order], new_sizes)
+    pos = np.arange(new_sizes.sum()) - np.repeat(np.cumsum(new_sizes) - new_sizes, new_sizes)
+    back = np.repeat(table["_dir"].to_numpy()[attr[order]] < 0, new_sizes)
+    size = np.repeat(new_sizes, new_sizes)
+    take = first + np.where(back, size - 1 - pos, pos)   # reversed where oneway=-1
+    x, y = xy[take, 0], xy[take, 1]
+    run = np.repeat(np.arange(len(new_sizes)), new_sizes)
+    last = pos == size - 1
     end = (pos == 0) | last
-    _, inv = np.unique(refs, return_inverse=True)
-    uses = np.bincount(inv, weights=np.where(end, 2, 1))  # an end counts twice, as before
+    key = (np.rint(x * 1e7).astype(np.int64) << 32) + np.rint(y * 1e7).astype(np.int64)
+    _, inv = np.unique(key, return_inverse=True)
+    uses = np.bincount(inv, weights=np.where(end, 2, 1))  # an end counts twice
     cut = (pos > 0) & ~last & (uses[inv] > 1)          # an inner node shared: a junction
-    idx = np.repeat(np.arange(len(refs)), 1 + cut)       # a junction ends one piece, starts one
+    idx = np.repeat(np.arange(len(x)), 1 + cut)          # a junction ends one piece, starts one
     second = np.r_[False, idx[1:] == idx[:-1]]
     starts = (pos[idx] == 0) & ~second | second
     piece = np.cumsum(starts) - 1
     lines = shapely.linestrings(x[idx], y[idx], indices=piece)
     piece_run = run[idx][starts]
     length = shapely.length(lines)
-    run_length = np.bincount(piece_run, weights=length, minlength=len(ways))
-    table = pd.DataFrame([{c: w[c] for c in _COLUMNS if c in w} for w in ways])
-    table["oneway"] = [w["_dir"] != 0 for w in ways]
-    out = table.iloc[piece_run].reset_index(drop=True)
+    run_length = np.bincount(piece_run, weights=length, minlength=len(new_sizes))
+    out = table.iloc[attr[order][piece_run]].reset_index(drop=True)
+    out["oneway"] = out["_dir"].to_numpy() != 0
     share = length / np.maximum(run_length[piece_run], 1e-300)
     out["minutes"] = out["minutes"].to_numpy(float) * share
     keep = length > 0
@@ -391,7 +458,9 @@ def with_speeds(lines: gpd.GeoDataFrame, class_kmh: dict[str, float | None]) -> 
     """Per line the speed, km/h: its class's (the scenario's, else the default) times its
     condition factor, lowered to ``maxspeed`` when that is lower; NaN where the class has no
     speed (the line check then names it)."""
-    base = lines["class"].map(lambda c: class_kmh.get(c)).astype(float).to_numpy()
+    code, classes = pd.factorize(lines["class"])
+    base = np.array([np.nan if class_kmh.get(c) is None else class_kmh[c] for c in classes],
+                    dtype=float)[code]
     speed = base * lines["speed_factor"].astype(float).to_numpy()
     cap = lines["maxspeed_kmh"].astype(float).to_numpy()
     return lines.assign(speed_kmh=np.where(np.isfinite(cap) & (cap < speed), cap, speed))

@@ -344,3 +344,33 @@ def test_an_unchanged_extract_is_read_once_per_process(tmp_path, monkeypatch):
               [(100, [1, 2, 3], {"highway": "primary"})])
     c, _ = osm.read_osm(f)
     assert len(calls) == 2 and c.to_crs(UTM).length.sum() == pytest.approx(2000, abs=0.1)
+
+
+def test_complete_and_cut_ways_split_each_other_at_junctions(tmp_path):
+    """A complete way (read by pyosmium's C++ line builder) and a way cut at a missing node
+    (read node by node) cross at a shared inner node: both are split there, so the route
+    turns at the junction. A way drawn against its direction (``oneway=-1``) on the cut path
+    is reversed. A distinct node at the very location of another is the same junction (a
+    node is known by its location)."""
+    f = tmp_path / "junctions.osm.pbf"
+    write_osm(f, {1: (0, 0), 2: (1000, 0), 3: (2000, 0),
+                  11: (1000, -1000), 12: (1000, 1000),
+                  40: (2000, 0), 41: (2000, 1000), 42: (2000, -1000)},
+              [(100, [1, 2, 3], {"highway": "primary"}),                       # complete
+               (101, [11, 2, 12, 99], {"highway": "primary", "oneway": "-1"}),  # 99 missing
+               (102, [42, 40, 41], {"highway": "primary"})])  # 40 lies where 3 does
+    lines, _ = osm.read_osm(f)
+    utm = lines.to_crs(UTM)
+    assert sorted(np.round(utm.length.to_numpy(), -1)) == [1000] * 6  # three ways, two each
+    assert lines.attrs["osm_report"]["ways_cut_at_missing_nodes"] == 1
+    cut = utm[lines["oneway"].astype(bool).to_numpy()]
+    ends = sorted((round(g.coords[0][1] - Y0, -1), round(g.coords[-1][1] - Y0, -1))
+                  for g in cut.geometry)
+    assert ends == [(0, -1000), (1000, 0)]  # travelled 12 -> 2 -> 11, against the drawing
+    net = build_network(NetworkSpec(osm=(f,)), UTM,
+                        {"village": pts("village", [(X0 + 1000, Y0 - 1000),
+                                                    (X0 + 2000, Y0 + 1000)]),
+                         "service": pts("service", [(X0, Y0)])}, Access(4.0, 1.0, 0.01))
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    # 1 -> 2 -> 11: 2 km at 50 km/h; 1 -> 2 -> 3 (= 40) -> 41: 3 km at 50 km/h
+    assert res.value == pytest.approx([2.4, 3.6], rel=1e-3)

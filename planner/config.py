@@ -137,10 +137,12 @@ class SeasonRule:
 @dataclass(frozen=True)
 class Places:
     """A point layer (airstrips, ports, jetties) whose points link tables can name as
-    ``{prefix}:{code}``."""
+    ``{prefix}:{code}``; with ``landing`` its points are also landings where land and water
+    lines meet (see :func:`planner.network.build_network`)."""
 
     layer: Layer
     prefix: str
+    landing: bool = False
 
 
 @dataclass(frozen=True)
@@ -463,7 +465,8 @@ _NETWORK_KEYS = {"path": str, "paths": list, "class_column": str, "links": list,
 _CLASS_KEYS = {"mode": str, "speed_kmh": (int, float), "upstream_kmh": (int, float),
                "rupiah_per_km": (int, float)}
 _SEASON_KEYS = {"speed_factor": (int, float), "closed": bool}
-_PLACES_KEYS = {"path": str, "code": str, "name": str, "prefix": str, "layer": str}
+_PLACES_KEYS = {"path": str, "code": str, "name": str, "prefix": str, "layer": str,
+                "landing": bool}
 _ACCESS_KEYS = {"walk_kmh": (int, float), "detour": (int, float), "max_km": (int, float)}
 _PRIORITY_KEYS = {"weights": dict}
 
@@ -834,7 +837,7 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
                                        str(pl.get("code", "kode")), str(pl.get("name", "nama")),
                                        layer=pl.get("layer") if isinstance(pl.get("layer"), str)
                                        else None),
-                                 pl["prefix"]))
+                                 pl["prefix"], landing=pl.get("landing") is True))
     speeds = {m: v for m, raw in (net.get("speed_kmh") or {}).items()
               if (v := _positive(pc, src, "[network.speed_kmh]", m, raw, "speed_kmh"))
               is not None}

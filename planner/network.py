@@ -391,8 +391,11 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     pc.raise_if_any()
 
     attrs, la, lb, net_xy = _line_nodes(src.starts, src.ends, src.attrs, spec.snap_m)
-    attrs, la, lb, net_xy, water_report = _connect_water(
-        attrs, la, lb, net_xy, np.vstack([np.zeros((0, 2)), *src.landings]), spec, access)
+    landing_layers = {p.prefix for p in spec.places if p.landing}
+    landings = np.vstack([np.zeros((0, 2)), *src.landings,
+                          *(p.xy for p in place_points if p.kind in landing_layers)])
+    attrs, la, lb, net_xy, water_report = _connect_water(attrs, la, lb, net_xy, landings,
+                                                         spec, access)
     targets, attrs, la, lb, net_xy = _split_at_points(
         all_points, attrs, la, lb, net_xy, spec.snap_m, access.max_km * 1000.0,
         _link_pairs(links, all_points))

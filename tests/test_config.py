@@ -37,6 +37,7 @@ def test_every_problem_listed_at_once(tmp_path):
     f.write_text(
         'name = 5\nfoo = 1\n[villages]\npath = "missing.geojson"\ncolour = "red"\n'
         '[service_points]\npath = "svc.geojson"\n[network]\npath = "n.gpkg"\n'
+        '[[network.places]]\npath = "j.gpkg"\nprefix = "jetty"\nlanding = "yes"\n'
         '[network.speed_kmh]\nroad = -3\n[access]\nwalk_kmh = "fast"\n'
         '[priority.weights]\nluck = 1\n')
     with pytest.raises(InputError) as err:
@@ -45,7 +46,8 @@ def test_every_problem_listed_at_once(tmp_path):
     for piece in ("expected text, found 5", "unknown key 'foo'", "missing.geojson",
                   "unknown key 'colour'", "svc.geojson", "n.gpkg",
                   "expected a number > 0 and <= 2000, found -3",
-                  "expected a number, found 'fast'", "unknown weight 'luck'"):
+                  "expected a number, found 'fast'", "unknown weight 'luck'",
+                  "expected true/false, found 'yes'"):
         assert piece in msg, piece
     assert len(err.value.problems) >= 9
     assert isinstance(err.value, ValueError)

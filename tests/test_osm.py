@@ -374,3 +374,27 @@ def test_complete_and_cut_ways_split_each_other_at_junctions(tmp_path):
     res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
     # 1 -> 2 -> 11: 2 km at 50 km/h; 1 -> 2 -> 3 (= 40) -> 41: 3 km at 50 km/h
     assert res.value == pytest.approx([2.4, 3.6], rel=1e-3)
+
+
+def test_a_places_layer_of_jetties_joins_road_and_river(tmp_path):
+    """A jetty the office knows of (a ``[[network.places]]`` layer with ``landing = true``)
+    joins the track and the river like an OSM pier: the same hand-worked 26.5 min as
+    above; without ``landing`` the layer is only a place for link tables (unreachable)."""
+    import geopandas as gpd
+    import shapely
+
+    from planner.config import Layer, Places
+
+    f = _river_and_track(tmp_path, "water.osm.pbf", -300, pier=False)
+    jetty = tmp_path / "jetties.geojson"
+    gpd.GeoDataFrame({"kode": ["J1"], "nama": ["Jetty"]},
+                     geometry=[shapely.Point(lonlat(0, -150))], crs=4326).to_file(jetty)
+    for landing, expected in ((True, 12 + 4.5 + 10), (False, np.inf)):
+        spec = NetworkSpec(osm=(f,), places=(Places(Layer(jetty, "kode", "nama"), "jetty",
+                                                    landing=landing),))
+        net = build_network(spec, UTM, {"village": pts("village", [(X0 + 2000, Y0)]),
+                                        "service": pts("service", [(X0 - 2000, Y0 - 300)])},
+                            Access(4.0, 1.0, 0.01))
+        res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+        assert res.value[0] == pytest.approx(expected, abs=1e-3)
+    assert net.report.get("road_water_connections") is None

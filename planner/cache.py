@@ -36,7 +36,7 @@ from .io import file_sha256
 from .network import Network, Points
 from .overlay import JoinReport
 
-FORMAT = 3
+FORMAT = 4
 
 log = logging.getLogger("planner")
 _CODE_HASH: str | None = None
@@ -136,8 +136,8 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
         state["blank"].to_parquet(tmp / "blank.parquet")
     net: Network = state["network"]
     arrays = {f: getattr(net, f) for f in ("phys_xy", "node_phys", "u", "v", "minutes",
-                                           "length_m", "cost", "wait")}
-    for f in ("phys_label", "node_mode", "mode", "kind", "name"):
+                                           "length_m", "cost", "wait", "days")}
+    for f in ("phys_label", "node_mode", "mode", "kind", "name", "depart"):
         arrays[f] = _str(getattr(net, f))
     for kind, d in net.stops.items():
         arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
@@ -207,7 +207,7 @@ def _read_entry(folder: Path) -> dict[str, Any]:
                   node_phys=a["node_phys"], node_mode=_obj(a["node_mode"]), u=a["u"], v=a["v"],
                   minutes=a["minutes"], length_m=a["length_m"], cost=a["cost"],
                   mode=_obj(a["mode"]), kind=_obj(a["kind"]), name=_obj(a["name"]),
-                  wait=a["wait"])
+                  wait=a["wait"], days=a["days"], depart=_obj(a["depart"]))
     for kind in meta["kinds"]:
         net.stops[kind] = {"in": a[f"stops_{kind}_in"], "out": a[f"stops_{kind}_out"]}
         net.access_m[kind] = a[f"access_{kind}"]

@@ -254,6 +254,42 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_trips(args: argparse.Namespace) -> int:
+    from .config import load_scenario
+    from .pipeline import run
+
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_trips"
+    with _progress(args, True, bool(scenario.progress.logs)):
+        plan = run(scenario)
+        choice = plan.choose_sites()
+        trip_plan = plan.plan_trips(sites=choice, teams=args.teams, days=args.days,
+                                    budget=args.budget, start=args.start)
+        paths = plan.write_trips(out, trip_plan)
+    t = trip_plan.trips
+    how = ("proven optimal" if trip_plan.method == "exact"
+           else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
+    unit = "Rp" if trip_plan.spec.minimise == "cost" else "team days"
+    print(f"{len(t)} trip(s), {int(t['days'].sum()) if len(t) else 0} team days, "
+          f"Rp {t['cost'].sum() if len(t) else 0:,.0f}, {t['people'].sum():,.0f} people "
+          f"({trip_plan.spec.minimise} {trip_plan.objective:,.0f} {unit}, {how})")
+    if len(t):
+        print(t[["trip", "team", "leaves", "returns", "days", "stops", "people", "cost"]]
+              .to_string(index=False))
+    for p in paths.values():
+        print(f"  wrote {p}")
+    un = trip_plan.unreached
+    if len(un):
+        print(f"{len(un)} stop(s) no trip serves ({un['people'].sum():,.0f} people):")
+        for r in un.itertuples():
+            print(f"  {r.code} {r.name}: {r.reason}")
+        if (un["reason"] == "over the total budget").any():
+            print(f"the budget reaches {t['people'].sum():,.0f} people at "
+                  f"{len(t)} trip(s) for Rp {t['cost'].sum() if len(t) else 0:,.0f}")
+            return 3
+    return 0
+
+
 def _check_date(text: str) -> str:
     """An argparse type: a date YYYY-MM-DD (the scenario's rule, :func:`config.is_date`)."""
     from .config import is_date
@@ -347,6 +383,16 @@ def build_parser() -> argparse.ArgumentParser:
                     "(YYYY-MM-DD)")
     pr.add_argument("--out", help="output folder (default: out/<scenario name>_progress)")
     pr.set_defaults(func=_cmd_progress)
+    tr = command("trips", "multi-day trips serving the chosen stops: day-by-day itineraries "
+                          "per team")
+    tr.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    tr.add_argument("--teams", type=_number(int, 1, 10_000), help="teams per office")
+    tr.add_argument("--days", type=_number(int, 1, 366), help="the longest trip, days")
+    tr.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
+                    help="total budget of all trips, rupiah")
+    tr.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
+    tr.add_argument("--out", help="output folder (default: out/<scenario name>_trips)")
+    tr.set_defaults(func=_cmd_trips)
     ck = command("check", "check that an output folder is one complete "
                         "generation (every file listed in its run.json, with its SHA-256)")
     ck.add_argument("folder", help="an output folder, e.g. out/kaltara")

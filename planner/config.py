@@ -296,6 +296,59 @@ class ProgressSpec:
 
 
 @dataclass(frozen=True)
+class TripSpec:
+    """How outreach teams travel (``[trips]``; see :mod:`planner.trips`).
+
+    Attributes
+    ----------
+    teams : int
+        Teams per office; each makes one trip after another.
+    max_days : int
+        The longest trip, in calendar days (leaving and returning days included).
+    workday : tuple of int
+        When teams serve and travel: start and end, minutes after midnight (``"07:00"``,
+        ``"17:00"``).
+    after_dark : tuple of str
+        Modes that may travel after the workday ends, until ``travel_until`` (boats and
+        tracks are not among them by default; scheduled services leave when they leave).
+    travel_until : int
+        Minutes after midnight until which ``after_dark`` modes may travel.
+    serve_minutes : float
+        Minutes of service per person.
+    setup_minutes : float
+        Minutes to set up at each stop (once per stop).
+    people_per_day : float
+        People a team serves in a day at most.
+    night_rupiah, day_rupiah : float
+        Cost of one night away and of one trip day, per team (rupiah).
+    trip_budget, total_budget : float
+        Most a trip, and all trips together, may cost (rupiah; infinite when not set).
+    kits : int
+        Satellite kits per team: a stop in a signal blank spot needs one.
+    start : str
+        The date the first trips leave (``YYYY-MM-DD``).
+    minimise : str
+        ``"cost"`` (rupiah) or ``"days"`` (team days).
+    """
+
+    teams: int = 1
+    max_days: int = 5
+    workday: tuple[int, int] = (7 * 60, 17 * 60)
+    after_dark: tuple[str, ...] = ("road",)
+    travel_until: int = 21 * 60
+    serve_minutes: float = 5.0
+    setup_minutes: float = 30.0
+    people_per_day: float = 100.0
+    night_rupiah: float = 0.0
+    day_rupiah: float = 0.0
+    trip_budget: float = math.inf
+    total_budget: float = math.inf
+    kits: int = 1
+    start: str = ""
+    minimise: Literal["cost", "days"] = "cost"
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -321,6 +374,7 @@ class Scenario:
         default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     )
     progress: ProgressSpec = field(default_factory=ProgressSpec)
+    trips: TripSpec = field(default_factory=TripSpec)
 
     @property
     def slug(self) -> str:
@@ -413,7 +467,11 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "speed_kmh": (0.0, 2000.0, False), "upstream_kmh": (0.0, 2000.0, False),
     "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
     "speed_factor": (0.0, 10.0, False), "prefix_digits": (1, 64, True),
-    "max_distance_km": (0.0, 500.0, True),
+    "max_distance_km": (0.0, 500.0, True), "teams": (1, 10_000, True),
+    "max_days": (1, 366, True), "serve_minutes": (0.0, 24 * 60.0, True),
+    "setup_minutes": (0.0, 24 * 60.0, True), "night_rupiah": (0.0, 1e15, True),
+    "day_rupiah": (0.0, 1e15, True), "trip_budget": (0.0, 1e15, False),
+    "total_budget": (0.0, 1e15, False),
 }
 
 
@@ -437,8 +495,14 @@ _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
-    "access": dict, "priority": dict, "sites": dict, "progress": dict,
+    "access": dict, "priority": dict, "sites": dict, "progress": dict, "trips": dict,
 }
+_TRIPS_KEYS: dict[str, Any] = {
+    "teams": int, "max_days": int, "workday": list, "after_dark": list, "travel_until": str,
+    "serve_minutes": (int, float), "setup_minutes": (int, float),
+    "people_per_day": (int, float), "night_rupiah": (int, float), "day_rupiah": (int, float),
+    "trip_budget": (int, float), "total_budget": (int, float), "kits": int, "start": str,
+    "minimise": str}
 _PROGRESS_KEYS: dict[str, Any] = {
     "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
     "id": str, "date": str, "team": str, "village": str, "lat": str, "lon": str,
@@ -593,6 +657,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
     sites = _sites(pc, src, base, data.get("sites"), indicators)
     progress = _progress(pc, src, base, data.get("progress"), indicators,
                          str(data.get("data_date", "")))
+    trips = _trips(pc, src, data.get("trips"))
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -605,7 +670,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
         title=str(data.get("title", "")), data_date=str(data.get("data_date", "")),
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
-        access=access, weights=weights, sites=sites, progress=progress,
+        access=access, weights=weights, sites=sites, progress=progress, trips=trips,
     )
 
 
@@ -745,6 +810,74 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         columns={k: str(raw[k]) for k in PROGRESS_COLUMNS if isinstance(raw.get(k), str)},
         served={k: str(v) for k, v in served.items() if isinstance(v, str)},
         date_format=date_format if isinstance(date_format, str) else "")
+
+
+def _trip_clocks(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``workday`` and ``travel_until`` of ``[trips]`` as minutes after midnight."""
+    from .schedule import clock_minutes
+
+    where = "[trips]"
+    out: dict[str, Any] = {}
+    clocks: dict[str, int] = {}
+    raw_day = raw.get("workday", ["07:00", "17:00"])
+    for key, text in (("workday start", raw_day[0] if isinstance(raw_day, list)
+                       and len(raw_day) == 2 else None),
+                      ("workday end", raw_day[1] if isinstance(raw_day, list)
+                       and len(raw_day) == 2 else None),
+                      ("travel_until", raw.get("travel_until", "21:00"))):
+        try:
+            clocks[key] = clock_minutes(text) if isinstance(text, str) else -1
+            if clocks[key] < 0:
+                raise ValueError(f"{text!r} is not a time of day HH:MM")
+        except ValueError as exc:
+            pc.add(src, f"expected a time of day HH:MM ({exc})", where=where,
+                   column=key.split()[0])
+    start, end = clocks.get("workday start"), clocks.get("workday end")
+    if start is not None and end is not None:
+        if start >= end:
+            pc.add(src, "the workday must end after it starts, e.g. [\"07:00\", \"17:00\"]",
+                   where=where, column="workday")
+        out["workday"] = (start, end)
+        if "travel_until" in clocks:
+            out["travel_until"] = max(clocks["travel_until"], end)
+    return out
+
+
+def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
+    """The ``[trips]`` table (see :class:`TripSpec`)."""
+    if not isinstance(raw, dict):
+        return TripSpec()
+    where = "[trips]"
+    _check_keys(pc, src, "trips", raw, _TRIPS_KEYS)
+    out: dict[str, Any] = {}
+    for key in ("teams", "max_days", "kits"):
+        if key in raw and _in_range(pc, src, where, key, raw[key]):
+            out[key] = int(raw[key])
+    for key in ("serve_minutes", "setup_minutes", "people_per_day", "night_rupiah",
+                "day_rupiah", "trip_budget", "total_budget"):
+        if key in raw and (v := _positive(pc, src, where, key, raw[key], key)) is not None:
+            out[key] = v
+    out.update(_trip_clocks(pc, src, raw))
+    modes = raw.get("after_dark", ["road"])
+    if isinstance(modes, list) and all(isinstance(m, str) for m in modes):
+        out["after_dark"] = tuple(m.strip() for m in modes)
+    elif "after_dark" in raw:
+        pc.add(src, f"expected a list of modes, found {modes!r}", where=where,
+               column="after_dark")
+    start = raw.get("start", "")
+    if isinstance(start, str) and start:
+        if is_date(start):
+            out["start"] = start
+        else:
+            pc.add(src, f"expected a date YYYY-MM-DD, found {start!r}", where=where,
+                   column="start")
+    minimise = raw.get("minimise", "cost")
+    if minimise not in ("cost", "days"):
+        pc.add(src, f"expected 'cost' or 'days', found {minimise!r}", where=where,
+               column="minimise")
+    else:
+        out["minimise"] = minimise
+    return TripSpec(**out)
 
 
 def _date_format_ok(fmt: str) -> bool:

@@ -96,6 +96,10 @@ class Network:
     kind: np.ndarray
     name: np.ndarray
     wait: np.ndarray = field(default_factory=lambda: np.zeros(0))  # minutes within `minutes`
+    # weekday schedules of link edges (planner.schedule): a day mask (0 = not scheduled) and
+    # departure times "HH:MM;HH:MM"; edges beyond the arrays' length are not scheduled
+    days: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    depart: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     stops: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     access_m: dict[str, np.ndarray] = field(default_factory=dict)
     joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
@@ -194,6 +198,8 @@ class _Edges:
     mode: list[np.ndarray] = field(default_factory=list)
     kind: list[np.ndarray] = field(default_factory=list)
     name: list[np.ndarray] = field(default_factory=list)
+    days: list[np.ndarray] = field(default_factory=list)    # weekday mask, 0 = unscheduled
+    depart: list[np.ndarray] = field(default_factory=list)  # "HH:MM;HH:MM" or ""
 
     def add(self, a, b, minutes, length, cost, mode, kind, name,  # noqa: PLR0913
             wait=0.0) -> None:
@@ -208,6 +214,13 @@ class _Edges:
         self.mode.append(np.broadcast_to(np.asarray(mode, dtype=object), (n,)).copy())
         self.kind.append(np.full(n, kind, dtype=object))
         self.name.append(np.broadcast_to(np.asarray(name, dtype=object), (n,)).copy())
+        self.days.append(np.zeros(n, np.int64))
+        self.depart.append(np.full(n, "", dtype=object))
+
+    def scheduled(self, days: np.ndarray, depart: np.ndarray) -> None:
+        """The weekday schedule of the edges added last (see :mod:`planner.schedule`)."""
+        self.days[-1] = np.asarray(days, np.int64)
+        self.depart[-1] = np.asarray(depart, dtype=object)
 
     def cat(self, attr: str, dtype=None) -> np.ndarray:
         parts = getattr(self, attr)
@@ -355,7 +368,46 @@ def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
     empty = df["mode"].fillna("").astype(str).str.strip() == ""
     if empty.any():
         pc.add(src, "empty mode", where=rows(np.flatnonzero(empty)), column="mode")
+    _read_schedule(df, src, pc, rows)
     return df
+
+
+def _read_schedule(df: pd.DataFrame, src: str, pc: ProblemCollector, rows) -> None:
+    """Optional ``days`` and ``depart`` columns (see :mod:`planner.schedule`) as
+    ``_days`` (bit mask, 0 = not scheduled) and ``_depart`` (normalised ``HH:MM;HH:MM``);
+    a scheduled row without ``departures_per_week`` gets its count from the schedule."""
+    from . import schedule
+
+    def text(col: str) -> pd.Series:
+        if col not in df.columns:
+            return pd.Series([""] * len(df), index=df.index)
+        return df[col].fillna("").astype(str).str.strip()
+
+    days, depart = text("days"), text("depart")
+    masks = np.zeros(len(df), np.int64)
+    times = np.full(len(df), "", dtype=object)
+    problems: dict[tuple[str, str], list[int]] = {}
+    for i, (d, t) in enumerate(zip(days, depart, strict=True)):
+        if not d and not t:
+            continue
+        found: list[Any] = []
+        for col, parse, value in (("days", schedule.parse_days, d or "daily"),
+                                  ("depart", schedule.parse_times, t)):
+            try:
+                found.append(parse(value))
+            except ValueError as exc:
+                msg = (str(exc) if t or col == "days" else "a scheduled service needs its "
+                       "departure time(s), e.g. 08:30")
+                problems.setdefault((col, msg), []).append(i)
+        if len(found) < 2:
+            continue
+        mask, clock = found
+        masks[i], times[i] = mask, schedule.format_times(clock)
+        if np.isnan(df["departures_per_week"].iat[i]):
+            df.loc[df.index[i], "departures_per_week"] = schedule.per_week(mask, clock)
+    for (col, msg), idx in problems.items():
+        pc.add(src, msg, where=rows(np.array(idx)), column=col)
+    df["_days"], df["_depart"] = masks, times
 
 
 # --- building -----------------------------------------------------------------------------
@@ -926,9 +978,12 @@ def _add_link_edges(edges: _Edges, links: list[tuple[Path, pd.DataFrame]],
               else sub["from"].astype(str) + " - " + sub["to"].astype(str)).to_numpy(dtype=object)
         fare = sub["fare"].to_numpy()
         oneway = _truthy(sub["oneway"]) if "oneway" in sub.columns else np.zeros(len(sub), bool)
+        days, depart = sub["_days"].to_numpy(np.int64), sub["_depart"].to_numpy(object)
         edges.add(a, b, minutes, length, fare, mode, "link", nm, wait)
+        edges.scheduled(days, depart)
         edges.add(b[~oneway], a[~oneway], minutes[~oneway], length[~oneway], fare[~oneway],
                   mode[~oneway], "link", nm[~oneway], wait[~oneway])
+        edges.scheduled(days[~oneway], depart[~oneway])
 
 
 def _key(kind: str, ref: str) -> str:
@@ -997,6 +1052,8 @@ def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
         kind=np.r_[edges.cat("kind", object), np.full(n_t, "transfer", dtype=object)],
         name=np.r_[edges.cat("name", object), np.asarray(tmode, dtype=object)],
         wait=np.r_[edges.cat("wait"), np.zeros(n_t)],
+        days=np.r_[edges.cat("days", np.int64), np.zeros(n_t, np.int64)],
+        depart=np.r_[edges.cat("depart", object), np.full(n_t, "", dtype=object)],
     )
 
 
@@ -1030,3 +1087,5 @@ def _add_stops(net: Network, point_phys: dict[str, np.ndarray],
     net.kind = np.r_[net.kind, np.full(m, "stop", dtype=object)]
     net.name = np.r_[net.name, np.full(m, "", dtype=object)]
     net.wait = np.r_[net.wait, np.zeros(m)]
+    net.days = np.r_[net.days, np.zeros(m, np.int64)]
+    net.depart = np.r_[net.depart, np.full(m, "", dtype=object)]

@@ -297,6 +297,64 @@ class Plan:
         :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
         return replace(self, site_choice=sites, site_problem=problem)
 
+    def plan_trips(self, *, sites: sites_mod.SiteChoice | None = None,
+                   teams: int | None = None, days: int | None = None,
+                   budget: float | None = None, start: str | None = None,
+                   exact_limit: int = 8, time_limit: float = 60.0,
+                   **spec_changes: Any) -> Any:
+        """Multi-day trips serving the new stops of a site choice (see :mod:`planner.trips`).
+
+        Parameters
+        ----------
+        sites : SiteChoice, optional
+            The stops (its new sites, with the people each newly covers); default: the plan's
+            site choice, else the scenario's ``[sites]`` model.
+        teams, days, budget, start
+            Teams per office, the longest trip (days), the total budget (rupiah) and the
+            start date (``YYYY-MM-DD``), instead of the scenario's ``[trips]``; other
+            ``[trips]`` settings may be changed too (``night_rupiah=...``).
+        exact_limit, time_limit
+            Up to ``exact_limit`` stops the trips are proven optimal; larger plans improve
+            for at most ``time_limit`` seconds and report the gap to a lower bound.
+
+        Returns
+        -------
+        trips.TripPlan
+        """
+        from . import trips
+
+        changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
+                                     ("total_budget", budget), ("start", start)) if v is not None}
+        spec = replace(self.scenario.trips, **changes, **spec_changes)
+        if not spec.start:
+            raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
+                                      "set [trips] start = \"YYYY-MM-DD\" or give --start",
+                                      where="[trips]", column="start")])
+        choice = sites or self.site_choice or self.choose_sites()
+        return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
+                                exact_limit=exact_limit, time_limit=time_limit)
+
+    def write_trips(self, out_dir: str | Path, trip_plan: Any) -> dict[str, Path]:
+        """Write the trip outputs (``planner trips``) as one generation: trips.csv (every
+        activity), trips_summary.csv (one row per trip), trips_unreached.csv (stops no trip
+        serves, with the reason) and run.json."""
+        final = io.resolve_output(Path(out_dir))
+        names = {"trips": "trips.csv", "trips_summary": "trips_summary.csv",
+                 "trips_unreached": "trips_unreached.csv"}
+        with io.generation(final) as staging:
+            io.write_csv(staging / names["trips"], trip_plan.activities)
+            io.write_csv(staging / names["trips_summary"], trip_plan.trips)
+            io.write_csv(staging / names["trips_unreached"], trip_plan.unreached)
+            io.write_manifest(staging, {
+                **_manifest_base(self), "outputs": dict(names),
+                "trips": _jsonable({"method": trip_plan.method,
+                                    "objective": trip_plan.objective,
+                                    "minimise": trip_plan.spec.minimise,
+                                    "bound": trip_plan.bound, "gap": trip_plan.gap,
+                                    "spec": asdict(trip_plan.spec)})})
+        names["run"] = "run.json"
+        return {k: final / name for k, name in names.items()}
+
     def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
 
@@ -656,6 +714,26 @@ def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
     over_time = fieldlog.progress_over_time(villages, check, s.indicators, s.admin)
     return fieldlog.apply_logs(villages, check, s.indicators), check, over_time
 
+
+
+def _trip_stops(plan: Plan, choice: sites_mod.SiteChoice) -> Any:
+    """The new sites of a choice as trip stops, the service points as offices."""
+    from . import trips
+
+    net = plan.network
+    kind = "candidate" if "candidate" in net.stops else "village"
+    index = {r: i for i, r in enumerate(net.points[kind].refs)}
+    new = choice.sites[choice.sites["rank"] > 0]
+    stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
+                          "name": new["site_name"].astype(str).to_numpy(),
+                          "people": new["people_newly_covered"].to_numpy(float),
+                          "blank": new["satellite_kit_needed"].to_numpy(bool),
+                          "index": [index[c] for c in new["site_code"]]})
+    svc = net.points["service"]
+    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
+                            "name": [str(n) for n in svc.labels],
+                            "index": np.arange(len(svc.refs))})
+    return trips.Stops(stops, offices, kind)
 
 
 def output_table(plan: Plan) -> pd.DataFrame:

@@ -1,0 +1,773 @@
+"""Multi-day outreach trips: from chosen stops to day-by-day itineraries a team can follow.
+
+A team leaves its office on the start date at the start of the workday, travels by the
+network's fastest route (on average) to each of its stops, serves the people there, sleeps
+wherever the evening finds it, and returns. The timing of every route is **exact** against
+the rules of :class:`planner.config.TripSpec`:
+
+* a leg of a mode outside ``after_dark`` travels only within the workday; one of an
+  ``after_dark`` mode until ``travel_until``; a leg the evening interrupts continues the
+  next morning (the team spends the night on the way);
+* a scheduled service (link tables' ``days`` and ``depart``, :mod:`planner.schedule`) waits
+  for the actual next departure on its weekdays; an unscheduled one for its stated wait;
+* serving takes ``setup_minutes`` once per stop and ``serve_minutes`` per person, within the
+  workday and up to ``people_per_day`` a day per team; a stop may take several days;
+* a trip lasts at most ``max_days`` calendar days and costs at most ``trip_budget``; a team
+  leaves on its next trip the morning after it returns.
+
+A trip costs its routes' rupiah (per-km costs and fares), ``night_rupiah`` per night away and
+``day_rupiah`` per day. Stops are assigned to teams and ordered to minimise the total cost (or
+team days): exactly by dynamic programming over the subsets of stops when there are few
+(:func:`plan_trips`'s ``exact_limit``, 8 by default), otherwise by cheapest insertion and
+relocation moves, with a lower bound and the gap to it reported. The routes between stops are
+fixed (the fastest on average): optimality is over the assignment, the order and the days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import schedule, travel
+from .config import TripSpec
+from .network import Network
+
+DAY = schedule.DAY
+
+ACTIVITY_COLUMNS = ["trip", "team", "office", "day", "date", "sequence", "activity", "from",
+                    "to", "mode", "start", "end", "minutes", "people", "cost", "note"]
+"""Columns of ``trips.csv``: one row per activity (travel, wait, serve, overnight)."""
+
+TRIP_COLUMNS = ["trip", "team", "office", "office_name", "leaves", "returns", "days",
+                "nights", "stops", "stop_names", "people", "travel_cost", "night_cost",
+                "day_cost", "cost"]
+"""Columns of the per-trip summary."""
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of a fixed route: ``kind`` is ``travel`` (a mode's stretch, its stated wait
+    included in ``wait``), ``scheduled`` (a service with weekday departures) or
+    ``transfer`` (a change of mode: a penalty in minutes)."""
+
+    kind: str
+    mode: str
+    minutes: float      # moving (scheduled: on board)
+    wait: float         # stated wait before moving (unscheduled services)
+    cost: float         # rupiah
+    frm: str
+    to: str
+    name: str
+    days: int = 0       # weekday mask (scheduled)
+    times: tuple[int, ...] = ()
+
+
+@dataclass
+class Stops:
+    """What trips must do: the stops (``code``, ``name``, ``people``, ``blank``: a satellite
+    kit is needed) and the offices teams leave from (``code``, ``name``), each with its index
+    among the network's points of its kind."""
+
+    stops: pd.DataFrame
+    offices: pd.DataFrame
+    stop_kind: str = "village"
+
+
+@dataclass
+class TripPlan:
+    """Trips and how good they are.
+
+    Attributes
+    ----------
+    activities : DataFrame
+        ``trips.csv`` (:data:`ACTIVITY_COLUMNS`): start and end as ``YYYY-MM-DD HH:MM``,
+        minutes, people served, rupiah.
+    trips : DataFrame
+        One row per trip (:data:`TRIP_COLUMNS`).
+    unreached : DataFrame
+        Stops no trip serves (``code``, ``name``, ``people``, ``reason``).
+    objective : float
+        Total cost (rupiah) or team days, as ``spec.minimise`` says.
+    bound : float
+        A lower bound on the objective (equal to it when ``method`` is ``exact``).
+    method : str
+        ``exact`` (dynamic programming over subsets: proven optimal) or ``heuristic``.
+    spec : TripSpec
+    """
+
+    activities: pd.DataFrame
+    trips: pd.DataFrame
+    unreached: pd.DataFrame
+    objective: float
+    bound: float
+    method: str
+    spec: TripSpec
+    seconds: float = 0.0
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the objective and the bound (0 when proven optimal)."""
+        return 0.0 if self.objective <= 0 else max(0.0, 1 - self.bound / self.objective)
+
+
+# --- routes as legs ---------------------------------------------------------------------
+
+
+def route_legs(net: Network, edges: np.ndarray) -> list[Leg]:
+    """A route's edges as :class:`Leg` s: consecutive edges of one mode merged, each
+    scheduled service and each transfer with a penalty a leg of its own."""
+    kept, starts = travel._leg_groups(net, edges)
+    out: list[Leg] = []
+    days = np.zeros(len(net.u), np.int64)  # edges past the schedule arrays: unscheduled
+    days[:len(net.days)] = net.days[:len(net.u)]
+    for group in np.split(kept, starts[1:]) if len(kept) else []:
+        run: list[int] = []
+        for e in [*group.tolist(), -1]:
+            if e >= 0 and not days[e]:
+                run.append(e)
+                continue
+            if run:
+                out.append(_leg(net, run, "transfer" if net.mode[run[0]] == "transfer"
+                                else "travel"))
+                run = []
+            if e >= 0:
+                out.append(_leg(net, [e], "scheduled"))
+    return out
+
+
+def _leg(net: Network, edges: list[int], kind: str) -> Leg:
+    e0, e1 = edges[0], edges[-1]
+    wait = float(sum(float(net.wait[e]) for e in edges)) if len(net.wait) else 0.0
+    minutes = float(sum(float(net.minutes[e]) for e in edges))
+    cost = float(np.nansum(net.cost[edges]))
+    names: list[str] = []
+    for e in edges:
+        if net.name[e] and net.name[e] not in names:
+            names.append(str(net.name[e]))
+    frm = travel._place(net, int(net.node_phys[net.u[e0]]))
+    to = travel._place(net, int(net.node_phys[net.v[e1]]))
+    if kind == "scheduled":
+        return Leg(kind, str(net.mode[e0]), minutes - wait, 0.0, cost, frm, to,
+                   "; ".join(names), int(net.days[e0]),
+                   schedule.parse_times(str(net.depart[e0])))
+    if kind == "transfer":
+        return Leg(kind, "transfer", minutes, 0.0, cost, frm, to, "; ".join(names))
+    return Leg(kind, str(net.mode[e0]), minutes - wait, wait, cost, frm, to, "; ".join(names))
+
+
+# --- the clock: exact timing of legs and service ----------------------------------------
+
+
+@dataclass
+class _Clock:
+    """A team's time (minutes from 00:00 of the start date) and, when ``log`` is a list,
+    the activities it records."""
+
+    spec: TripSpec
+    weekday0: int
+    t: float
+    served_day: int = -1
+    served: float = 0.0
+    log: list[dict[str, Any]] | None = None
+    moved: float | None = None  # when the team first moved (a trip leaves then)
+
+    def window(self, mode: str) -> tuple[int, int]:
+        ws, we = self.spec.workday
+        return ws, (self.spec.travel_until if mode in self.spec.after_dark else we)
+
+    def _record(self, activity: str, start: float, end: float, leg: Leg | None = None,
+                place: str = "", people: float = 0.0, cost: float = 0.0, note: str = "") -> None:
+        if self.log is not None:
+            self.log.append({"activity": activity, "from": leg.frm if leg else place,
+                             "to": leg.to if leg else place, "mode": leg.mode if leg else "",
+                             "start": start, "end": end, "people": people, "cost": cost,
+                             "note": note or (leg.name if leg else "")})
+
+    def move(self, minutes: float, mode: str, activity: str, leg: Leg | None,
+             cost: float = 0.0) -> None:
+        """Spend ``minutes`` in ``mode``'s daily window, continuing on later days."""
+        ws, we = self.window(mode)
+        left = minutes
+        first = True
+        while True:
+            day = math.floor(self.t / DAY)
+            if self.t < day * DAY + ws:
+                self.t = day * DAY + ws
+            if self.t >= day * DAY + we - 1e-9:
+                self.t = (day + 1) * DAY + ws
+                continue
+            if left <= 1e-9:
+                return
+            chunk = min(left, day * DAY + we - self.t)
+            if activity == "travel" and self.moved is None:
+                self.moved = self.t
+            self._record(activity, self.t, self.t + chunk, leg, cost=cost if first else 0.0,
+                         note="" if first else "continued")
+            first = False
+            self.t += chunk
+            left -= chunk
+            if left > 1e-9 and self.log and leg is not None:  # the evening interrupts it
+                self.log[-1]["_rest"] = f"on the way {leg.frm} - {leg.to}"
+
+    def ride(self, leg: Leg, weekday0: int) -> None:
+        """A leg, timed exactly."""
+        if leg.kind == "scheduled":
+            dep = schedule.next_departure(self.t, leg.days, leg.times, weekday0)
+            if dep > self.t + 1e-9:
+                self._record("wait", self.t, dep, leg,
+                             note=f"for the {schedule.format_days(leg.days)} "
+                                  f"{schedule.format_times(leg.times)} departure")
+            self._record("travel", dep, dep + leg.minutes, leg, cost=leg.cost)
+            if self.moved is None:
+                self.moved = dep
+            self.t = dep + leg.minutes
+        elif leg.kind == "transfer":
+            self._record("wait", self.t, self.t + leg.minutes, leg, note="change of mode")
+            self.t += leg.minutes
+        else:
+            if leg.wait > 0:
+                self.move(leg.wait, leg.mode, "wait", leg)
+            self.move(leg.minutes, leg.mode, "travel", leg, leg.cost)
+
+    def serve(self, people: float, place: str) -> None:
+        """Set up once, then serve up to the day's capacity, day after day."""
+        sp = self.spec
+        ws, we = sp.workday
+        left = people
+        setup = sp.setup_minutes
+        while True:
+            day = math.floor(self.t / DAY)
+            if self.t < day * DAY + ws:
+                self.t = day * DAY + ws
+            if day != self.served_day:
+                self.served_day, self.served = day, 0.0
+            room = day * DAY + we - self.t - setup
+            cap = sp.people_per_day - self.served
+            # whole persons (a fraction only when the estimate itself ends in one)
+            fit = math.inf if sp.serve_minutes <= 0 else math.floor(
+                max(room, 0) / sp.serve_minutes + 1e-9)
+            n = min(left, fit, math.floor(cap + 1e-9))
+            if room < 0 or (n <= 1e-9 and left > 1e-9):
+                self.t = (day + 1) * DAY + ws
+                continue
+            if setup:
+                self._record("set up", self.t, self.t + setup, place=place)
+                self.t += setup
+                setup = 0.0
+            if n > 1e-9:
+                self._record("serve", self.t, self.t + n * sp.serve_minutes, place=place,
+                             people=n)
+                self.t += n * sp.serve_minutes
+                self.served += n
+                left -= n
+            if left <= 1e-9:
+                return
+
+
+def workable(spec: TripSpec) -> str:
+    """Why no stop can be served under ``spec`` ("" when service is possible)."""
+    ws, we = spec.workday
+    if spec.setup_minutes + min(spec.serve_minutes, 1e18) > we - ws:
+        return "setting up and serving one person takes longer than the workday"
+    return ""
+
+
+# --- the problem -----------------------------------------------------------------------
+
+
+@dataclass
+class _Problem:
+    spec: TripSpec
+    weekday0: int
+    legs: dict[tuple[int, int], list[Leg]]       # (from location, to location)
+    static: np.ndarray                            # minutes between locations (inf: none)
+    static_cost: np.ndarray
+    n_off: int
+    people: np.ndarray                            # per stop
+    names: list[str]                              # per location
+    codes: list[str]
+    teams: list[tuple[int, int]] = field(default_factory=list)  # (office location, number)
+
+    def loc(self, stop: int) -> int:
+        return self.n_off + stop
+
+
+def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Problem:
+    offices, st = stops.offices, stops.stops
+    out_nodes = np.r_[net.origin("service")[offices["index"].to_numpy(int)],
+                      net.origin(stops.stop_kind)[st["index"].to_numpy(int)]]
+    in_nodes = np.r_[net.destination("service")[offices["index"].to_numpy(int)],
+                     net.destination(stops.stop_kind)[st["index"].to_numpy(int)]]
+    n = len(out_nodes)
+    csr = travel.to_csr(net)
+    legs: dict[tuple[int, int], list[Leg]] = {}
+    static = np.full((n, n), np.inf)
+    static_cost = np.full((n, n), np.inf)
+    for i in range(n):
+        res = travel.nearest_source(csr, out_nodes[i:i + 1], in_nodes)
+        for j, edges in enumerate(travel.paths_to(res, in_nodes)):
+            if i == j or not np.isfinite(res.value[j]):
+                continue
+            legs[i, j] = route_legs(net, edges)
+            static[i, j] = res.value[j]
+            static_cost[i, j] = sum(leg.cost for leg in legs[i, j])
+    names = [*offices["name"].astype(str), *st["name"].astype(str)]
+    codes = [*offices["code"].astype(str), *st["code"].astype(str)]
+    teams = [(o, k) for o in range(len(offices)) for k in range(spec.teams)]
+    return _Problem(spec, weekday0, legs, static, static_cost, len(offices),
+                    st["people"].to_numpy(float), names, codes, teams)
+
+
+# --- evaluating a team's trips ------------------------------------------------------------
+
+
+@dataclass
+class _Eval:
+    feasible: bool
+    objective: float
+    cost: float
+    trips: list[dict[str, Any]]
+    log: list[list[dict[str, Any]]]
+    why: str = ""
+
+
+def _trip_start(spec: TripSpec, day: int) -> float:
+    return day * DAY + spec.workday[0]
+
+
+def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False) -> _Eval:
+    """A team's trips (each a list of stop numbers), timed exactly from the start date."""
+    sp = p.spec
+    day = 0
+    total_obj = total_cost = 0.0
+    out_trips, logs = [], []
+    for trip in trips:
+        if not trip:
+            continue
+        clock = _Clock(sp, p.weekday0, _trip_start(sp, day), log=[] if record else None)
+        travel_cost = 0.0
+        here = office
+        for s in [*trip, None]:
+            to = office if s is None else p.loc(s)
+            route = p.legs.get((here, to))
+            if route is None:
+                return _Eval(False, math.inf, math.inf, [], [],
+                             f"no route from {p.names[here]} to {p.names[to]}")
+            for leg in route:
+                clock.ride(leg, p.weekday0)
+                travel_cost += leg.cost
+            if s is not None:
+                clock.serve(float(p.people[s]), p.names[to])
+            here = to
+        back_day = math.floor((clock.t - 1e-9) / DAY)
+        leave_day = math.floor((clock.moved if clock.moved is not None else clock.t) / DAY)
+        days = back_day - leave_day + 1
+        nights = days - 1
+        cost = travel_cost + nights * sp.night_rupiah + days * sp.day_rupiah
+        if days > sp.max_days:
+            return _Eval(False, math.inf, math.inf, [], [],
+                         f"a trip would take {days} days (at most {sp.max_days})")
+        if cost > sp.trip_budget + 1e-6:
+            return _Eval(False, math.inf, math.inf, [], [],
+                         f"a trip would cost Rp {cost:,.0f} (at most Rp {sp.trip_budget:,.0f})")
+        total_cost += cost
+        total_obj += cost if sp.minimise == "cost" else days
+        out_trips.append({"stops": list(trip), "leave": leave_day, "back": back_day,
+                          "days": days, "nights": nights, "travel_cost": travel_cost,
+                          "night_cost": nights * sp.night_rupiah,
+                          "day_cost": days * sp.day_rupiah, "cost": cost,
+                          "people": float(sum(p.people[s] for s in trip))})
+        if clock.log is not None:  # waiting at the office before leaving is no part of it
+            logs.append([a for a in clock.log if clock.moved is None or a["end"] > clock.moved
+                         or a["activity"] != "wait"])
+        day = back_day + 1
+    return _Eval(True, total_obj, total_cost, out_trips, logs)
+
+
+# --- exact: dynamic programming over subsets -------------------------------------------
+
+
+@dataclass
+class _Label:
+    t: float
+    closed: float        # objective of the team's finished trips
+    legs_cost: float     # rupiah of the current trip's routes
+    start_day: int       # the current trip's first day (-1: at the office, between trips)
+    served_day: int
+    served: float
+    trips: tuple[tuple[int, ...], ...]   # finished trips and the current one (last)
+
+
+def _dominates(a: _Label, b: _Label) -> bool:
+    return (a.t <= b.t + 1e-9 and a.closed <= b.closed + 1e-9
+            and a.legs_cost <= b.legs_cost + 1e-6 and a.start_day >= b.start_day
+            and (a.served_day < b.served_day or a.served <= b.served + 1e-9))
+
+
+def _add_label(bucket: list[_Label], new: _Label) -> None:
+    if any(_dominates(old, new) for old in bucket):
+        return
+    bucket[:] = [old for old in bucket if not _dominates(new, old)]
+    bucket.append(new)
+
+
+def _exact_team(p: _Problem, office: int, allowed: int) -> dict[int, tuple[float, list]]:
+    """Best objective of one team for every subset of stops (bit masks within
+    ``allowed``): labels over (subset, place) with dominance, every move timed exactly."""
+    sp = p.spec
+    n = len(p.people)
+    start = _Label(_trip_start(sp, 0), 0.0, 0.0, -1, -1, 0.0, ())
+    labels: dict[tuple[int, int], list[_Label]] = {(0, -1): [start]}
+    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    order = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
+    for mask in order:
+        if mask & ~allowed:
+            continue
+        for here in [*range(n), -1]:  # trips closed at this subset are extended last
+            for lab in labels.pop((mask, here), []):
+                if here >= 0:  # go home: close the trip
+                    done = _close(p, office, lab, here)
+                    if done is not None:
+                        _add_label(labels.setdefault((mask, -1), []), done)
+                        if done.closed < best.get(mask, (math.inf, []))[0] - 1e-9:
+                            best[mask] = (done.closed, [list(t) for t in done.trips])
+                for s in range(n):
+                    if mask >> s & 1 or not allowed >> s & 1:
+                        continue
+                    nxt = _visit(p, office, lab, here, s)
+                    if nxt is not None:
+                        _add_label(labels.setdefault((mask | 1 << s, s), []), nxt)
+    return best
+
+
+def _visit(p: _Problem, office: int, lab: _Label, here: int, s: int) -> _Label | None:
+    sp = p.spec
+    frm = office if here < 0 else p.loc(here)
+    route = p.legs.get((frm, p.loc(s)))
+    if route is None:
+        return None
+    clock = _Clock(sp, p.weekday0, lab.t, lab.served_day, lab.served)
+    cost = lab.legs_cost if here >= 0 else 0.0
+    for leg in route:
+        clock.ride(leg, p.weekday0)
+        cost += leg.cost
+    start_day = lab.start_day if here >= 0 else math.floor(
+        (clock.moved if clock.moved is not None else lab.t) / DAY)
+    clock.serve(float(p.people[s]), "")
+    days = math.floor((clock.t - 1e-9) / DAY) - start_day + 1
+    if days > sp.max_days:
+        return None
+    partial = cost + (days - 1) * sp.night_rupiah + days * sp.day_rupiah
+    if partial > sp.trip_budget + 1e-6:
+        return None
+    trips = lab.trips if here >= 0 else (*lab.trips, ())
+    trips = (*trips[:-1], (*trips[-1], s))
+    return _Label(clock.t, lab.closed, cost, start_day, clock.served_day, clock.served, trips)
+
+
+def _close(p: _Problem, office: int, lab: _Label, here: int) -> _Label | None:
+    sp = p.spec
+    route = p.legs.get((p.loc(here), office))
+    if route is None:
+        return None
+    clock = _Clock(sp, p.weekday0, lab.t, lab.served_day, lab.served)
+    cost = lab.legs_cost
+    for leg in route:
+        clock.ride(leg, p.weekday0)
+        cost += leg.cost
+    back = math.floor((clock.t - 1e-9) / DAY)
+    days = back - lab.start_day + 1
+    total = cost + (days - 1) * sp.night_rupiah + days * sp.day_rupiah
+    if days > sp.max_days or total > sp.trip_budget + 1e-6:
+        return None
+    obj = total if sp.minimise == "cost" else days
+    return _Label(_trip_start(sp, back + 1), lab.closed + obj, 0.0, -1, -1, 0.0, lab.trips)
+
+
+def _solve_exact(p: _Problem, allowed: int) -> dict[int, tuple[float, list[tuple[int, list]]]]:
+    """Best total objective for every subset of ``allowed``, teams combined (each team's
+    best per subset, then subsets split among the teams)."""
+    combined: dict[int, tuple[float, list[tuple[int, list]]]] = {0: (0.0, [])}
+    for ti, (office, _) in enumerate(p.teams):
+        team = _exact_team(p, office, allowed)
+        nxt: dict[int, tuple[float, list[tuple[int, list]]]] = dict(combined)
+        for mask, (obj, plan) in combined.items():
+            rest = allowed & ~mask
+            sub = rest
+            while sub:
+                if sub in team:
+                    val = obj + team[sub][0]
+                    key = mask | sub
+                    if val < nxt.get(key, (math.inf, []))[0] - 1e-9:
+                        nxt[key] = (val, [*plan, (ti, team[sub][1])])
+                sub = (sub - 1) & rest
+        combined = nxt
+    return combined
+
+
+# --- heuristic: cheapest insertion, then relocation -------------------------------------
+
+
+def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
+                     ) -> tuple[list[list[list[int]]], list[int]]:
+    """Trips of every team (a list of trips per team) and the stops left out."""
+    t0 = time.perf_counter()
+    routes: list[list[list[int]]] = [[] for _ in p.teams]
+    values = [0.0 for _ in p.teams]
+    left: list[int] = []
+    nearest = p.static[:p.n_off, p.n_off:].min(axis=0)
+    for s in sorted(allowed, key=lambda s: -nearest[s]):  # the farthest first
+        best = _best_insertion(p, routes, values, s)
+        if best is None:
+            left.append(s)
+            continue
+        ti, new, val = best
+        routes[ti], values[ti] = new, val
+    improved = True
+    while improved and time.perf_counter() - t0 < time_limit:
+        improved = False
+        for s in [s for s in allowed if s not in left]:
+            ti = next(i for i, r in enumerate(routes) if any(s in t for t in r))
+            without = [[x for x in t if x != s] for t in routes[ti]]
+            without = [t for t in without if t]
+            ev = evaluate(p, p.teams[ti][0], without)
+            if not ev.feasible:
+                continue
+            trial_routes = [*routes[:ti], without, *routes[ti + 1:]]
+            trial_values = [*values[:ti], ev.objective, *values[ti + 1:]]
+            best = _best_insertion(p, trial_routes, trial_values, s)
+            if best is None:
+                continue
+            tj, new, val = best
+            gain = (values[ti] - ev.objective) - (val - trial_values[tj])
+            if gain > 1e-6:
+                routes, values = trial_routes, trial_values
+                routes[tj], values[tj] = new, val
+                improved = True
+            if time.perf_counter() - t0 > time_limit:
+                break
+    return routes, left
+
+
+def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
+                    s: int) -> tuple[int, list[list[int]], float] | None:
+    best: tuple[float, int, list[list[int]], float] | None = None
+    for ti, (office, _) in enumerate(p.teams):
+        if not np.isfinite(p.static[office, p.loc(s)]):
+            continue
+        trips = routes[ti]
+        options = [[*trips, [s]]]
+        for k, trip in enumerate(trips):
+            for pos in range(len(trip) + 1):
+                options.append([*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]])
+        for opt in options:
+            ev = evaluate(p, office, opt)
+            if ev.feasible:
+                delta = ev.objective - values[ti]
+                if best is None or delta < best[0] - 1e-9:
+                    best = (delta, ti, opt, ev.objective)
+    return None if best is None else (best[1], best[2], best[3])
+
+
+def lower_bound(p: _Problem, stops: list[int]) -> float:
+    """A lower bound on the objective of serving ``stops``: cost: every stop is entered by
+    one route, at least the cheapest into it, and every day of service beyond the first at
+    a stop is a night away; days: the team days the service itself needs."""
+    sp = p.spec
+    ws, we = sp.workday
+    if sp.minimise == "days":
+        work = sum(sp.setup_minutes + p.people[s] * sp.serve_minutes for s in stops)
+        return max(math.ceil(work / (we - ws) - 1e-9),
+                   math.ceil(sum(p.people[s] for s in stops) / sp.people_per_day - 1e-9),
+                   1 if stops else 0)
+    total = 0.0
+    for s in stops:
+        col = p.static_cost[:, p.loc(s)]
+        total += float(np.min(col[np.isfinite(col)])) if np.isfinite(col).any() else 0.0
+        need = sp.setup_minutes + p.people[s] * sp.serve_minutes
+        serve_days = max(math.ceil(need / (we - ws) - 1e-9),
+                         math.ceil(p.people[s] / sp.people_per_day - 1e-9))
+        total += max(serve_days - 1, 0) * sp.night_rupiah + serve_days * sp.day_rupiah
+    return total
+
+
+# --- the public entry --------------------------------------------------------------------
+
+
+def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None = None,
+               exact_limit: int = 8, time_limit: float = 60.0) -> TripPlan:
+    """Assign the stops to teams and order them into day-by-day trips.
+
+    Parameters
+    ----------
+    net : Network
+        The travel network (routes and their minutes, rupiah and schedules).
+    stops : Stops
+        The stops (with people to serve) and the offices teams leave from.
+    spec : TripSpec
+        Teams, days, workday, costs and budgets.
+    start : str, optional
+        The date the first trips leave (``YYYY-MM-DD``); default ``spec.start``.
+    exact_limit : int
+        Up to this many stops the plan is proven optimal (dynamic programming).
+    time_limit : float
+        Seconds for the improvement moves of larger plans.
+
+    Returns
+    -------
+    TripPlan
+    """
+    t0 = time.perf_counter()
+    day0 = dt.date.fromisoformat(start or spec.start or dt.date.today().isoformat())
+    p = _problem(net, stops, spec, day0.weekday())
+    n = len(p.people)
+    reasons: dict[int, str] = {}
+    why_not = workable(spec)
+    blank = stops.stops["blank"].to_numpy(bool) if "blank" in stops.stops else np.zeros(n, bool)
+    for s in range(n):
+        if why_not:
+            reasons[s] = why_not
+        elif blank[s] and spec.kits < 1:
+            reasons[s] = "in a signal blank spot: needs a satellite kit, teams have none"
+        elif not np.isfinite(p.static[:p.n_off, p.loc(s)]).any():
+            reasons[s] = "no route from any office"
+        else:
+            alone = [evaluate(p, office, [[s]]) for office, _ in p.teams]
+            if not any(ev.feasible for ev in alone):
+                reasons[s] = "no trip can serve it within the limits: " + next(
+                    (ev.why for ev in alone if ev.why), "")
+    ok = [s for s in range(n) if s not in reasons]
+    team_trips: list[list[list[int]]] = [[] for _ in p.teams]
+    if len(ok) <= exact_limit:
+        allowed = sum(1 << s for s in ok)
+        table = _solve_exact(p, allowed)
+        chosen = _within_total_budget(p, table, allowed)
+        for ti, trips in table.get(chosen, (0.0, []))[1]:
+            team_trips[ti] = trips
+        method = "exact"
+    else:
+        team_trips, left = _solve_heuristic(p, ok, time_limit)
+        for s in left:
+            reasons[s] = "no team can fit it into its trips within the limits"
+        method = "heuristic"
+    evals = [evaluate(p, p.teams[ti][0], trips, record=True)
+             for ti, trips in enumerate(team_trips)]
+    if method == "heuristic":
+        evals, dropped = _cut_to_total_budget(p, team_trips, evals)
+        for s in dropped:
+            reasons[s] = "over the total budget"
+    served = {s for ev in evals for tr in ev.trips for s in tr["stops"]}
+    for s in ok:
+        if s not in served and s not in reasons:
+            reasons[s] = "over the total budget"
+    objective = float(sum(ev.objective for ev in evals))
+    bound = objective if method == "exact" else min(objective, lower_bound(p, sorted(served)))
+    activities, trips = _tables(p, stops, evals, day0)
+    unreached = pd.DataFrame(
+        [{"code": p.codes[p.loc(s)], "name": p.names[p.loc(s)], "people": p.people[s],
+          "reason": r} for s, r in sorted(reasons.items())],
+        columns=["code", "name", "people", "reason"])
+    return TripPlan(activities, trips, unreached, objective, bound, method, spec,
+                    time.perf_counter() - t0)
+
+
+def _within_total_budget(p: _Problem, table: dict[int, tuple[float, list]], allowed: int
+                         ) -> int:
+    """The subset to serve: all stops when the total budget allows, else the one serving
+    the most people within it (then the lowest objective)."""
+    def cost(mask: int) -> float:
+        return sum(evaluate(p, p.teams[ti][0], trips).cost for ti, trips in table[mask][1])
+
+    if allowed in table and cost(allowed) <= p.spec.total_budget + 1e-6:
+        return allowed
+    best, best_key = 0, (0.0, 0.0)
+    for mask, (obj, _) in table.items():
+        people = float(sum(p.people[s] for s in range(len(p.people)) if mask >> s & 1))
+        key = (people, -obj)
+        if key > best_key and cost(mask) <= p.spec.total_budget + 1e-6:
+            best, best_key = mask, key
+    return best
+
+
+def _cut_to_total_budget(p: _Problem, team_trips: list[list[list[int]]], evals: list[_Eval]
+                         ) -> tuple[list[_Eval], list[int]]:
+    """Drop the stops with the fewest people per rupiah saved until the total budget holds."""
+    dropped: list[int] = []
+    while sum(ev.cost for ev in evals) > p.spec.total_budget + 1e-6:
+        best: tuple[float, int, int, list[list[int]], _Eval] | None = None
+        for ti, trips in enumerate(team_trips):
+            for s in {s for t in trips for s in t}:
+                without = [t2 for t2 in ([x for x in t if x != s] for t in trips) if t2]
+                ev = evaluate(p, p.teams[ti][0], without, record=True)
+                saved = evals[ti].cost - ev.cost
+                if ev.feasible and saved > 0:
+                    ratio = p.people[s] / saved
+                    if best is None or ratio < best[0]:
+                        best = (ratio, ti, s, without, ev)
+        if best is None:
+            break
+        _, ti, s, without, ev = best
+        team_trips[ti], evals[ti] = without, ev
+        dropped.append(s)
+    return evals, dropped
+
+
+def _stamp(day0: dt.date, t: float) -> str:
+    moment = dt.datetime.combine(day0, dt.time()) + dt.timedelta(minutes=round(t))
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows: list[dict[str, Any]] = []
+    trips: list[dict[str, Any]] = []
+    number = 0
+    for ti, ev in enumerate(evals):
+        office, k = p.teams[ti]
+        team = f"{p.codes[office]}/{k + 1}"
+        for tr, log in zip(ev.trips, ev.log, strict=True):
+            number += 1
+            seq = 0
+            prev_end: float | None = None
+            prev_place = p.names[office]
+            for a in log:
+                if prev_end is not None and math.floor(a["start"] / DAY) > math.floor(
+                        (prev_end - 1e-9) / DAY) and a["start"] > prev_end:
+                    seq += 1
+                    rows.append(_row(number, team, p.codes[office], day0, tr, seq,
+                                     {"activity": "overnight", "from": prev_place,
+                                      "to": prev_place, "mode": "", "start": prev_end,
+                                      "end": a["start"], "people": 0.0, "cost": 0.0,
+                                      "note": ""}))
+                seq += 1
+                rows.append(_row(number, team, p.codes[office], day0, tr, seq, a))
+                prev_end, prev_place = a["end"], a.get("_rest", a["to"])
+            names = [p.names[p.loc(s)] for s in tr["stops"]]
+            trips.append({"trip": number, "team": team, "office": p.codes[office],
+                          "office_name": p.names[office],
+                          "leaves": (day0 + dt.timedelta(days=tr["leave"])).isoformat(),
+                          "returns": (day0 + dt.timedelta(days=tr["back"])).isoformat(),
+                          "days": tr["days"], "nights": tr["nights"],
+                          "stops": ";".join(p.codes[p.loc(s)] for s in tr["stops"]),
+                          "stop_names": "; ".join(names), "people": tr["people"],
+                          "travel_cost": tr["travel_cost"], "night_cost": tr["night_cost"],
+                          "day_cost": tr["day_cost"], "cost": tr["cost"]})
+    return (pd.DataFrame(rows, columns=ACTIVITY_COLUMNS),
+            pd.DataFrame(trips, columns=TRIP_COLUMNS))
+
+
+def _row(number: int, team: str, office: str, day0: dt.date, tr: dict[str, Any], seq: int,
+         a: dict[str, Any]) -> dict[str, Any]:
+    day = math.floor(a["start"] / DAY)
+    return {"trip": number, "team": team, "office": office, "day": day - tr["leave"] + 1,
+            "date": (day0 + dt.timedelta(days=day)).isoformat(), "sequence": seq,
+            "activity": a["activity"], "from": a["from"], "to": a["to"], "mode": a["mode"],
+            "start": _stamp(day0, a["start"]), "end": _stamp(day0, a["end"]),
+            "minutes": round(a["end"] - a["start"], 3), "people": round(a["people"], 3),
+            "cost": round(a["cost"], 2), "note": a["note"]}

@@ -1,0 +1,303 @@
+"""Multi-day trips (planner/trips.py) on tiny networks of link tables, with answers worked
+out by hand: a twice-weekly flight deciding the day, a boat that cannot run after dark forcing
+a night, a budget forcing two trips instead of one; the exact method equals an enumeration
+of every assignment and order; every itinerary passes an independent feasibility check."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from pyproj import CRS
+
+from planner import schedule, trips
+from planner.config import Access, NetworkSpec, TripSpec
+from planner.network import Points, build_network
+
+UTM = CRS.from_epsg(32650)
+MONDAY = "2024-11-04"
+SPEC = TripSpec(teams=1, max_days=5, workday=(7 * 60, 17 * 60), after_dark=("road",),
+                travel_until=21 * 60, serve_minutes=5.0, setup_minutes=30.0,
+                people_per_day=100.0, night_rupiah=500_000.0, start=MONDAY)
+
+
+def network(tmp_path: Path, links: list[dict], villages: list[str], offices: list[str]):
+    """Villages and offices 10 km apart on a line (no roads between them): only the link
+    table connects them."""
+    f = tmp_path / "links.csv"
+    pd.DataFrame(links).to_csv(f, index=False)
+    vil = Points("village", villages, villages,
+                 np.array([[500_000.0 + 10_000 * (i + 1), 330_000.0]
+                           for i in range(len(villages))]))
+    svc = Points("service", offices, offices,
+                 np.array([[500_000.0 - 10_000 * i, 330_000.0] for i in range(len(offices))]))
+    return build_network(NetworkSpec(links=(f,)), UTM, {"village": vil, "service": svc},
+                         Access(4.0, 1.0, 0.1))
+
+
+def stops(people: dict[str, float], offices: list[str], villages: list[str],
+          blank: tuple[str, ...] = ()) -> trips.Stops:
+    st = pd.DataFrame({"code": list(people), "name": list(people),
+                       "people": list(people.values()),
+                       "blank": [c in blank for c in people],
+                       "index": [villages.index(c) for c in people]})
+    off = pd.DataFrame({"code": offices, "name": offices, "index": range(len(offices))})
+    return trips.Stops(st, off)
+
+
+def link(a: str, b: str, mode: str, minutes: float, fare: float = 0.0, **kw) -> dict:
+    return {"from": a, "to": b, "mode": mode, "minutes": minutes, "fare": fare, **kw}
+
+
+# --- the independent check ---------------------------------------------------------------
+
+def check_feasible(plan: trips.TripPlan, st: trips.Stops, spec: TripSpec,
+                   hop_minutes: dict[tuple[str, str], float],
+                   scheduled_modes: tuple[str, ...] = ()) -> None:
+    """Every itinerary obeys the rules, from trips.csv alone: activities follow each other
+    in time and place; travel of a mode not allowed after dark lies within the workday
+    (scheduled services leave when they leave); serving lies within the workday and at most
+    people_per_day a day; each stop is served once, wholly, by one trip; the minutes moving
+    between two stops equal the network's (given per hop); a trip's cost adds up."""
+    a = plan.activities
+    ws, we = spec.workday
+
+    def minute(text: str) -> float:
+        t = dt.datetime.strptime(text, "%Y-%m-%d %H:%M")
+        return (t - dt.datetime.fromisoformat(spec.start)).total_seconds() / 60
+
+    for trip, rows in a.groupby("trip"):
+        rows = rows.sort_values("sequence")
+        starts = rows["start"].map(minute).to_numpy()
+        ends = rows["end"].map(minute).to_numpy()
+        assert (ends >= starts - 0.5).all() and (starts[1:] >= ends[:-1] - 0.5).all()
+        for r, s, e in zip(rows.itertuples(), starts, ends, strict=True):
+            day = math.floor(s / 1440) * 1440
+            if r.activity in ("serve", "set up") or (
+                    r.activity == "travel" and r.mode not in spec.after_dark
+                    and r.mode not in scheduled_modes):
+                assert s >= day + ws - 0.5 and e <= day + we + 0.5, r
+            if r.activity == "travel" and r.mode in spec.after_dark:
+                assert e <= day + spec.travel_until + 0.5, r
+        served_day = rows[rows["activity"] == "serve"].groupby("date")["people"].sum()
+        assert (served_day <= spec.people_per_day + 1e-6).all()
+        # moving minutes between consecutive places of the trip equal the network's
+        moving = rows[rows["activity"].isin(["travel"])]
+        place_order = [r.to for r in rows.itertuples() if r.activity == "set up"]
+        summary = plan.trips.set_index("trip").loc[trip]
+        office = summary["office"]
+        hops = list(itertools.pairwise([office, *place_order, office]))
+        assert moving["minutes"].sum() == pytest.approx(
+            sum(hop_minutes[h] for h in hops), abs=0.01)
+        nights = summary["days"] - 1
+        assert summary["cost"] == pytest.approx(
+            rows["cost"].sum() + nights * spec.night_rupiah + summary["days"] * spec.day_rupiah)
+        assert summary["nights"] == nights
+    served = a[a["activity"] == "serve"].groupby("to")["people"].sum()
+    wanted = st.stops.set_index("code")["people"]
+    done = [c for c in wanted.index if c not in set(plan.unreached["code"])]
+    assert served.reindex(done).to_numpy() == pytest.approx(wanted[done].to_numpy())
+    per_trip = a[a["activity"] == "set up"].groupby("to")["trip"].nunique()
+    assert (per_trip == 1).all() and sorted(per_trip.index) == sorted(done)
+
+
+# --- known answers -------------------------------------------------------------------------
+
+def test_a_twice_weekly_flight_decides_the_day(tmp_path):
+    """A flight S <-> A on Tuesdays and Fridays at 08:30 (60 min, Rp 1 M each way); 60
+    people at A (30 min set-up + 60 x 5 min = 5 h 30). Leaving Monday 4 Nov 2024: the team
+    flies Tuesday 08:30-09:30, serves 09:30-15:00, waits for Friday's 08:30 flight, lands
+    09:30: Tuesday to Friday, 4 days, 3 nights, Rp 2 M + 3 x 0.5 M = Rp 3.5 M. Leaving
+    Wednesday: Friday out, Tuesday back: 5 days."""
+    net = network(tmp_path, [link("service:S", "village:A", "air", 60, 1_000_000,
+                                  days="Tue,Fri", depart="08:30")], ["A"], ["S"])
+    st = stops({"A": 60}, ["S"], ["A"])
+    plan = trips.plan_trips(net, st, SPEC)
+    t = plan.trips.iloc[0]
+    assert (t["leaves"], t["returns"], t["days"], t["nights"]) == (
+        "2024-11-05", "2024-11-08", 4, 3)
+    assert t["cost"] == pytest.approx(3_500_000) and plan.method == "exact"
+    a = plan.activities
+    flights = a[a["activity"] == "travel"][["start", "end"]].to_numpy().tolist()
+    assert flights == [["2024-11-05 08:30", "2024-11-05 09:30"],
+                       ["2024-11-08 08:30", "2024-11-08 09:30"]]
+    serve = a[a["activity"] == "serve"]
+    assert serve["end"].tolist() == ["2024-11-05 15:00"]
+    assert "Tue,Fri 08:30" in a[a["activity"] == "wait"]["note"].iloc[0]
+    check_feasible(plan, st, SPEC, {("S", "A"): 60, ("A", "S"): 60}, ("air",))
+    later = trips.plan_trips(net, st, SPEC, start="2024-11-06")
+    t = later.trips.iloc[0]
+    assert (t["leaves"], t["returns"], t["days"]) == ("2024-11-08", "2024-11-12", 5)
+
+
+def test_a_boat_that_cannot_run_after_dark_forces_a_night(tmp_path):
+    """Road S - A 2 h, river A - B 4 h; 12 people at B (30 + 60 min). Monday: road
+    07:00-09:00, river 09:00-13:00, serve 13:00-14:30; back on the river 14:30-17:00 (2 h 30),
+    a night on the way, 07:00-08:30, road 08:30-10:30 Tuesday: 2 days, 1 night. When boats
+    may run until 21:00: river 14:30-18:30, road 18:30-20:30, home the same day."""
+    net = network(tmp_path, [link("service:S", "village:A", "road", 120),
+                             link("village:A", "village:B", "river", 240)], ["A", "B"], ["S"])
+    st = stops({"B": 12}, ["S"], ["A", "B"])
+    plan = trips.plan_trips(net, st, SPEC)
+    t = plan.trips.iloc[0]
+    assert (t["days"], t["nights"], t["returns"]) == (2, 1, "2024-11-05")
+    a = plan.activities
+    assert a["end"].iloc[-1] == "2024-11-05 10:30"
+    night = a[a["activity"] == "overnight"].iloc[0]
+    assert night["from"] == "on the way B - A"
+    assert (night["start"], night["end"]) == ("2024-11-04 17:00", "2024-11-05 07:00")
+    check_feasible(plan, st, SPEC, {("S", "B"): 360, ("B", "S"): 360})
+    boats_at_night = replace(SPEC, after_dark=("road", "river"))
+    plan = trips.plan_trips(net, st, boats_at_night)
+    t = plan.trips.iloc[0]
+    assert (t["days"], t["nights"]) == (1, 0)
+    assert plan.activities["end"].iloc[-1] == "2024-11-04 20:30"
+    check_feasible(plan, st, boats_at_night, {("S", "B"): 360, ("B", "S"): 360})
+
+
+def star(tmp_path):
+    """S - A and S - B 60 min by road (Rp 1 M each way), A - B 90 min (Rp 1.2 M); 60
+    people at A and at B (5 h 30 each)."""
+    net = network(tmp_path, [link("service:S", "village:A", "road", 60, 1_000_000),
+                             link("service:S", "village:B", "road", 60, 1_000_000),
+                             link("village:A", "village:B", "road", 90, 1_200_000)],
+                  ["A", "B"], ["S"])
+    return net, stops({"A": 60, "B": 60}, ["S"], ["A", "B"])
+
+
+HOPS = {("S", "A"): 60, ("A", "S"): 60, ("S", "B"): 60, ("B", "S"): 60, ("A", "B"): 90,
+        ("B", "A"): 90}
+
+
+def test_a_trip_budget_forces_two_trips_instead_of_one(tmp_path):
+    """One trip S-A-B-S: road 07:00-08:00, A 08:00-13:30, road 13:30-15:00, B set up
+    15:00-15:30 and 18 people by 17:00, the other 42 Tuesday 07:00-10:30, home 11:30:
+    Rp 1 + 1.2 + 1 M + one night 0.5 M = Rp 3.7 M. Two day trips cost Rp 2 M each = 4 M.
+    With at most Rp 3.5 M a trip: two trips, Monday and Tuesday."""
+    net, st = star(tmp_path)
+    one = trips.plan_trips(net, st, SPEC)
+    assert len(one.trips) == 1 and one.objective == pytest.approx(3_700_000)
+    assert one.trips.iloc[0]["returns"] == "2024-11-05"
+    check_feasible(one, st, SPEC, HOPS)
+    capped = replace(SPEC, trip_budget=3_500_000)
+    two = trips.plan_trips(net, st, capped)
+    assert len(two.trips) == 2 and two.objective == pytest.approx(4_000_000)
+    assert two.trips["leaves"].tolist() == ["2024-11-04", "2024-11-05"]
+    assert (two.trips["days"] == 1).all()
+    check_feasible(two, st, capped, HOPS)
+
+
+def test_a_total_budget_too_small_serves_what_it_can(tmp_path):
+    """Rp 3 M in all: one day trip (Rp 2 M) to one stop; the other is reported."""
+    net, st = star(tmp_path)
+    plan = trips.plan_trips(net, st, replace(SPEC, total_budget=3_000_000))
+    assert len(plan.trips) == 1 and plan.trips.iloc[0]["cost"] == pytest.approx(2_000_000)
+    assert plan.unreached["reason"].tolist() == ["over the total budget"]
+
+
+def test_unreachable_stops_say_why(tmp_path):
+    """A stop with no route, one in a blank spot without kits, one too far for the days."""
+    net = network(tmp_path, [link("service:S", "village:A", "road", 60),
+                             link("service:S", "village:C", "river", 3000)],
+                  ["A", "B", "C"], ["S"])
+    st = stops({"A": 10, "B": 10, "C": 10}, ["S"], ["A", "B", "C"], blank=("A",))
+    plan = trips.plan_trips(net, st, replace(SPEC, kits=0))
+    why = dict(zip(plan.unreached["code"], plan.unreached["reason"], strict=True))
+    assert "satellite kit" in why["A"] and why["B"] == "no route from any office"
+    assert "days (at most 5)" in why["C"]
+
+
+# --- the exact method against an enumeration ----------------------------------------------
+
+def enumerate_best(plan_input, spec: TripSpec) -> float:
+    """The lowest objective over every assignment of stops to teams, every order and every
+    cut of each team's order into trips, each timed by trips.evaluate."""
+    net, st = plan_input
+    p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
+    n = len(p.people)
+    best = math.inf
+    for owner in itertools.product(range(len(p.teams)), repeat=n):
+        total = 0.0
+        for ti, (office, _) in enumerate(p.teams):
+            mine = [s for s in range(n) if owner[s] == ti]
+            team_best = 0.0 if not mine else math.inf
+            for order in (itertools.permutations(mine) if mine else []):
+                for cuts in itertools.product([False, True], repeat=max(len(order) - 1, 0)):
+                    tr, cur = [], [order[0]]
+                    for s, cut in zip(order[1:], cuts, strict=True):
+                        if cut:
+                            tr.append(cur)
+                            cur = []
+                        cur.append(s)
+                    ev = trips.evaluate(p, office, [*tr, cur])
+                    if ev.feasible:
+                        team_best = min(team_best, ev.objective)
+            total += team_best
+        best = min(best, total)
+    return best
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_exact_equals_enumeration(tmp_path, seed):
+    """Five stops, two offices, random road/river/flight links (a flight Mon,Thu 09:00):
+    the dynamic programme's optimum equals the enumeration's, for cost and for days."""
+    rng = np.random.default_rng(seed)
+    villages = [f"V{i}" for i in range(5)]
+    links = []
+    for i, v in enumerate(villages):
+        links.append(link(f"service:{'S' if i % 2 else 'T'}", f"village:{v}",
+                          ["road", "river"][i % 2], float(rng.integers(40, 400)),
+                          float(rng.integers(1, 20)) * 100_000))
+    for a, b in itertools.combinations(villages, 2):
+        if rng.random() < 0.6:
+            links.append(link(f"village:{a}", f"village:{b}", "road",
+                              float(rng.integers(30, 300)), float(rng.integers(1, 10)) * 100_000))
+    links.append(link("service:S", "village:V4", "air", 50, 900_000, days="Mon,Thu",
+                      depart="09:00"))
+    net = network(tmp_path, links, villages, ["S", "T"])
+    people = {v: float(rng.integers(5, 140)) for v in villages}
+    st = stops(people, ["S", "T"], villages)
+    spec = replace(SPEC, max_days=4, day_rupiah=100_000)
+    for minimise in ("cost", "days"):
+        sp = replace(spec, minimise=minimise)
+        plan = trips.plan_trips(net, st, sp)
+        assert plan.method == "exact" and plan.gap == 0
+        assert plan.objective == pytest.approx(enumerate_best((net, st), sp))
+        heuristic = trips.plan_trips(net, st, sp, exact_limit=0)
+        assert heuristic.objective >= plan.objective - 1e-6
+        assert heuristic.bound <= plan.objective + 1e-6  # the bound is a bound
+
+
+def test_schedule_parsing():
+    assert schedule.parse_days("Tue,Fri") == 0b10010
+    assert schedule.parse_days("Senin-Rabu") == 0b111
+    assert schedule.parse_days("Fri-Mon") == 0b1110001
+    assert schedule.parse_times("14:00;08:30") == (510, 840)
+    # Monday 4 Nov 2024 10:00 (day 0): the next Tue/Fri 08:30 departure is Tuesday 08:30
+    assert schedule.next_departure(600, 0b10010, (510,), 0) == 1440 + 510
+    assert schedule.next_departure(1440 + 510, 0b10010, (510,), 0) == 1440 + 510
+    for bad in ("Tuesday-ish", ""):
+        with pytest.raises(ValueError):
+            schedule.parse_days(bad)
+    with pytest.raises(ValueError):
+        schedule.parse_times("25:00")
+
+
+def test_link_schedules_are_checked(tmp_path):
+    from planner.errors import InputError
+
+    with pytest.raises(InputError) as err:
+        network(tmp_path, [link("service:S", "village:A", "air", 60, days="Tue,Frx",
+                                depart="08:30"),
+                           link("service:S", "village:A", "air", 60, days="Tue"),
+                           link("service:S", "village:A", "air", 60, days="Tue",
+                                depart="8h")], ["A"], ["S"])
+    msg = str(err.value)
+    assert "'frx' is not a day name" in msg and "row 2" in msg
+    assert "needs its departure time" in msg and "'8h' is not a time of day" in msg

@@ -265,7 +265,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
         choice = plan.choose_sites()
         trip_plan = plan.plan_trips(sites=choice, teams=args.teams, days=args.days,
                                     budget=args.budget, start=args.start)
-        paths = plan.write_trips(out, trip_plan)
+        paths = plan.write(out, sites=choice, trips=trip_plan)
     t = trip_plan.trips
     how = ("proven optimal" if trip_plan.method == "exact"
            else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
@@ -276,8 +276,9 @@ def _cmd_trips(args: argparse.Namespace) -> int:
     if len(t):
         print(t[["trip", "team", "leaves", "returns", "days", "stops", "people", "cost"]]
               .to_string(index=False))
-    for p in paths.values():
-        print(f"  wrote {p}")
+    n_sheets = sum(1 for k in paths if k.startswith("sheet_"))
+    print(f"wrote the whole plan with its site choice and trips in {out} ({len(paths)} files, "
+          f"{n_sheets} printable trip sheets in {out / 'sheets'}; one generation)")
     un = trip_plan.unreached
     if len(un):
         print(f"{len(un)} stop(s) no trip serves ({un['people'].sum():,.0f} people):")

@@ -277,6 +277,7 @@ def _is_generation(folder: Path) -> tuple[bool, list[str]]:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
         listed = {MANIFEST, *map(str, manifest.get("outputs", {}).values()),
                   *map(str, manifest.get("files", {}))}
+        listed |= {name.split("/")[0] for name in listed}  # folders of listed files
     except (OSError, ValueError, AttributeError):
         pass
     foreign = [e for e in entries if e not in listed]
@@ -424,6 +425,12 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _files_below(folder: Path) -> list[str]:
+    """Every file in ``folder`` and its subfolders, as sorted relative paths with ``/``."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                  if p.is_file() or p.is_symlink())
+
+
 def check_generation(folder: Path) -> list[str]:
     """Problems with a folder of outputs: missing manifest, missing, extra or changed files.
     An empty list means the folder is one complete generation."""
@@ -437,12 +444,14 @@ def check_generation(folder: Path) -> list[str]:
     problems = []
     for name, digest in sorted(files.items()):
         p = folder / name
-        if not p.is_file():
+        if name.startswith("/") or ".." in name.split("/"):
+            problems.append(f"{folder}: {MANIFEST} lists {name!r}, outside the folder")
+        elif not p.is_file():
             problems.append(f"{p}: listed in {MANIFEST} but missing")
         elif file_sha256(p) != digest:
             problems.append(f"{p}: changed since the run (SHA-256 differs from {MANIFEST})")
-    extra = sorted(e.name for e in folder.iterdir() if e.name not in files and
-                   e.name != MANIFEST)
+    extra = sorted(name for name in _files_below(folder) if name not in files
+                   and name != MANIFEST)
     problems += [f"{folder / e}: not part of this generation" for e in extra]
     return problems
 
@@ -450,8 +459,8 @@ def check_generation(folder: Path) -> list[str]:
 def write_manifest(folder: Path, manifest: dict) -> Path:
     """Write ``run.json`` last in a generation: ``manifest`` plus ``generator`` and ``files``
     (every other file in ``folder`` with its SHA-256)."""
-    files = {p.name: file_sha256(p) for p in sorted(Path(folder).iterdir())
-             if p.is_file() and p.name != MANIFEST}
+    files = {name: file_sha256(Path(folder) / name) for name in _files_below(Path(folder))
+             if name != MANIFEST}
     doc = {"generator": GENERATOR, **manifest, "files": files}
     target = Path(folder) / MANIFEST
     write_text(target, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -77,6 +77,7 @@ class Plan:
     site_problem: str = ""
     progress: fieldlog.LogCheck | None = None
     progress_over_time: pd.DataFrame | None = None
+    trip_plan: Any = None  # trips.TripPlan: multi-day trips serving the new stops
     _blank: gpd.GeoDataFrame | None = None
     # layers derived from the villages alone, computed on first use and shared with the
     # views made by with_sites (they hold the same villages)
@@ -182,7 +183,9 @@ class Plan:
                 site_layers=(render.SiteLayers(stops, links, routes) if stops is not None
                              and links is not None and routes is not None else None),
                 places=places,
-                sessions=self.progress.rows if self.progress is not None else None))
+                sessions=self.progress.rows if self.progress is not None else None,
+                trips=(self.trip_plan.lines if self.trip_plan is not None and not area
+                       else None)))
 
     def site_layers(self, sites: sites_mod.SiteChoice
                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -334,27 +337,6 @@ class Plan:
         return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
                                 exact_limit=exact_limit, time_limit=time_limit)
 
-    def write_trips(self, out_dir: str | Path, trip_plan: Any) -> dict[str, Path]:
-        """Write the trip outputs (``planner trips``) as one generation: trips.csv (every
-        activity), trips_summary.csv (one row per trip), trips_unreached.csv (stops no trip
-        serves, with the reason) and run.json."""
-        final = io.resolve_output(Path(out_dir))
-        names = {"trips": "trips.csv", "trips_summary": "trips_summary.csv",
-                 "trips_unreached": "trips_unreached.csv"}
-        with io.generation(final) as staging:
-            io.write_csv(staging / names["trips"], trip_plan.activities)
-            io.write_csv(staging / names["trips_summary"], trip_plan.trips)
-            io.write_csv(staging / names["trips_unreached"], trip_plan.unreached)
-            io.write_manifest(staging, {
-                **_manifest_base(self), "outputs": dict(names),
-                "trips": _jsonable({"method": trip_plan.method,
-                                    "objective": trip_plan.objective,
-                                    "minimise": trip_plan.spec.minimise,
-                                    "bound": trip_plan.bound, "gap": trip_plan.gap,
-                                    "spec": asdict(trip_plan.spec)})})
-        names["run"] = "run.json"
-        return {k: final / name for k, name in names.items()}
-
     def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
 
@@ -406,12 +388,15 @@ class Plan:
         return refs.index(key)
 
     def write(self, out_dir: str | Path, *, sites: sites_mod.SiteChoice | None = None,
-              site_problem: str = "") -> dict[str, Path]:
+              site_problem: str = "", trips: Any = None) -> dict[str, Path]:
         """Write every output as one generation (see :func:`write_outputs`); with ``sites``
         (a :meth:`choose_sites` result) also the site outputs; ``site_problem`` says in the
-        summary why there is no site choice."""
+        summary why there is no site choice; with ``trips`` (a :meth:`plan_trips` result)
+        also the trip outputs."""
         plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
             else self
+        if trips is not None:
+            plan = replace(plan, trip_plan=trips)
         return write_outputs(plan, Path(out_dir))
 
     def write_progress(self, out_dir: str | Path) -> dict[str, Path]:
@@ -852,6 +837,30 @@ def _write_progress(plan: Plan, out_dir: Path) -> dict[str, str]:
     return files
 
 
+def _write_trips(plan: Plan, out_dir: Path) -> dict[str, str]:
+    """trips.csv (every activity), trips_summary.csv, trips_unreached.csv and one printable
+    sheet per trip (sheets/trip_NNN.html)."""
+    from . import sheets
+
+    tp = plan.trip_plan
+    s = plan.scenario
+    files = {"trips": "trips.csv", "trips_summary": "trips_summary.csv",
+             "trips_unreached": "trips_unreached.csv"}
+    io.write_csv(out_dir / files["trips"], tp.activities)
+    io.write_csv(out_dir / files["trips_summary"], tp.trips)
+    io.write_csv(out_dir / files["trips_unreached"], tp.unreached)
+    (out_dir / "sheets").mkdir(exist_ok=True)
+    for i, trip in tp.trips.iterrows():
+        name = f"sheets/{sheets.sheet_name(trip['trip'])}"
+        io.write_text(out_dir / name, sheets.trip_sheet(
+            s.title or s.name, trip, tp.activities[tp.activities["trip"] == trip["trip"]],
+            tp.lines.geometry.iloc[i] if tp.lines is not None else None,
+            tp.places[tp.places["trip"] == trip["trip"]],
+            s.illustrative_note if s.illustrative else ""))
+        files[f"sheet_{int(trip['trip'])}"] = name
+    return files
+
+
 def _manifest_base(plan: Plan) -> dict[str, Any]:
     """What every run.json starts with: the scenario, its input files with their SHA-256,
     its parameters and the package versions."""
@@ -937,6 +946,8 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             names[key] = name
             paths[key] = out_dir / name
             io.write_csv(paths[key], frame)
+    if plan.trip_plan is not None and plan.trip_plan.lines is not None:
+        layers["trips"] = plan.trip_plan.lines
     with _step("write villages.gpkg", write_steps):
         io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None
@@ -956,6 +967,11 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
     if plan.progress is not None:
         with _step("write progress", write_steps):
             for key, name in _write_progress(plan, out_dir).items():
+                names[key] = name
+                paths[key] = out_dir / name
+    if plan.trip_plan is not None:
+        with _step("write trips", write_steps):
+            for key, name in _write_trips(plan, out_dir).items():
                 names[key] = name
                 paths[key] = out_dir / name
     with _step("write summary", write_steps):
@@ -982,6 +998,12 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             "needed": choice.needed, "asked": {"model": choice.model, "k": choice.k,
                                                "target": choice.target},
             "settings": _jsonable(asdict(choice.spec)), "dropped_sites": choice.dropped},
+        "trips": None if plan.trip_plan is None else _jsonable({
+            "method": plan.trip_plan.method, "minimise": plan.trip_plan.spec.minimise,
+            "objective": plan.trip_plan.objective, "bound": plan.trip_plan.bound,
+            "gap": plan.trip_plan.gap, "seconds": round(plan.trip_plan.seconds, 3),
+            "trips": len(plan.trip_plan.trips), "stops_unreached": len(plan.trip_plan.unreached),
+            "settings": asdict(plan.trip_plan.spec)}),
         "outputs": dict(names),
     }
     io.write_manifest(out_dir, manifest)

@@ -314,6 +314,7 @@ class Overlays:
     site_layers: SiteLayers | None = None
     places: list[tuple[str, list[str], np.ndarray]] | None = None
     sessions: pd.DataFrame | None = None
+    trips: gpd.GeoDataFrame | None = None  # one route line per trip (metric), ``label``
 
 
 SESSION_COLOURS = ("#fde0dd", "#fa9fb5", "#f768a1", "#c51b8a", "#7a0177")
@@ -364,7 +365,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     for made in (_blank_layer(blank_m), _reach_layer(reach_m),
                  *(_site_map_layers(site_layers, villages_m.crs) if site_layers else []),
                  _places_layer(places or [], villages_m.crs),
-                 _sessions_layer(extra.sessions), _office_layer(service_m)):
+                 _sessions_layer(extra.sessions), _trips_layer(extra.trips),
+                 _office_layer(service_m)):
         for layer, legend_items in made:
             layers.append(layer)
             layer_legend += legend_items
@@ -448,6 +450,16 @@ def _site_map_layers(site_layers: SiteLayers, crs: Any) -> list[_Made]:
             [{"label": "proposed mobile-service site (rank)", "color": "#6a3d9a",
               "shape": "number", "text": "1"}])])
     return out
+
+
+def _trips_layer(trips_m: gpd.GeoDataFrame | None) -> _Made:
+    if trips_m is None or not len(trips_m):
+        return []
+    return [({"name": "Trips (one line per trip)", "type": "lines", "data": _lines(trips_m),
+              "fields": [["label", "Trip"]],
+              "style": {"color": "#e31a1c", "weight": 3, "opacity": 0.8}},
+             [{"label": "outreach trip (route there and back)", "color": "#e31a1c",
+               "shape": "line"}])]
 
 
 def _places_layer(places: list[tuple[str, list[str], np.ndarray]], crs: Any) -> _Made:

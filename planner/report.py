@@ -402,6 +402,8 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
                   "choose again (`planner sites`).", ""]
     if plan.progress is not None:
         lines += _progress_section(plan)
+    if plan.trip_plan is not None:
+        lines += _trips_section(plan)
     lines += ["## Coverage now, target and after", "",
               "| indicator | area | eligible | served | coverage now | gap (people) | target "
               "| people to target | coverage after the proposed stops |",
@@ -475,6 +477,39 @@ def progress_markdown(plan: Plan) -> str:
 def _people_to_target(target: float, eligible: float, served: float) -> int:
     """People still to serve for ``target`` (a share) of ``eligible`` (0 once met)."""
     return max(0, int(np.ceil(round(target * eligible, 6))) - int(served))
+
+
+def _trips_section(plan: Plan) -> list[str]:
+    """The trips that serve the new stops: days, cost and people per trip, what no trip
+    reaches and how good the plan is."""
+    tp = plan.trip_plan
+    t, un = tp.trips, tp.unreached
+    sp = tp.spec
+    how = ("proven optimal (every assignment and order considered by dynamic programming)"
+           if tp.method == "exact" else
+           f"within {100 * tp.gap:.1f}% of a lower bound ({sp.minimise} "
+           f"{tp.bound:,.0f}); insertion and relocation moves")
+    lines = ["## Trips", "",
+             f"{len(t)} trip(s) from {t['office'].nunique() if len(t) else 0} office(s), "
+             f"{_n(t['days'].sum() if len(t) else 0)} team days, "
+             f"Rp {_n(t['cost'].sum() if len(t) else 0)}, {_n(t['people'].sum())} people; "
+             f"minimising {sp.minimise}: {how}. Trips leave from {sp.start}; the workday is "
+             f"{sp.workday[0] // 60:02d}:{sp.workday[0] % 60:02d}-"
+             f"{sp.workday[1] // 60:02d}:{sp.workday[1] % 60:02d}. Every activity is in "
+             "[trips.csv](trips.csv); one printable sheet per trip in `sheets/`.", "",
+             "| trip | team | leaves | returns | days | stops | people | cost (Rp) |",
+             "|---:|---|---|---|---:|---|---:|---:|"]
+    for r in t.itertuples():
+        lines.append(f"| [{r.trip}](sheets/trip_{int(r.trip):03d}.html) | {_md(r.team)} | "
+                     f"{r.leaves} | {r.returns} | {r.days} | {_md(r.stop_names)} | "
+                     f"{_n(r.people)} | {_n(r.cost)} |")
+    lines.append("")
+    if len(un):
+        lines += [f"**{len(un)} stop(s) no trip serves** ({_n(un['people'].sum())} people):",
+                  ""]
+        lines += [f"- {_md(r.name)} ({_md(r.code)}): {_md(r.reason)}" for r in un.itertuples()]
+        lines.append("")
+    return lines
 
 
 def _progress_section(plan: Plan) -> list[str]:

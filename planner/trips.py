@@ -26,6 +26,7 @@ fixed (the fastest on average): optimality is over the assignment, the order and
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import time
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ class TripPlan:
     method: str
     spec: TripSpec
     seconds: float = 0.0
+    lines: Any = None  # GeoDataFrame: one route line per trip (metric CRS), with ``label``
+    places: Any = None  # DataFrame: office and stops of each trip in order (x, y metres)
 
     @property
     def gap(self) -> float:
@@ -286,6 +289,7 @@ class _Problem:
     spec: TripSpec
     weekday0: int
     legs: dict[tuple[int, int], list[Leg]]       # (from location, to location)
+    edges: dict[tuple[int, int], np.ndarray]     # the same routes as network edges
     static: np.ndarray                            # minutes between locations (inf: none)
     static_cost: np.ndarray
     n_off: int
@@ -307,6 +311,7 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Prob
     n = len(out_nodes)
     csr = travel.to_csr(net)
     legs: dict[tuple[int, int], list[Leg]] = {}
+    paths: dict[tuple[int, int], np.ndarray] = {}
     static = np.full((n, n), np.inf)
     static_cost = np.full((n, n), np.inf)
     for i in range(n):
@@ -315,12 +320,13 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Prob
             if i == j or not np.isfinite(res.value[j]):
                 continue
             legs[i, j] = route_legs(net, edges)
+            paths[i, j] = edges
             static[i, j] = res.value[j]
             static_cost[i, j] = sum(leg.cost for leg in legs[i, j])
     names = [*offices["name"].astype(str), *st["name"].astype(str)]
     codes = [*offices["code"].astype(str), *st["code"].astype(str)]
     teams = [(o, k) for o in range(len(offices)) for k in range(spec.teams)]
-    return _Problem(spec, weekday0, legs, static, static_cost, len(offices),
+    return _Problem(spec, weekday0, legs, paths, static, static_cost, len(offices),
                     st["people"].to_numpy(float), names, codes, teams)
 
 
@@ -576,25 +582,91 @@ def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[flo
 
 
 def lower_bound(p: _Problem, stops: list[int]) -> float:
-    """A lower bound on the objective of serving ``stops``: cost: every stop is entered by
-    one route, at least the cheapest into it, and every day of service beyond the first at
-    a stop is a night away; days: the team days the service itself needs."""
+    """A lower bound on the objective of serving ``stops``.
+
+    Cost: the routes' rupiah are at least the optimum of the routing problem's linear
+    relaxation (:func:`_routing_bound`), plus, for a stop whose service alone needs several
+    days, a night between each two of them (no two stops share such a night), plus
+    ``day_rupiah`` for the days the service of all stops needs. Days: the team days the
+    service itself needs."""
     sp = p.spec
     ws, we = sp.workday
+    if not stops:
+        return 0.0
+    work = sum(sp.setup_minutes + p.people[s] * sp.serve_minutes for s in stops)
+    work_days = max(math.ceil(work / (we - ws) - 1e-9),
+                    math.ceil(sum(p.people[s] for s in stops) / sp.people_per_day - 1e-9), 1)
     if sp.minimise == "days":
-        work = sum(sp.setup_minutes + p.people[s] * sp.serve_minutes for s in stops)
-        return max(math.ceil(work / (we - ws) - 1e-9),
-                   math.ceil(sum(p.people[s] for s in stops) / sp.people_per_day - 1e-9),
-                   1 if stops else 0)
-    total = 0.0
+        return float(work_days)
+    loc = [p.loc(s) for s in stops]
+    travel_lb = _routing_bound(p.static_cost[np.ix_(loc, loc)],
+                               p.static_cost[:p.n_off][:, loc].min(axis=0),
+                               p.static_cost[loc][:, :p.n_off].min(axis=1))
+    nights = 0.0
     for s in stops:
-        col = p.static_cost[:, p.loc(s)]
-        total += float(np.min(col[np.isfinite(col)])) if np.isfinite(col).any() else 0.0
         need = sp.setup_minutes + p.people[s] * sp.serve_minutes
         serve_days = max(math.ceil(need / (we - ws) - 1e-9),
                          math.ceil(p.people[s] / sp.people_per_day - 1e-9))
-        total += max(serve_days - 1, 0) * sp.night_rupiah + serve_days * sp.day_rupiah
-    return total
+        nights += max(serve_days - 1, 0) * sp.night_rupiah
+    return travel_lb + nights + work_days * sp.day_rupiah
+
+
+def _routing_bound(between: np.ndarray, leave: np.ndarray, home: np.ndarray,
+                   rounds: int = 50) -> float:
+    """The linear-programming bound of the routing problem on route costs: arcs between
+    stops and to and from one depot (the offices merged: the cheapest office each way), every
+    stop entered once and left once, and every set of stops entered at least once from
+    outside it (cuts added while the solution has a part the depot does not reach, up to
+    ``rounds`` times; each round's optimum is a valid bound). Solved with HiGHS."""
+    import scipy.sparse as sps
+    from scipy.optimize import linprog
+
+    n = len(leave)
+    # arcs: stop -> stop, depot (n) -> stop, stop -> depot; those without a route left out
+    full = np.full((n + 1, n + 1), np.inf)
+    full[:n, :n] = between
+    np.fill_diagonal(full, np.inf)
+    full[n, :n], full[:n, n] = leave, home
+    t, h = np.nonzero(np.isfinite(full))
+    c = full[t, h]
+    m = len(c)
+    rows = np.r_[h[h < n], t[t < n] + n]
+    cols = np.r_[np.flatnonzero(h < n), np.flatnonzero(t < n)]
+    a_eq = sps.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(2 * n, m))
+    cuts: list[np.ndarray] = []
+    best = 0.0
+    for _ in range(rounds):
+        a_ub = (sps.csr_matrix(-np.array([np.isin(h, S) & ~np.isin(t, S) for S in cuts],
+                                         dtype=float)) if cuts else None)
+        res = linprog(c, A_ub=a_ub, b_ub=-np.ones(len(cuts)) if cuts else None, A_eq=a_eq,
+                      b_eq=np.ones(2 * n), bounds=(0, 1), method="highs")
+        if res.status != 0:
+            return best  # infeasible relaxation: the stops are checked elsewhere
+        best = max(best, float(res.fun))
+        x = res.x
+        new = _weak_parts(n, t, h, x)
+        if not new:
+            break
+        cuts += new
+    return best
+
+
+def _weak_parts(n: int, t: np.ndarray, h: np.ndarray, x: np.ndarray) -> list[np.ndarray]:
+    """Sets of stops joined by the solution's arcs (depot left out) that are entered from
+    outside with a flow below 1: violated cuts."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    on = (x > 1e-6) & (t < n) & (h < n)
+    g = coo_matrix((np.ones(on.sum()), (t[on], h[on])), shape=(n, n))
+    k, label = connected_components(g, directed=True, connection="weak")
+    out = []
+    for part in range(k):
+        members = np.flatnonzero(label == part)
+        inside = np.isin(h, members) & ~np.isin(t, members)
+        if x[inside].sum() < 1 - 1e-6:
+            out.append(members)
+    return out
 
 
 # --- the public entry --------------------------------------------------------------------
@@ -669,12 +741,46 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
     objective = float(sum(ev.objective for ev in evals))
     bound = objective if method == "exact" else min(objective, lower_bound(p, sorted(served)))
     activities, trips = _tables(p, stops, evals, day0)
+    lines, places = _geometry(net, p, stops, evals, trips)
     unreached = pd.DataFrame(
         [{"code": p.codes[p.loc(s)], "name": p.names[p.loc(s)], "people": p.people[s],
           "reason": r} for s, r in sorted(reasons.items())],
         columns=["code", "name", "people", "reason"])
     return TripPlan(activities, trips, unreached, objective, bound, method, spec,
-                    time.perf_counter() - t0)
+                    time.perf_counter() - t0, lines, places)
+
+
+def _geometry(net: Network, p: _Problem, stops: Stops, evals: list[_Eval],
+              trips: pd.DataFrame) -> tuple[Any, pd.DataFrame]:
+    """Each trip's route as one line (metric CRS) and its places in order."""
+    import geopandas as gpd
+    import shapely
+
+    xy = np.r_[net.points["service"].xy[stops.offices["index"].to_numpy(int)],
+               net.points[stops.stop_kind].xy[stops.stops["index"].to_numpy(int)]]
+    geoms, rows = [], []
+    number = 0
+    for ti, ev in enumerate(evals):
+        office = p.teams[ti][0]
+        for tr in ev.trips:
+            number += 1
+            hops = [office, *(p.loc(s) for s in tr["stops"]), office]
+            parts = []
+            for a, b in itertools.pairwise(hops):
+                line = travel.route_line(net, p.edges[a, b])
+                parts.append(shapely.get_coordinates(line) if line is not None
+                             else np.array([xy[a], xy[b]]))
+            geoms.append(shapely.LineString(np.vstack(parts)))
+            for order, loc in enumerate(hops[:-1]):
+                rows.append({"trip": number, "order": order, "code": p.codes[loc],
+                             "name": p.names[loc], "office": order == 0,
+                             "x": float(xy[loc, 0]), "y": float(xy[loc, 1])})
+    t = trips.assign(label=[f"Trip {r.trip} ({r.team}): {r.leaves} to {r.returns}, "
+                            f"{r.days} day(s), {r.people:,.0f} people, Rp {r.cost:,.0f}"
+                            for r in trips.itertuples()])
+    lines = gpd.GeoDataFrame(t, geometry=geoms, crs=net.crs)
+    return lines, pd.DataFrame(rows, columns=["trip", "order", "code", "name", "office",
+                                              "x", "y"])
 
 
 def _within_total_budget(p: _Problem, table: dict[int, tuple[float, list]], allowed: int

@@ -301,3 +301,47 @@ def test_link_schedules_are_checked(tmp_path):
     msg = str(err.value)
     assert "'frx' is not a day name" in msg and "row 2" in msg
     assert "needs its departure time" in msg and "'8h' is not a time of day" in msg
+
+
+def test_planner_trips_end_to_end(tmp_path, capsys):
+    """The tiny area (tests/conftest.py) with two new stops (C and F) and one team: one day
+    trip, worked out by hand: road A-B 07:00-07:15, walk to F (5.2 km at 4 km/h) 07:15-08:33,
+    set up 08:33-09:03, 20 people 09:03-10:43, walk back to 12:01, boat wait 15 min, river
+    12:16-12:46, set up until 13:16, 30 people until 15:46, wait, river 16:01-16:31, road
+    home 16:46. Road at Rp 10,000 a km: Rp 200,000. The whole plan, the trips layer, the
+    sheet and the map are written as one generation; a budget of Rp 100,000 exits 3."""
+    import json
+
+    import pyogrio
+
+    from planner import io
+    from planner.cli import main
+
+    from .conftest import write_tiny
+
+    sc = write_tiny(tmp_path / "tiny")
+    sc.write_text(sc.read_text() + '[network.rupiah_per_km]\nroad = 10000\n\n'
+                  '[sites]\nmodel = "max_coverage"\nk = 2\ncover_minutes = 30\n\n'
+                  '[trips]\nstart = "2024-11-04"\nnight_rupiah = 500000\n')
+    out = tmp_path / "out"
+    assert main(["-q", "trips", str(sc), "--out", str(out)]) == 0
+    a = pd.read_csv(out / "trips.csv", dtype=str)
+    assert a["end"].iloc[-1] == "2024-11-04 16:46"
+    assert a[a["activity"] == "serve"][["to", "start", "end", "people"]].to_numpy().tolist() \
+        == [["Desa F", "2024-11-04 09:03", "2024-11-04 10:43", "20.0"],
+            ["Desa C", "2024-11-04 13:16", "2024-11-04 15:46", "30.0"]]
+    summary = pd.read_csv(out / "trips_summary.csv")
+    assert summary["cost"].tolist() == [200_000.0] and summary["days"].tolist() == [1]
+    assert "trips" in pyogrio.list_layers(out / "villages.gpkg")[:, 0]
+    sheet = (out / "sheets" / "trip_001.html").read_text()
+    assert "Desa F" in sheet and "<script" not in sheet and "<svg" in sheet
+    assert "Trips (one line per trip)" in (out / "map.html").read_text()
+    assert "## Trips" in (out / "summary.md").read_text()
+    assert io.check_generation(out) == []
+    run = json.loads((out / "run.json").read_text())
+    assert run["trips"]["method"] == "exact" and "sheets/trip_001.html" in run["files"]
+    capsys.readouterr()
+    assert main(["-q", "trips", str(sc), "--budget", "100000", "--out",
+                 str(tmp_path / "poor")]) == 3
+    said = capsys.readouterr().out
+    assert "over the total budget" in said and "the budget reaches 0 people" in said

@@ -56,6 +56,19 @@ DETOUR = {"road": 1.3, "track": 1.4, "river": 1.6, "sea": 1.2}
 K_NEAREST = 2               # each village also links to its 2 nearest neighbours in its group
 AIR_KMH = 200.0             # small-plane block speed
 AIR_TAXI_MIN = 15.0         # taxi and climb per flight (check-in is a transfer penalty)
+# weekday timetables (illustrative): the days a service runs for its departures a week, and
+# its departure times (flights in the morning; boats spread over the day)
+SERVICE_DAYS = {1: "Wed", 2: "Tue,Fri", 3: "Mon,Wed,Fri", 4: "Mon,Tue,Thu,Sat",
+                5: "Mon-Fri", 6: "Mon-Sat", 7: "daily"}
+BOAT_TIMES = {1: "08:00", 2: "08:00;14:00", 3: "07:00;11:00;15:00",
+              4: "07:00;10:00;13:00;16:00", 6: "07:00;09:00;11:00;13:00;15:00;17:00"}
+
+
+def weekly_timetable(mode: str, per_week: int) -> tuple[str, str]:
+    """(days, depart) of a scheduled service with ``per_week`` departures (illustrative)."""
+    if mode == "air" or per_week < 7:
+        return SERVICE_DAYS[per_week], "08:30" if mode == "air" else "08:00"
+    return "daily", BOAT_TIMES[per_week // 7]
 UPSTREAM_SHARE = 0.6        # a chartered boat goes upstream at 60% of its downstream speed
 LOCAL_ACCESS_MAX_M = 20_000 # airstrip/port joins its nearest village by local road if closer
 WEEK_MIN = 7 * 24 * 60
@@ -246,9 +259,11 @@ def make_network(vm: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
                 minutes = a.distance(b) / 1000 / AIR_KMH * 60 + AIR_TAXI_MIN
             else:
                 minutes = a.distance(b) * DETOUR[r["mode"]] / 1000 / float(r["speed_kmh"]) * 60
+            days, depart = weekly_timetable(r["mode"], int(r["departures_per_week"]))
             timetable.append({"from": ra, "to": rb, "mode": r["mode"],
                               "minutes": round(minutes, 1),
                               "departures_per_week": int(r["departures_per_week"]),
+                              "days": days, "depart": depart,
                               "fare": r["fare"], "name": r["note"]})
         else:  # chartered: a line with a fixed wait to arrange the boat
             speed = float(r["speed_kmh"])

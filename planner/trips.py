@@ -42,8 +42,9 @@ from .network import Network
 DAY = schedule.DAY
 
 ACTIVITY_COLUMNS = ["trip", "team", "office", "day", "date", "sequence", "activity", "from",
-                    "to", "mode", "start", "end", "minutes", "people", "cost", "note"]
-"""Columns of ``trips.csv``: one row per activity (travel, wait, serve, overnight)."""
+                    "to", "mode", "start", "end", "minutes", "people", "cost", "stop", "note"]
+"""Columns of ``trips.csv``: one row per activity (travel, wait, set up, serve, overnight);
+``stop`` is the code of the stop set up or served at."""
 
 TRIP_COLUMNS = ["trip", "team", "office", "office_name", "leaves", "returns", "days",
                 "nights", "stops", "stop_names", "people", "travel_cost", "night_cost",
@@ -185,12 +186,18 @@ class _Clock:
         return ws, (self.spec.travel_until if mode in self.spec.after_dark else we)
 
     def _record(self, activity: str, start: float, end: float, leg: Leg | None = None,
-                place: str = "", people: float = 0.0, cost: float = 0.0, note: str = "") -> None:
-        if self.log is not None:
-            self.log.append({"activity": activity, "from": leg.frm if leg else place,
-                             "to": leg.to if leg else place, "mode": leg.mode if leg else "",
-                             "start": start, "end": end, "people": people, "cost": cost,
-                             "note": note or (leg.name if leg else "")})
+                **given: Any) -> None:
+        """Log an activity; ``given`` may name ``place`` (when there is no leg), ``people``,
+        ``cost``, ``note`` and ``stop``."""
+        if self.log is None:
+            return
+        place = given.get("place", "")
+        self.log.append({"activity": activity, "from": leg.frm if leg else place,
+                         "to": leg.to if leg else place, "mode": leg.mode if leg else "",
+                         "start": start, "end": end, "people": given.get("people", 0.0),
+                         "cost": given.get("cost", 0.0),
+                         "note": given.get("note") or (leg.name if leg else ""),
+                         "stop": given.get("stop", "")})
 
     def move(self, minutes: float, mode: str, activity: str, leg: Leg | None,
              cost: float = 0.0) -> None:
@@ -238,7 +245,7 @@ class _Clock:
                 self.move(leg.wait, leg.mode, "wait", leg)
             self.move(leg.minutes, leg.mode, "travel", leg, leg.cost)
 
-    def serve(self, people: float, place: str) -> None:
+    def serve(self, people: float, place: str, stop: str = "") -> None:
         """Set up once, then serve up to the day's capacity, day after day."""
         sp = self.spec
         ws, we = sp.workday
@@ -260,12 +267,12 @@ class _Clock:
                 self.t = (day + 1) * DAY + ws
                 continue
             if setup:
-                self._record("set up", self.t, self.t + setup, place=place)
+                self._record("set up", self.t, self.t + setup, place=place, stop=stop)
                 self.t += setup
                 setup = 0.0
             if n > 1e-9:
                 self._record("serve", self.t, self.t + n * sp.serve_minutes, place=place,
-                             people=n)
+                             people=n, stop=stop)
                 self.t += n * sp.serve_minutes
                 self.served += n
                 left -= n
@@ -292,6 +299,8 @@ class _Problem:
     edges: dict[tuple[int, int], np.ndarray]     # the same routes as network edges
     static: np.ndarray                            # minutes between locations (inf: none)
     static_cost: np.ndarray
+    constrained: np.ndarray                       # minutes of a route bound to daily hours
+    daylight: np.ndarray                          # of which bound to the workday
     n_off: int
     people: np.ndarray                            # per stop
     names: list[str]                              # per location
@@ -314,6 +323,8 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Prob
     paths: dict[tuple[int, int], np.ndarray] = {}
     static = np.full((n, n), np.inf)
     static_cost = np.full((n, n), np.inf)
+    constrained = np.full((n, n), np.inf)
+    daylight = np.full((n, n), np.inf)
     for i in range(n):
         res = travel.nearest_source(csr, out_nodes[i:i + 1], in_nodes)
         for j, edges in enumerate(travel.paths_to(res, in_nodes)):
@@ -323,10 +334,15 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Prob
             paths[i, j] = edges
             static[i, j] = res.value[j]
             static_cost[i, j] = sum(leg.cost for leg in legs[i, j])
+            constrained[i, j] = sum(leg.minutes + leg.wait for leg in legs[i, j]
+                                    if leg.kind == "travel")
+            daylight[i, j] = sum(leg.minutes + leg.wait for leg in legs[i, j]
+                                 if leg.kind == "travel" and leg.mode not in spec.after_dark)
     names = [*offices["name"].astype(str), *st["name"].astype(str)]
     codes = [*offices["code"].astype(str), *st["code"].astype(str)]
     teams = [(o, k) for o in range(len(offices)) for k in range(spec.teams)]
-    return _Problem(spec, weekday0, legs, paths, static, static_cost, len(offices),
+    return _Problem(spec, weekday0, legs, paths, static, static_cost, constrained, daylight,
+                    len(offices),
                     st["people"].to_numpy(float), names, codes, teams)
 
 
@@ -369,7 +385,7 @@ def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = Fa
                 clock.ride(leg, p.weekday0)
                 travel_cost += leg.cost
             if s is not None:
-                clock.serve(float(p.people[s]), p.names[to])
+                clock.serve(float(p.people[s]), p.names[to], p.codes[to])
             here = to
         back_day = math.floor((clock.t - 1e-9) / DAY)
         leave_day = math.floor((clock.moved if clock.moved is not None else clock.t) / DAY)
@@ -584,31 +600,58 @@ def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[flo
 def lower_bound(p: _Problem, stops: list[int]) -> float:
     """A lower bound on the objective of serving ``stops``.
 
-    Cost: the routes' rupiah are at least the optimum of the routing problem's linear
-    relaxation (:func:`_routing_bound`), plus, for a stop whose service alone needs several
-    days, a night between each two of them (no two stops share such a night), plus
-    ``day_rupiah`` for the days the service of all stops needs. Days: the team days the
-    service itself needs."""
+    Every minute of travel bound to daily hours (all but scheduled services and changes of
+    mode) and of service falls within ``workday[0]``..``travel_until`` of some day, and every
+    minute of service and of travel in a mode not allowed after dark within the workday: a
+    trip lasts at least (such minutes / the span) days for either kind, hence for any mix of
+    the two, and has one night fewer. These are linear in the routes a trip takes, so they
+    join the route costs in the routing problem's linear relaxation (:func:`_routing_bound`)
+    (three mixes tried). Cost: the largest of these bounds (routes, nights and days) and the
+    routes' bound plus the nights that multi-day service at a stop forces. Days: the largest
+    of these bounds and the days the service alone needs."""
     sp = p.spec
     ws, we = sp.workday
     if not stops:
         return 0.0
-    work = sum(sp.setup_minutes + p.people[s] * sp.serve_minutes for s in stops)
-    work_days = max(math.ceil(work / (we - ws) - 1e-9),
+    span, day = max(sp.travel_until, we) - ws, we - ws
+    service = np.array([sp.setup_minutes + p.people[s] * sp.serve_minutes for s in stops])
+    work_days = max(math.ceil(service.sum() / day - 1e-9),
                     math.ceil(sum(p.people[s] for s in stops) / sp.people_per_day - 1e-9), 1)
-    if sp.minimise == "days":
-        return float(work_days)
     loc = [p.loc(s) for s in stops]
-    travel_lb = _routing_bound(p.static_cost[np.ix_(loc, loc)],
-                               p.static_cost[:p.n_off][:, loc].min(axis=0),
-                               p.static_cost[loc][:, :p.n_off].min(axis=1))
+    off = list(range(p.n_off))
+
+    def relaxed(arc: np.ndarray, per_trip: float = 0.0) -> float:
+        return _routing_bound(arc[np.ix_(loc, loc)], arc[np.ix_(off, loc)].min(axis=0)
+                              + per_trip, arc[np.ix_(loc, off)].min(axis=1))
+
+    # days per minute of each kind for a mix: lam / day (workday-bound) + (1 - lam) / span
+    mixes = [(lam / day + (1 - lam) / span, (1 - lam) / span) for lam in (0.0, 0.5, 1.0)]
+
+    def trip_days(w_day: float, w_any: float) -> tuple[np.ndarray, float]:
+        ok = np.isfinite(p.constrained)  # pairs without a route stay without one
+        arc = np.full(p.constrained.shape, np.inf)
+        arc[ok] = w_day * p.daylight[ok] + w_any * (p.constrained[ok] - p.daylight[ok])
+        return arc, w_day * service.sum()
+
+    if sp.minimise == "days":
+        best = float(work_days)
+        for w_day, w_any in mixes:
+            arc, const = trip_days(w_day, w_any)
+            best = max(best, relaxed(arc) + const)
+        return best
     nights = 0.0
-    for s in stops:
-        need = sp.setup_minutes + p.people[s] * sp.serve_minutes
-        serve_days = max(math.ceil(need / (we - ws) - 1e-9),
+    for s, need in zip(stops, service, strict=True):
+        serve_days = max(math.ceil(need / day - 1e-9),
                          math.ceil(p.people[s] / sp.people_per_day - 1e-9))
         nights += max(serve_days - 1, 0) * sp.night_rupiah
-    return travel_lb + nights + work_days * sp.day_rupiah
+    best = relaxed(p.static_cost) + nights + work_days * sp.day_rupiah
+    if sp.night_rupiah <= 0 and sp.day_rupiah <= 0:
+        return best
+    rate = sp.night_rupiah + sp.day_rupiah
+    for w_day, w_any in mixes:
+        arc, const = trip_days(w_day, w_any)
+        best = max(best, relaxed(p.static_cost + rate * arc, -sp.night_rupiah) + rate * const)
+    return best
 
 
 def _routing_bound(between: np.ndarray, leave: np.ndarray, home: np.ndarray,
@@ -850,7 +893,7 @@ def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
                                      {"activity": "overnight", "from": prev_place,
                                       "to": prev_place, "mode": "", "start": prev_end,
                                       "end": a["start"], "people": 0.0, "cost": 0.0,
-                                      "note": ""}))
+                                      "note": "", "stop": ""}))
                 seq += 1
                 rows.append(_row(number, team, p.codes[office], day0, tr, seq, a))
                 prev_end, prev_place = a["end"], a.get("_rest", a["to"])
@@ -876,4 +919,4 @@ def _row(number: int, team: str, office: str, day0: dt.date, tr: dict[str, Any],
             "activity": a["activity"], "from": a["from"], "to": a["to"], "mode": a["mode"],
             "start": _stamp(day0, a["start"]), "end": _stamp(day0, a["end"]),
             "minutes": round(a["end"] - a["start"], 3), "people": round(a["people"], 3),
-            "cost": round(a["cost"], 2), "note": a["note"]}
+            "cost": round(a["cost"], 2), "stop": a["stop"], "note": a["note"]}

@@ -99,11 +99,11 @@ def check_feasible(plan: trips.TripPlan, st: trips.Stops, spec: TripSpec,
         assert summary["cost"] == pytest.approx(
             rows["cost"].sum() + nights * spec.night_rupiah + summary["days"] * spec.day_rupiah)
         assert summary["nights"] == nights
-    served = a[a["activity"] == "serve"].groupby("to")["people"].sum()
+    served = a[a["activity"] == "serve"].groupby("stop")["people"].sum()
     wanted = st.stops.set_index("code")["people"]
     done = [c for c in wanted.index if c not in set(plan.unreached["code"])]
     assert served.reindex(done).to_numpy() == pytest.approx(wanted[done].to_numpy())
-    per_trip = a[a["activity"] == "set up"].groupby("to")["trip"].nunique()
+    per_trip = a[a["activity"] == "set up"].groupby("stop")["trip"].nunique()
     assert (per_trip == 1).all() and sorted(per_trip.index) == sorted(done)
 
 
@@ -345,3 +345,44 @@ def test_planner_trips_end_to_end(tmp_path, capsys):
                  str(tmp_path / "poor")]) == 3
     said = capsys.readouterr().out
     assert "over the total budget" in said and "the budget reaches 0 people" in said
+
+
+
+def test_kaltara_trips_are_feasible_on_the_network(kaltara_plan):
+    """The bundled Kaltara trips (illustrative [trips], the default site choice): every
+    itinerary passes the independent check, with each hop's moving minutes (on board and
+    walking; waits are timed apart) taken from NetworkX's Dijkstra on the same graph; every
+    chosen stop is served or reported with its reason."""
+    import networkx as nx
+
+    from planner.pipeline import _trip_stops
+
+    plan = kaltara_plan
+    choice = plan.choose_sites()
+    tp = plan.plan_trips(sites=choice)
+    st = _trip_stops(plan, choice)
+    net = plan.network
+    G = net.to_networkx()
+    where = {c: ("service", int(i)) for c, i in zip(st.offices["code"], st.offices["index"],
+                                                    strict=True)}
+    where |= {c: ("village", int(i)) for c, i in zip(st.stops["code"], st.stops["index"],
+                                                     strict=True)}
+    label = {**dict(zip(st.offices["code"], st.offices["code"], strict=True)),
+             **dict(zip(st.stops["code"], st.stops["name"], strict=True))}
+    hop_minutes = {}
+    for t in tp.trips.itertuples():
+        codes = [t.office, *t.stops.split(";"), t.office]
+        for a, b in itertools.pairwise(codes):
+            path = nx.dijkstra_path(G, int(net.origin(where[a][0])[where[a][1]]),
+                                    int(net.destination(where[b][0])[where[b][1]]),
+                                    weight="minutes")
+            moving = sum(float(net.minutes[e] - net.wait[e])
+                         for e in (G.edges[u, v]["edge"] for u, v in itertools.pairwise(path))
+                         if net.mode[e] not in ("transfer", "stop"))
+            hop_minutes[label[a], label[b]] = moving
+    scheduled = tuple(sorted(set(net.mode[net.days > 0])))
+    assert len(tp.trips) >= 5
+    check_feasible(tp, st, tp.spec, hop_minutes, scheduled)
+    served = set(";".join(tp.trips["stops"]).split(";"))
+    assert served | set(tp.unreached["code"]) == set(st.stops["code"])
+    assert not served & set(tp.unreached["code"])

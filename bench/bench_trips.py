@@ -32,7 +32,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stops", type=int, default=100)
     ap.add_argument("--teams", type=int, default=2)
-    ap.add_argument("--time-limit", type=float, default=45.0)
+    ap.add_argument("--time-limit", type=float, default=300.0)
     args = ap.parse_args()
     scenario = planner.load_scenario(ROOT / "scenarios" / "kaltara.toml")
     plan = planner.run(scenario)
@@ -60,7 +60,8 @@ def main() -> None:
         "method": tp.method, "trips": len(tp.trips),
         "team_days": int(tp.trips["days"].sum()), "stops_unreached": len(tp.unreached),
         "minimise": spec.minimise, "objective": round(tp.objective),
-        "lower_bound": round(tp.bound), "gap": round(tp.gap, 3)}, indent=2))
+        "lower_bound": round(tp.bound), "gap": round(tp.gap, 3),
+        "note": tp.note}, indent=2))
 
 
 if __name__ == "__main__":

@@ -259,8 +259,12 @@ def _cmd_trips(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     scenario = load_scenario(args.scenario)
+    from .steps import expected
+
     out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_trips"
-    with _progress(args, True, bool(scenario.progress.logs)):
+    logs = bool(scenario.progress.logs)
+    with _progress(args, True, logs, expected(with_sites=True, with_logs=logs,
+                                              with_trips=True)):
         plan = run(scenario)
         choice = plan.choose_sites()
         trip_plan = plan.plan_trips(sites=choice, teams=args.teams, days=args.days,

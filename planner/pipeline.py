@@ -303,7 +303,7 @@ class Plan:
     def plan_trips(self, *, sites: sites_mod.SiteChoice | None = None,
                    teams: int | None = None, days: int | None = None,
                    budget: float | None = None, start: str | None = None,
-                   exact_limit: int = 8, time_limit: float = 60.0,
+                   exact_limit: int = 8, time_limit: float = 300.0,
                    **spec_changes: Any) -> Any:
         """Multi-day trips serving the new stops of a site choice (see :mod:`planner.trips`).
 
@@ -318,7 +318,8 @@ class Plan:
             ``[trips]`` settings may be changed too (``night_rupiah=...``).
         exact_limit, time_limit
             Up to ``exact_limit`` stops the trips are proven optimal; larger plans improve
-            for at most ``time_limit`` seconds and report the gap to a lower bound.
+            until no move improves (at most ``time_limit`` seconds) and report the gap to a
+            lower bound.
 
         Returns
         -------
@@ -334,8 +335,9 @@ class Plan:
                                       "set [trips] start = \"YYYY-MM-DD\" or give --start",
                                       where="[trips]", column="start")])
         choice = sites or self.site_choice or self.choose_sites()
-        return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
-                                exact_limit=exact_limit, time_limit=time_limit)
+        with _step("plan trips", self.timings):
+            return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
+                                    exact_limit=exact_limit, time_limit=time_limit)
 
     def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
@@ -1002,6 +1004,7 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
             "method": plan.trip_plan.method, "minimise": plan.trip_plan.spec.minimise,
             "objective": plan.trip_plan.objective, "bound": plan.trip_plan.bound,
             "gap": plan.trip_plan.gap, "seconds": round(plan.trip_plan.seconds, 3),
+            "note": plan.trip_plan.note,
             "trips": len(plan.trip_plan.trips), "stops_unreached": len(plan.trip_plan.unreached),
             "settings": asdict(plan.trip_plan.spec)}),
         "outputs": dict(names),

@@ -489,6 +489,8 @@ def _trips_section(plan: Plan) -> list[str]:
            if tp.method == "exact" else
            f"within {100 * tp.gap:.1f}% of a lower bound ({sp.minimise} "
            f"{tp.bound:,.0f}); insertion and relocation moves")
+    if tp.note:
+        how += f" ({tp.note})"
     lines = ["## Trips", "",
              f"{len(t)} trip(s) from {t['office'].nunique() if len(t) else 0} office(s), "
              f"{_n(t['days'].sum() if len(t) else 0)} team days, "

@@ -24,16 +24,18 @@ WRITE_STEPS = ("write villages.csv", "write villages.xlsx", "write villages.gpkg
 """The steps of ``Plan.write``, in order (the trade-off curve only with a site choice)."""
 
 
-def expected(*, with_sites: bool, with_logs: bool = False) -> tuple[str, ...]:
+def expected(*, with_sites: bool, with_logs: bool = False,
+             with_trips: bool = False) -> tuple[str, ...]:
     """The steps a run announces, in order: the run's, ``field logs`` when the scenario has
-    logs, ``choose sites``, then the outputs (the trade-off curve with a site choice, the
-    progress files with logs)."""
+    logs, ``choose sites``, ``plan trips``, then the outputs (the trade-off curve with a site
+    choice, the progress files with logs, the trip files with trips)."""
     run = RUN_STEPS[:-1] + (("field logs",) if with_logs else ()) + RUN_STEPS[-1:]
     write = tuple(s for s in WRITE_STEPS if with_sites or s != "trade-off curve")
-    if with_logs:
-        i = write.index("write summary")
-        write = (*write[:i], "write progress", *write[i:])
-    return (*run, *(("choose sites",) if with_sites else ()), *write)
+    i = write.index("write summary")
+    write = (*write[:i], *(("write progress",) if with_logs else ()),
+             *(("write trips",) if with_trips else ()), *write[i:])
+    return (*run, *(("choose sites",) if with_sites else ()),
+            *(("plan trips",) if with_trips else ()), *write)
 
 
 @contextmanager

@@ -113,6 +113,7 @@ class TripPlan:
     seconds: float = 0.0
     lines: Any = None  # GeoDataFrame: one route line per trip (metric CRS), with ``label``
     places: Any = None  # DataFrame: office and stops of each trip in order (x, y metres)
+    note: str = ""  # e.g. that the time limit stopped the improvement moves
 
     @property
     def gap(self) -> float:
@@ -537,8 +538,10 @@ def _solve_exact(p: _Problem, allowed: int) -> dict[int, tuple[float, list[tuple
 
 
 def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
-                     ) -> tuple[list[list[list[int]]], list[int]]:
-    """Trips of every team (a list of trips per team) and the stops left out."""
+                     ) -> tuple[list[list[list[int]]], list[int], bool]:
+    """Trips of every team (a list of trips per team), the stops left out, and whether the
+    time limit stopped the relocation moves (else they ran until none improved: the answer
+    is then the same on any machine)."""
     t0 = time.perf_counter()
     routes: list[list[list[int]]] = [[] for _ in p.teams]
     values = [0.0 for _ in p.teams]
@@ -574,7 +577,7 @@ def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
                 improved = True
             if time.perf_counter() - t0 > time_limit:
                 break
-    return routes, left
+    return routes, left, improved
 
 
 def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
@@ -716,7 +719,7 @@ def _weak_parts(n: int, t: np.ndarray, h: np.ndarray, x: np.ndarray) -> list[np.
 
 
 def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None = None,
-               exact_limit: int = 8, time_limit: float = 60.0) -> TripPlan:
+               exact_limit: int = 8, time_limit: float = 300.0) -> TripPlan:
     """Assign the stops to teams and order them into day-by-day trips.
 
     Parameters
@@ -732,7 +735,9 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
     exact_limit : int
         Up to this many stops the plan is proven optimal (dynamic programming).
     time_limit : float
-        Seconds for the improvement moves of larger plans.
+        Seconds at most for larger plans; their improvement moves run until none improves
+        (the same answer on any machine) unless this limit stops them first (said in
+        ``note``).
 
     Returns
     -------
@@ -759,6 +764,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
                     (ev.why for ev in alone if ev.why), "")
     ok = [s for s in range(n) if s not in reasons]
     team_trips: list[list[list[int]]] = [[] for _ in p.teams]
+    note = ""
     if len(ok) <= exact_limit:
         allowed = sum(1 << s for s in ok)
         table = _solve_exact(p, allowed)
@@ -767,7 +773,10 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
             team_trips[ti] = trips
         method = "exact"
     else:
-        team_trips, left = _solve_heuristic(p, ok, time_limit)
+        team_trips, left, stopped = _solve_heuristic(p, ok, time_limit)
+        if stopped:
+            note = (f"the time limit ({time_limit:g} s) stopped the improvement moves: "
+                    "another machine may find other trips; raise time_limit")
         for s in left:
             reasons[s] = "no team can fit it into its trips within the limits"
         method = "heuristic"
@@ -790,7 +799,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
           "reason": r} for s, r in sorted(reasons.items())],
         columns=["code", "name", "people", "reason"])
     return TripPlan(activities, trips, unreached, objective, bound, method, spec,
-                    time.perf_counter() - t0, lines, places)
+                    time.perf_counter() - t0, lines, places, note)
 
 
 def _geometry(net: Network, p: _Problem, stops: Stops, evals: list[_Eval],

@@ -119,9 +119,10 @@ class Plan:
         return output_table(self)
 
     def map(self, *, area: str | None = None,
-            sites: sites_mod.SiteChoice | None = None) -> folium.Map:
+            sites: sites_mod.SiteChoice | None = None, trips: Any = None) -> folium.Map:
         """The outreach map (a ``folium.Map``, shown inline in Jupyter); with ``sites`` (a
-        :meth:`choose_sites` result) the proposed stops, their routes and served villages.
+        :meth:`choose_sites` result) the proposed stops, their routes and served villages;
+        with ``trips`` (a :meth:`plan_trips` result) one line per trip.
 
         Parameters
         ----------
@@ -130,8 +131,9 @@ class Plan:
             province): map only the villages whose code starts with it, with the offices
             serving them and the proposed sites among them. For national plans.
         """
-        if sites is not None:
-            return self.with_sites(sites).map(area=area)
+        if sites is not None or trips is not None:
+            view = self.with_sites(sites) if sites is not None else self
+            return (view.with_trips(trips) if trips is not None else view).map(area=area)
         s = self.scenario
         keep = np.ones(len(self.villages), bool)
         if area:
@@ -339,6 +341,11 @@ class Plan:
             return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
                                     exact_limit=exact_limit, time_limit=time_limit)
 
+    def with_trips(self, trips: Any) -> Plan:
+        """A view of this plan with trips (a :meth:`plan_trips` result) attached, for
+        :meth:`write`, :meth:`map` and the summary. The plan itself is not changed."""
+        return replace(self, trip_plan=trips)
+
     def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
         """Village × service-point travel times within ``cutoff`` minutes (long table).
 
@@ -398,7 +405,7 @@ class Plan:
         plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
             else self
         if trips is not None:
-            plan = replace(plan, trip_plan=trips)
+            plan = plan.with_trips(trips)
         return write_outputs(plan, Path(out_dir))
 
     def write_progress(self, out_dir: str | Path) -> dict[str, Path]:

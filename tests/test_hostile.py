@@ -135,3 +135,43 @@ def test_notebook_map_is_data_only(hostile_run):
     a = plan.map()._repr_html_()
     assert "Desa49Lama" not in a
     assert planner.render.map_html(plan.map()) == planner.render.map_html(plan.map())
+
+
+def test_trip_sheets_and_trips_csv_hold_strings_as_data(tmp_path):
+    """`planner trips` on the hostile area (candidate stops and offices with payload names and
+    ids): every printable sheet shows the strings escaped (no element, script or attribute
+    comes from an input), trips.csv keeps them unchanged, and nothing is written outside."""
+    from html import escape
+
+    scenario = write_hostile(tmp_path / "tiny")
+    scenario.write_text(scenario.read_text(encoding="utf-8")
+                        + '\n[trips]\nstart = "2024-11-04"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["-q", "trips", str(scenario), "--out", str(out)]) == 0
+    sheets = sorted((out / "sheets").glob("trip_*.html"))
+    assert sheets
+    names = set(pd.read_csv(out / "trips.csv", dtype=str, keep_default_na=False)["to"])
+    shown = [p for p in PAYLOADS if any(p in n for n in names)]
+    assert shown  # payload names are on the itineraries
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tags: set[str] = set()
+            self.handlers: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+            self.handlers += [k for k, _ in attrs if k.startswith("on")]
+
+    allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table",
+               "tr", "td", "th", "b", "ol", "li", "svg", "polyline", "rect", "circle", "text"}
+    for sheet in sheets:
+        html = sheet.read_text(encoding="utf-8")
+        parsed = Tags()
+        parsed.feed(html)
+        assert parsed.tags <= allowed and not parsed.handlers  # only the sheet's own markup
+        for p in shown:
+            assert escape(p) in html  # shown, as text
+    assert not list(tmp_path.rglob("PWNED"))

@@ -286,3 +286,32 @@ def test_map_usability_figures(browser, kaltara_plan, tmp_path):
     assert figures["desktop_overlaps"] == [] and figures["phone_overlaps"] == [], figures
     assert note[0] >= 0 and note[2] <= 412 and note[3] <= 915, note
     assert hit3 >= 0.9 * n3, figures
+
+
+def test_trips_on_the_map_and_printable_sheets_offline(browser, kaltara_plan, tmp_path):
+    """The trips layer is on the map with its legend entry; hovering a trip line tells its
+    dates, people and cost; each trip sheet opens offline without an error and prints."""
+    choice = kaltara_plan.choose_sites()
+    trips = kaltara_plan.plan_trips(sites=choice)
+    paths = kaltara_plan.write(tmp_path / "out", sites=choice, trips=trips)
+    page, requests, errors = open_map(browser, paths["map"])
+    assert "Trips (one line per trip)" in layer_names(page)
+    assert "outreach trip" in page.inner_text("#jk-legend")
+    label = page.evaluate(
+        "() => { let found = null; window.jkMap.eachLayer(l => { if (!found && l.feature &&"
+        " l.feature.properties && String(l.feature.properties.label || '').startsWith('Trip 1 '))"
+        " { l.fire('mouseover', {latlng: l.getBounds().getCenter()}, true);"
+        " found = l.feature.properties.label; } }); return found; }")
+    assert label and "people" in label and "Rp" in label
+    assert errors == [] and requests == []
+    page.close()
+    sheet = tmp_path / "out" / "sheets" / "trip_001.html"
+    page = browser.new_page()
+    asked: list[str] = []
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
+               else (asked.append(r.request.url), r.abort()))
+    page.goto(sheet.as_uri(), wait_until="load")
+    assert "Day 1" in page.inner_text("body") and page.locator("svg polyline").count() == 1
+    page.pdf(path=str(tmp_path / "trip_001.pdf"))
+    assert asked == [] and (tmp_path / "trip_001.pdf").stat().st_size > 1000
+    page.close()

@@ -538,11 +538,29 @@ def _solve_exact(p: _Problem, allowed: int) -> dict[int, tuple[float, list[tuple
 
 
 def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
-                     ) -> tuple[list[list[list[int]]], list[int], bool]:
-    """Trips of every team (a list of trips per team), the stops left out, and whether the
-    time limit stopped the relocation moves (else they ran until none improved: the answer
-    is then the same on any machine)."""
+                     ) -> tuple[list[list[list[int]]], list[int], bool, str]:
+    """Trips of every team (a list of trips per team), the stops left out, whether the time
+    limit stopped the relocation moves (else they ran until none improved: the answer is
+    then the same on any machine), and which start the moves improved: cheapest insertion
+    timed exactly, or PyVRP's multi-depot routes (a static model: route costs, travel and
+    service minutes stretched to calendar time, nights priced per minute away, trips of at
+    most ``max_days``) timed exactly and repaired; the better start is improved."""
     t0 = time.perf_counter()
+    routes, values, left = _insertion_start(p, allowed)
+    start = "cheapest insertion"
+    library = _library_start(p, [s for s in allowed if s not in left])
+    if library is not None:
+        lib_values = [evaluate(p, p.teams[ti][0], trips).objective
+                      for ti, trips in enumerate(library)]
+        if sum(lib_values) < sum(values) - 1e-6:
+            routes, values, start = library, lib_values, "PyVRP"
+    routes, values, improved = _relocate(p, routes, values, allowed, left, t0, time_limit)
+    return routes, left, improved, start
+
+
+def _insertion_start(p: _Problem, allowed: list[int]
+                     ) -> tuple[list[list[list[int]]], list[float], list[int]]:
+    """Every stop, the farthest first, inserted where it adds least (each option timed)."""
     routes: list[list[list[int]]] = [[] for _ in p.teams]
     values = [0.0 for _ in p.teams]
     left: list[int] = []
@@ -554,6 +572,13 @@ def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
             continue
         ti, new, val = best
         routes[ti], values[ti] = new, val
+    return routes, values, left
+
+
+def _relocate(p: _Problem, routes: list[list[list[int]]], values: list[float],
+              allowed: list[int], left: list[int], t0: float, time_limit: float
+              ) -> tuple[list[list[list[int]]], list[float], bool]:
+    """Move single stops to their best place elsewhere while that lowers the objective."""
     improved = True
     while improved and time.perf_counter() - t0 < time_limit:
         improved = False
@@ -577,7 +602,73 @@ def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
                 improved = True
             if time.perf_counter() - t0 > time_limit:
                 break
-    return routes, left, improved
+    return routes, values, improved
+
+
+def _library_start(p: _Problem, stops: list[int], iterations: int = 3000
+                   ) -> list[list[list[int]]] | None:
+    """Trips from PyVRP's hybrid genetic search on a static model of the problem (None when
+    PyVRP is missing or finds nothing): every trip a vehicle of its office (as many as
+    stops), costs in units of 100 rupiah (route costs, and nights and days priced per
+    calendar minute), durations stretched from active to calendar time, each trip at most
+    ``max_days`` long. Its trips are then timed exactly: a trip the timetable makes too
+    long or too dear is split until each part holds, and an office's trips are dealt to its
+    teams, each to the team free first. Deterministic (fixed seed and iterations)."""
+    try:
+        import pyvrp
+        from pyvrp.stop import MaxIterations
+    except ImportError:  # pragma: no cover - a dependency; kept optional for the library
+        return None
+    if not stops:
+        return None
+    sp = p.spec
+    ws, we = sp.workday
+    span = max(sp.travel_until, we) - ws
+    unit = 100.0
+    m = pyvrp.Model()
+    locs = [m.add_location(0, 0) for _ in range(p.n_off + len(stops))]
+    depots = [m.add_depot(locs[o]) for o in range(p.n_off)]
+    for k, s in enumerate(stops):
+        work = sp.setup_minutes + p.people[s] * sp.serve_minutes
+        m.add_client(locs[p.n_off + k], service_duration=round(work * 1440 / (we - ws)))
+    per_minute = round((sp.night_rupiah + sp.day_rupiah) / 1440 / unit)
+    for dep in depots:
+        m.add_vehicle_type(num_available=len(stops), start_depot=dep, end_depot=dep,
+                           shift_duration=sp.max_days * 1440, unit_distance_cost=1,
+                           unit_duration_cost=per_minute)
+    where = [*range(p.n_off), *(p.loc(s) for s in stops)]
+    for a, la in enumerate(where):
+        for b, lb in enumerate(where):
+            if a != b and (a >= p.n_off or b >= p.n_off) and np.isfinite(p.static[la, lb]):
+                m.add_edge(locs[a], locs[b], distance=round(p.static_cost[la, lb] / unit),
+                           duration=round(p.static[la, lb] * 1440 / span))
+    result = m.solve(MaxIterations(iterations), seed=0, display=False)
+    if not result.best.is_complete():
+        return None
+    per_office: dict[int, list[list[int]]] = {}
+    for route in result.best.routes():
+        trip = [stops[a.idx] for a in route if a.is_client()]
+        per_office.setdefault(int(route.start_depot()), []).extend(_split(p, route.start_depot(),
+                                                                         trip))
+    teams: list[list[list[int]]] = [[] for _ in p.teams]
+    for office, trips in sorted(per_office.items()):
+        mine = [ti for ti, (o, _) in enumerate(p.teams) if o == office]
+        for trip in sorted(trips, key=lambda t: -p.static[office, p.loc(t[0])]):
+            days = [sum(evaluate(p, office, [t]).trips[0]["days"] for t in teams[ti])
+                    for ti in mine]
+            teams[mine[int(np.argmin(days))]].append(trip)
+    for ti, trips in enumerate(teams):  # a schedule the timetable breaks: its trips alone
+        if trips and not evaluate(p, p.teams[ti][0], trips).feasible:
+            return None
+    return teams
+
+
+def _split(p: _Problem, office: int, trip: list[int]) -> list[list[int]]:
+    """A trip as parts that each hold alone (in halves until they do)."""
+    if not trip or evaluate(p, office, [trip]).feasible or len(trip) == 1:
+        return [trip] if trip else []
+    half = len(trip) // 2
+    return _split(p, office, trip[:half]) + _split(p, office, trip[half:])
 
 
 def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
@@ -773,13 +864,13 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
             team_trips[ti] = trips
         method = "exact"
     else:
-        team_trips, left, stopped = _solve_heuristic(p, ok, time_limit)
+        team_trips, left, stopped, start_from = _solve_heuristic(p, ok, time_limit)
+        method = f"heuristic ({start_from}, then relocation)"
         if stopped:
             note = (f"the time limit ({time_limit:g} s) stopped the improvement moves: "
                     "another machine may find other trips; raise time_limit")
         for s in left:
             reasons[s] = "no team can fit it into its trips within the limits"
-        method = "heuristic"
     evals = [evaluate(p, p.teams[ti][0], trips, record=True)
              for ti, trips in enumerate(team_trips)]
     if method == "heuristic":

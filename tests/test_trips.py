@@ -386,3 +386,21 @@ def test_kaltara_trips_are_feasible_on_the_network(kaltara_plan):
     served = set(";".join(tp.trips["stops"]).split(";"))
     assert served | set(tp.unreached["code"]) == set(st.stops["code"])
     assert not served & set(tp.unreached["code"])
+
+
+def test_pyvrp_start_serves_every_stop_once_within_the_limits(tmp_path):
+    """PyVRP's routes on the static model, timed exactly and dealt to the teams: every stop
+    once, every team's trips feasible, and the heuristic (the better of PyVRP's and the
+    insertion start, then relocation) never beats the proven optimum."""
+    net, st = star(tmp_path)
+    spec = replace(SPEC, teams=2)
+    p = trips._problem(net, st, spec, 0)
+    teams = trips._library_start(p, [0, 1])
+    assert teams is not None
+    assert sorted(s for team in teams for t in team for s in t) == [0, 1]
+    for ti, team in enumerate(teams):
+        assert trips.evaluate(p, p.teams[ti][0], team).feasible
+    exact = trips.plan_trips(net, st, spec)
+    heuristic = trips.plan_trips(net, st, spec, exact_limit=0)
+    assert heuristic.method.startswith("heuristic (")
+    assert heuristic.objective >= exact.objective - 1e-6

@@ -517,8 +517,11 @@ def _solve_exact(p: _Problem, allowed: int) -> dict[int, tuple[float, list[tuple
     """Best total objective for every subset of ``allowed``, teams combined (each team's
     best per subset, then subsets split among the teams)."""
     combined: dict[int, tuple[float, list[tuple[int, list]]]] = {0: (0.0, [])}
+    tables: dict[int, dict[int, tuple[float, list]]] = {}  # teams of an office are alike
     for ti, (office, _) in enumerate(p.teams):
-        team = _exact_team(p, office, allowed)
+        if office not in tables:
+            tables[office] = _exact_team(p, office, allowed)
+        team = tables[office]
         nxt: dict[int, tuple[float, list[tuple[int, list]]]] = dict(combined)
         for mask, (obj, plan) in combined.items():
             rest = allowed & ~mask
@@ -849,7 +852,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
         elif not np.isfinite(p.static[:p.n_off, p.loc(s)]).any():
             reasons[s] = "no route from any office"
         else:
-            alone = [evaluate(p, office, [[s]]) for office, _ in p.teams]
+            alone = [evaluate(p, office, [[s]]) for office in range(p.n_off)]
             if not any(ev.feasible for ev in alone):
                 reasons[s] = "no trip can serve it within the limits: " + next(
                     (ev.why for ev in alone if ev.why), "")

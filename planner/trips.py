@@ -206,15 +206,13 @@ class _Clock:
         ws, we = self.window(mode)
         left = minutes
         first = True
-        while True:
+        while left > 1e-9:  # nothing to do: no wait for the window either
             day = math.floor(self.t / DAY)
             if self.t < day * DAY + ws:
                 self.t = day * DAY + ws
             if self.t >= day * DAY + we - 1e-9:
                 self.t = (day + 1) * DAY + ws
                 continue
-            if left <= 1e-9:
-                return
             chunk = min(left, day * DAY + we - self.t)
             if activity == "travel" and self.moved is None:
                 self.moved = self.t
@@ -741,7 +739,7 @@ def lower_bound(p: _Problem, stops: list[int]) -> float:
         serve_days = max(math.ceil(need / day - 1e-9),
                          math.ceil(p.people[s] / sp.people_per_day - 1e-9))
         nights += max(serve_days - 1, 0) * sp.night_rupiah
-    best = relaxed(p.static_cost) + nights + work_days * sp.day_rupiah
+    best = max(relaxed(p.static_cost), 0.0) + nights + work_days * sp.day_rupiah
     if sp.night_rupiah <= 0 and sp.day_rupiah <= 0:
         return best
     rate = sp.night_rupiah + sp.day_rupiah
@@ -774,21 +772,21 @@ def _routing_bound(between: np.ndarray, leave: np.ndarray, home: np.ndarray,
     cols = np.r_[np.flatnonzero(h < n), np.flatnonzero(t < n)]
     a_eq = sps.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(2 * n, m))
     cuts: list[np.ndarray] = []
-    best = 0.0
+    best = -np.inf  # arcs may cost less than nothing (a night fewer per trip)
     for _ in range(rounds):
         a_ub = (sps.csr_matrix(-np.array([np.isin(h, S) & ~np.isin(t, S) for S in cuts],
                                          dtype=float)) if cuts else None)
         res = linprog(c, A_ub=a_ub, b_ub=-np.ones(len(cuts)) if cuts else None, A_eq=a_eq,
                       b_eq=np.ones(2 * n), bounds=(0, 1), method="highs")
         if res.status != 0:
-            return best  # infeasible relaxation: the stops are checked elsewhere
+            return float(best)  # no routing at all: the other bounds hold
         best = max(best, float(res.fun))
         x = res.x
         new = _weak_parts(n, t, h, x)
         if not new:
             break
         cuts += new
-    return best
+    return float(best)
 
 
 def _weak_parts(n: int, t: np.ndarray, h: np.ndarray, x: np.ndarray) -> list[np.ndarray]:

@@ -74,8 +74,9 @@ def measure(step: str, path: str) -> dict:
     from planner.config import Access, NetworkSpec
     from planner.network import Points, build_network
 
+    osm.use_store.set(step in ("keep", "reuse"))  # read/build: the extract itself
     t0 = time.perf_counter()
-    if step == "read":
+    if step in ("read", "keep", "reuse"):
         lines, _ = osm.read_osm(Path(path))
         out = {"lines": len(lines), "report": {k: v for k, v in lines.attrs["osm_report"].items()
                                                if k != "file"}}
@@ -124,7 +125,8 @@ def same_travel_times(tiled: Path) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--objects", type=int, default=10_000_000)
-    ap.add_argument("--step", choices=["read", "build"], help=argparse.SUPPRESS)
+    ap.add_argument("--step", choices=["read", "build", "keep", "reuse"],
+                    help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.step:
@@ -142,9 +144,15 @@ def main() -> None:
     res = {"source": str(SRC.relative_to(ROOT)), "objects_per_copy": per_tile,
            "copies": tiles, "objects": written, "file_mb": round(path.stat().st_size / 1e6, 1),
            "write_seconds": round(time.perf_counter() - t0, 1)}
-    for step in ("read", "build"):
+    import os
+    import tempfile
+
+    env = {**os.environ, "JANGKAU_CACHE": tempfile.mkdtemp(prefix="jangkau-bench-osm-")}
+    # read and build from the extract; then read it keeping the lines in an empty cache
+    # folder (keep), and read them back from there in a new process (reuse)
+    for step in ("read", "build", "keep", "reuse"):
         out = subprocess.run([sys.executable, __file__, "--step", step, "--file", str(path)],
-                             capture_output=True, text=True, check=True)
+                             capture_output=True, text=True, check=True, env=env)
         res[step] = json.loads(out.stdout.strip().splitlines()[-1])
     res["max_travel_time_difference_min"] = same_travel_times(path)
     print(json.dumps(res, indent=2))

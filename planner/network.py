@@ -518,7 +518,7 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
         sources.append((path, lines, osm_spec, "class"))
         out.osm_reports.append(lines.attrs.get("osm_report", {}))
         if len(lines.attrs.get("landings", ())):
-            xy = lines.attrs["landings"]
+            xy = np.asarray(lines.attrs["landings"], dtype=float).reshape(-1, 2)
             proj = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs="EPSG:4326"
                                  ).to_crs(crs)
             out.landings.append(shapely.get_coordinates(proj.values))

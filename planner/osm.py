@@ -40,9 +40,16 @@ default is listed here and in the README ("OpenStreetMap rules"):
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import functools
+import hashlib
+import json
+import logging
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -208,7 +215,11 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Read a local OSM extract (``.osm.pbf``, ``.osm``) with pyosmium; within one process a
     file is read once while it is unchanged (same size and modification time): a seasonal
     run builds the network twice (the second time without the season, to tell why a village
-    is unreachable) and reads the extract once.
+    is unreachable) and reads the extract once. Across processes the lines read from an
+    extract are kept in the planner's cache folder (``$JANGKAU_CACHE``, see
+    :mod:`planner.cache`), keyed by the extract's SHA-256 and these rules' source, so a run
+    with other settings does not read the extract again (unless :data:`use_store` is
+    False, as in ``run(use_cache=False)``); a damaged stored copy is ignored with a warning.
 
     Returns
     -------
@@ -239,7 +250,97 @@ def _read_osm_once(path: str, size: int, mtime_ns: int, shown: str
                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """:func:`read_osm`'s work, remembered per (file, size, modification time)."""
     del size, mtime_ns  # they are the key: a changed file is read again
-    return _read_osm(Path(path), shown)
+    if not use_store.get():
+        return _read_osm(Path(path), shown)
+    digest = _store_key(Path(path))
+    found = _load_stored(digest, shown)
+    if found is not None:
+        return found
+    lines, aero = _read_osm(Path(path), shown)
+    _store(digest, lines, aero)
+    return lines, aero
+
+
+use_store: contextvars.ContextVar[bool] = contextvars.ContextVar("jangkau_osm_store",
+                                                                  default=True)
+"""Whether read extracts are kept in (and taken from) the cache folder."""
+
+STORE_FORMAT = 1
+_log = logging.getLogger("planner")
+
+
+def _store_key(path: Path) -> str:
+    from importlib import metadata
+
+    from .io import file_sha256
+
+    h = hashlib.sha256(f"{STORE_FORMAT}:{file_sha256(path)}:{metadata.version('osmium')}:"
+                       .encode())
+    h.update(Path(__file__).read_bytes())  # these rules: changed rules, another key
+    return h.hexdigest()[:32]
+
+
+def _store_folder(digest: str) -> Path:
+    from .cache import cache_dir
+
+    return cache_dir() / f"osm-{digest}"
+
+
+def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None:
+    """Keep a read extract (atomically: a temporary folder renamed into place); a folder that
+    cannot be written only costs a warning."""
+    from .io import file_sha256
+
+    folder = _store_folder(digest)
+    tmp: Path | None = None
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-osm-"))
+        plain = lines.copy()
+        plain.attrs = {}
+        plain.to_parquet(tmp / "lines.parquet")
+        aero.to_parquet(tmp / "aerodromes.parquet")
+        np.save(tmp / "landings.npy",
+                np.asarray(lines.attrs.get("landings", []), dtype=float).reshape(-1, 2))
+        report = {k: v for k, v in lines.attrs.get("osm_report", {}).items() if k != "file"}
+        (tmp / "report.json").write_text(json.dumps(report))
+        sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
+        (tmp / "checksums.json").write_text(json.dumps(sums))
+        if folder.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
+        tmp = None
+    except Exception as exc:  # a full disk or a read-only folder is not the run's fault
+        _log.warning("could not keep the read OSM extract in %s (%s); the results are "
+                     "unaffected", folder.parent, exc)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _load_stored(digest: str, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
+    from .io import file_sha256
+
+    folder = _store_folder(digest)
+    if not folder.is_dir():
+        return None
+    try:
+        sums = json.loads((folder / "checksums.json").read_text())
+        for name, want in sums.items():
+            if "/" in name or file_sha256(folder / name) != want:
+                raise ValueError(f"{name} does not match its checksum")
+        lines = gpd.read_parquet(folder / "lines.parquet")
+        aero = gpd.read_parquet(folder / "aerodromes.parquet")
+        report = json.loads((folder / "report.json").read_text())
+        landings = np.load(folder / "landings.npy", allow_pickle=False).reshape(-1, 2)
+    except Exception as exc:  # truncated, corrupt, foreign: read the extract again
+        _log.warning("ignored a damaged stored copy of %s in %s (%s); reading the extract",
+                     shown, folder, exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    lines.attrs["osm_report"] = {"file": shown, **report}
+    lines.attrs["landings"] = [tuple(map(float, xy)) for xy in landings]
+    return lines, aero
 
 
 def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -354,7 +455,7 @@ class _WayReader:
         out = _split_at_shared_nodes(xy, sizes, seq, attr, table)
         self.report["landings"] = len(self.landings)
         out.attrs["osm_report"] = self.report
-        out.attrs["landings"] = np.array(self.landings, dtype=float).reshape(-1, 2)
+        out.attrs["landings"] = list(self.landings)  # (lon, lat); a list: pandas compares attrs
         aero = self.aero
         aerodromes = gpd.GeoDataFrame(
             {"code": [a[0] for a in aero], "name": [a[1] for a in aero]},

@@ -612,8 +612,9 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     scenario : Scenario
     use_cache : bool
         Reuse (and store) the join, overlay, network and travel steps on disk, keyed by a
-        hash of every input file and the settings they use (see :mod:`planner.cache`); the
-        priority and site steps always run.
+        hash of every input file and the settings they use (see :mod:`planner.cache`), and
+        the lines read from OSM extracts (keyed by the extract alone); the priority and site
+        steps always run.
 
     Raises
     ------
@@ -630,7 +631,13 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             k = ""
     state = cache.load(k, cache_warnings) if k else None
     if state is None:
-        prep = _prepare(s)
+        from . import osm
+
+        token = osm.use_store.set(use_cache)  # read OSM extracts kept in the cache folder
+        try:
+            prep = _prepare(s)
+        finally:
+            osm.use_store.reset(token)
         timings = prep.timings
         with _step("travel", timings):
             tr, paths = travel_columns(prep.network, s, prep.services["id"].to_numpy())

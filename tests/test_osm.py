@@ -329,6 +329,7 @@ def test_a_damaged_extract_runs_with_a_warning(tmp_path):
 def test_an_unchanged_extract_is_read_once_per_process(tmp_path, monkeypatch):
     """Building twice (as a seasonal run does, to tell why a village is unreachable) reads
     the file once; a changed file is read again; callers get their own copies."""
+    monkeypatch.setenv("JANGKAU_CACHE", str(tmp_path / "cache"))  # nothing kept from before
     f = tmp_path / "once.osm.pbf"
     write_osm(f, {1: (0, 0), 2: (1000, 0)}, [(100, [1, 2], {"highway": "primary"})])
     calls = []
@@ -398,3 +399,48 @@ def test_a_places_layer_of_jetties_joins_road_and_river(tmp_path):
         res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
         assert res.value[0] == pytest.approx(expected, abs=1e-3)
     assert net.report.get("road_water_connections") is None
+
+
+def test_read_extracts_are_kept_in_the_cache_folder(tmp_path, monkeypatch, caplog):
+    """Another process (here: a cleared per-process memory) takes the lines of an unchanged
+    extract from the cache folder instead of reading it: the same lines, report and
+    aerodromes; a damaged stored copy is ignored with a warning and the extract read again;
+    with the store off (run(use_cache=False)) nothing is kept."""
+    import logging
+
+    monkeypatch.setenv("JANGKAU_CACHE", str(tmp_path / "cache"))
+    f = _river_and_track(tmp_path, "kept.osm.pbf", -300, pier=True)
+    osm._read_osm_once.cache_clear()
+    first, aero = osm.read_osm(f)
+    stored = list((tmp_path / "cache").glob("osm-*"))
+    assert len(stored) == 1 and (stored[0] / "lines.parquet").is_file()
+    osm._read_osm_once.cache_clear()
+    real = osm._read_osm
+    monkeypatch.setattr(osm, "_read_osm", lambda *a: pytest.fail("read again"))
+    again, aero2 = osm.read_osm(f)
+    assert again.drop(columns="geometry").astype(str).equals(
+        first.drop(columns="geometry").astype(str))
+    assert again.geometry.geom_equals_exact(first.geometry, 0).all()
+    assert again.attrs["osm_report"] == first.attrs["osm_report"]
+    assert np.array_equal(again.attrs["landings"], first.attrs["landings"])
+    assert len(aero2) == len(aero)
+    # a damaged copy: a warning, and the extract is read again
+    (stored[0] / "lines.parquet").write_bytes(b"not parquet")
+    calls = []
+    monkeypatch.setattr(osm, "_read_osm", lambda *a: calls.append(a) or real(*a))
+    osm._read_osm_once.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="planner"):
+        fixed, _ = osm.read_osm(f)
+    assert len(calls) == 1 and "damaged stored copy" in caplog.text
+    assert len(fixed) == len(first)
+    # store off: not kept, not taken
+    for folder in (tmp_path / "cache").glob("osm-*"):
+        import shutil
+        shutil.rmtree(folder)
+    token = osm.use_store.set(False)
+    try:
+        osm._read_osm_once.cache_clear()
+        osm.read_osm(f)
+    finally:
+        osm.use_store.reset(token)
+    assert not list((tmp_path / "cache").glob("osm-*")) and len(calls) == 2

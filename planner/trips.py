@@ -438,14 +438,16 @@ def _add_label(bucket: list[_Label], new: _Label) -> None:
     bucket.append(new)
 
 
-def _exact_team(p: _Problem, office: int, allowed: int) -> dict[int, tuple[float, list]]:
+def _exact_team(p: _Problem, office: int, allowed: int
+                ) -> dict[int, tuple[float, list, float]]:
     """Best objective of one team for every subset of stops (bit masks within
-    ``allowed``): labels over (subset, place) with dominance, every move timed exactly."""
+    ``allowed``), its trips and when the team is free again (among equal objectives the
+    earliest): labels over (subset, place) with dominance, every move timed exactly."""
     sp = p.spec
     n = len(p.people)
     start = _Label(_trip_start(sp, 0), 0.0, 0.0, -1, -1, 0.0, ())
     labels: dict[tuple[int, int], list[_Label]] = {(0, -1): [start]}
-    best: dict[int, tuple[float, list]] = {0: (0.0, [])}
+    best: dict[int, tuple[float, list, float]] = {0: (0.0, [], 0.0)}
     order = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
     for mask in order:
         if mask & ~allowed:
@@ -456,8 +458,10 @@ def _exact_team(p: _Problem, office: int, allowed: int) -> dict[int, tuple[float
                     done = _close(p, office, lab, here)
                     if done is not None:
                         _add_label(labels.setdefault((mask, -1), []), done)
-                        if done.closed < best.get(mask, (math.inf, []))[0] - 1e-9:
-                            best[mask] = (done.closed, [list(t) for t in done.trips])
+                        old = best.get(mask, (math.inf, [], math.inf))
+                        if done.closed < old[0] - 1e-9 or (done.closed <= old[0] + 1e-9
+                                                           and done.t < old[2]):
+                            best[mask] = (done.closed, [list(t) for t in done.trips], done.t)
                 for s in range(n):
                     if mask >> s & 1 or not allowed >> s & 1:
                         continue
@@ -511,25 +515,29 @@ def _close(p: _Problem, office: int, lab: _Label, here: int) -> _Label | None:
     return _Label(_trip_start(sp, back + 1), lab.closed + obj, 0.0, -1, -1, 0.0, lab.trips)
 
 
-def _solve_exact(p: _Problem, allowed: int) -> dict[int, tuple[float, list[tuple[int, list]]]]:
+Combined = dict[int, tuple[float, list[tuple[int, list]], float]]
+
+
+def _solve_exact(p: _Problem, allowed: int) -> Combined:
     """Best total objective for every subset of ``allowed``, teams combined (each team's
-    best per subset, then subsets split among the teams)."""
-    combined: dict[int, tuple[float, list[tuple[int, list]]]] = {0: (0.0, [])}
-    tables: dict[int, dict[int, tuple[float, list]]] = {}  # teams of an office are alike
+    best per subset, then subsets split among the teams); among equal objectives the one
+    whose last team is free first (work shared between teams)."""
+    combined: Combined = {0: (0.0, [], 0.0)}
+    tables: dict[int, dict[int, tuple[float, list, float]]] = {}  # an office's teams alike
     for ti, (office, _) in enumerate(p.teams):
         if office not in tables:
             tables[office] = _exact_team(p, office, allowed)
         team = tables[office]
-        nxt: dict[int, tuple[float, list[tuple[int, list]]]] = dict(combined)
-        for mask, (obj, plan) in combined.items():
+        nxt: Combined = dict(combined)
+        for mask, (obj, plan, free) in combined.items():
             rest = allowed & ~mask
             sub = rest
             while sub:
                 if sub in team:
-                    val = obj + team[sub][0]
-                    key = mask | sub
-                    if val < nxt.get(key, (math.inf, []))[0] - 1e-9:
-                        nxt[key] = (val, [*plan, (ti, team[sub][1])])
+                    val, until = obj + team[sub][0], max(free, team[sub][2])
+                    old = nxt.get(mask | sub, (math.inf, [], math.inf))
+                    if val < old[0] - 1e-9 or (val <= old[0] + 1e-9 and until < old[2]):
+                        nxt[mask | sub] = (val, [*plan, (ti, team[sub][1])], until)
                 sub = (sub - 1) & rest
         combined = nxt
     return combined
@@ -674,21 +682,27 @@ def _split(p: _Problem, office: int, trip: list[int]) -> list[list[int]]:
 
 def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
                     s: int) -> tuple[int, list[list[int]], float] | None:
-    best: tuple[float, int, list[list[int]], float] | None = None
+    best: tuple[tuple[float, int], int, list[list[int]], float] | None = None
+    idle: set[int] = set()  # offices with an idle team tried: their other idle teams are alike
     for ti, (office, _) in enumerate(p.teams):
         if not np.isfinite(p.static[office, p.loc(s)]):
             continue
         trips = routes[ti]
+        if not trips:
+            if office in idle:
+                continue
+            idle.add(office)
         options = [[*trips, [s]]]
         for k, trip in enumerate(trips):
             for pos in range(len(trip) + 1):
                 options.append([*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]])
         for opt in options:
             ev = evaluate(p, office, opt)
-            if ev.feasible:
-                delta = ev.objective - values[ti]
-                if best is None or delta < best[0] - 1e-9:
-                    best = (delta, ti, opt, ev.objective)
+            if ev.feasible:  # the least added; among equals the team free first
+                key = (ev.objective - values[ti], ev.trips[-1]["back"] if ev.trips else 0)
+                if best is None or key[0] < best[0][0] - 1e-9 or (
+                        key[0] <= best[0][0] + 1e-9 and key[1] < best[0][1]):
+                    best = (key, ti, opt, ev.objective)
     return None if best is None else (best[1], best[2], best[3])
 
 
@@ -861,7 +875,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
         allowed = sum(1 << s for s in ok)
         table = _solve_exact(p, allowed)
         chosen = _within_total_budget(p, table, allowed)
-        for ti, trips in table.get(chosen, (0.0, []))[1]:
+        for ti, trips in table.get(chosen, (0.0, [], 0.0))[1]:
             team_trips[ti] = trips
         method = "exact"
     else:
@@ -927,8 +941,7 @@ def _geometry(net: Network, p: _Problem, stops: Stops, evals: list[_Eval],
                                               "x", "y"])
 
 
-def _within_total_budget(p: _Problem, table: dict[int, tuple[float, list]], allowed: int
-                         ) -> int:
+def _within_total_budget(p: _Problem, table: Combined, allowed: int) -> int:
     """The subset to serve: all stops when the total budget allows, else the one serving
     the most people within it (then the lowest objective)."""
     def cost(mask: int) -> float:
@@ -937,7 +950,7 @@ def _within_total_budget(p: _Problem, table: dict[int, tuple[float, list]], allo
     if allowed in table and cost(allowed) <= p.spec.total_budget + 1e-6:
         return allowed
     best, best_key = 0, (0.0, 0.0)
-    for mask, (obj, _) in table.items():
+    for mask, (obj, _, _) in table.items():
         people = float(sum(p.people[s] for s in range(len(p.people)) if mask >> s & 1))
         key = (people, -obj)
         if key > best_key and cost(mask) <= p.spec.total_budget + 1e-6:

@@ -404,3 +404,20 @@ def test_pyvrp_start_serves_every_stop_once_within_the_limits(tmp_path):
     heuristic = trips.plan_trips(net, st, spec, exact_limit=0)
     assert heuristic.method.startswith("heuristic (")
     assert heuristic.objective >= exact.objective - 1e-6
+
+
+def test_equal_costs_share_the_work_between_teams(tmp_path):
+    """With A - B at Rp 1.5 M, one trip S-A-B-S (Rp 1 + 1.5 + 1 M and a night 0.5 M) costs
+    what two day trips do (Rp 4 M): with two teams the tie goes to the plan whose teams are
+    free first, both day trips on Monday, exact and heuristic alike."""
+    net = network(tmp_path, [link("service:S", "village:A", "road", 60, 1_000_000),
+                             link("service:S", "village:B", "road", 60, 1_000_000),
+                             link("village:A", "village:B", "road", 90, 1_500_000)],
+                  ["A", "B"], ["S"])
+    st = stops({"A": 60, "B": 60}, ["S"], ["A", "B"])
+    spec = replace(SPEC, teams=2)
+    for limit in (8, 0):
+        plan = trips.plan_trips(net, st, spec, exact_limit=limit)
+        assert plan.objective == pytest.approx(4_000_000)
+        assert plan.trips["leaves"].tolist() == ["2024-11-04", "2024-11-04"]
+        assert plan.trips["team"].nunique() == 2

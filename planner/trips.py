@@ -305,6 +305,7 @@ class _Problem:
     names: list[str]                              # per location
     codes: list[str]
     teams: list[tuple[int, int]] = field(default_factory=list)  # (office location, number)
+    memo: dict[tuple, Any] = field(default_factory=dict)  # evaluations already made
 
     def loc(self, stop: int) -> int:
         return self.n_off + stop
@@ -363,7 +364,18 @@ def _trip_start(spec: TripSpec, day: int) -> float:
 
 
 def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False) -> _Eval:
-    """A team's trips (each a list of stop numbers), timed exactly from the start date."""
+    """A team's trips (each a list of stop numbers), timed exactly from the start date
+    (remembered: the search asks for the same schedules again and again)."""
+    if record:
+        return _evaluate(p, office, trips, True)
+    key = (office, tuple(tuple(t) for t in trips))
+    found = p.memo.get(key)
+    if found is None:
+        found = p.memo[key] = _evaluate(p, office, trips, False)
+    return found
+
+
+def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool) -> _Eval:
     sp = p.spec
     day = 0
     total_obj = total_cost = 0.0
@@ -550,21 +562,27 @@ def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
                      ) -> tuple[list[list[list[int]]], list[int], bool, str]:
     """Trips of every team (a list of trips per team), the stops left out, whether the time
     limit stopped the relocation moves (else they ran until none improved: the answer is
-    then the same on any machine), and which start the moves improved: cheapest insertion
+    then the same on any machine), and which start led to the answer: cheapest insertion
     timed exactly, or PyVRP's multi-depot routes (a static model: route costs, travel and
     service minutes stretched to calendar time, nights priced per minute away, trips of at
-    most ``max_days``) timed exactly and repaired; the better start is improved."""
+    most ``max_days``) timed exactly and repaired; both are improved by relocation and the
+    better kept."""
     t0 = time.perf_counter()
     routes, values, left = _insertion_start(p, allowed)
+    routes, values, stopped = _relocate(p, routes, values, allowed, left, t0, time_limit)
+    routes, values = _spread(p, routes, values)
     start = "cheapest insertion"
     library = _library_start(p, [s for s in allowed if s not in left])
-    if library is not None:
+    if library is not None:  # improved too; the better end wins (ties: insertion)
         lib_values = [evaluate(p, p.teams[ti][0], trips).objective
                       for ti, trips in enumerate(library)]
+        lib_routes, lib_values, lib_stopped = _relocate(p, library, lib_values, allowed, left,
+                                                        t0, time_limit)
+        lib_routes, lib_values = _spread(p, lib_routes, lib_values)
         if sum(lib_values) < sum(values) - 1e-6:
-            routes, values, start = library, lib_values, "PyVRP"
-    routes, values, improved = _relocate(p, routes, values, allowed, left, t0, time_limit)
-    return routes, left, improved, start
+            routes, values, start, stopped = lib_routes, lib_values, "PyVRP", lib_stopped
+        stopped = stopped or lib_stopped
+    return routes, left, stopped, start
 
 
 def _insertion_start(p: _Problem, allowed: list[int]
@@ -612,6 +630,40 @@ def _relocate(p: _Problem, routes: list[list[list[int]]], values: list[float],
             if time.perf_counter() - t0 > time_limit:
                 break
     return routes, values, improved
+
+
+def _spread(p: _Problem, routes: list[list[list[int]]], values: list[float]
+            ) -> tuple[list[list[list[int]]], list[float]]:
+    """Share the work out: a team's last trip moves to another team of its office when that
+    costs nothing more and the office's teams are free sooner (repeated while it helps)."""
+    def free(team: list[list[int]], office: int) -> int:
+        ev = evaluate(p, office, team)
+        return ev.trips[-1]["back"] if ev.trips else -1
+
+    moved = True
+    while moved:
+        moved = False
+        for ti, (office, _) in enumerate(p.teams):
+            if len(routes[ti]) < 2:
+                continue
+            mates = [tj for tj, (o, _) in enumerate(p.teams) if o == office and tj != ti]
+            last, rest = routes[ti][-1], routes[ti][:-1]
+            before = max(free(routes[t], office) for t in [ti, *mates])
+            for tj in mates:
+                ev_i, ev_j = evaluate(p, office, rest), evaluate(p, office, [*routes[tj], last])
+                if not (ev_i.feasible and ev_j.feasible):
+                    continue
+                extra = ev_i.objective + ev_j.objective - values[ti] - values[tj]
+                after = max([free(rest, office), free([*routes[tj], last], office),
+                             *(free(routes[t], office) for t in mates if t != tj)])
+                if extra <= 1e-6 and after < before:
+                    routes = [list(r) for r in routes]
+                    routes[ti], routes[tj] = rest, [*routes[tj], last]
+                    values = [*values]
+                    values[ti], values[tj] = ev_i.objective, ev_j.objective
+                    moved = True
+                    break
+    return routes, values
 
 
 def _library_start(p: _Problem, stops: list[int], iterations: int = 3000
@@ -682,7 +734,7 @@ def _split(p: _Problem, office: int, trip: list[int]) -> list[list[int]]:
 
 def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
                     s: int) -> tuple[int, list[list[int]], float] | None:
-    best: tuple[tuple[float, int], int, list[list[int]], float] | None = None
+    best: tuple[float, int, list[list[int]], float] | None = None
     idle: set[int] = set()  # offices with an idle team tried: their other idle teams are alike
     for ti, (office, _) in enumerate(p.teams):
         if not np.isfinite(p.static[office, p.loc(s)]):
@@ -698,11 +750,10 @@ def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[flo
                 options.append([*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]])
         for opt in options:
             ev = evaluate(p, office, opt)
-            if ev.feasible:  # the least added; among equals the team free first
-                key = (ev.objective - values[ti], ev.trips[-1]["back"] if ev.trips else 0)
-                if best is None or key[0] < best[0][0] - 1e-9 or (
-                        key[0] <= best[0][0] + 1e-9 and key[1] < best[0][1]):
-                    best = (key, ti, opt, ev.objective)
+            if ev.feasible:  # the least added (work is shared out afterwards: _spread)
+                delta = ev.objective - values[ti]
+                if best is None or delta < best[0] - 1e-9:
+                    best = (delta, ti, opt, ev.objective)
     return None if best is None else (best[1], best[2], best[3])
 
 

@@ -18,8 +18,9 @@ the rules of :class:`planner.config.TripSpec`:
 A trip costs its routes' rupiah (per-km costs and fares), ``night_rupiah`` per night away and
 ``day_rupiah`` per day. Stops are assigned to teams and ordered to minimise the total cost (or
 team days): exactly by dynamic programming over the subsets of stops when there are few
-(:func:`plan_trips`'s ``exact_limit``, 8 by default), otherwise by cheapest insertion and
-relocation moves, with a lower bound and the gap to it reported. The routes between stops are
+(:func:`plan_trips`'s ``exact_limit``, 8 by default), otherwise from two starts (cheapest
+insertion, and PyVRP's routes on a static model of the problem, both timed exactly) improved
+by relocation moves, with a lower bound and the gap to it reported. The routes between stops are
 fixed (the fastest on average): optimality is over the assignment, the order and the days.
 """
 
@@ -99,7 +100,8 @@ class TripPlan:
     bound : float
         A lower bound on the objective (equal to it when ``method`` is ``exact``).
     method : str
-        ``exact`` (dynamic programming over subsets: proven optimal) or ``heuristic``.
+        ``exact`` (dynamic programming over subsets: proven optimal) or ``heuristic (<start>,
+        then relocation)`` (``<start>``: the start that led to the answer).
     spec : TripSpec
     """
 

@@ -865,7 +865,8 @@ def _write_trips(plan: Plan, out_dir: Path) -> dict[str, str]:
     io.write_csv(out_dir / files["trips"], tp.activities)
     io.write_csv(out_dir / files["trips_summary"], tp.trips)
     io.write_csv(out_dir / files["trips_unreached"], tp.unreached)
-    (out_dir / "sheets").mkdir(exist_ok=True)
+    if len(tp.trips):  # no empty folder: a later run must recognise every entry as output
+        (out_dir / "sheets").mkdir(exist_ok=True)
     for i, trip in tp.trips.iterrows():
         name = f"sheets/{sheets.sheet_name(trip['trip'])}"
         io.write_text(out_dir / name, sheets.trip_sheet(

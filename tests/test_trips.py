@@ -421,3 +421,21 @@ def test_equal_costs_share_the_work_between_teams(tmp_path):
         assert plan.objective == pytest.approx(4_000_000)
         assert plan.trips["leaves"].tolist() == ["2024-11-04", "2024-11-04"]
         assert plan.trips["team"].nunique() == 2
+
+
+def test_no_stops_no_trips_and_the_folder_is_reused(tmp_path):
+    """A site choice without new stops gives no trips (exit 0, no sheets folder), and the
+    same output folder takes the next run (every entry in it is a listed output)."""
+    from planner import io
+    from planner.cli import main
+
+    from .conftest import write_tiny
+
+    sc = write_tiny(tmp_path / "tiny")
+    sc.write_text(sc.read_text() + '[sites]\nmodel = "max_coverage"\nk = 0\n\n'
+                  '[trips]\nstart = "2024-11-04"\n')
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert main(["-q", "trips", str(sc), "--out", str(out)]) == 0
+    assert not (out / "sheets").exists() and io.check_generation(out) == []
+    assert len(pd.read_csv(out / "trips_summary.csv")) == 0

@@ -941,7 +941,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
             reasons[s] = "no team can fit it into its trips within the limits"
     evals = [evaluate(p, p.teams[ti][0], trips, record=True)
              for ti, trips in enumerate(team_trips)]
-    if method == "heuristic":
+    if method != "exact":
         evals, dropped = _cut_to_total_budget(p, team_trips, evals)
         for s in dropped:
             reasons[s] = "over the total budget"

@@ -196,9 +196,11 @@ def test_a_trip_budget_forces_two_trips_instead_of_one(tmp_path):
 def test_a_total_budget_too_small_serves_what_it_can(tmp_path):
     """Rp 3 M in all: one day trip (Rp 2 M) to one stop; the other is reported."""
     net, st = star(tmp_path)
-    plan = trips.plan_trips(net, st, replace(SPEC, total_budget=3_000_000))
-    assert len(plan.trips) == 1 and plan.trips.iloc[0]["cost"] == pytest.approx(2_000_000)
-    assert plan.unreached["reason"].tolist() == ["over the total budget"]
+    for limit in (8, 0):  # the exact method and the heuristic one
+        plan = trips.plan_trips(net, st, replace(SPEC, total_budget=3_000_000),
+                                exact_limit=limit)
+        assert len(plan.trips) == 1 and plan.trips.iloc[0]["cost"] == pytest.approx(2_000_000)
+        assert plan.unreached["reason"].tolist() == ["over the total budget"]
 
 
 def test_unreachable_stops_say_why(tmp_path):

@@ -226,10 +226,20 @@ class _Clock:
             if left > 1e-9 and self.log and leg is not None:  # the evening interrupts it
                 self.log[-1]["_rest"] = f"on the way {leg.frm} - {leg.to}"
 
-    def ride(self, leg: Leg, weekday0: int) -> None:
+    def route(self, legs: list[Leg]) -> float:
+        """A route's legs, timed exactly; returns their rupiah."""
+        for leg in legs:
+            self.ride(leg)
+        return float(sum(leg.cost for leg in legs))
+
+    def leave_day(self) -> int:
+        """The day the trip left: when the team first moved (else now)."""
+        return math.floor((self.moved if self.moved is not None else self.t) / DAY)
+
+    def ride(self, leg: Leg) -> None:
         """A leg, timed exactly."""
         if leg.kind == "scheduled":
-            dep = schedule.next_departure(self.t, leg.days, leg.times, weekday0)
+            dep = schedule.next_departure(self.t, leg.days, leg.times, self.weekday0)
             if dep > self.t + 1e-9:
                 self._record("wait", self.t, dep, leg,
                              note=f"for the {schedule.format_days(leg.days)} "
@@ -284,7 +294,7 @@ class _Clock:
 def workable(spec: TripSpec) -> str:
     """Why no stop can be served under ``spec`` ("" when service is possible)."""
     ws, we = spec.workday
-    if spec.setup_minutes + min(spec.serve_minutes, 1e18) > we - ws:
+    if spec.setup_minutes + spec.serve_minutes > we - ws:
         return "setting up and serving one person takes longer than the workday"
     return ""
 
@@ -365,6 +375,16 @@ def _trip_start(spec: TripSpec, day: int) -> float:
     return day * DAY + spec.workday[0]
 
 
+def _last_day(t: float) -> int:
+    """The day a timeline moment ending an activity belongs to (midnight: the day before)."""
+    return math.floor((t - 1e-9) / DAY)
+
+
+def _trip_cost(spec: TripSpec, route_rupiah: float, days: int) -> float:
+    """A trip's rupiah: its routes, a night between each two days, and its days."""
+    return route_rupiah + (days - 1) * spec.night_rupiah + days * spec.day_rupiah
+
+
 def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False) -> _Eval:
     """A team's trips (each a list of stop numbers), timed exactly from the start date
     (remembered: the search asks for the same schedules again and again)."""
@@ -394,17 +414,15 @@ def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool) ->
             if route is None:
                 return _Eval(False, math.inf, math.inf, [], [],
                              f"no route from {p.names[here]} to {p.names[to]}")
-            for leg in route:
-                clock.ride(leg, p.weekday0)
-                travel_cost += leg.cost
+            travel_cost += clock.route(route)
             if s is not None:
                 clock.serve(float(p.people[s]), p.names[to], p.codes[to])
             here = to
-        back_day = math.floor((clock.t - 1e-9) / DAY)
-        leave_day = math.floor((clock.moved if clock.moved is not None else clock.t) / DAY)
+        back_day = _last_day(clock.t)
+        leave_day = clock.leave_day()
         days = back_day - leave_day + 1
         nights = days - 1
-        cost = travel_cost + nights * sp.night_rupiah + days * sp.day_rupiah
+        cost = _trip_cost(sp, travel_cost, days)
         if days > sp.max_days:
             return _Eval(False, math.inf, math.inf, [], [],
                          f"a trip would take {days} days (at most {sp.max_days})")
@@ -492,18 +510,11 @@ def _visit(p: _Problem, office: int, lab: _Label, here: int, s: int) -> _Label |
     if route is None:
         return None
     clock = _Clock(sp, p.weekday0, lab.t, lab.served_day, lab.served)
-    cost = lab.legs_cost if here >= 0 else 0.0
-    for leg in route:
-        clock.ride(leg, p.weekday0)
-        cost += leg.cost
-    start_day = lab.start_day if here >= 0 else math.floor(
-        (clock.moved if clock.moved is not None else lab.t) / DAY)
+    cost = (lab.legs_cost if here >= 0 else 0.0) + clock.route(route)
+    start_day = lab.start_day if here >= 0 else clock.leave_day()
     clock.serve(float(p.people[s]), "")
-    days = math.floor((clock.t - 1e-9) / DAY) - start_day + 1
-    if days > sp.max_days:
-        return None
-    partial = cost + (days - 1) * sp.night_rupiah + days * sp.day_rupiah
-    if partial > sp.trip_budget + 1e-6:
+    days = _last_day(clock.t) - start_day + 1
+    if days > sp.max_days or _trip_cost(sp, cost, days) > sp.trip_budget + 1e-6:
         return None
     trips = lab.trips if here >= 0 else (*lab.trips, ())
     trips = (*trips[:-1], (*trips[-1], s))
@@ -516,13 +527,10 @@ def _close(p: _Problem, office: int, lab: _Label, here: int) -> _Label | None:
     if route is None:
         return None
     clock = _Clock(sp, p.weekday0, lab.t, lab.served_day, lab.served)
-    cost = lab.legs_cost
-    for leg in route:
-        clock.ride(leg, p.weekday0)
-        cost += leg.cost
-    back = math.floor((clock.t - 1e-9) / DAY)
+    cost = lab.legs_cost + clock.route(route)
+    back = _last_day(clock.t)
     days = back - lab.start_day + 1
-    total = cost + (days - 1) * sp.night_rupiah + days * sp.day_rupiah
+    total = _trip_cost(sp, cost, days)
     if days > sp.max_days or total > sp.trip_budget + 1e-6:
         return None
     obj = total if sp.minimise == "cost" else days

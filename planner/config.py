@@ -817,21 +817,25 @@ def _trip_clocks(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> dict[st
     from .schedule import clock_minutes
 
     where = "[trips]"
-    out: dict[str, Any] = {}
-    clocks: dict[str, int] = {}
     raw_day = raw.get("workday", ["07:00", "17:00"])
-    for key, text in (("workday start", raw_day[0] if isinstance(raw_day, list)
-                       and len(raw_day) == 2 else None),
-                      ("workday end", raw_day[1] if isinstance(raw_day, list)
-                       and len(raw_day) == 2 else None),
-                      ("travel_until", raw.get("travel_until", "21:00"))):
+    texts: dict[str, Any] = {}
+    if isinstance(raw.get("travel_until", "21:00"), str):  # another type: reported already
+        texts["travel_until"] = raw.get("travel_until", "21:00")
+    if isinstance(raw_day, list) and len(raw_day) == 2:
+        texts["workday start"], texts["workday end"] = raw_day
+    elif isinstance(raw_day, list):  # another type: reported already
+        pc.add(src, f"expected the start and end of the workday, e.g. [\"07:00\", \"17:00\"], "
+               f"found {raw_day!r}", where=where, column="workday")
+    clocks: dict[str, int] = {}
+    for key, text in texts.items():
         try:
-            clocks[key] = clock_minutes(text) if isinstance(text, str) else -1
-            if clocks[key] < 0:
+            if not isinstance(text, str):
                 raise ValueError(f"{text!r} is not a time of day HH:MM")
+            clocks[key] = clock_minutes(text)
         except ValueError as exc:
             pc.add(src, f"expected a time of day HH:MM ({exc})", where=where,
                    column=key.split()[0])
+    out: dict[str, Any] = {}
     start, end = clocks.get("workday start"), clocks.get("workday end")
     if start is not None and end is not None:
         if start >= end:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -135,3 +136,27 @@ def test_scenario_from_frames_network_lines_and_links(tiny_scenario):
         planner.scenario_from_frames(**frames, network="roads.gpkg", **settings)
     with pytest.raises(planner.InputError, match="at most one link table"):
         planner.scenario_from_frames(**frames, network=[links, links], **settings)
+
+
+def test_trips_settings_are_checked(tiny_scenario):
+    """Every problem of [trips] at once, one message each, naming the key."""
+    tiny_scenario.write_text(tiny_scenario.read_text() + textwrap.dedent("""
+        [trips]
+        teams = 0
+        workday = ["7", "17:00"]
+        travel_until = 5
+        start = "04/11/2024"
+        minimise = "fun"
+        night_rupiah = -1
+        """))
+    with pytest.raises(InputError) as err:
+        load_scenario(tiny_scenario)
+    msg = [str(p) for p in err.value.problems]
+    for column, words in (("teams", "expected a number >= 1"),
+                          ("workday", "'7' is not a time of day HH:MM"),
+                          ("travel_until", "expected text, found 5"),
+                          ("start", "expected a date YYYY-MM-DD"),
+                          ("minimise", "expected 'cost' or 'days'"),
+                          ("night_rupiah", "expected a number >= 0")):
+        hits = [m for m in msg if f"column '{column}'" in m]
+        assert len(hits) == 1 and words in hits[0], (column, hits)

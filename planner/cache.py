@@ -22,10 +22,11 @@ import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -37,6 +38,7 @@ from .network import Network, Points
 from .overlay import JoinReport
 
 FORMAT = 4
+T = TypeVar("T")
 
 log = logging.getLogger("planner")
 _CODE_HASH: str | None = None
@@ -92,9 +94,16 @@ def _obj(a: np.ndarray) -> np.ndarray:
 
 
 def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bool:
-    """Write a state atomically (a temporary folder renamed into place). A cache folder that
-    cannot be written is not an error: one warning (logged, and added to ``warnings``) and
-    False."""
+    """Write a state atomically (see :func:`save_folder`)."""
+    return save_folder(k, lambda tmp: _write_entry(tmp, state), warnings, "the run")
+
+
+def save_folder(name: str, write: Callable[[Path], None], warnings: list[str] | None = None,
+                what: str = "the data") -> bool:
+    """Write a cache entry atomically: ``write`` fills a temporary folder, a SHA-256 of each
+    file is added last (``checksums.json``) and the folder is renamed into place as
+    ``name``. A cache folder that cannot be written is not an error: one warning (logged, and
+    added to ``warnings``) and False."""
     root = cache_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -104,8 +113,10 @@ def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bo
               "without the cache (set JANGKAU_CACHE to a writable folder)")
         return False
     try:
-        _write_entry(tmp, state)
-        target = root / k
+        write(tmp)
+        sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
+        (tmp / "checksums.json").write_text(json.dumps(sums))  # written last
+        target = root / name
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target, ignore_errors=True)
         elif target.exists() or target.is_symlink():
@@ -113,7 +124,7 @@ def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bo
         os.replace(tmp, target)
         return True
     except Exception as exc:  # disk full, read-only, a writer's own error: not the run's
-        _warn(warnings, f"could not store the run in the cache {root} ({exc}); the results "
+        _warn(warnings, f"could not store {what} in the cache {root} ({exc}); the results "
               "are unaffected")
         return False
     finally:
@@ -165,27 +176,33 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
                      "padded": state["join"].padded_codes},
             "format": FORMAT}
     (tmp / "meta.json").write_text(json.dumps(meta, default=str))
-    sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
-    (tmp / "checksums.json").write_text(json.dumps(sums))  # written last
 
 
 def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
-    """The cached state for a key, or None (no entry, or a bad one: warned and removed)."""
-    folder = cache_dir() / k
+    """The cached state for a key, or None (see :func:`load_folder`)."""
+    return load_folder(k, _read_entry, warnings, required="meta.json")
+
+
+def load_folder(name: str, read: Callable[[Path], T], warnings: list[str] | None = None, *,
+                required: str, label: str = "cache entry") -> T | None:
+    """A cache entry read by ``read`` after every file is checked against its SHA-256, or
+    None: no entry, or a bad one (truncated, corrupt, foreign; ``required`` missing from
+    its checksums), which is warned about ("ignored a damaged <label> ...") and removed."""
+    folder = cache_dir() / name
     try:
         if not folder.exists():
             return None
         if not folder.is_dir():
             raise ValueError("the entry is not a folder")
         sums = json.loads((folder / "checksums.json").read_text())
-        if not isinstance(sums, dict) or "meta.json" not in sums:
+        if not isinstance(sums, dict) or required not in sums:
             raise ValueError("no checksums")
-        for name, digest in sums.items():
-            if "/" in name or file_sha256(folder / name) != digest:
-                raise ValueError(f"{name} does not match its checksum")
-        state = _read_entry(folder)
+        for file, digest in sums.items():
+            if "/" in file or file_sha256(folder / file) != digest:
+                raise ValueError(f"{file} does not match its checksum")
+        found = read(folder)
     except Exception as exc:  # truncated, corrupt, foreign: recompute
-        _warn(warnings, f"ignored a damaged cache entry {folder} ({type(exc).__name__}: "
+        _warn(warnings, f"ignored a damaged {label} {folder} ({type(exc).__name__}: "
               f"{exc}); recomputing")
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
@@ -193,7 +210,7 @@ def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
             with contextlib.suppress(OSError):
                 folder.unlink()
         return None
-    return state
+    return found
 
 
 def _read_entry(folder: Path) -> dict[str, Any]:

@@ -45,11 +45,7 @@ import copy
 import functools
 import hashlib
 import json
-import logging
-import os
 import re
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -266,7 +262,6 @@ use_store: contextvars.ContextVar[bool] = contextvars.ContextVar("jangkau_osm_st
 """Whether read extracts are kept in (and taken from) the cache folder."""
 
 STORE_FORMAT = 1
-_log = logging.getLogger("planner")
 
 
 def _store_key(path: Path) -> str:
@@ -280,22 +275,12 @@ def _store_key(path: Path) -> str:
     return h.hexdigest()[:32]
 
 
-def _store_folder(digest: str) -> Path:
-    from .cache import cache_dir
-
-    return cache_dir() / f"osm-{digest}"
-
-
 def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None:
-    """Keep a read extract (atomically: a temporary folder renamed into place); a folder that
-    cannot be written only costs a warning."""
-    from .io import file_sha256
+    """Keep a read extract in the cache folder (:func:`planner.cache.save_folder`: atomic,
+    checksummed; a folder that cannot be written only costs a warning)."""
+    from .cache import save_folder
 
-    folder = _store_folder(digest)
-    tmp: Path | None = None
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=folder.parent, prefix=".tmp-osm-"))
+    def write(tmp: Path) -> None:
         plain = lines.copy()
         plain.attrs = {}
         plain.to_parquet(tmp / "lines.parquet")
@@ -304,43 +289,26 @@ def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None
                 np.asarray(lines.attrs.get("landings", []), dtype=float).reshape(-1, 2))
         report = {k: v for k, v in lines.attrs.get("osm_report", {}).items() if k != "file"}
         (tmp / "report.json").write_text(json.dumps(report))
-        sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
-        (tmp / "checksums.json").write_text(json.dumps(sums))
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-        os.replace(tmp, folder)
-        tmp = None
-    except Exception as exc:  # a full disk or a read-only folder is not the run's fault
-        _log.warning("could not keep the read OSM extract in %s (%s); the results are "
-                     "unaffected", folder.parent, exc)
-    finally:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+    save_folder(f"osm-{digest}", write, what="the read OSM extract")
 
 
 def _load_stored(digest: str, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
-    from .io import file_sha256
+    """A kept extract (:func:`planner.cache.load_folder`), or None; a damaged copy is
+    ignored with a warning and the extract read again."""
+    from .cache import load_folder
 
-    folder = _store_folder(digest)
-    if not folder.is_dir():
-        return None
-    try:
-        sums = json.loads((folder / "checksums.json").read_text())
-        for name, want in sums.items():
-            if "/" in name or file_sha256(folder / name) != want:
-                raise ValueError(f"{name} does not match its checksum")
+    def read(folder: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         lines = gpd.read_parquet(folder / "lines.parquet")
         aero = gpd.read_parquet(folder / "aerodromes.parquet")
         report = json.loads((folder / "report.json").read_text())
         landings = np.load(folder / "landings.npy", allow_pickle=False).reshape(-1, 2)
-    except Exception as exc:  # truncated, corrupt, foreign: read the extract again
-        _log.warning("ignored a damaged stored copy of %s in %s (%s); reading the extract",
-                     shown, folder, exc)
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    lines.attrs["osm_report"] = {"file": shown, **report}
-    lines.attrs["landings"] = [tuple(map(float, xy)) for xy in landings]
-    return lines, aero
+        lines.attrs["osm_report"] = {"file": shown, **report}
+        lines.attrs["landings"] = [tuple(map(float, xy)) for xy in landings]
+        return lines, aero
+
+    return load_folder(f"osm-{digest}", read, required="report.json",
+                       label=f"stored copy of {shown} in")
 
 
 def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:

@@ -274,8 +274,8 @@ def _cmd_trips(args: argparse.Namespace) -> int:
     how = ("proven optimal" if trip_plan.method == "exact"
            else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
     unit = "Rp" if trip_plan.spec.minimise == "cost" else "team days"
-    print(f"{len(t)} trip(s), {int(t['days'].sum()) if len(t) else 0} team days, "
-          f"Rp {t['cost'].sum() if len(t) else 0:,.0f}, {t['people'].sum():,.0f} people "
+    print(f"{len(t)} trip(s), {int(t['days'].sum())} team days, "
+          f"Rp {t['cost'].sum():,.0f}, {t['people'].sum():,.0f} people "
           f"({trip_plan.spec.minimise} {trip_plan.objective:,.0f} {unit}, {how})")
     if len(t):
         print(t[["trip", "team", "leaves", "returns", "days", "stops", "people", "cost"]]
@@ -290,7 +290,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
             print(f"  {r.code} {r.name}: {r.reason}")
         if (un["reason"] == "over the total budget").any():
             print(f"the budget reaches {t['people'].sum():,.0f} people at "
-                  f"{len(t)} trip(s) for Rp {t['cost'].sum() if len(t) else 0:,.0f}")
+                  f"{len(t)} trip(s) for Rp {t['cost'].sum():,.0f}")
             return 3
     return 0
 

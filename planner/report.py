@@ -492,9 +492,9 @@ def _trips_section(plan: Plan) -> list[str]:
     if tp.note:
         how += f" ({tp.note})"
     lines = ["## Trips", "",
-             f"{len(t)} trip(s) from {t['office'].nunique() if len(t) else 0} office(s), "
-             f"{_n(t['days'].sum() if len(t) else 0)} team days, "
-             f"Rp {_n(t['cost'].sum() if len(t) else 0)}, {_n(t['people'].sum())} people; "
+             f"{len(t)} trip(s) from {t['office'].nunique()} office(s), "
+             f"{_n(t['days'].sum())} team days, "
+             f"Rp {_n(t['cost'].sum())}, {_n(t['people'].sum())} people; "
              f"minimising {sp.minimise}: {how}. Trips leave from {sp.start}; the workday is "
              f"{sp.workday[0] // 60:02d}:{sp.workday[0] % 60:02d}-"
              f"{sp.workday[1] // 60:02d}:{sp.workday[1] % 60:02d}. Every activity is in "

@@ -6,6 +6,7 @@
 >>> plan.map()                                     # the outreach map, inline in Jupyter
 """
 
+import pkgutil
 from importlib import import_module
 from typing import Any
 
@@ -22,9 +23,9 @@ __version__ = "0.1.0"
 _LAZY = {"Comparison": ("compare", "Comparison"), "compare": ("compare", "compare"),
          "Plan": ("pipeline", "Plan"), "run": ("pipeline", "run"),
          "validate": ("pipeline", "validate_scenario")}
-_SUBMODULES = {"cache", "cli", "compare", "config", "crs", "errors", "io", "network",
-               "optimise", "osm", "overlay", "pipeline", "pmedian", "prioritise", "render",
-               "report", "sites", "steps", "synth", "travel", "validate"}
+# every module and subpackage of the package, found on disk (no list to keep up to date)
+_SUBMODULES = frozenset(m.name for m in pkgutil.iter_modules(__path__)
+                        if not m.name.startswith("_"))
 
 
 def __getattr__(name: str) -> Any:

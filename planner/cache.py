@@ -15,32 +15,24 @@ with one warning. The folder is ``$JANGKAU_CACHE`` or ``~/.cache/jangkau``.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import logging
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .io import file_sha256
 from .network import Network, Points
 from .overlay import JoinReport
+from .store import load_folder, save_folder
 
 FORMAT = 4
-T = TypeVar("T")
 
-log = logging.getLogger("planner")
 _CODE_HASH: str | None = None
 
 
@@ -56,11 +48,6 @@ def code_hash() -> str:
                 h.update(p.read_bytes())
         _CODE_HASH = h.hexdigest()
     return _CODE_HASH
-
-
-def cache_dir() -> Path:
-    """Where cached steps live."""
-    return Path(os.environ.get("JANGKAU_CACHE", Path.home() / ".cache" / "jangkau"))
 
 
 def key(scenario: Any) -> str:
@@ -94,50 +81,8 @@ def _obj(a: np.ndarray) -> np.ndarray:
 
 
 def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bool:
-    """Write a state atomically (see :func:`save_folder`)."""
+    """Write a state atomically (see :func:`planner.store.save_folder`)."""
     return save_folder(k, lambda tmp: _write_entry(tmp, state), warnings, "the run")
-
-
-def save_folder(name: str, write: Callable[[Path], None], warnings: list[str] | None = None,
-                what: str = "the data") -> bool:
-    """Write a cache entry atomically: ``write`` fills a temporary folder, a SHA-256 of each
-    file is added last (``checksums.json``) and the folder is renamed into place as
-    ``name``. A cache folder that cannot be written is not an error: one warning (logged, and
-    added to ``warnings``) and False."""
-    root = cache_dir()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=".tmp-"))
-    except OSError as exc:
-        _warn(warnings, f"cache folder {root} cannot be used ({exc.strerror or exc}); running "
-              "without the cache (set JANGKAU_CACHE to a writable folder)")
-        return False
-    try:
-        write(tmp)
-        sums = {p.name: file_sha256(p) for p in sorted(tmp.iterdir())}
-        (tmp / "checksums.json").write_text(json.dumps(sums))  # written last
-        target = root / name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target, ignore_errors=True)
-        elif target.exists() or target.is_symlink():
-            target.unlink()
-        os.replace(tmp, target)
-        return True
-    except Exception as exc:  # disk full, read-only, a writer's own error: not the run's
-        _warn(warnings, f"could not store {what} in the cache {root} ({exc}); the results "
-              "are unaffected")
-        return False
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _warn(warnings: list[str] | None, message: str) -> None:
-    """Report a cache fault once: in the run's warnings when the caller keeps them, else in
-    the log."""
-    if warnings is not None:
-        warnings.append(message)
-    else:
-        log.warning(message)
 
 
 def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
@@ -179,38 +124,8 @@ def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
 
 
 def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
-    """The cached state for a key, or None (see :func:`load_folder`)."""
+    """The cached state for a key, or None (see :func:`planner.store.load_folder`)."""
     return load_folder(k, _read_entry, warnings, required="meta.json")
-
-
-def load_folder(name: str, read: Callable[[Path], T], warnings: list[str] | None = None, *,
-                required: str, label: str = "cache entry") -> T | None:
-    """A cache entry read by ``read`` after every file is checked against its SHA-256, or
-    None: no entry, or a bad one (truncated, corrupt, foreign; ``required`` missing from
-    its checksums), which is warned about ("ignored a damaged <label> ...") and removed."""
-    folder = cache_dir() / name
-    try:
-        if not folder.exists():
-            return None
-        if not folder.is_dir():
-            raise ValueError("the entry is not a folder")
-        sums = json.loads((folder / "checksums.json").read_text())
-        if not isinstance(sums, dict) or required not in sums:
-            raise ValueError("no checksums")
-        for file, digest in sums.items():
-            if "/" in file or file_sha256(folder / file) != digest:
-                raise ValueError(f"{file} does not match its checksum")
-        found = read(folder)
-    except Exception as exc:  # truncated, corrupt, foreign: recompute
-        _warn(warnings, f"ignored a damaged {label} {folder} ({type(exc).__name__}: "
-              f"{exc}); recomputing")
-        if folder.is_dir() and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                folder.unlink()
-        return None
-    return found
 
 
 def _read_entry(folder: Path) -> dict[str, Any]:

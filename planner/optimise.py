@@ -21,21 +21,19 @@ coverage that scales to national size (subgradient steps on the sparse coverage 
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .config import Minimise
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
 from .errors import InfeasibleError
+from .milp import Milp, relative_gap, solve_milp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Minimise
 
 
 @dataclass(frozen=True)
@@ -258,26 +256,6 @@ def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
 
 # --- exact MILP through HiGHS -------------------------------------------------------------
 
-_HIGHS_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def _quiet_stdout():
-    """HiGHS prints a banner on stdout when the first solver is made; keep stdout clean."""
-    try:
-        fd = os.dup(1)
-    except OSError:  # pragma: no cover - no real stdout
-        yield
-        return
-    with open(os.devnull, "w") as null:
-        os.dup2(null.fileno(), 1)
-        try:
-            yield
-        finally:
-            os.dup2(fd, 1)
-            os.close(fd)
-
-
 def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
     """Drop villages nobody can cover or that forced sites cover; merge identical rows.
 
@@ -294,70 +272,6 @@ def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
     dem = np.bincount(codes, weights=p.demand[keep]) if len(codes) else np.zeros(0)
     _, first = np.unique(codes, return_index=True)
     return dem, sub[first].tocsr(), const
-
-
-@dataclass(frozen=True)
-class Milp:
-    """A mixed-integer program in HiGHS's form: ``c`` (objective per variable), variable
-    ``lower``/``upper`` bounds and ``integer`` flags, the constraint matrix ``A`` with row
-    bounds ``row_lo <= A x <= row_hi``, and the sense (``maximise``)."""
-
-    c: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    integer: np.ndarray
-    A: Any
-    row_lo: np.ndarray
-    row_hi: np.ndarray
-    maximise: bool
-
-
-def _solve_milp(m: Milp, time_limit: float, start: np.ndarray | None = None,
-                options: dict | None = None) -> tuple[str, np.ndarray | None, float, float]:
-    """Solve ``m`` with HiGHS (one thread, fixed seed, within ``time_limit`` seconds, from
-    the ``start`` values when given). Returns the status, the solution (None if none), the
-    objective and the proven bound."""
-    import highspy
-
-    with _HIGHS_LOCK, _quiet_stdout():  # one at a time: the fd swap is process-wide
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit))
-    h.setOptionValue("mip_rel_gap", 1e-9)
-    h.setOptionValue("threads", 1)
-    h.setOptionValue("random_seed", 0)
-    for key_, value in (options or {}).items():
-        h.setOptionValue(key_, value)
-    lp = highspy.HighsLp()
-    c, lower, upper, integer = m.c, m.lower, m.upper, m.integer
-    row_lo, row_hi, maximise = m.row_lo, m.row_hi, m.maximise
-    A = sp.csc_matrix(m.A)
-    lp.num_col_, lp.num_row_ = A.shape[1], A.shape[0]
-    lp.col_cost_ = np.asarray(c, float)
-    lp.col_lower_, lp.col_upper_ = np.asarray(lower, float), np.asarray(upper, float)
-    lp.row_lower_, lp.row_upper_ = np.asarray(row_lo, float), np.asarray(row_hi, float)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.sense_ = highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
-    lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-                       for f in integer]
-    h.passModel(lp)
-    if start is not None:
-        sol = highspy.HighsSolution()
-        sol.col_value = list(map(float, start))
-        sol.value_valid = True
-        h.setSolution(sol)
-    h.run()
-    status = h.modelStatusToString(h.getModelStatus())
-    info = h.getInfo()
-    x = np.array(h.getSolution().col_value) if info.primal_solution_status else None
-    return status, x, float(info.objective_function_value), float(info.mip_dual_bound)
-
-
-def _gap(obj: float, bound: float) -> float:
-    return abs(bound - obj) / max(abs(obj), 1e-9)
 
 
 def _side_rows(p: CoverageProblem, cols: np.ndarray, kits, budget):
@@ -402,7 +316,7 @@ def _max_coverage_heuristic(p: CoverageProblem, k: int, start: np.ndarray, heur:
             if val > best_val:
                 best, best_val, solver = guided, val, "lp-guided highs+swap"
     order = _order_by_gain(p, forced, best)
-    return Solution(np.r_[forced, order], best_val, bound, _gap(best_val, bound), solver,
+    return Solution(np.r_[forced, order], best_val, bound, relative_gap(best_val, bound), solver,
                     status, time.perf_counter() - t0, {"greedy+swap": heur})
 
 
@@ -420,7 +334,7 @@ def _guided(p: CoverageProblem, k: int, start: np.ndarray, heur: float, integer:
             start, heur = guided, covered_demand(p, np.r_[forced, guided])
     if integer and bound - heur < 1 - 1e-9:
         order = _order_by_gain(p, forced, start)
-        return (Solution(np.r_[forced, order], heur, bound, _gap(heur, bound),
+        return (Solution(np.r_[forced, order], heur, bound, relative_gap(heur, bound),
                          "lp-guided highs+swap", "Optimal (proven by the Lagrangian bound)",
                          time.perf_counter() - t0), start, heur)
     if integer:
@@ -496,16 +410,17 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     for j in start:
         x0[pos[int(j)]] = 1
     x0[len(cols):] = np.minimum(1, Ax @ x0[: len(cols)])
-    status, x, obj, bound = _solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
+    status, x, obj, bound = solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
                                         time_limit, x0, options)
     if x is None or obj + const < heur - 1e-6:
-        return Solution(np.r_[forced, start], heur, bound + const, _gap(heur, bound + const),
+        return Solution(np.r_[forced, start], heur, bound + const,
+                        relative_gap(heur, bound + const),
                         "greedy+swap", f"highs: {status}; heuristic kept",
                         time.perf_counter() - t0)
     chosen = cols[x[: len(cols)] > 0.5]
     order = _order_by_gain(p, forced, chosen)
     total = covered_demand(p, np.r_[forced, order])
-    return Solution(np.r_[forced, order], total, bound + const, _gap(total, bound + const),
+    return Solution(np.r_[forced, order], total, bound + const, relative_gap(total, bound + const),
                     "highs", status, time.perf_counter() - t0,
                     {"rows": int(r), "rows_before_reduction": int(p.n), "greedy": heur})
 
@@ -542,7 +457,7 @@ def _solve_fixed(p: CoverageProblem, k: int, fixed: tuple[np.ndarray, np.ndarray
     optimal = sol.status == "Optimal" or sol.status.startswith("Optimal")
     final_bound = value if optimal else bound
     order = _order_by_gain(p, forced, np.asarray(chosen, dtype=np.int64))
-    return Solution(np.r_[forced, order], value, final_bound, _gap(value, final_bound),
+    return Solution(np.r_[forced, order], value, final_bound, relative_gap(value, final_bound),
                     "highs", "Optimal" if optimal else sol.status, time.perf_counter() - t0,
                     {"fixed_open": int(fixed_open.sum()), "fixed_closed":
                      int(fixed_closed.sum())})
@@ -587,13 +502,13 @@ def _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start) -> Solutio
                   [sp.csr_matrix(np.r_[e, np.zeros(pairs)]) for e in extra]).tocsr()
     row_lo = np.r_[np.full(pairs, -np.inf), np.full(p.n, -np.inf), np.full(m, -np.inf), 0, lo]
     row_hi = np.r_[np.zeros(pairs), np.ones(p.n), np.zeros(m), k, hi]
-    status, x, obj, bound = _solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
+    status, x, obj, bound = solve_milp(Milp(c, lower, upper, integer, M, row_lo, row_hi, True),
                                         time_limit)
     if x is None:
         raise InfeasibleError(f"no solution with capacities (HiGHS: {status})")
     chosen = np.flatnonzero((x[:m] > 0.5) & free)
     served = np.bincount(A.col, weights=p.demand[A.row] * x[m:], minlength=m)
-    return Solution(np.r_[np.flatnonzero(p.forced), chosen], obj, bound, _gap(obj, bound),
+    return Solution(np.r_[np.flatnonzero(p.forced), chosen], obj, bound, relative_gap(obj, bound),
                     "highs", status, time.perf_counter() - t0, {"served_by_site": served})
 
 
@@ -639,7 +554,7 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
     row_lo = np.r_[np.full(r, -np.inf), 1.0, lo]
     row_hi = np.r_[np.zeros(r), np.inf, hi]
     x0 = _target_start(p, target, kits, budget, minimise, cols, Ax)
-    status, x, _, bound = _solve_milp(Milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
+    status, x, _, bound = solve_milp(Milp(c, np.zeros(len(cols) + r), np.ones(len(cols) + r),
                                            integer, M, row_lo, row_hi, False), time_limit, x0,
                                       {"presolve": "off"})
     chosen: np.ndarray | None = np.zeros(0, int)
@@ -666,7 +581,7 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
     value = float(len(order)) if minimise == "sites" else float(p.cost[order].sum())
     if not np.isfinite(bound) or bound > value:
         bound = min(value, bound) if np.isfinite(bound) else 0.0
-    return Solution(np.r_[forced, order], value, bound, _gap(value, bound), "highs", status,
+    return Solution(np.r_[forced, order], value, bound, relative_gap(value, bound), "highs", status,
                     time.perf_counter() - t0, {"covered": covered_demand(p, np.r_[forced,
                                                                                    order])})
 
@@ -739,7 +654,7 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
     chosen = np.array([j for j in res["open"] if not p.forced[j]], dtype=int)
     value = pmedian.cost_of(D, np.r_[forced, chosen].astype(int))
     bound = min(float(res["bound"]), value)
-    return Solution(np.r_[forced, chosen].astype(int), value, bound, _gap(value, bound),
+    return Solution(np.r_[forced, chosen].astype(int), value, bound, relative_gap(value, bound),
                     "lagrangian+highs", res["status"], time.perf_counter() - t0,
                     {k_: v for k_, v in res.items() if k_ not in ("open", "objective",
                                                                "bound", "status")})
@@ -915,7 +830,7 @@ def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None
     weight = np.ones(len(cols)) if minimise == "sites" else p.cost[cols]
     extra, lo, hi = _side_rows(p, cols, kits, budget)
     M = sp.vstack([rows] + [sp.csr_matrix(e) for e in extra]).tocsr()
-    status, x, _, bound = _solve_milp(Milp(
+    status, x, _, bound = solve_milp(Milp(
         weight, np.zeros(len(cols)), np.ones(len(cols)), np.ones(len(cols), bool), M,
         np.r_[np.ones(rows.shape[0]), lo], np.r_[np.full(rows.shape[0], np.inf), hi], False),
         time_limit, options={"mip_abs_gap": 0.999} if minimise == "sites" else None)
@@ -929,7 +844,7 @@ def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None
     value = float(len(chosen)) if minimise == "sites" else float(p.cost[chosen].sum())
     bound = value if status == "Optimal" else min(value, bound)
     return Solution(np.r_[forced, _order_by_gain(p, forced, chosen)], value, bound,
-                    _gap(value, bound), "highs", status, time.perf_counter() - t0)
+                    relative_gap(value, bound), "highs", status, time.perf_counter() - t0)
 
 
 def p_center(p: CoverageProblem, k: int, time_limit: float = 60.0) -> Solution:
@@ -992,5 +907,5 @@ def p_center(p: CoverageProblem, k: int, time_limit: float = 60.0) -> Solution:
     open_ = np.r_[forced, np.asarray(chosen, dtype=int)].astype(int)
     value = longest(open_)
     lower = float(levels[lo_i]) if status != "Optimal" else value
-    return Solution(open_, value, min(lower, value), _gap(value, min(lower, value)), "highs",
-                    status, time.perf_counter() - t0, {"villages": int(reach.sum())})
+    return Solution(open_, value, min(lower, value), relative_gap(value, min(lower, value)),
+                    "highs", status, time.perf_counter() - t0, {"villages": int(reach.sum())})

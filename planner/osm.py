@@ -276,9 +276,9 @@ def _store_key(path: Path) -> str:
 
 
 def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None:
-    """Keep a read extract in the cache folder (:func:`planner.cache.save_folder`: atomic,
+    """Keep a read extract in the cache folder (:func:`planner.store.save_folder`: atomic,
     checksummed; a folder that cannot be written only costs a warning)."""
-    from .cache import save_folder
+    from .store import save_folder
 
     def write(tmp: Path) -> None:
         plain = lines.copy()
@@ -294,9 +294,9 @@ def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None
 
 
 def _load_stored(digest: str, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
-    """A kept extract (:func:`planner.cache.load_folder`), or None; a damaged copy is
+    """A kept extract (:func:`planner.store.load_folder`), or None; a damaged copy is
     ignored with a warning and the extract read again."""
-    from .cache import load_folder
+    from .store import load_folder
 
     def read(folder: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         lines = gpd.read_parquet(folder / "lines.parquet")

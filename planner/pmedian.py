@@ -31,6 +31,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .milp import Milp, solve_milp
+
 
 @dataclass
 class Dense:
@@ -228,8 +230,6 @@ def exact(D: Dense, k: int, must_open: np.ndarray, must_closed: np.ndarray,
     its bound stays valid, and a model optimum whose villages all lie below their caps is
     the true optimum (the caller checks by recomputing the cost).
     """
-    from .optimise import Milp, _solve_milp
-
     forced = D.forced | must_open
     cols = np.flatnonzero(~must_closed)          # sites still in play (forced included)
     k_free = k - int((must_open & ~D.forced).sum())
@@ -304,7 +304,7 @@ def exact(D: Dense, k: int, must_open: np.ndarray, must_closed: np.ndarray,
     options = {"mip_abs_gap": 0.999} if D.integral else {}
     model = Milp(c, np.zeros(nv + ny), np.r_[np.ones(nv), np.full(ny, np.inf)], integer, A,
                  row_lo, row_hi, False)
-    status, x, _, bound = _solve_milp(model, time_limit, x0, options)
+    status, x, _, bound = solve_milp(model, time_limit, x0, options)
     if x is None:
         return status, None, bound + const, np.inf
     chosen = cols[xcols[x[:nv] > 0.5]]

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 import planner
-from planner import cache, io, report
+from planner import cache, io, report, store
 from planner.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,7 +197,7 @@ def test_kill_during_writing_never_mixes_generations(tiny_scenario, tmp_path):
 # --- the cache ---------------------------------------------------------------------------------
 
 def _entry(s) -> Path:
-    return cache.cache_dir() / cache.key(s)
+    return store.cache_dir() / cache.key(s)
 
 
 def _damage(kind: str, folder: Path) -> None:
@@ -258,7 +258,7 @@ def test_unusable_cache_folder_means_no_cache(tiny_scenario, monkeypatch, tmp_pa
         def refuse(*a, **k):
             raise PermissionError(errno.EACCES, "Permission denied")
 
-        monkeypatch.setattr(cache.tempfile, "mkdtemp", refuse)
+        monkeypatch.setattr(store.tempfile, "mkdtemp", refuse)
     s = planner.load_scenario(tiny_scenario)
     plan = planner.run(s)
     warned = [w for w in plan.report["warnings"] if "cache" in w]

@@ -302,7 +302,7 @@ def test_p_median_medium_graph_equals_an_independent_model():
     import scipy.sparse as sp
     from scipy.sparse.csgraph import shortest_path
 
-    from planner.optimise import Milp, _solve_milp
+    from planner.milp import Milp, solve_milp
 
     rng = np.random.default_rng(60)
     n = 60
@@ -328,7 +328,7 @@ def test_p_median_medium_graph_equals_an_independent_model():
                                           shape=(n, n * n))])
         card = sp.csr_matrix(np.r_[np.ones(n), np.zeros(n * n)])
         A = sp.vstack([link, assign, card]).tocsr()
-        status, _x, obj, _ = _solve_milp(Milp(
+        status, _x, obj, _ = solve_milp(Milp(
             c, np.zeros(nv), np.ones(nv), np.r_[np.ones(n, bool), np.zeros(n * n, bool)], A,
             np.r_[np.full(n * n, -np.inf), np.ones(n), k], np.r_[np.zeros(n * n), np.ones(n), k],
             False), 60)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InfeasibleError, InputError, OutputError, Problem
+from .text import count_text, minutes_text, rupiah_text
 
 
 def _number(kind: type, low: float, high: float, low_ok: bool = True):
@@ -108,16 +109,16 @@ def _cmd_route(args: argparse.Namespace) -> int:
     origin = "the cheapest office" if args.cheapest else row["nearest_service"]
     print(f"  {kind} route from {origin}:")
     for k, leg in enumerate(legs.to_dict("records"), start=1):
-        cost = "" if np.isnan(leg["cost"]) else f", Rp {leg['cost']:,.0f}"
+        cost = "" if np.isnan(leg["cost"]) else f", {rupiah_text(leg['cost'])}"
         dist = f", {leg['length_m'] / 1000:.1f} km" if leg["length_m"] else ""
         note = f"  [{leg['name']}]" if leg["name"] else ""
-        wait = (f" (of which {_hm(leg['wait_minutes'])} expected wait)"
+        wait = (f" (of which {minutes_text(leg['wait_minutes'])} expected wait)"
                 if leg["wait_minutes"] else "")
         print(f"  {k}. {leg['mode']:<8} {leg['from']} -> {leg['to']}: "
-              f"{_hm(leg['minutes'])}{wait}{dist}{cost}{note}")
+              f"{minutes_text(leg['minutes'])}{wait}{dist}{cost}{note}")
     total_cost = legs["cost"].sum(min_count=1)
-    print(f"  total: {_hm(legs['minutes'].sum())}"
-          + ("" if np.isnan(total_cost) else f", Rp {total_cost:,.0f}"))
+    print(f"  total: {minutes_text(legs['minutes'].sum())}"
+          + ("" if np.isnan(total_cost) else f", {rupiah_text(total_cost)}"))
     return 0
 
 
@@ -275,7 +276,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
            else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
     unit = "Rp" if trip_plan.spec.minimise == "cost" else "team days"
     print(f"{len(t)} trip(s), {int(t['days'].sum())} team days, "
-          f"Rp {t['cost'].sum():,.0f}, {t['people'].sum():,.0f} people "
+          f"{rupiah_text(t['cost'].sum())}, {count_text(t['people'].sum())} people "
           f"({trip_plan.spec.minimise} {trip_plan.objective:,.0f} {unit}, {how})")
     if len(t):
         print(t[["trip", "team", "leaves", "returns", "days", "stops", "people", "cost"]]
@@ -290,7 +291,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
             print(f"  {r.code} {r.name}: {r.reason}")
         if (un["reason"] == "over the total budget").any():
             print(f"the budget reaches {t['people'].sum():,.0f} people at "
-                  f"{len(t)} trip(s) for Rp {t['cost'].sum():,.0f}")
+                  f"{len(t)} trip(s) for {rupiah_text(t['cost'].sum())}")
             return 3
     return 0
 
@@ -313,11 +314,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         raise InputError([Problem(args.folder, p) for p in problems])
     print(f"{args.folder}: one complete generation of outputs (every file matches run.json)")
     return 0
-
-
-def _hm(minutes: float) -> str:
-    h, m = divmod(round(minutes), 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min"
 
 
 def build_parser() -> argparse.ArgumentParser:

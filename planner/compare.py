@@ -14,6 +14,7 @@ import pandas as pd
 from . import render
 from .config import REACH_BANDS
 from .errors import InputError, Problem
+from .text import minutes_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Plan
@@ -72,9 +73,9 @@ class Comparison:
         g = gpd.GeoDataFrame(v, geometry=self.geometry.values, crs=self.geometry.crs)
         props = pd.DataFrame({
             "nama": v["nama"].map(render._text), "kode": v["kode"].map(render._text),
-            "a": [f"{render._fmt_minutes(m)} ({b}), rank {r}" for m, b, r in
+            "a": [f"{minutes_text(m)} ({b}), rank {r}" for m, b, r in
                   zip(v["minutes_a"], v["band_a"], v["rank_a"], strict=True)],
-            "b": [f"{render._fmt_minutes(m)} ({b}), rank {r}" for m, b, r in
+            "b": [f"{minutes_text(m)} ({b}), rank {r}" for m, b, r in
                   zip(v["minutes_b"], v["band_b"], v["rank_b"], strict=True)],
             "change": [("unreachable in one plan" if np.isnan(d) else f"{d:+.0f} min")
                        for d in delta],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from .errors import InputError, Problem, ProblemCollector
+from .text import clock_minutes
 
 SiteModel = Literal["target", "max_coverage", "p_median", "p_center", "set_cover"]
 """The site-choice models (see :class:`SitesSpec`)."""
@@ -814,7 +815,6 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
 
 def _trip_clocks(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> dict[str, Any]:
     """``workday`` and ``travel_until`` of ``[trips]`` as minutes after midnight."""
-    from .schedule import clock_minutes
 
     where = "[trips]"
     raw_day = raw.get("workday", ["07:00", "17:00"])

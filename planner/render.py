@@ -31,6 +31,7 @@ import shapely
 from branca.element import Element, MacroElement, Template
 
 from .crs import WGS84
+from .text import minutes_text
 
 PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
     (0.10, "#b10026", "top 10% of villages"),
@@ -76,15 +77,6 @@ def _display_geometry(gdf_m: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSer
     return gpd.GeoSeries(shapely.set_precision(geo.values, 1e-5), crs=WGS84)
 
 
-
-
-def _fmt_minutes(m: float) -> str:
-    """Minutes as ``45 min`` or ``2 h 05 min`` (rounded to the minute first)."""
-    if m is None or not np.isfinite(m):
-        return "unreachable"
-    total = round(float(m))
-    h, mm = divmod(total, 60)
-    return f"{h} h {mm:02d} min" if h else f"{mm} min"
 
 
 def _text(v: object) -> str:
@@ -258,7 +250,7 @@ def _village_props(v: gpd.GeoDataFrame, indicators: tuple
         "kabupaten": v.get("kabupaten", pd.Series("", index=v.index)).map(_text),
         "rank": v["priority_rank"].astype(int).astype(str) + f" of {n}",
         "score": v["priority_score"].map(lambda s: f"{s:.3f}"),
-        "travel": v["travel_minutes"].map(_fmt_minutes),
+        "travel": v["travel_minutes"].map(minutes_text),
         "band": v["reach_band"].map(_text),
         "from": [f"{_text(n)} ({_text(i)})" if _text(n) and _text(i) else _text(i) for n, i in
                  zip(v.get("nearest_office_name", pd.Series("", index=v.index)),

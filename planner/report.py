@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from .crs import WGS84
+from .text import clock_text, count_text, minutes_text, percent_text, rupiah_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Plan
@@ -209,29 +210,6 @@ def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
             gdf.to_crs(WGS84).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
 
 
-def _pct(x: float | None) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.2f}%"
-
-
-def _n(x: float | None) -> str:
-    """A count with thousands separators ("n/a" when missing)."""
-    return "n/a" if x is None or not np.isfinite(x) else f"{round(x):,}"
-
-
-def _rp(x: float | None) -> str:
-    """Rupiah, in millions above one million."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    return f"Rp {x / 1e6:,.1f} M" if abs(x) >= 1e6 else f"Rp {x:,.0f}"
-
-
-def _hours(minutes: float) -> str:
-    if not np.isfinite(minutes):
-        return "unreachable"
-    h, m = divmod(round(minutes), 60)
-    return f"{h} h {m:02d} min" if h else f"{m} min"
-
-
 def _md(text: object) -> str:
     """Text for a Markdown table cell (pipes would split the cell)."""
     return str(text).replace("|", "/").replace("\n", " ")
@@ -306,18 +284,20 @@ def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
     head = (f"**{len(new)} mobile-service stop(s)** proposed, each serving the villages whose "
             f"residents reach it within {spec.cover_minutes:g} min. ")
     after, now = float(prov["coverage_after"]), float(prov["coverage_now"])
-    buys = (f"They reach **{_n(prov['reached_by_new_sites'])} people** without "
-            f"{ind.label}; with the {_n(prov['covered_by_offices'])} near the offices, "
-            f"{ind.label} goes from {_pct(now)} to **{_pct(after)}**")
+    buys = (f"They reach **{count_text(prov['reached_by_new_sites'])} people** without "
+            f"{ind.label}; with the {count_text(prov['covered_by_offices'])} near the offices, "
+            f"{ind.label} goes from {percent_text(now)} to **{percent_text(after)}**")
     if target:
         goal = choice.target
         met = after + 1e-12 >= (goal or 0)
-        buys += (f" against a target of {_pct(goal)} ({_n(choice.needed)} more people needed): "
+        buys += (f" against a target of {percent_text(goal)} "
+                 f"({count_text(choice.needed)} more people needed): "
                  f"**target {'met' if met else 'not met'}**.")
     else:
         buys += "."
     lines += [head + buys,
-              f"Total round-trip cost from the nearest offices: **{_rp(total_cost)}** "
+              "Total round-trip cost from the nearest offices: "
+              f"**{rupiah_text(total_cost, short=True)}** "
               f"({len(new)} trips); {kits} stop(s) need a satellite kit (no signal). "
               f"Counting rule: {counted}. Map of the stops: [map.html](map.html).", ""]
     if choice.dropped:
@@ -329,12 +309,14 @@ def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
     for r in new.itertuples():
         where = ", ".join(str(x) for x in (r.kecamatan, r.kabupaten) if x)
         share = "" if not np.isfinite(r.cumulative_share_of_target) else \
-            _pct(r.cumulative_share_of_target)
+            percent_text(r.cumulative_share_of_target)
         lines.append(f"| {r.rank} | {_md(r.site_name)} ({_md(r.site_code)}) | {_md(where)} | "
-                     f"{_n(r.people_newly_covered)} | {_n(r.cumulative_people)} | {share} | "
-                     f"{_hours(r.travel_minutes_from_office)} from "
+                     f"{count_text(r.people_newly_covered)} | "
+                     f"{count_text(r.cumulative_people)} | {share} | "
+                     f"{minutes_text(r.travel_minutes_from_office)} from "
                      f"{_md(r.nearest_office_name or r.nearest_office)} | "
-                     f"{_rp(r.round_trip_cost)} | {'needed' if r.satellite_kit_needed else '-'} |")
+                     f"{rupiah_text(r.round_trip_cost, short=True)} | "
+                     f"{'needed' if r.satellite_kit_needed else '-'} |")
     lines += ["", "### What is left out, per kabupaten", "",
               f"People without {ind.label} (gap) by who would serve them; each village counts "
               "once, for the nearest open site.", "",
@@ -346,22 +328,24 @@ def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
         if r.left_out > 0:
             parts = []
             if r.left_out_out_of_reach:
-                parts.append(f"{_n(r.left_out_out_of_reach)} beyond {spec.cover_minutes:g} min "
+                parts.append(f"{count_text(r.left_out_out_of_reach)} beyond "
+                             f"{spec.cover_minutes:g} min "
                              "of any possible stop")
             if r.left_out_not_chosen:
                 best = r.best_next_stop_people
                 parts.append(
-                    f"{_n(r.left_out_not_chosen)} could be reached, but the best next stop "
-                    f"here adds {_n(best)}"
-                    + (f", fewer than the smallest chosen stop ({_n(smallest)})"
+                    f"{count_text(r.left_out_not_chosen)} could be reached, but the best next stop "
+                    f"here adds {count_text(best)}"
+                    + (f", fewer than the smallest chosen stop ({count_text(smallest)})"
                        if np.isfinite(smallest) and best < smallest else "")
                     + ("; the target is met without it" if target
                        and float(prov["coverage_after"]) + 1e-12 >= (choice.target or 1)
                        else ""))
             why = "; ".join(parts)
-        lines.append(f"| {_md(r.area)} | {_n(r.gap)} | {_n(r.covered_by_offices)} | "
-                     f"{_n(r.reached_by_new_sites)} | {_n(r.left_out)} | "
-                     f"{_pct(r.coverage_after)} | {_md(why)} |")
+        lines.append(f"| {_md(r.area)} | {count_text(r.gap)} | "
+                     f"{count_text(r.covered_by_offices)} | "
+                     f"{count_text(r.reached_by_new_sites)} | {count_text(r.left_out)} | "
+                     f"{percent_text(r.coverage_after)} | {_md(why)} |")
     if curve is not None and len(curve):
         lines += ["", "### Trade-off: more stops, more people, more cost", "",
                   "<!-- chart -->", "",
@@ -373,8 +357,8 @@ def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
                       "|---|---:|---:|---:|"]
             for r in alt.itertuples():
                 label = {"fewest_stops": "fewest stops", "least_cost": "least cost"}[r.kind]
-                lines.append(f"| {label} | {r.stops} | {_n(r.people_covered)} | "
-                             f"{_rp(r.round_trip_cost)} |")
+                lines.append(f"| {label} | {r.stops} | {count_text(r.people_covered)} | "
+                             f"{rupiah_text(r.round_trip_cost, short=True)} |")
     lines.append("")
     return lines
 
@@ -422,10 +406,10 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
             gap = int(g[ind.gap_col].sum())
             need = tgt = ""
             if ind.target is not None:
-                need = _n(_people_to_target(ind.target, e, sv))
-                tgt = _pct(ind.target)
-            now = _pct(sv / e if e else np.nan)
-            aft = _pct(after[(ind.key, name)]) if (ind.key, name) in after else ""
+                need = count_text(_people_to_target(ind.target, e, sv))
+                tgt = percent_text(ind.target)
+            now = percent_text(sv / e if e else np.nan)
+            aft = percent_text(after[(ind.key, name)]) if (ind.key, name) in after else ""
             lines.append(f"| {_md(ind.label)} | {_md(name)} | {e:,} | {sv:,} | {now} | {gap:,} "
                          f"| {tgt} | {need} | {aft} |")
     lines += ["", "## Reach", "", "| reach band | villages | e-KTP gap |", "|---|---:|---:|"]
@@ -443,11 +427,12 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
         lines += ["", "## Site choice settings", "",
                   f"- Model: {choice.model}; indicator {spec.indicator}; cover time "
                   f"{spec.cover_minutes:g} min; "
-                  + (f"target {_pct(choice.target)}; " if choice.target is not None else "")
+                  + (f"target {percent_text(choice.target)}; " if choice.target is not None else "")
                   + (f"k = {choice.k}; " if choice.k is not None else "")
                   + f"minimise {spec.minimise}; satellite kits "
                   + ("unlimited" if spec.kits is None else str(spec.kits)) + "; budget "
-                  + ("none" if spec.budget is None else _rp(spec.budget)) + "; offices count "
+                  + ("none" if spec.budget is None else rupiah_text(spec.budget, short=True))
+                  + "; offices count "
                   + ("yes" if spec.offices_count else "no") + ".",
                   f"- Solver {sol.solver}: {sol.status}, proven gap {100 * sol.gap:.2f}% "
                   "(solve time in run.json)."]
@@ -493,21 +478,22 @@ def _trips_section(plan: Plan) -> list[str]:
         how += f" ({tp.note})"
     lines = ["## Trips", "",
              f"{len(t)} trip(s) from {t['office'].nunique()} office(s), "
-             f"{_n(t['days'].sum())} team days, "
-             f"Rp {_n(t['cost'].sum())}, {_n(t['people'].sum())} people; "
+             f"{count_text(t['days'].sum())} team days, "
+             f"{rupiah_text(t['cost'].sum())}, {count_text(t['people'].sum())} people; "
              f"minimising {sp.minimise}: {how}. Trips leave from {sp.start}; the workday is "
-             f"{sp.workday[0] // 60:02d}:{sp.workday[0] % 60:02d}-"
-             f"{sp.workday[1] // 60:02d}:{sp.workday[1] % 60:02d}. Every activity is in "
+             f"{clock_text(sp.workday[0])}-"
+             f"{clock_text(sp.workday[1])}. Every activity is in "
              "[trips.csv](trips.csv); one printable sheet per trip in `sheets/`.", "",
              "| trip | team | leaves | returns | days | stops | people | cost (Rp) |",
              "|---:|---|---|---|---:|---|---:|---:|"]
     for r in t.itertuples():
         lines.append(f"| [{r.trip}](sheets/trip_{int(r.trip):03d}.html) | {_md(r.team)} | "
                      f"{r.leaves} | {r.returns} | {r.days} | {_md(r.stop_names)} | "
-                     f"{_n(r.people)} | {_n(r.cost)} |")
+                     f"{count_text(r.people)} | {count_text(r.cost)} |")
     lines.append("")
     if len(un):
-        lines += [f"**{len(un)} stop(s) no trip serves** ({_n(un['people'].sum())} people):",
+        lines += [f"**{len(un)} stop(s) no trip serves** "
+                  f"({count_text(un['people'].sum())} people):",
                   ""]
         lines += [f"- {_md(r.name)} ({_md(r.code)}): {_md(r.reason)}" for r in un.itertuples()]
         lines.append("")
@@ -538,18 +524,18 @@ def _progress_section(plan: Plan) -> list[str]:
         first, end = g.iloc[0], g.iloc[-1]
         need = ""
         if ind.target is not None:
-            need = _n(_people_to_target(ind.target, end["eligible"], end["served"]))
-        lines.append(f"| {_md(ind.label)} | {_pct(first['coverage'])} | "
-                     f"{_n(int(end['served']) - int(first['served']))} | "
-                     f"{_pct(end['coverage'])} | "
-                     f"{_pct(ind.target) if ind.target is not None else ''} | {need} |")
+            need = count_text(_people_to_target(ind.target, end["eligible"], end["served"]))
+        lines.append(f"| {_md(ind.label)} | {percent_text(first['coverage'])} | "
+                     f"{count_text(int(end['served']) - int(first['served']))} | "
+                     f"{percent_text(end['coverage'])} | "
+                     f"{percent_text(ind.target) if ind.target is not None else ''} | {need} |")
     aside = check.set_aside
     if len(aside):
         lines += ["", "Rows set aside, by reason:", "", "| reason | rows | people (all "
                   "indicators) |", "|---|---:|---:|"]
         people = aside[[f"{k}_logged" for k in check.indicators]].sum(axis=1)
         for kind, g in aside.groupby("reason_kind", sort=True):
-            lines.append(f"| {_md(kind)} | {len(g):,} | {_n(int(people[g.index].sum()))} |")
+            lines.append(f"| {_md(kind)} | {len(g):,} | {count_text(int(people[g.index].sum()))} |")
     lines += ["", "![Coverage over time from the field logs, with the target](progress.png)",
               ""]
     return lines

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .text import clock_minutes, clock_text
+
 DAY_NAMES = {
     "mon": 0, "monday": 0, "sen": 0, "senin": 0,
     "tue": 1, "tuesday": 1, "sel": 1, "selasa": 1,
@@ -27,8 +29,6 @@ DAY_NAMES = {
 EVERY_DAY = 0b1111111
 DAY_LABELS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DAY = 24 * 60
-
-_CLOCK = re.compile(r"^\s*(\d{1,2})[:.](\d{2})\s*$")
 
 
 def parse_days(text: str) -> int:
@@ -63,20 +63,6 @@ def parse_days(text: str) -> int:
     return mask
 
 
-def clock_minutes(text: str) -> int:
-    """``"08:30"`` as minutes after midnight (0 .. 1439).
-
-    Raises
-    ------
-    ValueError
-        When ``text`` is not a time of day ``HH:MM``.
-    """
-    m = _CLOCK.match(str(text))
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ValueError(f"{text!r} is not a time of day HH:MM")
-    return int(m.group(1)) * 60 + int(m.group(2))
-
-
 def parse_times(text: str) -> tuple[int, ...]:
     """Departure times ``"08:30;14:00"`` as sorted minutes after midnight."""
     parts = [p for p in re.split(r"[;, ]+", str(text).strip()) if p]
@@ -93,7 +79,7 @@ def format_days(mask: int) -> str:
 
 
 def format_times(times: tuple[int, ...]) -> str:
-    return ";".join(f"{t // 60:02d}:{t % 60:02d}" for t in times)
+    return ";".join(clock_text(t) for t in times)
 
 
 def per_week(mask: int, times: tuple[int, ...]) -> int:
@@ -107,8 +93,8 @@ def next_departure(t: float, mask: int, times: tuple[int, ...], first_weekday: i
     day = int(t // DAY)
     for d in range(day, day + 8):
         if mask >> ((first_weekday + d) % 7) & 1:
-            for clock in times:
-                dep = d * DAY + clock
+            for at in times:
+                dep = d * DAY + at
                 if dep >= t - 1e-9:
                     return float(dep)
     raise ValueError("a schedule without departures")  # parse_days never gives one

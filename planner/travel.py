@@ -18,6 +18,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from .config import REACH_BANDS
 from .network import Network
+from .text import minutes_text
 
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
 """Upper bounds (minutes, inclusive) of the reach bands ``<=1h, 1-3h, 3-8h, 8-24h``."""
@@ -206,16 +207,13 @@ def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
     parts: dict[int, list[str]] = {}
     for r, m, mins, w in zip(route[starts].tolist(), mode[starts].tolist(), minutes.tolist(),
                              wait.tolist(), strict=True):
-        text = f"{m} {_hm(mins)} ({_hm(w)} wait)" if w else f"{m} {_hm(mins)}"
+        text = f"{m} {minutes_text(mins)}"
+        if w:
+            text += f" ({minutes_text(w)} wait)"
         parts.setdefault(r, []).append(text)
     for r, texts in parts.items():
         out[r] = " → ".join(texts)
     return out
-
-
-def _hm(minutes: float) -> str:
-    h, mm = divmod(round(minutes), 60)
-    return f"{h} h {mm:02d} min" if h else f"{mm} min"
 
 
 def _place(net: Network, phys: int) -> str:

@@ -43,7 +43,6 @@ LAYERS: dict[str, int] = {
 # so the list only shrinks)
 KNOWN: set[tuple[str, str]] = {
     ("compare", "pipeline"), ("report", "pipeline"), ("sites", "pipeline"),  # Plan's type
-    ("config", "schedule"),  # clock times parsed by the timetable module
 }
 
 

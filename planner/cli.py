@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from .errors import InfeasibleError, InputError, OutputError, Problem
 from .text import count_text, minutes_text, rupiah_text
@@ -99,7 +99,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
     plan = run(load_scenario(args.scenario))
     legs, _ = plan.route(args.kode, cheapest=args.cheapest)
-    i = plan._village_index(args.kode)
+    i = plan.village_index(args.kode)
     row = plan.villages.set_index("kode").loc[plan.network.points["village"].refs[i]]
     kind = "cheapest" if args.cheapest else "fastest"
     print(f"{row['nama']} ({row.name}), {row.get('kecamatan', '')}, {row.get('kabupaten', '')}")
@@ -462,16 +462,19 @@ def _progress(args: argparse.Namespace, with_sites: bool, with_logs: bool = Fals
         handler.finish()
 
 
+class _CliHandler(logging.StreamHandler[TextIO]):
+    """The CLI's own handler (known again when the CLI runs twice in one process)."""
+
+
 def _configure_logging(verbose: bool) -> None:
     """Log the planner's own messages (not other libraries') to stderr; only the CLI does
     this, never the library."""
     log = logging.getLogger("planner")
     for h in list(log.handlers):
-        if getattr(h, "_jangkau", False):
+        if isinstance(h, _CliHandler):
             log.removeHandler(h)
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CliHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler._jangkau = True  # type: ignore[attr-defined]
     log.addHandler(handler)
     log.setLevel(logging.INFO if verbose else logging.WARNING)
     log.propagate = False

@@ -17,7 +17,7 @@ from .errors import InputError, Problem
 from .text import minutes_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Plan
+    from .result import Result
 
 CHANGE_COLOURS = (("much faster (> 1 h)", "#1a9850"), ("faster", "#91cf60"),
                   ("no change", "#f7f7f7"), ("slower", "#fc8d59"),
@@ -72,7 +72,7 @@ class Comparison:
         cls = np.where(np.isnan(delta), 2, cls)
         g = gpd.GeoDataFrame(v, geometry=self.geometry.values, crs=self.geometry.crs)
         props = pd.DataFrame({
-            "nama": v["nama"].map(render._text), "kode": v["kode"].map(render._text),
+            "nama": v["nama"].map(render.display_text), "kode": v["kode"].map(render.display_text),
             "a": [f"{minutes_text(m)} ({b}), rank {r}" for m, b, r in
                   zip(v["minutes_a"], v["band_a"], v["rank_a"], strict=True)],
             "b": [f"{minutes_text(m)} ({b}), rank {r}" for m, b, r in
@@ -90,7 +90,7 @@ class Comparison:
             "title": f"What changes from {self.name_a} to {self.name_b}",
             "subtitle": [f"{n_band} villages change reach band (thick outline)"],
             "layers": [{"name": "Change in travel time", "type": "polygons",
-                        "data": render._feature_collection(vg), "heading": "nama",
+                        "data": render.feature_collection(vg), "heading": "nama",
                         "style": {"color": "#222", "fillOpacity": 0.8},
                         "style_properties": [["color", "fillColor"], ["weight", "weight"]],
                         "fields": fields, "popup": fields, "search": True,
@@ -102,7 +102,7 @@ class Comparison:
         return render.make_map(vg.total_bounds, data)
 
 
-def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
+def compare(plan_a: Result, plan_b: Result) -> Comparison:
     """Compare two plans of the same villages (e.g. two seasons, a new flight, a new office).
 
     Raises
@@ -161,7 +161,7 @@ def compare(plan_a: Plan, plan_b: Plan) -> Comparison:
                       _totals(plan_a, plan_b, out), geometry)
 
 
-def _totals(plan_a: Plan, plan_b: Plan, v: pd.DataFrame) -> pd.DataFrame:
+def _totals(plan_a: Result, plan_b: Result, v: pd.DataFrame) -> pd.DataFrame:
     gap = plan_a.scenario.indicators[0].gap_col
     ga = plan_a.villages.set_index("kode")[gap].astype("Float64").fillna(0)
     rows: list[tuple[str, float, float]] = []

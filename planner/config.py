@@ -476,7 +476,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
 }
 
 
-def _in_range(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
+def in_range(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
               rule: str | None = None) -> bool:
     """Report a number that is not finite or outside its allowed range (with both)."""
     lo, hi, incl = _RANGES[rule or key]
@@ -680,7 +680,7 @@ def _admin_levels(pc: ProblemCollector, src: str, base: Path, raw: Any) -> list[
     admin: list[AdminLevel] = []
     for sec, a in _tables(pc, src, raw, "admin"):
         _check_keys(pc, src, sec, a, _ADMIN_KEYS, ("level", "path", "prefix_digits"))
-        if isinstance(a.get("path"), str) and _in_range(pc, src, f"[{sec}]", "prefix_digits",
+        if isinstance(a.get("path"), str) and in_range(pc, src, f"[{sec}]", "prefix_digits",
                                                         a.get("prefix_digits")):
             lay = Layer(_resolve(pc, src, base, sec, a["path"]), a.get("code", "kode"),
                         a.get("name", "nama"),
@@ -700,7 +700,7 @@ def _indicators(pc: ProblemCollector, src: str, raw: Any) -> list[Indicator]:
         _check_keys(pc, src, sec, ind, _IND_KEYS, ("key", "eligible", "served"))
         for k in ("weight", "target"):
             if k in ind:
-                _in_range(pc, src, f"[{sec}]", k, ind[k])
+                in_range(pc, src, f"[{sec}]", k, ind[k])
         if isinstance(ind.get("key"), str) and not _KEY.match(ind["key"]):
             pc.add(src, f"expected a short key of letters, digits and '_' starting with a "
                    f"letter (it names output columns), found {ind['key']!r}",
@@ -744,7 +744,7 @@ def _access(pc: ProblemCollector, src: str, raw: Any) -> Access:
         return Access()
     _check_keys(pc, src, "access", raw, _ACCESS_KEYS)
     return Access(**{k: float(v) for k, v in raw.items()
-                     if k in _ACCESS_KEYS and _in_range(pc, src, "[access]", k, v)})
+                     if k in _ACCESS_KEYS and in_range(pc, src, "[access]", k, v)})
 
 
 def _weights(pc: ProblemCollector, src: str, raw: Any) -> dict[str, float]:
@@ -760,7 +760,7 @@ def _weights(pc: ProblemCollector, src: str, raw: Any) -> dict[str, float]:
         elif isinstance(v, bool) or not isinstance(v, int | float):
             pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
                    column=k)
-        elif _in_range(pc, src, "[priority.weights]", k, v, "weight"):
+        elif in_range(pc, src, "[priority.weights]", k, v, "weight"):
             weights[k] = float(v)
     if not any(w > 0 for w in weights.values()):
         pc.add(src, "every priority weight is 0: no village could rank above another; "
@@ -793,7 +793,7 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         pc.add(src, f"expected strftime codes for a date (e.g. '%d/%m/%Y'), found "
                f"{date_format!r}", where="[progress]", column="date_format")
     distance = raw.get("max_distance_km", 1.0)
-    if not _in_range(pc, src, "[progress]", "max_distance_km", distance):
+    if not in_range(pc, src, "[progress]", "max_distance_km", distance):
         distance = 1.0
     served = raw.get("served", {}) if isinstance(raw.get("served"), dict) else {}
     keys = [i.key for i in indicators]
@@ -855,7 +855,7 @@ def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
     _check_keys(pc, src, "trips", raw, _TRIPS_KEYS)
     out: dict[str, Any] = {}
     for key in ("teams", "max_days", "kits"):
-        if key in raw and _in_range(pc, src, where, key, raw[key]):
+        if key in raw and in_range(pc, src, where, key, raw[key]):
             out[key] = int(raw[key])
     for key in ("serve_minutes", "setup_minutes", "people_per_day", "night_rupiah",
                 "day_rupiah", "trip_budget", "total_budget"):
@@ -924,7 +924,7 @@ def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
                where="[sites]", column="minimise")
     for key in ("target", "cover_minutes", "k", "people_per_day", "days", "time_limit",
                 "kits", "budget"):
-        if key in vals and not _in_range(pc, src, "[sites]", key, vals[key]):
+        if key in vals and not in_range(pc, src, "[sites]", key, vals[key]):
             vals.pop(key)
     if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
         pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
@@ -949,7 +949,7 @@ def _positive(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
     if isinstance(v, bool) or not isinstance(v, int | float):
         pc.add(src, f"expected a number, found {v!r}", where=where, column=key)
         return None
-    return float(v) if _in_range(pc, src, where, key, v, rule) else None
+    return float(v) if in_range(pc, src, where, key, v, rule) else None
 
 
 def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpec | None:

@@ -56,7 +56,7 @@ from . import io, osm
 from .config import Access, NetworkSpec
 from .errors import InputError, ProblemCollector
 from .osm import read_osm
-from .validate import _features, _rows, check_geometries, normalise_code
+from .validate import check_geometries, feature_refs, normalise_code, row_refs
 
 WEEK_MINUTES = 7 * 24 * 60.0
 
@@ -166,7 +166,7 @@ class Network:
 
 
 def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
-             fmt=_features) -> np.ndarray:
+             fmt=feature_refs) -> np.ndarray:
     if col not in gdf.columns:
         return np.full(len(gdf), np.nan)
     raw = gdf[col]
@@ -254,7 +254,7 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
     if (classes == "").any():
         empty = (classes == "")[code]
         pc.add(src, "empty class; expected e.g. road, river, sea", column=class_column,
-               where=_features(np.unique(feat[empty])))
+               where=feature_refs(np.unique(feat[empty])))
     specs = [spec.class_spec(c) for c in classes]
     mode = np.array([s.mode for s in specs], dtype=object)[code]
     vals = {c: _numeric(lines, c, src, pc) for c in
@@ -292,7 +292,7 @@ def _line_edges(lines: gpd.GeoDataFrame, spec: NetworkSpec, crs: CRS, src: str,
          "expected a finite cost >= 0", "cost_rupiah"),
     ):
         if mask.any():
-            pc.add(src, msg, where=_features(np.unique(feat[mask])), column=col)
+            pc.add(src, msg, where=feature_refs(np.unique(feat[mask])), column=col)
     if pc.problems:
         return np.zeros((0, 2)), np.zeros((0, 2)), {}
     # seasons
@@ -342,7 +342,7 @@ def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
     nums = df.attrs.get("row_numbers")
 
     def rows(idx: np.ndarray) -> str:
-        return _rows(idx, numbers=nums)
+        return row_refs(idx, numbers=nums)
 
     needed = {"from": "start place", "to": "end place", "mode": "sea, air, river...",
               "minutes": "time on board"}
@@ -582,7 +582,7 @@ def _check_link_places(links: list[tuple[Path, pd.DataFrame]], all_points: dict[
                 if _ref_key(ref) not in known:
                     unknown.setdefault(ref, []).append(i)
             for ref, rows in unknown.items():
-                where = _rows(np.array(rows), numbers=nums)
+                where = row_refs(np.array(rows), numbers=nums)
                 pc.add(str(path), f"unknown place {ref!r}; expected one of the forms "
                        f"{', '.join(f'{k}:<code>' for k in kinds)} naming a point of the "
                        "scenario", where=where, column=col)

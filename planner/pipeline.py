@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 import platform
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import folium
 import geopandas as gpd
@@ -34,92 +34,28 @@ from . import (
     validate,
 )
 from . import sites as sites_mod
-from .config import Scenario, SiteModel
-from .crs import WGS84, metric_crs
+from .config import Scenario
+from .crs import metric_crs
 from .errors import InputError, Problem
+from .result import Result, all_paths, output_table
+from .sites import SiteChoice
+from .trips import TripPlan
 
 log = logging.getLogger("planner")
 
 
-@dataclass
-class Plan:
-    """The result of a run.
+class Plan(Result):
+    """The result of a run (:class:`planner.result.Result`: the ranked villages, the network,
+    the report and views of them), with the outreach map and the writers.
 
     Attributes
     ----------
-    scenario : Scenario
-    villages : GeoDataFrame
-        One row per input village, ranked (rank 1 first), in the study area's metric CRS.
-    service_points : GeoDataFrame
-        Service points (metric CRS).
-    network : Network
-        The multimodal network with villages and service points joined (arrays; use
-        ``plan.network.to_networkx()`` for a NetworkX graph).
-    signal : GeoDataFrame or None
-        The signal layer as given (blank spots or coverage, metric CRS); ``blank_spots``
-        gives the blank spots either way.
-        Blank-spot polygons (metric CRS).
-    report : dict
-        Warnings, unmatched rows, network statistics, totals.
-    timings : dict
-        Seconds per step.
+    scenario, villages, service_points, network, signal, report, timings
+        See :class:`planner.result.Result`.
     """
 
-    scenario: Scenario
-    villages: gpd.GeoDataFrame
-    service_points: gpd.GeoDataFrame
-    network: network.Network
-    signal: gpd.GeoDataFrame | None
-    report: dict[str, Any]
-    timings: dict[str, float] = field(default_factory=dict)
-    paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
-    site_choice: sites_mod.SiteChoice | None = None
-    site_problem: str = ""
-    progress: fieldlog.LogCheck | None = None
-    progress_over_time: pd.DataFrame | None = None
-    trip_plan: Any = None  # trips.TripPlan: multi-day trips serving the new stops
-    _blank: gpd.GeoDataFrame | None = None
-    # layers derived from the villages alone, computed on first use and shared with the
-    # views made by with_sites (they hold the same villages)
-    _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
-
-    def __repr__(self) -> str:
-        """One line: what the plan holds (the frames are attributes)."""
-        choice = "none" if self.site_choice is None else \
-            f"{int((self.site_choice.sites['rank'] > 0).sum())} new"
-        return (f"Plan(scenario={self.scenario.name!r}, villages={len(self.villages)}, "
-                f"service_points={len(self.service_points)}, "
-                f"crs={self.villages.crs.to_string()!r}, sites={choice})")
-
-    def _repr_html_(self) -> str:
-        """A short summary table for notebooks (totals per indicator, reach bands)."""
-        import html as _html
-
-        rows = "".join(
-            f"<tr><td>{_html.escape(k)}</td><td>{t['eligible']:,}</td><td>{t['served']:,}</td>"
-            f"<td>{t['gap']:,}</td></tr>" for k, t in self.report["totals"].items())
-        bands = ", ".join(f"{_html.escape(b)} {n}" for b, n in self.report["reach_bands"].items())
-        return (f"<b>Plan {_html.escape(self.scenario.name)}</b>: {len(self.villages):,} "
-                f"villages, {len(self.service_points)} service points<br>"
-                "<table><tr><th>indicator</th><th>eligible</th><th>served</th><th>gap</th></tr>"
-                f"{rows}</table>Reach: {bands}")
-
-    @property
-    def blank_spots(self) -> gpd.GeoDataFrame | None:
-        """Blank-spot polygons (metric CRS): the signal layer itself, or, for a coverage
-        layer, the villages' area outside it (computed on first use)."""
-        if self.signal is None or self.scenario.signal_kind == "blank_spot":
-            return self.signal
-        if self._blank is None:
-            self._blank = overlay.blank_from_coverage(self.villages, self.signal)
-        return self._blank
-
-    def table(self) -> pd.DataFrame:
-        """The village table as written to ``villages.csv`` (no geometry)."""
-        return output_table(self)
-
     def map(self, *, area: str | None = None,
-            sites: sites_mod.SiteChoice | None = None, trips: Any = None) -> folium.Map:
+            sites: SiteChoice | None = None, trips: TripPlan | None = None) -> folium.Map:
         """The outreach map (a ``folium.Map``, shown inline in Jupyter); with ``sites`` (a
         :meth:`choose_sites` result) the proposed stops, their routes and served villages;
         with ``trips`` (a :meth:`plan_trips` result) one line per trip.
@@ -134,270 +70,10 @@ class Plan:
         if sites is not None or trips is not None:
             view = self.with_sites(sites) if sites is not None else self
             return (view.with_trips(trips) if trips is not None else view).map(area=area)
-        s = self.scenario
-        keep = np.ones(len(self.villages), bool)
-        if area:
-            keep = self.villages["code_key"].str.startswith(
-                validate.normalise_code(area)).to_numpy()
-            if not keep.any():
-                raise InputError([Problem("map", f"no village code starts with {area!r}")])
-        stops = links = routes = None
-        if self.site_choice is not None:
-            stops, links, routes = self._site_layers()
-            if area:
-                inside = set(self.villages.loc[keep, "kode"])
-                stops = stops[stops["site_code"].isin(inside)]
-                links = links.iloc[0:0] if stops.empty else links
-                routes = routes.iloc[0:0] if stops.empty else routes
-        net = self.network
-        if "fastest" not in self.paths:
-            self.paths["fastest"] = all_paths(net, "fastest")
-        legs_text = dict(zip(net.points["village"].refs,
-                             travel.legs_texts(net, self.paths["fastest"]), strict=True))
-        legs = self.villages["kode"].map(legs_text).fillna("")
-        minutes = self.villages["travel_minutes"].to_numpy(float)
-        legs = np.where(~np.isfinite(minutes), "unreachable",
-                        np.where(legs == "", "at the office", legs))
-        v = self.villages.assign(route_legs=legs)[keep].reset_index(drop=True)
-        services = self.service_points
-        blank = self.blank_spots
-        places = [(k, p.labels, p.xy) for k, p in net.points.items()
-                  if k not in ("village", "service")]
-        reach = self.reach_band_areas() if not area else None
-        if area:
-            services = services[services["id"].isin(set(v["nearest_service"]))]
-            box = shapely.box(*v.total_bounds)
-            if blank is not None:
-                blank = blank.iloc[blank.sindex.query(box, predicate="intersects")]
-            reach = v[["reach_band", "geometry"]].dissolve(by="reach_band", as_index=False)
-            reach["villages"] = reach["reach_band"].map(v["reach_band"].value_counts())
-            inside_places = []
-            for k, labels, xy in places:
-                ok = shapely.contains_xy(box, xy[:, 0], xy[:, 1])
-                inside_places.append((k, list(np.array(labels, dtype=object)[ok]), xy[ok]))
-            places = inside_places
-        return render.outreach_map(
-            v, services, s.indicators,
-            text=render.MapText(s.title or s.name, s.data_date,
-                                s.illustrative_note if s.illustrative else ""),
-            blank_m=blank, reach_m=reach,
-            overlays=render.Overlays(
-                site_layers=(render.SiteLayers(stops, links, routes) if stops is not None
-                             and links is not None and routes is not None else None),
-                places=places,
-                sessions=self.progress.rows if self.progress is not None else None,
-                trips=(self.trip_plan.lines if self.trip_plan is not None and not area
-                       else None)))
+        return render.plan_map(self, area=area)
 
-    def site_layers(self, sites: sites_mod.SiteChoice
-                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        """A site choice as frames (metric CRS): the new stops as points (the columns of
-        ``sites.csv``), a line from each stop to each village credited to it, and the route
-        from the nearest office to each stop (as on the map and in ``villages.gpkg``)."""
-        new, links, routes = self.with_sites(sites)._site_layers()
-        points = gpd.GeoDataFrame(new.drop(columns=["x", "y"]),
-                                  geometry=gpd.points_from_xy(new["x"], new["y"]),
-                                  crs=self.network.crs)
-        return points, links, routes
-
-    def _site_layers(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        """New sites with coordinates, site -> village links and office -> site routes."""
-        choice = self.site_choice
-        if choice is None:
-            raise ValueError("this plan has no site choice: pass one (plan.with_sites(c))")
-        net = self.network
-        refs = net.points["village"].refs
-        xy = dict(zip(refs, map(tuple, net.points["village"].xy), strict=True))
-        new = choice.sites[choice.sites["rank"] > 0].copy()
-        site_xy = dict(zip(new["site_code"], zip(new["x"], new["y"], strict=True),
-                           strict=True))
-        a = choice.assignment[choice.assignment["site"].isin(set(new["site_code"]))]
-        names = self.villages.set_index("kode")["nama"]
-        site_names = dict(zip(new["site_code"], new["site_name"], strict=True))
-        links = gpd.GeoDataFrame(
-            {"label": [f"{names[k]} ({m:.0f} min to the stop at {site_names[s]})"
-                       for k, s, m in zip(a["kode"], a["site"], a["minutes"], strict=True)]},
-            geometry=[shapely.LineString([site_xy[s], xy[k]]) for k, s in
-                      zip(a["kode"], a["site"], strict=True)], crs=net.crs)
-        kind = "candidate" if "candidate" in net.stops else "village"
-        index = {r: i for i, r in enumerate(net.points[kind].refs)}
-        targets = net.destination(kind)[[index[c] for c in new["site_code"]]]
-        if kind == "village":  # the villages' routes are already known
-            if "fastest" not in self.paths:
-                self.paths["fastest"] = all_paths(net, "fastest")
-            site_paths = [self.paths["fastest"][index[c]] for c in new["site_code"]]
-        else:
-            res = travel.nearest_source(travel.to_csr(net), net.origin("service"), targets)
-            site_paths = travel.paths_to(res, targets)
-        lines, labels = [], []
-        for edges, name, rank, office, minutes in zip(
-                site_paths, new["site_name"], new["rank"], new["nearest_office_name"],
-                new["travel_minutes_from_office"], strict=True):
-            line = travel.route_line(net, edges)
-            if line is not None:
-                lines.append(line)
-                labels.append(f"{office} to site #{rank} {name}: {minutes / 60:.1f} h")
-        routes = gpd.GeoDataFrame({"label": labels}, geometry=lines, crs=net.crs)
-        return new, links, routes
-
-    def explain(self, kode: str) -> str:
-        """Why a village ranks where it does, and how it is reached (plain text)."""
-        key = validate.normalise_code(kode)
-        rows = self.villages[self.villages["code_key"] == key]
-        if rows.empty:
-            raise InputError([Problem("explain", f"no village with code {kode!r}")])
-        r = rows.iloc[0]
-        lines = [f"{r['nama']} ({r['kode']}), {r.get('kecamatan', '')}, {r.get('kabupaten', '')}",
-                 f"priority rank {r['priority_rank']} of {len(self.villages)}, "
-                 f"score {r['priority_score']:.3f}: {r['priority_why']}"]
-        for ind in self.scenario.indicators:
-            lines.append(f"  {ind.label}: gap {r[ind.gap_col]} of {r[ind.eligible_col]} eligible")
-        if np.isfinite(r["travel_minutes"]):
-            lines.append(f"  reached from {r['nearest_service']} in "
-                         f"{r['travel_minutes']:.0f} min ({r['reach_band']}) by "
-                         f"{r['route_modes']}; walking connector {r['access_m']:.0f} m")
-        else:
-            lines.append(f"  unreachable: {r['unreachable_reason']}")
-        lines.append(f"  blank-spot share of area: {r['blank_spot_share']:.0%}")
-        return "\n".join(lines)
-
-    def route(self, kode: str, *, cheapest: bool = False) -> tuple[pd.DataFrame, Any]:
-        """The fastest (or cheapest) route from the nearest service point to a village.
-
-        Returns
-        -------
-        legs : DataFrame
-            ``mode, from, to, minutes, length_m, cost, name`` per leg (minutes, metres, rupiah).
-        line : shapely.LineString or None
-            The route in WGS84 (straight between network nodes), None if unreachable.
-        """
-        i = self._village_index(kode)
-        net = self.network
-        kind: Literal["fastest", "cheapest"] = "cheapest" if cheapest else "fastest"
-        if kind not in self.paths:
-            self.paths[kind] = all_paths(net, kind)
-        edges = self.paths[kind][i]
-        line = travel.route_line(net, edges)
-        if line is not None:
-            line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
-        return travel.legs(net, edges).drop(columns="_edges"), line
-
-    def choose_sites(self, *, k: int | None = None, target: float | None = None,
-                     model: SiteModel | None = None,
-                     **spec_changes: Any) -> sites_mod.SiteChoice:
-        """Choose the next mobile-service sites (see :mod:`planner.sites`) and return the
-        choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
-        ``plan.map(sites=c)``).
-
-        ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
-        the fewest sites reaching it; neither -> the scenario's ``[sites]`` model. Other
-        ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
-        """
-        spec = replace(self.scenario.sites, **spec_changes)
-        return sites_mod.choose_sites(self, spec, k=k, target=target, model=model)
-
-    def with_sites(self, sites: sites_mod.SiteChoice | None = None,
-                   problem: str = "") -> Plan:
-        """A view of this plan with a site choice (or the reason there is none) attached, for
-        :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
-        return replace(self, site_choice=sites, site_problem=problem)
-
-    def plan_trips(self, *, sites: sites_mod.SiteChoice | None = None,
-                   teams: int | None = None, days: int | None = None,
-                   budget: float | None = None, start: str | None = None,
-                   exact_limit: int = 8, time_limit: float = 300.0,
-                   **spec_changes: Any) -> Any:
-        """Multi-day trips serving the new stops of a site choice (see :mod:`planner.trips`).
-
-        Parameters
-        ----------
-        sites : SiteChoice, optional
-            The stops (its new sites, with the people each newly covers); default: the plan's
-            site choice, else the scenario's ``[sites]`` model.
-        teams, days, budget, start
-            Teams per office, the longest trip (days), the total budget (rupiah) and the
-            start date (``YYYY-MM-DD``), instead of the scenario's ``[trips]``; other
-            ``[trips]`` settings may be changed too (``night_rupiah=...``).
-        exact_limit, time_limit
-            Up to ``exact_limit`` stops the trips are proven optimal; larger plans improve
-            until no move improves (at most ``time_limit`` seconds) and report the gap to a
-            lower bound.
-
-        Returns
-        -------
-        trips.TripPlan
-        """
-        from . import trips
-
-        changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
-                                     ("total_budget", budget), ("start", start)) if v is not None}
-        spec = replace(self.scenario.trips, **changes, **spec_changes)
-        if not spec.start:
-            raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
-                                      "set [trips] start = \"YYYY-MM-DD\" or give --start",
-                                      where="[trips]", column="start")])
-        choice = sites or self.site_choice or self.choose_sites()
-        with _step("plan trips", self.timings):
-            return trips.plan_trips(self.network, _trip_stops(self, choice), spec,
-                                    exact_limit=exact_limit, time_limit=time_limit)
-
-    def with_trips(self, trips: Any) -> Plan:
-        """A view of this plan with trips (a :meth:`plan_trips` result) attached, for
-        :meth:`write`, :meth:`map` and the summary. The plan itself is not changed."""
-        return replace(self, trip_plan=trips)
-
-    def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
-        """Village × service-point travel times within ``cutoff`` minutes (long table).
-
-        ``reverse=True`` (default): from the village to the site, as residents travel to a
-        stop; ``False``: from the site to the village. Columns ``kode, site, minutes``.
-        """
-        net = self.network
-        t = travel.travel_table(net, net.destination("service") if reverse else
-                                net.origin("service"),
-                                net.origin("village") if reverse else
-                                net.destination("village"), cutoff=cutoff, reverse=reverse)
-        refs = np.array(net.points["village"].refs, dtype=object)
-        sites = np.array(net.points["service"].refs, dtype=object)
-        return pd.DataFrame({"kode": refs[t["village"]], "site": sites[t["site"]],
-                             "minutes": t["minutes"].to_numpy()})
-
-    def reach_band_areas(self) -> gpd.GeoDataFrame:
-        """Villages dissolved by reach band: one (multi)polygon per band, metric CRS."""
-        key = ("reach", id(self.villages))  # a view with other villages computes its own
-        if key not in self._derived:
-            v = self.villages[["reach_band", "geometry"]]
-            out = v.dissolve(by="reach_band", as_index=False)
-            order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
-            out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
-            self._derived[key] = out.sort_values(
-                "reach_band", key=lambda s: s.map(order)).reset_index(drop=True)
-        return self._derived[key].copy()
-
-    def routes(self) -> pd.DataFrame:
-        """Every village's fastest route as legs: ``kode, leg`` then the columns of
-        :meth:`route` (one row per leg; unreachable villages have none)."""
-        net = self.network
-        if "fastest" not in self.paths:
-            self.paths["fastest"] = all_paths(net, "fastest")
-        frames = []
-        for kode, edges in zip(net.points["village"].refs, self.paths["fastest"], strict=True):
-            lg = travel.legs(net, edges).drop(columns="_edges")
-            lg.insert(0, "leg", np.arange(1, len(lg) + 1))
-            lg.insert(0, "kode", kode)
-            frames.append(lg)
-        return pd.concat(frames, ignore_index=True)
-
-    def _village_index(self, kode: str) -> int:
-        """Position of a village in the network's village arrays (input order)."""
-        key = validate.normalise_code(kode)
-        refs = [validate.normalise_code(r) for r in self.network.points["village"].refs]
-        if key not in refs:
-            raise InputError([Problem("route", f"no village with code {kode!r}")])
-        return refs.index(key)
-
-    def write(self, out_dir: str | Path, *, sites: sites_mod.SiteChoice | None = None,
-              site_problem: str = "", trips: Any = None) -> dict[str, Path]:
+    def write(self, out_dir: str | Path, *, sites: SiteChoice | None = None,
+              site_problem: str = "", trips: TripPlan | None = None) -> dict[str, Path]:
         """Write every output as one generation (see :func:`write_outputs`); with ``sites``
         (a :meth:`choose_sites` result) also the site outputs; ``site_problem`` says in the
         summary why there is no site choice; with ``trips`` (a :meth:`plan_trips` result)
@@ -424,6 +100,7 @@ class Plan:
                                         "outputs": dict(names)})
         names["run"] = "run.json"
         return {k: final / name for k, name in names.items()}
+
 
 
 _step = steps.step
@@ -717,56 +394,6 @@ def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
 
 
 
-def _trip_stops(plan: Plan, choice: sites_mod.SiteChoice) -> Any:
-    """The new sites of a choice as trip stops, the service points as offices."""
-    from . import trips
-
-    net = plan.network
-    kind = "candidate" if "candidate" in net.stops else "village"
-    index = {r: i for i, r in enumerate(net.points[kind].refs)}
-    new = choice.sites[choice.sites["rank"] > 0]
-    stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
-                          "name": new["site_name"].astype(str).to_numpy(),
-                          "people": new["people_newly_covered"].to_numpy(float),
-                          "blank": new["satellite_kit_needed"].to_numpy(bool),
-                          "index": [index[c] for c in new["site_code"]]})
-    svc = net.points["service"]
-    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
-                            "name": [str(n) for n in svc.labels],
-                            "index": np.arange(len(svc.refs))})
-    return trips.Stops(stops, offices, kind)
-
-
-def output_table(plan: Plan) -> pd.DataFrame:
-    """The ranked village table (no geometry), with the documented columns first."""
-    v = plan.villages
-    cols = ["kode", "nama", *[a.level for a in plan.scenario.admin]]
-    for ind in plan.scenario.indicators:
-        cols += [ind.eligible_col, ind.served_col, ind.gap_col]
-    cols += [c for ind in plan.scenario.indicators
-             if (c := f"{ind.key}_served_from_logs") in v]
-    cols += [c for c in ("sessions_logged",) if c in v]
-    cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
-             "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
-             "joined_to",
-             *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
-             "unreachable_reason",
-             "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
-             "score_gap", "score_remoteness", "score_blank_spot", "priority_why"]
-    out = pd.DataFrame(v[cols])
-    out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
-    return out
-
-
-def all_paths(net: network.Network,
-              kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
-    """Edge ids of each village's fastest (or cheapest) route from its nearest office
-    (input order; empty when unreachable or when the village is the office's own node)."""
-    csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")
-    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
-    return travel.paths_to(res, net.destination("village"))
-
-
 def travel_columns(net: network.Network, s: Scenario,
                    service_ids: np.ndarray) -> tuple[dict[str, np.ndarray],
                                                      dict[str, list[np.ndarray]]]:
@@ -859,6 +486,8 @@ def _write_trips(plan: Plan, out_dir: Path) -> dict[str, str]:
     from . import sheets
 
     tp = plan.trip_plan
+    if tp is None:
+        return {}
     s = plan.scenario
     files = {"trips": "trips.csv", "trips_summary": "trips_summary.csv",
              "trips_unreached": "trips_unreached.csv"}
@@ -951,7 +580,7 @@ def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
                                                  crs=plan.blank_spots.crs)
     choice = plan.site_choice
     if choice is not None:
-        new, links, routes = plan._site_layers()
+        new, links, routes = plan.site_frames()
         layers["sites"] = gpd.GeoDataFrame(
             new.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(new["x"], new["y"]),
             crs=plan.villages.crs)

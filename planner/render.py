@@ -30,7 +30,10 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement, Template
 
+from . import travel, validate
 from .crs import WGS84
+from .errors import InputError, Problem
+from .result import Result, all_paths
 from .text import minutes_text
 
 PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
@@ -79,7 +82,7 @@ def _display_geometry(gdf_m: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSer
 
 
 
-def _text(v: object) -> str:
+def display_text(v: object) -> str:
     """A value as display text ('' for missing). Never escaped here: the page shows text."""
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return ""
@@ -139,7 +142,7 @@ class MapData(MacroElement):
             f"JSON.parse(document.getElementById('{name}').textContent));"), name=name)
 
 
-def _feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+def feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (as ``gdf.to_json`` gives, missing values null), built
     with GEOS's GeoJSON writer for the geometries: several times faster for real boundaries
     than going through shapely's Python coordinate iterators."""
@@ -162,7 +165,7 @@ def _renumber_ids(m: folium.Map) -> None:
 
     def walk(el: object) -> None:
         nonlocal counter
-        el._id = f"{counter:08d}"  # type: ignore[attr-defined]
+        el._id = f"{counter:08d}"  # type: ignore[attr-defined]  # noqa: SLF001 (folium has no public setter)
         counter += 1
         for child in list(getattr(el, "_children", {}).values()):
             walk(child)
@@ -213,10 +216,10 @@ def village_layer_data(villages_m: gpd.GeoDataFrame, props: pd.DataFrame,
     geo = _display_geometry(villages_m, tolerance_m)
     vg = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=geo.values, crs=WGS84)
     kode = villages_m["kode"].astype(str)
-    nama = villages_m["nama"].map(_text)
+    nama = villages_m["nama"].map(display_text)
     vg["q"] = (nama + " " + kode + " "
                + kode.str.replace(r"[^0-9A-Za-z]", "", regex=True)).str.lower().to_numpy()
-    parts = [villages_m[c].map(_text) for c in ("kecamatan", "kabupaten")
+    parts = [villages_m[c].map(display_text) for c in ("kecamatan", "kabupaten")
              if c in villages_m.columns]
     where = [", ".join(p for p in ps if p) for ps in zip(*parts, strict=True)] if parts \
         else [""] * len(villages_m)
@@ -227,14 +230,14 @@ def village_layer_data(villages_m: gpd.GeoDataFrame, props: pd.DataFrame,
 def _points(xy_m: np.ndarray, crs: Any, props: dict[str, list[str]]) -> dict[str, Any]:
     pts = gpd.GeoSeries(gpd.points_from_xy(xy_m[:, 0], xy_m[:, 1]), crs=crs).to_crs(WGS84)
     g = gpd.GeoDataFrame(props, geometry=shapely.set_precision(pts.values, 1e-5), crs=WGS84)
-    return _feature_collection(g)
+    return feature_collection(g)
 
 
 def _lines(lines_m: gpd.GeoDataFrame) -> dict[str, Any]:
-    g = gpd.GeoDataFrame({"label": lines_m["label"].map(_text)},
+    g = gpd.GeoDataFrame({"label": lines_m["label"].map(display_text)},
                          geometry=lines_m.to_crs(WGS84).geometry.values, crs=WGS84)
     g["geometry"] = shapely.set_precision(g.geometry.values, 1e-5)
-    return _feature_collection(g)
+    return feature_collection(g)
 
 
 def _village_props(v: gpd.GeoDataFrame, indicators: tuple
@@ -245,19 +248,20 @@ def _village_props(v: gpd.GeoDataFrame, indicators: tuple
     cls = priority_class(v["priority_rank"].to_numpy(), n)
     blank = v["blank_spot_share"] if "blank_spot_share" in v else pd.Series(np.nan, v.index)
     props = pd.DataFrame({
-        "nama": v["nama"].map(_text), "kode": v["kode"].map(_text),
-        "kecamatan": v.get("kecamatan", pd.Series("", index=v.index)).map(_text),
-        "kabupaten": v.get("kabupaten", pd.Series("", index=v.index)).map(_text),
+        "nama": v["nama"].map(display_text), "kode": v["kode"].map(display_text),
+        "kecamatan": v.get("kecamatan", pd.Series("", index=v.index)).map(display_text),
+        "kabupaten": v.get("kabupaten", pd.Series("", index=v.index)).map(display_text),
         "rank": v["priority_rank"].astype(int).astype(str) + f" of {n}",
         "score": v["priority_score"].map(lambda s: f"{s:.3f}"),
         "travel": v["travel_minutes"].map(minutes_text),
-        "band": v["reach_band"].map(_text),
-        "from": [f"{_text(n)} ({_text(i)})" if _text(n) and _text(i) else _text(i) for n, i in
+        "band": v["reach_band"].map(display_text),
+        "from": [f"{display_text(n)} ({display_text(i)})"
+                 if display_text(n) and display_text(i) else display_text(i) for n, i in
                  zip(v.get("nearest_office_name", pd.Series("", index=v.index)),
                      v["nearest_service"], strict=True)],
         "blank": blank.map(lambda s: "unknown" if pd.isna(s) else f"{100 * s:.0f}%"),
-        "why": v["priority_why"].map(_text),
-        "legs": v.get("route_legs", pd.Series("", index=v.index)).map(_text),
+        "why": v["priority_why"].map(display_text),
+        "legs": v.get("route_legs", pd.Series("", index=v.index)).map(display_text),
         "color": [PRIORITY_CLASSES[c][1] for c in cls],
     })
     fields = [["nama", "Village"], ["kode", "Code"], ["kecamatan", "Kecamatan"],
@@ -348,7 +352,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     props, fields = _village_props(villages_m, indicators)
     vg = village_layer_data(villages_m, props, DISPLAY_TOLERANCE_M)
     layers: list[_Layer] = [{
-        "name": "Villages by priority", "type": "polygons", "data": _feature_collection(vg),
+        "name": "Villages by priority", "type": "polygons", "data": feature_collection(vg),
         "style": {"color": "#555", "weight": 0.5, "fillOpacity": 0.75},
         "style_properties": [["color", "fillColor"]], "fields": fields,
         "popup": [*fields, ["legs", "Route legs"]], "heading": "nama",
@@ -389,7 +393,7 @@ def _blank_layer(blank_m: gpd.GeoDataFrame | None) -> _Made:
     bg = gpd.GeoDataFrame(geometry=_display_geometry(blank_m, DISPLAY_TOLERANCE_M * 2).values,
                           crs=WGS84)
     return [({"name": "Signal blank spots", "type": "polygons",
-              "data": _feature_collection(bg), "interactive": False, "hatch": True,
+              "data": feature_collection(bg), "interactive": False, "hatch": True,
               "style": {"fillColor": "url(#jk-hatch)", "color": "#222",
                         "weight": 0.8, "dashArray": "3 3", "fillOpacity": 1}},
              [{"label": "no signal (blank spot)", "color": "#222", "shape": "hatch"}])]
@@ -398,12 +402,12 @@ def _blank_layer(blank_m: gpd.GeoDataFrame | None) -> _Made:
 def _reach_layer(reach_m: gpd.GeoDataFrame | None) -> _Made:
     if reach_m is None or not len(reach_m):
         return []
-    rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(_text),
+    rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(display_text),
                            "color": reach_m["reach_band"].map(REACH_COLOURS)},
                           geometry=_display_geometry(reach_m, DISPLAY_TOLERANCE_M).values,
                           crs=WGS84)
     return [({"name": "Reach bands (travel time from an office)", "type": "polygons",
-              "data": _feature_collection(rg), "show": False, "interactive": False,
+              "data": feature_collection(rg), "show": False, "interactive": False,
               "style": {"color": "#333", "weight": 0.6, "fillOpacity": 0.6},
               "style_properties": [["color", "fillColor"]]}, [])]
 
@@ -431,7 +435,7 @@ def _site_map_layers(site_layers: SiteLayers, crs: Any) -> list[_Made]:
             "number": "rank", "heading": "site",
             "data": _points(sites[["x", "y"]].to_numpy(float), crs, {
                 "rank": [str(int(r)) for r in sites["rank"]],
-                "site": [f"#{int(r)} {_text(nm)} ({_text(c)})" for r, nm, c in
+                "site": [f"#{int(r)} {display_text(nm)} ({display_text(c)})" for r, nm, c in
                          zip(sites["rank"], sites["site_name"], sites["site_code"],
                              strict=True)],
                 "people": [f"{p:,.0f}" for p in sites["people_newly_covered"]],
@@ -462,8 +466,8 @@ def _places_layer(places: list[tuple[str, list[str], np.ndarray]], crs: Any) -> 
     return [({
         "name": "Airstrips and ports", "type": "circles",
         "data": _points(np.concatenate([np.asarray(xy, float) for _, _, xy in places]),
-                        crs, {"label": [f"{_text(k)}: {_text(x)}" for k, lab, _ in places
-                                        for x in lab],
+                        crs, {"label": [f"{display_text(k)}: {display_text(x)}"
+                                        for k, lab, _ in places for x in lab],
                               "fill": [colours[k] for k, lab, _ in places for _ in lab]}),
         "fields": [["label", "Place"]], "style_properties": [["fill", "fillColor"]],
         "style": {"radius": 5, "color": "#ffffff", "fillOpacity": 0.9, "weight": 1.5}},
@@ -505,12 +509,13 @@ def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
     return [({
         "name": "Logged field sessions (by date)", "type": "circles", "show": True,
         "data": _points(xy, WGS84, {
-            "when": [_text(d) for d in r["date"]], "team": [_text(t) for t in r["team"]],
-            "village": [f"{_text(n)} ({_text(k)})" if k else "" for n, k in
+            "when": [display_text(d) for d in r["date"]],
+            "team": [display_text(t) for t in r["team"]],
+            "village": [f"{display_text(n)} ({display_text(k)})" if k else "" for n, k in
                         zip(r["nama"], r["kode"], strict=True)],
-            "people": people, "status": [_text(s).replace("_", " ") for s in r["status"]],
-            "reason": [_text(x) for x in r["reason"]],
-            "where": [f"{Path(str(f)).name} {_text(w)}" for f, w in
+            "people": people, "status": [display_text(s).replace("_", " ") for s in r["status"]],
+            "reason": [display_text(x) for x in r["reason"]],
+            "where": [f"{Path(str(f)).name} {display_text(w)}" for f, w in
                       zip(r["file"], r["row"], strict=True)],
             "fill": fill.tolist()}),
         "fields": [["when", "Date"], ["team", "Team"], ["village", "Village"],
@@ -526,8 +531,8 @@ def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:
     return [({
         "name": "Service points (offices)", "type": "circles",
         "data": _points(sxy, service_m.crs, {
-            "office": [_text(x) for x in service_m["nama"]],
-            "id": [_text(x) for x in service_m["id"]]}),
+            "office": [display_text(x) for x in service_m["nama"]],
+            "id": [display_text(x) for x in service_m["id"]]}),
         "fields": [["office", "Office"], ["id", "Id"]],
         "style": {"radius": 7, "color": "#08306b", "fillColor": "#2171b5", "fillOpacity": 1.0,
                   "weight": 2}},
@@ -538,3 +543,79 @@ def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:
 def map_html(m: folium.Map) -> str:
     """The map as one HTML string (deterministic)."""
     return m.get_root().render()
+
+
+def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
+    """The outreach map of a result (see :meth:`planner.Plan.map`).
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result, with its site choice and trips when attached.
+    area : str, optional
+        A code prefix: only the villages whose code starts with it, the offices serving
+        them and the sites among them.
+
+    Returns
+    -------
+    folium.Map
+
+    Raises
+    ------
+    InputError
+        When no village code starts with ``area``.
+    """
+    s = plan.scenario
+    keep = np.ones(len(plan.villages), bool)
+    if area:
+        keep = plan.villages["code_key"].str.startswith(
+            validate.normalise_code(area)).to_numpy()
+        if not keep.any():
+            raise InputError([Problem("map", f"no village code starts with {area!r}")])
+    stops = links = routes = None
+    if plan.site_choice is not None:
+        stops, links, routes = plan.site_frames()
+        if area:
+            inside = set(plan.villages.loc[keep, "kode"])
+            stops = stops[stops["site_code"].isin(inside)]
+            links = links.iloc[0:0] if stops.empty else links
+            routes = routes.iloc[0:0] if stops.empty else routes
+    net = plan.network
+    if "fastest" not in plan.paths:
+        plan.paths["fastest"] = all_paths(net, "fastest")
+    legs_text = dict(zip(net.points["village"].refs,
+                         travel.legs_texts(net, plan.paths["fastest"]), strict=True))
+    legs = plan.villages["kode"].map(legs_text).fillna("")
+    minutes = plan.villages["travel_minutes"].to_numpy(float)
+    legs = np.where(~np.isfinite(minutes), "unreachable",
+                    np.where(legs == "", "at the office", legs))
+    v = plan.villages.assign(route_legs=legs)[keep].reset_index(drop=True)
+    services = plan.service_points
+    blank = plan.blank_spots
+    places = [(k, p.labels, p.xy) for k, p in net.points.items()
+              if k not in ("village", "service")]
+    reach = plan.reach_band_areas() if not area else None
+    if area:
+        services = services[services["id"].isin(set(v["nearest_service"]))]
+        box = shapely.box(*v.total_bounds)
+        if blank is not None:
+            blank = blank.iloc[blank.sindex.query(box, predicate="intersects")]
+        reach = v[["reach_band", "geometry"]].dissolve(by="reach_band", as_index=False)
+        reach["villages"] = reach["reach_band"].map(v["reach_band"].value_counts())
+        inside_places = []
+        for k, labels, xy in places:
+            ok = shapely.contains_xy(box, xy[:, 0], xy[:, 1])
+            inside_places.append((k, list(np.array(labels, dtype=object)[ok]), xy[ok]))
+        places = inside_places
+    return outreach_map(
+        v, services, s.indicators,
+        text=MapText(s.title or s.name, s.data_date,
+                            s.illustrative_note if s.illustrative else ""),
+        blank_m=blank, reach_m=reach,
+        overlays=Overlays(
+            site_layers=(SiteLayers(stops, links, routes) if stops is not None
+                         and links is not None and routes is not None else None),
+            places=places,
+            sessions=plan.progress.rows if plan.progress is not None else None,
+            trips=(plan.trip_plan.lines if plan.trip_plan is not None and not area
+                   else None)))

@@ -25,7 +25,7 @@ from .crs import WGS84
 from .text import clock_text, count_text, minutes_text, percent_text, rupiah_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Plan
+    from .result import Result
 
 FIXED_TIME = "2000-01-01T00:00:00.000Z"
 """Timestamp written inside files that want one, so outputs do not depend on the clock."""
@@ -263,7 +263,7 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
+def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
     """The first screen: where next, what it buys, what it costs, what is left out."""
     choice = plan.site_choice
     if choice is None:
@@ -363,7 +363,7 @@ def _decision(plan: Plan, curve: pd.DataFrame | None) -> list[str]:
     return lines
 
 
-def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
+def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     """The one-page summary for managers, as Markdown. It opens with the decision (where
     next, what it buys, what it costs, what is left out and why, the trade-off); then
     coverage per indicator and kabupaten, reach, unreachable villages, the site-choice
@@ -449,7 +449,7 @@ def summary_markdown(plan: Plan, curve: pd.DataFrame | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def progress_markdown(plan: Plan) -> str:
+def progress_markdown(plan: Result) -> str:
     """``progress.md`` of ``planner progress``: the field-log section of the summary alone,
     under its own title (and the illustrative-data note)."""
     s = plan.scenario
@@ -464,10 +464,12 @@ def _people_to_target(target: float, eligible: float, served: float) -> int:
     return max(0, int(np.ceil(round(target * eligible, 6))) - int(served))
 
 
-def _trips_section(plan: Plan) -> list[str]:
+def _trips_section(plan: Result) -> list[str]:
     """The trips that serve the new stops: days, cost and people per trip, what no trip
     reaches and how good the plan is."""
     tp = plan.trip_plan
+    if tp is None:
+        return []
     t, un = tp.trips, tp.unreached
     sp = tp.spec
     how = ("proven optimal (every assignment and order considered by dynamic programming)"
@@ -500,7 +502,7 @@ def _trips_section(plan: Plan) -> list[str]:
     return lines
 
 
-def _progress_section(plan: Plan) -> list[str]:
+def _progress_section(plan: Result) -> list[str]:
     """What the field logs changed: rows applied and set aside, coverage at the baseline and
     now against the target, why rows were set aside, and the chart."""
     check, over = plan.progress, plan.progress_over_time
@@ -613,7 +615,7 @@ def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
             + "\n".join(body) + "</body></html>\n")
 
 
-def static_map_png(plan: Plan) -> bytes:
+def static_map_png(plan: Result) -> bytes:
     """A static PNG map for slides: villages by priority class, blank spots hatched ("no
     signal"), offices, airstrips and ports, proposed stops with their rank, the routes to
     them and the villages they serve; a legend entry for every layer drawn. Uses a figure
@@ -648,7 +650,7 @@ def static_map_png(plan: Plan) -> bytes:
                        zorder=3)
             handles.append(Line2D([], [], marker="o", ls="", color=colour, label=kind))
     if plan.site_choice is not None:
-        new, links, routes = plan._site_layers()
+        new, links, routes = plan.site_frames()
         if len(links):
             links.plot(ax=ax, color="#6a3d9a", linewidth=0.6, linestyle="--", zorder=3)
             handles.append(Line2D([], [], color="#6a3d9a", ls="--",

@@ -15,7 +15,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import geopandas as gpd
 import numpy as np
@@ -23,11 +23,30 @@ import pandas as pd
 import shapely
 
 from . import optimise, steps, travel
-from .config import SITE_MODELS, SiteModel, SitesSpec, _in_range
+from .config import SITE_MODELS, SiteModel, SitesSpec, in_range
 from .errors import InfeasibleError, InputError, Problem, ProblemCollector
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import Plan
+    from .config import Scenario
+    from .network import Network
+
+
+class StudyArea(Protocol):
+    """What site choice reads from a run's result (:class:`planner.result.Result` has it):
+    the scenario, the ranked villages (metric CRS), the network with the villages, offices
+    and candidates joined, and the signal layer."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def villages(self) -> gpd.GeoDataFrame: ...
+
+    @property
+    def network(self) -> Network: ...
+
+    @property
+    def signal(self) -> gpd.GeoDataFrame | None: ...
 
 
 @dataclass
@@ -95,7 +114,8 @@ class SiteChoice:
         return text
 
 
-def needed_people(plan: Plan, spec: SitesSpec, target: float | None = None) -> tuple[float, float]:
+def needed_people(plan: StudyArea, spec: SitesSpec,
+                  target: float | None = None) -> tuple[float, float]:
     """(target share, people needed): ``ceil(share × eligible) − served``, at least 0."""
     ind = _indicator(plan, spec)
     share = target if target is not None else (spec.target or ind.target)
@@ -108,7 +128,7 @@ def needed_people(plan: Plan, spec: SitesSpec, target: float | None = None) -> t
     return share, float(max(0, math.ceil(round(share * eligible, 6)) - served))
 
 
-def _indicator(plan: Plan, spec: SitesSpec):
+def _indicator(plan: StudyArea, spec: SitesSpec):
     for ind in plan.scenario.indicators:
         if ind.key == spec.indicator:
             return ind
@@ -116,12 +136,12 @@ def _indicator(plan: Plan, spec: SitesSpec):
                               column="indicator")])
 
 
-def _site_kind(plan: Plan) -> str:
+def _site_kind(plan: StudyArea) -> str:
     """``candidate`` when the scenario names a candidate file, else ``village``."""
     return "candidate" if "candidate" in plan.network.stops else "village"
 
 
-def site_info(plan: Plan) -> pd.DataFrame:
+def site_info(plan: StudyArea) -> pd.DataFrame:
     """Every possible site (offices first, then candidates) with its name, area, metric
     coordinates, travel time and one-way cost from the nearest office, and signal."""
     net = plan.network
@@ -161,7 +181,7 @@ def site_info(plan: Plan) -> pd.DataFrame:
     })
 
 
-def build_problem(plan: Plan, spec: SitesSpec,
+def build_problem(plan: StudyArea, spec: SitesSpec,
                   info: pd.DataFrame | None = None) -> optimise.CoverageProblem:
     """The coverage problem of a plan: demand villages (input order) × (offices, then the
     candidates: a candidate file's points, or every village)."""
@@ -190,7 +210,7 @@ def build_problem(plan: Plan, spec: SitesSpec,
         2 * info["one_way_cost"].to_numpy(float), capacity)
 
 
-def _in_blank_spot(plan: Plan, xy: np.ndarray) -> np.ndarray:
+def _in_blank_spot(plan: StudyArea, xy: np.ndarray) -> np.ndarray:
     """Whether each point (metric CRS) lies in a blank spot."""
     sig = plan.signal
     coverage = plan.scenario.signal_kind == "coverage"
@@ -213,9 +233,9 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
     if k is not None and (not isinstance(k, int | np.integer) or isinstance(k, bool)):
         pc.add(where, f"expected a whole number of sites, found {k!r}", column="k")
     elif k is not None:
-        _in_range(pc, where, "", "k", int(k))
+        in_range(pc, where, "", "k", int(k))
     if target is not None:
-        _in_range(pc, where, "", "target", target)
+        in_range(pc, where, "", "target", target)
     if model not in (None, "", *SITE_MODELS):
         pc.add(where, f"expected one of {', '.join(SITE_MODELS)}, found {model!r}",
                column="model")
@@ -223,13 +243,13 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
                 "time_limit"):
         v = getattr(spec, key)
         if v is not None:
-            _in_range(pc, where, "", key, v)
+            in_range(pc, where, "", key, v)
     if spec.minimise not in ("sites", "cost"):
         pc.add(where, f"expected 'sites' or 'cost', found {spec.minimise!r}", column="minimise")
     pc.raise_if_any()
 
 
-def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = None,
+def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | None = None,
                  target: float | None = None, model: SiteModel | None = None) -> SiteChoice:
     """Choose sites for a plan: ``k`` given -> max coverage; ``target`` given -> target
     mode; neither -> the scenario's ``[sites]`` model. ``model="p_median"`` with ``k``:
@@ -247,7 +267,7 @@ def choose_sites(plan: Plan, spec: SitesSpec | None = None, *, k: int | None = N
         return _choose(plan, spec, k, target, model)
 
 
-def _choose(plan: Plan, spec: SitesSpec, k: int | None, target: float | None,
+def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | None,
             model: SiteModel | None) -> SiteChoice:
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
@@ -295,7 +315,7 @@ def _assign(p: optimise.CoverageProblem, open_: np.ndarray) -> tuple[np.ndarray,
     return site, best
 
 
-def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
+def _describe(plan: StudyArea, spec: SitesSpec, p: optimise.CoverageProblem,
               sol: optimise.Solution, needed: float | None, model: str,
               info: pd.DataFrame) -> SiteChoice:
     """The answer in the one coverage model (README, "Coverage model"): every covered village
@@ -365,7 +385,7 @@ def _describe(plan: Plan, spec: SitesSpec, p: optimise.CoverageProblem,
     return choice
 
 
-def _best_next(plan: Plan, p: optimise.CoverageProblem, covered: np.ndarray,
+def _best_next(plan: StudyArea, p: optimise.CoverageProblem, covered: np.ndarray,
                open_: np.ndarray, coverage: pd.DataFrame) -> np.ndarray:
     """Per coverage row: the most people (of that indicator, in that area) that one more
     stop, at any site not open, would add."""
@@ -385,7 +405,7 @@ def _best_next(plan: Plan, p: optimise.CoverageProblem, covered: np.ndarray,
     return np.array(out)
 
 
-def _coverage(plan: Plan, assignment: pd.DataFrame, sites: pd.DataFrame,
+def _coverage(plan: StudyArea, assignment: pd.DataFrame, sites: pd.DataFrame,
               spec: SitesSpec, reachable: set[str]) -> pd.DataFrame:
     """Coverage now and after, per indicator and area, in the one coverage model: a covered
     village's gap counts as served by its site; villages credited to an existing office
@@ -435,7 +455,7 @@ def _or_none(solve: Any, *args: Any, **kwargs: Any) -> optimise.Solution | None:
         return None
 
 
-def tradeoff(plan: Plan, choice: SiteChoice, *, max_stops: int | None = None) -> pd.DataFrame:
+def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = None) -> pd.DataFrame:
     """What more stops buy: for ``k`` = 0 .. ``max_stops`` new stops, the most people they
     can cover (max coverage, proven or with its gap, under the choice's kits and budget)
     and the round-trip cost of those stops; with a target, also the fewest-stops and the

@@ -138,7 +138,7 @@ def paths_to(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
             else np.zeros(0, np.int64) for i, t in enumerate(targets)]
 
 
-def _leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rule that cuts a route into legs: zero-cost stop edges and empty walks or
     transfers are left out; consecutive edges of one mode form a leg; every transfer with a
     penalty is a leg of its own. Returns the kept edges and the index where each leg
@@ -161,7 +161,7 @@ def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
     Columns: ``mode, from, to, minutes, wait_minutes, length_m, cost, name`` (minutes, the
     expected wait included in ``minutes``; metres; rupiah).
     """
-    kept, starts = _leg_groups(net, edges)
+    kept, starts = leg_groups(net, edges)
     rows = []
     for group in np.split(kept, starts[1:]) if len(kept) else []:
         first, last = int(group[0]), int(group[-1])
@@ -170,8 +170,8 @@ def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
             if net.name[e] and net.name[e] not in "; ".join(names):
                 names.append(net.name[e])
         rows.append({"mode": net.mode[first],
-                     "from": _place(net, net.node_phys[net.u[first]]),
-                     "to": _place(net, net.node_phys[net.v[last]]),
+                     "from": place_label(net, net.node_phys[net.u[first]]),
+                     "to": place_label(net, net.node_phys[net.v[last]]),
                      "minutes": float(sum(net.minutes[group].tolist())),
                      "wait_minutes": sum(_wait(net, int(e)) for e in group),
                      "length_m": float(sum(net.length_m[group].tolist())),
@@ -216,7 +216,7 @@ def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
     return out
 
 
-def _place(net: Network, phys: int) -> str:
+def place_label(net: Network, phys: int) -> str:
     return net.phys_label[phys] or _junction(net, phys)
 
 

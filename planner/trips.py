@@ -129,7 +129,7 @@ class TripPlan:
 def route_legs(net: Network, edges: np.ndarray) -> list[Leg]:
     """A route's edges as :class:`Leg` s: consecutive edges of one mode merged, each
     scheduled service and each transfer with a penalty a leg of its own."""
-    kept, starts = travel._leg_groups(net, edges)
+    kept, starts = travel.leg_groups(net, edges)
     out: list[Leg] = []
     days = np.zeros(len(net.u), np.int64)  # edges past the schedule arrays: unscheduled
     days[:len(net.days)] = net.days[:len(net.u)]
@@ -157,8 +157,8 @@ def _leg(net: Network, edges: list[int], kind: str) -> Leg:
     for e in edges:
         if net.name[e] and net.name[e] not in names:
             names.append(str(net.name[e]))
-    frm = travel._place(net, int(net.node_phys[net.u[e0]]))
-    to = travel._place(net, int(net.node_phys[net.v[e1]]))
+    frm = travel.place_label(net, int(net.node_phys[net.u[e0]]))
+    to = travel.place_label(net, int(net.node_phys[net.v[e1]]))
     if kind == "scheduled":
         return Leg(kind, str(net.mode[e0]), minutes - wait, 0.0, cost, frm, to,
                    "; ".join(names), int(net.days[e0]),

@@ -41,7 +41,7 @@ def normalise_code(value: object) -> str:
     return re.sub(r"[^0-9A-Za-z]", "", s)
 
 
-def _rows(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
+def row_refs(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
           numbers: np.ndarray | None = None) -> str:
     """Spreadsheet-style row numbers for 0-based data positions: ``numbers[i]`` when the
     reader recorded them (blank rows and title rows counted), else header = row 1 after
@@ -54,7 +54,9 @@ def _rows(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
     return ("row " if len(pos) == 1 else "rows ") + ", ".join(map(str, pos)) + more
 
 
-def _features(index: pd.Index | np.ndarray, limit: int = 12) -> str:
+def feature_refs(index: pd.Index | np.ndarray, limit: int = 12) -> str:
+    """Feature numbers (1-based) for 0-based data positions, for messages: ``features 3, 7``
+    (the first ``limit``, then how many more)."""
     pos = [int(i) + 1 for i in list(index)[:limit]]
     more = f" and {len(index) - limit} more" if len(index) > limit else ""
     return ("feature " if len(pos) == 1 else "features ") + ", ".join(map(str, pos)) + more
@@ -72,7 +74,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
     missing = geom.isna() | geom.is_empty
     if missing.any():
         pc.add(src, f"empty or missing geometry; expected a {' or '.join(kinds)}",
-               where=_features(np.flatnonzero(missing)))
+               where=feature_refs(np.flatnonzero(missing)))
     present = ~missing
     gtypes = geom[present].geom_type
     if kinds[0].endswith("Polygon"):
@@ -83,14 +85,14 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
         fixable = [i for i, g in zip(coll, polys, strict=True) if not g.is_empty]
         if fixable:
             gdf.loc[fixable, gdf.geometry.name] = [g for g in polys if not g.is_empty]
-            warnings.append(f"{src}: {_features(np.array(fixable))}: geometry collection "
+            warnings.append(f"{src}: {feature_refs(np.array(fixable))}: geometry collection "
                             "reduced to its polygons (points and lines dropped)")
             geom = gdf.geometry
             gtypes = geom[present].geom_type
     bad_type = gtypes[~gtypes.isin(kinds)]
     if len(bad_type):
         pc.add(src, f"expected {' or '.join(kinds)}, found {bad_type.iloc[0]}",
-               where=_features(bad_type.index))
+               where=feature_refs(bad_type.index))
     if gdf.crs.is_geographic and present.any():
         b = geom[present].bounds
         lat_bad = (b["miny"] < -90) | (b["maxy"] > 90)
@@ -103,7 +105,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                     "the coordinates look projected (metres) but the file says "
                     f"{gdf.crs.to_string()}; set the file's real CRS")
             pc.add(src, f"coordinates outside longitude -180..180 / latitude -90..90: {hint}",
-                   where=_features(idx))
+                   where=feature_refs(idx))
     if gdf.crs.is_projected and present.any() and kinds[0].endswith("Polygon"):
         # a study area of polygons (villages, signal) all within 180 m of the CRS origin is
         # not real: these are degrees in a file that says metres
@@ -112,7 +114,7 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
             pc.add(src, f"the coordinates look like longitude/latitude degrees (all within "
                    f"180 of 0) but the file says {gdf.crs.to_string()} (metres); set the file's "
                    "CRS to EPSG:4326 if they are degrees",
-                   where=_features(np.flatnonzero(present.to_numpy())))
+                   where=feature_refs(np.flatnonzero(present.to_numpy())))
             return gdf
     if kinds[0].endswith("Polygon") and present.any():
         invalid = present & ~geom.is_valid
@@ -122,14 +124,14 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                                         if g.geom_type in ("Polygon", "MultiPolygon")])
                      for f in fixed]
             gdf.loc[invalid, gdf.geometry.name] = fixed
-            warnings.append(f"{src}: {_features(np.flatnonzero(invalid))}: invalid polygon "
+            warnings.append(f"{src}: {feature_refs(np.flatnonzero(invalid))}: invalid polygon "
                             "repaired with make_valid (area kept; self-intersections split)")
         geom = gdf.geometry
         g = geom.values
         flat = present.to_numpy() & (shapely.is_empty(g) | (shapely.area(g) <= 0))
         if flat.any():
             pc.add(src, "the polygon has no area (its points lie on one line or one point); "
-                   "expected a boundary enclosing the village", where=_features(
+                   "expected a boundary enclosing the village", where=feature_refs(
                        np.flatnonzero(flat)))
     return gdf
 
@@ -139,8 +141,8 @@ def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
                 numbers: np.ndarray | None = None) -> pd.Series:
     """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
     norm = codes.map(normalise_code)
-    fmt = (lambda i: _rows(i, offset=offset, numbers=numbers)) if where == "row" \
-        else _features
+    fmt = (lambda i: row_refs(i, offset=offset, numbers=numbers)) if where == "row" \
+        else feature_refs
     empty = norm == ""
     if empty.any():
         pc.add(src, "missing code; every row needs one", where=fmt(np.flatnonzero(empty)),
@@ -221,7 +223,7 @@ def _thousands(s: pd.Series, src: str, column: str, pc: ProblemCollector,
             j = np.flatnonzero(other)[0]
             pc.add(src, f"ambiguous numbers: {s.iloc[i]!r} reads as a thousands separator but "
                    f"{s.iloc[j]!r} does not; write counts without separators",
-                   where=_rows(np.array([i, j]), numbers=numbers), column=column)
+                   where=row_refs(np.array([i, j]), numbers=numbers), column=column)
             return s
         if warnings is not None:
             warnings.append(f"{src}: column '{column}': '{sep}' read as a thousands separator "
@@ -238,7 +240,7 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
         numbers = np.arange(len(values)) + 2 + offset
 
     def _rows_here(idx):
-        return _rows(idx, numbers=numbers)
+        return row_refs(idx, numbers=numbers)
 
     s = values.fillna("").astype(str).str.strip()
     s = _thousands(s, src, column, pc, numbers, warnings)
@@ -303,7 +305,7 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
             i = int(np.flatnonzero(over)[0])
             pc.add(src, f"served ({ind.served}) is greater than eligible ({ind.eligible}): "
                    f"{s.iloc[i]:.0f} > {e.iloc[i]:.0f}; served can be at most eligible",
-                   where=_rows(np.flatnonzero(over), numbers=nums), column=ind.served)
+                   where=row_refs(np.flatnonzero(over), numbers=nums), column=ind.served)
         out[ind.eligible_col] = e.to_numpy()
         out[ind.served_col] = s.to_numpy()
     pc.raise_if_any()

@@ -41,9 +41,7 @@ LAYERS: dict[str, int] = {
 
 # imports that break the rule today, each to be removed (the test fails when one is gone,
 # so the list only shrinks)
-KNOWN: set[tuple[str, str]] = {
-    ("compare", "pipeline"), ("report", "pipeline"), ("sites", "pipeline"),  # Plan's type
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:
@@ -141,6 +139,19 @@ def test_known_exceptions_still_exist():
     g = import_graph()
     gone = sorted(e for e in KNOWN if not g.has_edge(*e))
     assert not gone, f"remove these from KNOWN (they are fixed): {gone}"
+
+
+def test_no_private_name_is_imported_from_another_module():
+    """``from .module import _name`` would use another module's private part (ruff's SLF001
+    catches ``module._name``; this catches the import form)."""
+    found = []
+    for name, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level > 0 or (
+                    node.module or "").startswith("planner")):
+                found += [f"{name} line {node.lineno}: {a.name}" for a in node.names
+                          if a.name.startswith("_") and a.name != "__version__"]
+    assert not found, found
 
 
 @pytest.mark.parametrize("source, expected", [

@@ -357,12 +357,12 @@ def test_kaltara_trips_are_feasible_on_the_network(kaltara_plan):
     chosen stop is served or reported with its reason."""
     import networkx as nx
 
-    from planner.pipeline import _trip_stops
+    from planner.result import trip_stops
 
     plan = kaltara_plan
     choice = plan.choose_sites()
     tp = plan.plan_trips(sites=choice)
-    st = _trip_stops(plan, choice)
+    st = trip_stops(plan, choice)
     net = plan.network
     G = net.to_networkx()
     where = {c: ("service", int(i)) for c, i in zip(st.offices["code"], st.offices["index"],

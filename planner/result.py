@@ -1,0 +1,373 @@
+"""The plain result of a run: the ranked villages, the network, the report, and views.
+
+:class:`Result` holds what :func:`planner.run` computed (frames, the network, the run report)
+and answers questions from that data alone: a village's rank and route, the travel table,
+the reach bands, the site choice as frames. It does not change once made; attaching a site
+choice or trips gives a new result. Drawing and writing it are :class:`planner.Plan`'s
+(:mod:`planner.pipeline`), which adds the map and the writers to this record.
+"""
+
+from __future__ import annotations
+
+import html as _html
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Self
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import overlay, steps, travel, validate
+from .config import Scenario, SiteModel
+from .crs import WGS84
+from .errors import InputError, Problem
+from .fieldlog import LogCheck
+from .network import Network
+from .sites import SiteChoice, choose_sites
+from .trips import Stops, TripPlan, plan_trips
+
+
+@dataclass(frozen=True)
+class Result:
+    """The result of a run: its data, and views computed from that data alone.
+
+    A result does not change once made: :meth:`with_sites` and :meth:`with_trips` return
+    a new one (:class:`planner.Plan` adds the map and the writers).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    villages : GeoDataFrame
+        One row per input village, ranked (rank 1 first), in the study area's metric CRS.
+    service_points : GeoDataFrame
+        Service points (metric CRS).
+    network : Network
+        The multimodal network with villages and service points joined (arrays; use
+        ``plan.network.to_networkx()`` for a NetworkX graph).
+    signal : GeoDataFrame or None
+        The signal layer as given (blank spots or coverage, metric CRS); ``blank_spots``
+        gives the blank spots either way.
+        Blank-spot polygons (metric CRS).
+    report : dict
+        Warnings, unmatched rows, network statistics, totals.
+    timings : dict
+        Seconds per step.
+    """
+
+    scenario: Scenario
+    villages: gpd.GeoDataFrame
+    service_points: gpd.GeoDataFrame
+    network: Network
+    signal: gpd.GeoDataFrame | None
+    report: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    site_choice: SiteChoice | None = None
+    site_problem: str = ""
+    progress: LogCheck | None = None
+    progress_over_time: pd.DataFrame | None = None
+    trip_plan: TripPlan | None = None  # multi-day trips serving the new stops
+    # layers derived from the villages alone, computed on first use and shared with the
+    # views made by with_sites (they hold the same villages)
+    _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        """One line: what the plan holds (the frames are attributes)."""
+        choice = "none" if self.site_choice is None else \
+            f"{int((self.site_choice.sites['rank'] > 0).sum())} new"
+        return (f"{type(self).__name__}(scenario={self.scenario.name!r}, "
+                f"villages={len(self.villages)}, "
+                f"service_points={len(self.service_points)}, "
+                f"crs={self.villages.crs.to_string()!r}, sites={choice})")
+
+    def _repr_html_(self) -> str:
+        """A short summary table for notebooks (totals per indicator, reach bands)."""
+        rows = "".join(
+            f"<tr><td>{_html.escape(k)}</td><td>{t['eligible']:,}</td><td>{t['served']:,}</td>"
+            f"<td>{t['gap']:,}</td></tr>" for k, t in self.report["totals"].items())
+        bands = ", ".join(f"{_html.escape(b)} {n}" for b, n in self.report["reach_bands"].items())
+        return (f"<b>Plan {_html.escape(self.scenario.name)}</b>: {len(self.villages):,} "
+                f"villages, {len(self.service_points)} service points<br>"
+                "<table><tr><th>indicator</th><th>eligible</th><th>served</th><th>gap</th></tr>"
+                f"{rows}</table>Reach: {bands}")
+
+    @property
+    def blank_spots(self) -> gpd.GeoDataFrame | None:
+        """Blank-spot polygons (metric CRS): the signal layer itself, or, for a coverage
+        layer, the villages' area outside it (computed on first use)."""
+        if self.signal is None or self.scenario.signal_kind == "blank_spot":
+            return self.signal
+        key = ("blank", id(self.villages))
+        if key not in self._derived:
+            self._derived[key] = overlay.blank_from_coverage(self.villages, self.signal)
+        return self._derived[key]
+
+    def table(self) -> pd.DataFrame:
+        """The village table as written to ``villages.csv`` (no geometry)."""
+        return output_table(self)
+
+    def site_layers(self, sites: SiteChoice
+                    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """A site choice as frames (metric CRS): the new stops as points (the columns of
+        ``sites.csv``), a line from each stop to each village credited to it, and the route
+        from the nearest office to each stop (as on the map and in ``villages.gpkg``)."""
+        new, links, routes = self.with_sites(sites).site_frames()
+        points = gpd.GeoDataFrame(new.drop(columns=["x", "y"]),
+                                  geometry=gpd.points_from_xy(new["x"], new["y"]),
+                                  crs=self.network.crs)
+        return points, links, routes
+
+    def site_frames(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The attached site choice as frames (metric CRS): the new sites with coordinates
+        (``x``, ``y``), a line from each site to each village credited to it, and the route
+        from the nearest office to each site.
+
+        Raises
+        ------
+        ValueError
+            When the result has no site choice.
+        """
+        choice = self.site_choice
+        if choice is None:
+            raise ValueError("this plan has no site choice: pass one (plan.with_sites(c))")
+        net = self.network
+        refs = net.points["village"].refs
+        xy = dict(zip(refs, map(tuple, net.points["village"].xy), strict=True))
+        new = choice.sites[choice.sites["rank"] > 0].copy()
+        site_xy = dict(zip(new["site_code"], zip(new["x"], new["y"], strict=True),
+                           strict=True))
+        a = choice.assignment[choice.assignment["site"].isin(set(new["site_code"]))]
+        names = self.villages.set_index("kode")["nama"]
+        site_names = dict(zip(new["site_code"], new["site_name"], strict=True))
+        links = gpd.GeoDataFrame(
+            {"label": [f"{names[k]} ({m:.0f} min to the stop at {site_names[s]})"
+                       for k, s, m in zip(a["kode"], a["site"], a["minutes"], strict=True)]},
+            geometry=[shapely.LineString([site_xy[s], xy[k]]) for k, s in
+                      zip(a["kode"], a["site"], strict=True)], crs=net.crs)
+        kind = "candidate" if "candidate" in net.stops else "village"
+        index = {r: i for i, r in enumerate(net.points[kind].refs)}
+        targets = net.destination(kind)[[index[c] for c in new["site_code"]]]
+        if kind == "village":  # the villages' routes are already known
+            if "fastest" not in self.paths:
+                self.paths["fastest"] = all_paths(net, "fastest")
+            site_paths = [self.paths["fastest"][index[c]] for c in new["site_code"]]
+        else:
+            res = travel.nearest_source(travel.to_csr(net), net.origin("service"), targets)
+            site_paths = travel.paths_to(res, targets)
+        lines, labels = [], []
+        for edges, name, rank, office, minutes in zip(
+                site_paths, new["site_name"], new["rank"], new["nearest_office_name"],
+                new["travel_minutes_from_office"], strict=True):
+            line = travel.route_line(net, edges)
+            if line is not None:
+                lines.append(line)
+                labels.append(f"{office} to site #{rank} {name}: {minutes / 60:.1f} h")
+        routes = gpd.GeoDataFrame({"label": labels}, geometry=lines, crs=net.crs)
+        return new, links, routes
+
+    def explain(self, kode: str) -> str:
+        """Why a village ranks where it does, and how it is reached (plain text)."""
+        key = validate.normalise_code(kode)
+        rows = self.villages[self.villages["code_key"] == key]
+        if rows.empty:
+            raise InputError([Problem("explain", f"no village with code {kode!r}")])
+        r = rows.iloc[0]
+        lines = [f"{r['nama']} ({r['kode']}), {r.get('kecamatan', '')}, {r.get('kabupaten', '')}",
+                 f"priority rank {r['priority_rank']} of {len(self.villages)}, "
+                 f"score {r['priority_score']:.3f}: {r['priority_why']}"]
+        for ind in self.scenario.indicators:
+            lines.append(f"  {ind.label}: gap {r[ind.gap_col]} of {r[ind.eligible_col]} eligible")
+        if np.isfinite(r["travel_minutes"]):
+            lines.append(f"  reached from {r['nearest_service']} in "
+                         f"{r['travel_minutes']:.0f} min ({r['reach_band']}) by "
+                         f"{r['route_modes']}; walking connector {r['access_m']:.0f} m")
+        else:
+            lines.append(f"  unreachable: {r['unreachable_reason']}")
+        lines.append(f"  blank-spot share of area: {r['blank_spot_share']:.0%}")
+        return "\n".join(lines)
+
+    def route(self, kode: str, *, cheapest: bool = False
+              ) -> tuple[pd.DataFrame, shapely.LineString | None]:
+        """The fastest (or cheapest) route from the nearest service point to a village.
+
+        Returns
+        -------
+        legs : DataFrame
+            ``mode, from, to, minutes, length_m, cost, name`` per leg (minutes, metres, rupiah).
+        line : shapely.LineString or None
+            The route in WGS84 (straight between network nodes), None if unreachable.
+        """
+        i = self.village_index(kode)
+        net = self.network
+        kind: Literal["fastest", "cheapest"] = "cheapest" if cheapest else "fastest"
+        if kind not in self.paths:
+            self.paths[kind] = all_paths(net, kind)
+        edges = self.paths[kind][i]
+        line = travel.route_line(net, edges)
+        if line is not None:
+            line = gpd.GeoSeries([line], crs=net.crs).to_crs(WGS84).iloc[0]
+        return travel.legs(net, edges).drop(columns="_edges"), line
+
+    def choose_sites(self, *, k: int | None = None, target: float | None = None,
+                     model: SiteModel | None = None,
+                     **spec_changes: Any) -> SiteChoice:
+        """Choose the next mobile-service sites (see :mod:`planner.sites`) and return the
+        choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
+        ``plan.map(sites=c)``).
+
+        ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
+        the fewest sites reaching it; neither -> the scenario's ``[sites]`` model. Other
+        ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
+        """
+        spec = replace(self.scenario.sites, **spec_changes)
+        return choose_sites(self, spec, k=k, target=target, model=model)
+
+    def with_sites(self, sites: SiteChoice | None = None,
+                   problem: str = "") -> Self:
+        """A view of this plan with a site choice (or the reason there is none) attached, for
+        :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
+        return replace(self, site_choice=sites, site_problem=problem)
+
+    def plan_trips(self, *, sites: SiteChoice | None = None,
+                   teams: int | None = None, days: int | None = None,
+                   budget: float | None = None, start: str | None = None,
+                   exact_limit: int = 8, time_limit: float = 300.0,
+                   **spec_changes: Any) -> TripPlan:
+        """Multi-day trips serving the new stops of a site choice (see :mod:`planner.trips`).
+
+        Parameters
+        ----------
+        sites : SiteChoice, optional
+            The stops (its new sites, with the people each newly covers); default: the plan's
+            site choice, else the scenario's ``[sites]`` model.
+        teams, days, budget, start
+            Teams per office, the longest trip (days), the total budget (rupiah) and the
+            start date (``YYYY-MM-DD``), instead of the scenario's ``[trips]``; other
+            ``[trips]`` settings may be changed too (``night_rupiah=...``).
+        exact_limit, time_limit
+            Up to ``exact_limit`` stops the trips are proven optimal; larger plans improve
+            until no move improves (at most ``time_limit`` seconds) and report the gap to a
+            lower bound.
+
+        Returns
+        -------
+        TripPlan
+        """
+        changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
+                                     ("total_budget", budget), ("start", start)) if v is not None}
+        spec = replace(self.scenario.trips, **changes, **spec_changes)
+        if not spec.start:
+            raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
+                                      "set [trips] start = \"YYYY-MM-DD\" or give --start",
+                                      where="[trips]", column="start")])
+        choice = sites or self.site_choice or self.choose_sites()
+        with steps.step("plan trips", self.timings):
+            return plan_trips(self.network, trip_stops(self, choice), spec,
+                                    exact_limit=exact_limit, time_limit=time_limit)
+
+    def with_trips(self, trips: TripPlan | None) -> Self:
+        """A view of this plan with trips (a :meth:`plan_trips` result) attached, for
+        :meth:`write`, :meth:`map` and the summary. The plan itself is not changed."""
+        return replace(self, trip_plan=trips)
+
+    def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
+        """Village × service-point travel times within ``cutoff`` minutes (long table).
+
+        ``reverse=True`` (default): from the village to the site, as residents travel to a
+        stop; ``False``: from the site to the village. Columns ``kode, site, minutes``.
+        """
+        net = self.network
+        t = travel.travel_table(net, net.destination("service") if reverse else
+                                net.origin("service"),
+                                net.origin("village") if reverse else
+                                net.destination("village"), cutoff=cutoff, reverse=reverse)
+        refs = np.array(net.points["village"].refs, dtype=object)
+        sites = np.array(net.points["service"].refs, dtype=object)
+        return pd.DataFrame({"kode": refs[t["village"]], "site": sites[t["site"]],
+                             "minutes": t["minutes"].to_numpy()})
+
+    def reach_band_areas(self) -> gpd.GeoDataFrame:
+        """Villages dissolved by reach band: one (multi)polygon per band, metric CRS."""
+        key = ("reach", id(self.villages))  # a view with other villages computes its own
+        if key not in self._derived:
+            v = self.villages[["reach_band", "geometry"]]
+            out = v.dissolve(by="reach_band", as_index=False)
+            order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
+            out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
+            self._derived[key] = out.sort_values(
+                "reach_band", key=lambda s: s.map(order)).reset_index(drop=True)
+        return self._derived[key].copy()
+
+    def routes(self) -> pd.DataFrame:
+        """Every village's fastest route as legs: ``kode, leg`` then the columns of
+        :meth:`route` (one row per leg; unreachable villages have none)."""
+        net = self.network
+        if "fastest" not in self.paths:
+            self.paths["fastest"] = all_paths(net, "fastest")
+        frames = []
+        for kode, edges in zip(net.points["village"].refs, self.paths["fastest"], strict=True):
+            lg = travel.legs(net, edges).drop(columns="_edges")
+            lg.insert(0, "leg", np.arange(1, len(lg) + 1))
+            lg.insert(0, "kode", kode)
+            frames.append(lg)
+        return pd.concat(frames, ignore_index=True)
+
+    def village_index(self, kode: str) -> int:
+        """Position of a village in the network's village arrays (input order)."""
+        key = validate.normalise_code(kode)
+        refs = [validate.normalise_code(r) for r in self.network.points["village"].refs]
+        if key not in refs:
+            raise InputError([Problem("route", f"no village with code {kode!r}")])
+        return refs.index(key)
+
+
+
+def trip_stops(plan: Result, choice: SiteChoice) -> Stops:
+    """The new sites of a choice as trip stops, the service points as offices."""
+    net = plan.network
+    kind = "candidate" if "candidate" in net.stops else "village"
+    index = {r: i for i, r in enumerate(net.points[kind].refs)}
+    new = choice.sites[choice.sites["rank"] > 0]
+    stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
+                          "name": new["site_name"].astype(str).to_numpy(),
+                          "people": new["people_newly_covered"].to_numpy(float),
+                          "blank": new["satellite_kit_needed"].to_numpy(bool),
+                          "index": [index[c] for c in new["site_code"]]})
+    svc = net.points["service"]
+    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
+                            "name": [str(n) for n in svc.labels],
+                            "index": np.arange(len(svc.refs))})
+    return Stops(stops, offices, kind)
+
+
+def output_table(plan: Result) -> pd.DataFrame:
+    """The ranked village table (no geometry), with the documented columns first."""
+    v = plan.villages
+    cols = ["kode", "nama", *[a.level for a in plan.scenario.admin]]
+    for ind in plan.scenario.indicators:
+        cols += [ind.eligible_col, ind.served_col, ind.gap_col]
+    cols += [c for ind in plan.scenario.indicators
+             if (c := f"{ind.key}_served_from_logs") in v]
+    cols += [c for c in ("sessions_logged",) if c in v]
+    cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
+             "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
+             "joined_to",
+             *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
+             "unreachable_reason",
+             "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
+             "score_gap", "score_remoteness", "score_blank_spot", "priority_why"]
+    out = pd.DataFrame(v[cols])
+    out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
+    return out
+
+
+def all_paths(net: Network,
+              kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
+    """Edge ids of each village's fastest (or cheapest) route from its nearest office
+    (input order; empty when unreachable or when the village is the office's own node)."""
+    csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")
+    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
+    return travel.paths_to(res, net.destination("village"))
+
+

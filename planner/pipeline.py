@@ -1,4 +1,4 @@
-"""Wire the steps: load, validate, join, network, travel, prioritise, render; write outputs.
+"""Wire the steps: load, validate, join, network, travel, field logs, prioritise.
 
 ``run(scenario) -> Plan``. The library logs each step's duration at INFO on the ``planner``
 logger and never configures logging itself.
@@ -7,10 +7,7 @@ logger and never configures logging itself.
 from __future__ import annotations
 
 import logging
-import platform
-import time
-from dataclasses import asdict, dataclass, replace
-from importlib import metadata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +25,17 @@ from . import (
     overlay,
     prioritise,
     render,
-    report,
     steps,
     travel,
     validate,
 )
-from . import sites as sites_mod
 from .config import Scenario
 from .crs import metric_crs
 from .errors import InputError, Problem
-from .result import Result, all_paths, output_table
+from .result import Result
 from .sites import SiteChoice
 from .trips import TripPlan
+from .writing import write_outputs, write_progress
 
 log = logging.getLogger("planner")
 
@@ -74,10 +70,10 @@ class Plan(Result):
 
     def write(self, out_dir: str | Path, *, sites: SiteChoice | None = None,
               site_problem: str = "", trips: TripPlan | None = None) -> dict[str, Path]:
-        """Write every output as one generation (see :func:`write_outputs`); with ``sites``
-        (a :meth:`choose_sites` result) also the site outputs; ``site_problem`` says in the
-        summary why there is no site choice; with ``trips`` (a :meth:`plan_trips` result)
-        also the trip outputs."""
+        """Write every output as one generation (see :func:`planner.writing.write_outputs`);
+        with ``sites`` (a :meth:`choose_sites` result) also the site outputs;
+        ``site_problem`` says in the summary why there is no site choice; with ``trips`` (a
+        :meth:`plan_trips` result) also the trip outputs."""
         plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
             else self
         if trips is not None:
@@ -88,18 +84,7 @@ class Plan(Result):
         """Write the field-log outputs only (``planner progress``), as one generation:
         progress.csv, progress_villages.csv, logs_checked.csv, rejected_logs.csv,
         estimates_updated.csv, progress.png, progress.md and run.json."""
-        if self.progress is None:
-            raise InputError([Problem("progress", "this plan applied no field logs; set "
-                                      "[progress] logs in the scenario or give log files")])
-        final = io.resolve_output(Path(out_dir))
-        with io.generation(final) as staging:
-            names = _write_progress(self, staging)
-            io.write_text(staging / "progress.md", report.progress_markdown(self))
-            names["progress_md"] = "progress.md"
-            io.write_manifest(staging, {**_manifest_base(self), "report": _jsonable(self.report),
-                                        "outputs": dict(names)})
-        names["run"] = "run.json"
-        return {k: final / name for k, name in names.items()}
+        return write_progress(self, Path(out_dir))
 
 
 
@@ -317,7 +302,7 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             osm.use_store.reset(token)
         timings = prep.timings
         with _step("travel", timings):
-            tr, paths = travel_columns(prep.network, s, prep.services["id"].to_numpy())
+            tr, paths = travel.travel_columns(prep.network, s, prep.services["id"].to_numpy())
             for col, values in tr.items():
                 prep.villages[col] = values
             names = dict(zip(prep.services["id"], prep.services["nama"], strict=True))
@@ -394,264 +379,3 @@ def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
 
 
 
-def travel_columns(net: network.Network, s: Scenario,
-                   service_ids: np.ndarray) -> tuple[dict[str, np.ndarray],
-                                                     dict[str, list[np.ndarray]]]:
-    """Per village: nearest service, minutes, band, route modes, walking connector, reason
-    when unreachable, and (where costs exist) the fastest route's cost and the cheapest
-    route's cost and minutes."""
-    csr = travel.to_csr(net)
-    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
-    n = len(res.value)
-    out: dict[str, np.ndarray] = {
-        "nearest_service": np.where(res.source >= 0, service_ids[np.maximum(res.source, 0)],
-                                    ""),
-        "travel_minutes": np.round(res.value, 3),
-        "reach_band": travel.reach_band(res.value),
-        "access_m": np.round(net.access_m["village"], 1),
-        "joined_to": net.joined.get("village", np.full(len(res.value), "", dtype=object)),
-    }
-    paths = travel.paths_to(res, net.destination("village"))
-    stored = {"fastest": paths}
-    out["route_modes"] = np.array([travel.route_modes(net, e) for e in paths], dtype=object)
-    has_cost = bool(np.isfinite(net.cost[np.isin(net.kind, ("line", "link"))]).any())
-    if has_cost:
-        out["travel_cost"] = np.array([net.cost[e].sum() if np.isfinite(res.value[i])
-                                       else np.nan for i, e in enumerate(paths)]).round(0)
-        cp = all_paths(net, "cheapest")
-        stored["cheapest"] = cp
-        ok = np.isfinite(res.value)  # the cheapest route exists where the fastest does
-        out["cheapest_cost"] = np.array([np.nansum(net.cost[e]) if r else np.nan
-                                         for e, r in zip(cp, ok, strict=True)]).round(0)
-        out["cheapest_minutes"] = np.array([net.minutes[e].sum() if r else np.nan
-                                            for e, r in zip(cp, ok, strict=True)]).round(3)
-    reasons = np.full(n, "", dtype=object)
-    unreached = ~np.isfinite(res.value)
-    if unreached.any():
-        beyond = unreached & np.isnan(net.access_m["village"])
-        reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
-                           "the nearest network node, and no link reaches it")
-        rest = unreached & ~beyond
-        if rest.any() and s.network.season:
-            dry = network.build_network(replace(s.network, season=""), net.crs,
-                                        {k: net.points[k] for k in ("village", "service")},
-                                        s.access)
-            alt = travel.nearest_source(travel.to_csr(dry), dry.origin("service"),
-                                        dry.destination("village"))
-            closed = rest & np.isfinite(alt.value)
-            reasons[closed] = (f"closed in season '{s.network.season}': reachable only by "
-                               "lines closed in that season")
-            rest &= ~closed
-        # a part with an office, yet no route: lines of one direction (one-way roads or
-        # links, currents) turn the way; else the part holds no service point at all
-        _, part = travel.parts(net)
-        with_office = np.isin(part[net.destination("village")],
-                              part[net.origin("service")])
-        one_way = rest & with_office
-        reasons[one_way] = ("no route from any service point in the direction of travel: its "
-                            "part of the network has a service point, but one-way lines (roads "
-                            "or links) only lead away from this village")
-        reasons[rest & ~with_office] = ("no path from any service point: its part of the "
-                                        "network holds no service point")
-    out["unreachable_reason"] = reasons
-    return out, stored
-
-
-def _write_progress(plan: Plan, out_dir: Path) -> dict[str, str]:
-    """The field-log outputs: coverage over time (CSV and chart), per village, every log row
-    with its outcome, the rows set aside, and an updated estimates table."""
-    check, over = plan.progress, plan.progress_over_time
-    if check is None or over is None:  # pragma: no cover - only called with progress
-        return {}
-    s = plan.scenario
-    files = {"progress": "progress.csv", "progress_villages": "progress_villages.csv",
-             "logs_checked": "logs_checked.csv", "rejected_logs": "rejected_logs.csv",
-             "estimates_updated": "estimates_updated.csv", "progress_png": "progress.png"}
-    io.write_csv(out_dir / files["progress"], over)
-    io.write_csv(out_dir / files["progress_villages"],
-                 fieldlog.village_progress(plan.villages, s.indicators, s.admin))
-    io.write_csv(out_dir / files["logs_checked"], check.rows)
-    io.write_csv(out_dir / files["rejected_logs"], check.set_aside)
-    io.write_csv(out_dir / files["estimates_updated"],
-                 fieldlog.updated_estimates(plan.villages, s.indicators))
-    io.write_bytes(out_dir / files["progress_png"], fieldlog.chart_png(
-        over, f"{s.title or s.name}: coverage from field logs"
-        + (" (ILLUSTRATIVE)" if s.illustrative else "")))
-    return files
-
-
-def _write_trips(plan: Plan, out_dir: Path) -> dict[str, str]:
-    """trips.csv (every activity), trips_summary.csv, trips_unreached.csv and one printable
-    sheet per trip (sheets/trip_NNN.html)."""
-    from . import sheets
-
-    tp = plan.trip_plan
-    if tp is None:
-        return {}
-    s = plan.scenario
-    files = {"trips": "trips.csv", "trips_summary": "trips_summary.csv",
-             "trips_unreached": "trips_unreached.csv"}
-    io.write_csv(out_dir / files["trips"], tp.activities)
-    io.write_csv(out_dir / files["trips_summary"], tp.trips)
-    io.write_csv(out_dir / files["trips_unreached"], tp.unreached)
-    if len(tp.trips):  # no empty folder: a later run must recognise every entry as output
-        (out_dir / "sheets").mkdir(exist_ok=True)
-    for i, trip in tp.trips.iterrows():
-        name = f"sheets/{sheets.sheet_name(trip['trip'])}"
-        io.write_text(out_dir / name, sheets.trip_sheet(
-            s.title or s.name, trip, tp.activities[tp.activities["trip"] == trip["trip"]],
-            tp.lines.geometry.iloc[i] if tp.lines is not None else None,
-            tp.places[tp.places["trip"] == trip["trip"]],
-            s.illustrative_note if s.illustrative else ""))
-        files[f"sheet_{int(trip['trip'])}"] = name
-    return files
-
-
-def _manifest_base(plan: Plan) -> dict[str, Any]:
-    """What every run.json starts with: the scenario, its input files with their SHA-256,
-    its parameters and the package versions."""
-    return {"scenario": plan.scenario.name,
-            "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
-                       for k, p in plan.scenario.input_files().items()},
-            "parameters": _jsonable(asdict(plan.scenario)), "versions": _versions()}
-
-
-def _versions() -> dict[str, str]:
-    out = {"python": platform.python_version()}
-    for pkg in ("jangkau-planner", "geopandas", "shapely", "pyproj", "pyogrio", "pandas", "numpy",
-                "networkx", "scipy", "folium"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, Path):
-        return str(obj)
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    return obj
-
-
-def write_outputs(plan: Plan, out_dir: Path) -> dict[str, Path]:
-    """Write every output as one generation (see :func:`planner.io.generation`); return
-    their final paths.
-
-    ``villages.csv``, ``villages.xlsx``, ``villages.gpkg`` (layers villages, service_points,
-    blank_spots, reach_bands and, with a site choice, sites, site_links, routes),
-    ``map.html``, ``summary.md``, ``summary.html``, ``map.png``, ``run.json``; with a site
-    choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``. ``run.json`` is
-    written last and lists every other file with its SHA-256.
-    """
-    final = io.resolve_output(out_dir)
-    with io.generation(final) as staging:
-        names = _write_files(plan, staging)
-    return {k: final / name for k, name in names.items()}
-
-
-def _write_files(plan: Plan, out_dir: Path) -> dict[str, str]:
-    t0 = time.perf_counter()
-    names = {"csv": "villages.csv", "xlsx": "villages.xlsx", "gpkg": "villages.gpkg",
-             "map": "map.html", "summary_md": "summary.md", "summary_html": "summary.html",
-             "png": "map.png", "run": "run.json"}
-    paths = {k: out_dir / f for k, f in names.items()}
-    table = output_table(plan)
-    write_steps: dict[str, float] = {}
-    with _step("write villages.csv", write_steps):
-        io.write_csv(paths["csv"], table)
-    s = plan.scenario
-    with _step("write villages.xlsx", write_steps):
-        io.write_bytes(paths["xlsx"], report.villages_xlsx(
-            table, s.title or s.name, s.illustrative_note if s.illustrative else ""))
-    geo = gpd.GeoDataFrame(table, geometry=plan.villages.geometry.values, crs=plan.villages.crs)
-    layers = {"villages": geo,
-              "service_points": plan.service_points[["id", "nama", "geometry"]],
-              "reach_bands": plan.reach_band_areas()}
-    if plan.blank_spots is not None and len(plan.blank_spots):
-        layers["blank_spots"] = gpd.GeoDataFrame(geometry=plan.blank_spots.geometry.values,
-                                                 crs=plan.blank_spots.crs)
-    choice = plan.site_choice
-    if choice is not None:
-        new, links, routes = plan.site_frames()
-        layers["sites"] = gpd.GeoDataFrame(
-            new.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(new["x"], new["y"]),
-            crs=plan.villages.crs)
-        layers["site_links"] = links
-        layers["routes"] = routes
-        for key, name, frame in (("sites", "sites.csv", choice.sites),
-                                 ("coverage", "coverage.csv", choice.coverage),
-                                 ("site_villages", "site_villages.csv", choice.assignment)):
-            names[key] = name
-            paths[key] = out_dir / name
-            io.write_csv(paths[key], frame)
-    if plan.trip_plan is not None and plan.trip_plan.lines is not None:
-        layers["trips"] = plan.trip_plan.lines
-    with _step("write villages.gpkg", write_steps):
-        io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
-    curve = svg = None
-    if choice is not None:
-        with _step("trade-off curve", write_steps):
-            curve = sites_mod.tradeoff(plan, choice)
-        ind = choice.spec.indicator
-        svg = report.tradeoff_svg(curve, choice.needed,
-                                  f"people without {ind} reached by k new stops (offices "
-                                  f"{'included' if choice.spec.offices_count else 'excluded'})"
-                                  )
-        for key, name in (("tradeoff", "tradeoff.csv"), ("tradeoff_svg", "tradeoff.svg")):
-            names[key] = name
-            paths[key] = out_dir / name
-        io.write_csv(paths["tradeoff"], curve)
-        io.write_text(paths["tradeoff_svg"], svg)
-    if plan.progress is not None:
-        with _step("write progress", write_steps):
-            for key, name in _write_progress(plan, out_dir).items():
-                names[key] = name
-                paths[key] = out_dir / name
-    if plan.trip_plan is not None:
-        with _step("write trips", write_steps):
-            for key, name in _write_trips(plan, out_dir).items():
-                names[key] = name
-                paths[key] = out_dir / name
-    with _step("write summary", write_steps):
-        md = report.summary_markdown(plan, curve)
-        io.write_text(paths["summary_md"], md)
-        io.write_text(paths["summary_html"], report.summary_html(md, s.title or s.name,
-                                                                 svg or ""))
-    with _step("write map.png", write_steps):
-        io.write_bytes(paths["png"], report.static_map_png(plan))
-    with _step("write map.html", write_steps):
-        io.write_text(paths["map"], render.map_html(plan.map()))
-    timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3),
-               "write_steps": write_steps}
-    manifest = {
-        **_manifest_base(plan),
-        "timings_s": timings,
-        "report": _jsonable(plan.report),
-        "site_problem": plan.site_problem or None,
-        "sites": None if choice is None else {
-            "summary": choice.summary(), "model": str(choice.sites["model"].iloc[0]),
-            "solver": choice.solution.solver, "status": choice.solution.status,
-            "objective": choice.solution.objective, "bound": choice.solution.bound,
-            "gap": choice.solution.gap, "seconds": round(choice.solution.seconds, 3),
-            "needed": choice.needed, "asked": {"model": choice.model, "k": choice.k,
-                                               "target": choice.target},
-            "settings": _jsonable(asdict(choice.spec)), "dropped_sites": choice.dropped},
-        "trips": None if plan.trip_plan is None else _jsonable({
-            "method": plan.trip_plan.method, "minimise": plan.trip_plan.spec.minimise,
-            "objective": plan.trip_plan.objective, "bound": plan.trip_plan.bound,
-            "gap": plan.trip_plan.gap, "seconds": round(plan.trip_plan.seconds, 3),
-            "note": plan.trip_plan.note,
-            "trips": len(plan.trip_plan.trips), "stops_unreached": len(plan.trip_plan.unreached),
-            "settings": asdict(plan.trip_plan.spec)}),
-        "outputs": dict(names),
-    }
-    io.write_manifest(out_dir, manifest)
-    return names

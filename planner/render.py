@@ -33,7 +33,7 @@ from branca.element import Element, MacroElement, Template
 from . import travel, validate
 from .crs import WGS84
 from .errors import InputError, Problem
-from .result import Result, all_paths
+from .result import Result
 from .text import minutes_text
 
 PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
@@ -582,7 +582,7 @@ def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
             routes = routes.iloc[0:0] if stops.empty else routes
     net = plan.network
     if "fastest" not in plan.paths:
-        plan.paths["fastest"] = all_paths(net, "fastest")
+        plan.paths["fastest"] = travel.all_paths(net, "fastest")
     legs_text = dict(zip(net.points["village"].refs,
                          travel.legs_texts(net, plan.paths["fastest"]), strict=True))
     legs = plan.villages["kode"].map(legs_text).fillna("")

@@ -150,7 +150,7 @@ class Result:
         targets = net.destination(kind)[[index[c] for c in new["site_code"]]]
         if kind == "village":  # the villages' routes are already known
             if "fastest" not in self.paths:
-                self.paths["fastest"] = all_paths(net, "fastest")
+                self.paths["fastest"] = travel.all_paths(net, "fastest")
             site_paths = [self.paths["fastest"][index[c]] for c in new["site_code"]]
         else:
             res = travel.nearest_source(travel.to_csr(net), net.origin("service"), targets)
@@ -202,7 +202,7 @@ class Result:
         net = self.network
         kind: Literal["fastest", "cheapest"] = "cheapest" if cheapest else "fastest"
         if kind not in self.paths:
-            self.paths[kind] = all_paths(net, kind)
+            self.paths[kind] = travel.all_paths(net, kind)
         edges = self.paths[kind][i]
         line = travel.route_line(net, edges)
         if line is not None:
@@ -304,7 +304,7 @@ class Result:
         :meth:`route` (one row per leg; unreachable villages have none)."""
         net = self.network
         if "fastest" not in self.paths:
-            self.paths["fastest"] = all_paths(net, "fastest")
+            self.paths["fastest"] = travel.all_paths(net, "fastest")
         frames = []
         for kode, edges in zip(net.points["village"].refs, self.paths["fastest"], strict=True):
             lg = travel.legs(net, edges).drop(columns="_edges")
@@ -360,14 +360,5 @@ def output_table(plan: Result) -> pd.DataFrame:
     out = pd.DataFrame(v[cols])
     out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
     return out
-
-
-def all_paths(net: Network,
-              kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
-    """Edge ids of each village's fastest (or cheapest) route from its nearest office
-    (input order; empty when unreachable or when the village is the office's own node)."""
-    csr = travel.to_csr(net, "cost" if kind == "cheapest" else "minutes")
-    res = travel.nearest_source(csr, net.origin("service"), net.destination("village"))
-    return travel.paths_to(res, net.destination("village"))
 
 

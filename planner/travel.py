@@ -8,7 +8,8 @@ Times run from the service point to the village (the team travels out) unless
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -16,8 +17,8 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from .config import REACH_BANDS
-from .network import Network
+from .config import REACH_BANDS, Scenario
+from .network import Network, build_network
 from .text import minutes_text
 
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
@@ -389,3 +390,75 @@ def reach_band(minutes: np.ndarray) -> np.ndarray:
     labels = np.array(REACH_BANDS[:-1], dtype=object)[np.minimum(idx, len(REACH_BANDS) - 2)]
     labels[~np.isfinite(minutes)] = REACH_BANDS[-1]
     return labels
+
+
+def all_paths(net: Network,
+              kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
+    """Edge ids of each village's fastest (or cheapest) route from its nearest office
+    (input order; empty when unreachable or when the village is the office's own node)."""
+    csr = to_csr(net, "cost" if kind == "cheapest" else "minutes")
+    res = nearest_source(csr, net.origin("service"), net.destination("village"))
+    return paths_to(res, net.destination("village"))
+
+
+def travel_columns(net: Network, s: Scenario,
+                   service_ids: np.ndarray) -> tuple[dict[str, np.ndarray],
+                                                     dict[str, list[np.ndarray]]]:
+    """Per village: nearest service, minutes, band, route modes, walking connector, reason
+    when unreachable, and (where costs exist) the fastest route's cost and the cheapest
+    route's cost and minutes."""
+    csr = to_csr(net)
+    res = nearest_source(csr, net.origin("service"), net.destination("village"))
+    n = len(res.value)
+    out: dict[str, np.ndarray] = {
+        "nearest_service": np.where(res.source >= 0, service_ids[np.maximum(res.source, 0)],
+                                    ""),
+        "travel_minutes": np.round(res.value, 3),
+        "reach_band": reach_band(res.value),
+        "access_m": np.round(net.access_m["village"], 1),
+        "joined_to": net.joined.get("village", np.full(len(res.value), "", dtype=object)),
+    }
+    paths = paths_to(res, net.destination("village"))
+    stored = {"fastest": paths}
+    out["route_modes"] = np.array([route_modes(net, e) for e in paths], dtype=object)
+    has_cost = bool(np.isfinite(net.cost[np.isin(net.kind, ("line", "link"))]).any())
+    if has_cost:
+        out["travel_cost"] = np.array([net.cost[e].sum() if np.isfinite(res.value[i])
+                                       else np.nan for i, e in enumerate(paths)]).round(0)
+        cp = all_paths(net, "cheapest")
+        stored["cheapest"] = cp
+        ok = np.isfinite(res.value)  # the cheapest route exists where the fastest does
+        out["cheapest_cost"] = np.array([np.nansum(net.cost[e]) if r else np.nan
+                                         for e, r in zip(cp, ok, strict=True)]).round(0)
+        out["cheapest_minutes"] = np.array([net.minutes[e].sum() if r else np.nan
+                                            for e, r in zip(cp, ok, strict=True)]).round(3)
+    reasons = np.full(n, "", dtype=object)
+    unreached = ~np.isfinite(res.value)
+    if unreached.any():
+        beyond = unreached & np.isnan(net.access_m["village"])
+        reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
+                           "the nearest network node, and no link reaches it")
+        rest = unreached & ~beyond
+        if rest.any() and s.network.season:
+            dry = build_network(replace(s.network, season=""), net.crs,
+                                        {k: net.points[k] for k in ("village", "service")},
+                                        s.access)
+            alt = nearest_source(to_csr(dry), dry.origin("service"),
+                                        dry.destination("village"))
+            closed = rest & np.isfinite(alt.value)
+            reasons[closed] = (f"closed in season '{s.network.season}': reachable only by "
+                               "lines closed in that season")
+            rest &= ~closed
+        # a part with an office, yet no route: lines of one direction (one-way roads or
+        # links, currents) turn the way; else the part holds no service point at all
+        _, part = parts(net)
+        with_office = np.isin(part[net.destination("village")],
+                              part[net.origin("service")])
+        one_way = rest & with_office
+        reasons[one_way] = ("no route from any service point in the direction of travel: its "
+                            "part of the network has a service point, but one-way lines (roads "
+                            "or links) only lead away from this village")
+        reasons[rest & ~with_office] = ("no path from any service point: its part of the "
+                                        "network holds no service point")
+    out["unreachable_reason"] = reasons
+    return out, stored

@@ -32,7 +32,7 @@ LAYERS: dict[str, int] = {
     # L5: the plain result of a run
     "result": 5,
     # L6: outputs drawn from a result; comparisons; the run cache
-    "render": 6, "report": 6, "sheets": 6, "compare": 6, "cache": 6,
+    "render": 6, "report": 6, "sheets": 6, "writing": 6, "compare": 6, "cache": 6,
     # L7: orchestration and the command line
     "pipeline": 7, "cli": 7,
     # the package's own namespace (lazy re-exports) sits above everything

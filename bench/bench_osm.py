@@ -2,7 +2,7 @@
 
 The real extract (tests/data/osm/West-Oakland.osm.bz2, © OpenStreetMap contributors, ODbL)
 is copied on a grid until it holds ``--objects`` (each copy shifted 0.01° east or 0.008° north; ids
-renumbered per copy), written as one ``.osm.pbf``; then ``planner.osm.read_osm``
+renumbered per copy), written as one ``.osm.pbf``; then ``planner.inputs.osm.read_osm``
 and ``planner.network.build_network`` read it, each timed in its own process with its peak
 memory. The travel times of the first copy equal those of the untiled extract (the same
 network). Run from the repository root:
@@ -70,9 +70,10 @@ def measure(step: str, path: str) -> dict:
     """One step in this process: seconds and peak memory."""
     from pyproj import CRS
 
-    from planner import osm
     from planner.config import Access, NetworkSpec
-    from planner.network import Points, build_network
+    from planner.inputs import osm
+    from planner.network.build import build_network
+    from planner.network.graph import Points
 
     osm.use_store.set(step in ("keep", "reuse"))  # read/build: the extract itself
     t0 = time.perf_counter()
@@ -99,8 +100,9 @@ def same_travel_times(tiled: Path) -> float:
     from pyproj import CRS, Transformer
 
     from planner.config import Access, NetworkSpec
-    from planner.network import Points, build_network
-    from planner.travel import nearest_source, to_csr
+    from planner.network.build import build_network
+    from planner.network.graph import Points
+    from planner.network.travel import nearest_source, to_csr
 
     crs = CRS.from_epsg(32610)
     nodes, _ = load_source()

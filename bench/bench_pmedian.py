@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, shortest_path
 from scipy.spatial import cKDTree
 
-from planner.optimise import CoverageProblem, p_median
+from planner.decide.optimise import CoverageProblem, p_median
 
 RESULTS = Path(__file__).resolve().parent / "results" / "pmedian.json"
 

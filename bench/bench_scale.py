@@ -32,7 +32,9 @@ def one_run(scenario: str, baselines: bool) -> dict:
     import networkx as nx
 
     import planner
-    from planner import overlay, render, travel
+    from planner.inputs import overlay
+    from planner.network import travel
+    from planner.outputs import render
 
     s = planner.load_scenario(scenario)
     t0 = time.perf_counter()

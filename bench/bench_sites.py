@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from planner.optimise import CoverageProblem, max_coverage
+from planner.decide.optimise import CoverageProblem, max_coverage
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "indonesia"
 EARTH_KM = 6371.0

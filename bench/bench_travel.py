@@ -4,11 +4,11 @@ Builds a jittered grid graph of N nodes (about 4 directed edges per node, 8% of 
 removed, speeds 20-60 km/h by a random road class), picks service points and villages at
 random (seeded), then times, on the same arrays:
 
-  planner    planner.travel.nearest_source on the CSR copy (the planner's bulk path), for
+  planner    planner.network.travel.nearest_source on the CSR copy (the planner's bulk path), for
              times only and with the shortest-path tree (routes)
   scipy      a bare scipy.sparse.csgraph.dijkstra(min_only=True) call
   networkx   networkx.multi_source_dijkstra_path_length on the same graph
-  table      planner.travel.travel_table: villages x sites within a cut-off
+  table      planner.network.travel.travel_table: villages x sites within a cut-off
 
 Run:  python bench/bench_travel.py [--nodes 1000000] [--sites 500] [--repeat 3]
 Results are printed as JSON and written to bench/results/travel.json.
@@ -28,8 +28,8 @@ from _common import record
 from pyproj import CRS
 from scipy.sparse.csgraph import dijkstra
 
-from planner.network import Network
-from planner.travel import nearest_source, to_csr, travel_table
+from planner.network.graph import Network
+from planner.network.travel import nearest_source, to_csr, travel_table
 
 
 def grid_network(n_nodes: int, seed: int = 1) -> Network:

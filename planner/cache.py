@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
-from .network import Network, Points
-from .overlay import JoinReport
+from .inputs.overlay import JoinReport
+from .network.graph import Network, Points
 from .store import load_folder, save_folder
 
 FORMAT = 4

@@ -123,11 +123,11 @@ def _cmd_route(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from . import io
     from .compare import compare
     from .config import load_scenario
+    from .inputs import io
+    from .outputs.render import map_html
     from .pipeline import run
-    from .render import map_html
 
     a, b = load_scenario(args.a), load_scenario(args.b)
     plan_a, plan_b = run(a), run(b)
@@ -306,8 +306,8 @@ def _check_date(text: str) -> str:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from . import io
     from .errors import Problem
+    from .inputs import io
 
     problems = io.check_generation(Path(args.folder))
     if problems:

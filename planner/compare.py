@@ -11,9 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import render
 from .config import REACH_BANDS
 from .errors import InputError, Problem
+from .outputs import render
 from .text import minutes_text
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -204,7 +204,7 @@ class NetworkSpec:
 
 @dataclass(frozen=True)
 class SitesSpec:
-    """How to choose the next mobile-service sites (see :mod:`planner.optimise`).
+    """How to choose the next mobile-service sites (see :mod:`planner.decide.optimise`).
 
     Attributes
     ----------
@@ -260,7 +260,7 @@ class SitesSpec:
 
 @dataclass(frozen=True)
 class ProgressSpec:
-    """Field service logs and how to read them (``[progress]``; see :mod:`planner.fieldlog`).
+    """Field service logs and how to read them (``[progress]``; see :mod:`planner.inputs.fieldlog`).
 
     Attributes
     ----------
@@ -298,7 +298,7 @@ class ProgressSpec:
 
 @dataclass(frozen=True)
 class TripSpec:
-    """How outreach teams travel (``[trips]``; see :mod:`planner.trips`).
+    """How outreach teams travel (``[trips]``; see :mod:`planner.decide.trips`).
 
     Attributes
     ----------

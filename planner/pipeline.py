@@ -17,25 +17,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import (
-    cache,
-    fieldlog,
-    io,
-    network,
-    overlay,
-    prioritise,
-    render,
-    steps,
-    travel,
-    validate,
-)
+from . import cache, steps
 from .config import Scenario
 from .crs import metric_crs
+from .decide import prioritise
+from .decide.sites import SiteChoice
+from .decide.trips import TripPlan
 from .errors import InputError, Problem
+from .inputs import fieldlog, io, osm, overlay, validate
+from .network import travel
+from .network.build import build_network
+from .network.graph import Network, Points
+from .outputs import render
+from .outputs.writing import write_outputs, write_progress
 from .result import Result
-from .sites import SiteChoice
-from .trips import TripPlan
-from .writing import write_outputs, write_progress
 
 log = logging.getLogger("planner")
 
@@ -70,7 +65,7 @@ class Plan(Result):
 
     def write(self, out_dir: str | Path, *, sites: SiteChoice | None = None,
               site_problem: str = "", trips: TripPlan | None = None) -> dict[str, Path]:
-        """Write every output as one generation (see :func:`planner.writing.write_outputs`);
+        """Write every output as one generation (see :func:`planner.outputs.writing.write_outputs`);
         with ``sites`` (a :meth:`choose_sites` result) also the site outputs;
         ``site_problem`` says in the summary why there is no site choice; with ``trips`` (a
         :meth:`plan_trips` result) also the trip outputs."""
@@ -98,7 +93,7 @@ class _Prepared:
     villages: gpd.GeoDataFrame
     services: gpd.GeoDataFrame
     blank: gpd.GeoDataFrame | None
-    network: network.Network
+    network: Network
     join: overlay.JoinReport
     crs: Any
     warnings: list[str]
@@ -215,22 +210,22 @@ def _warn_far_services(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataF
 
 def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame,
                    cand: gpd.GeoDataFrame | None, crs: Any, warnings: list[str]
-                   ) -> network.Network:
+                   ) -> Network:
     """The network with the villages, service points (and candidate sites) joined."""
     reps = vil_m.geometry.representative_point()
     points = {
-        "village": network.Points("village", vil_m["kode"].tolist(),
+        "village": Points("village", vil_m["kode"].tolist(),
                                   (vil_m["nama"] + " (" + vil_m["kode"] + ")").tolist(),
                                   shapely.get_coordinates(reps.values)),
-        "service": network.Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
+        "service": Points("service", svc_m["id"].tolist(), svc_m["nama"].tolist(),
                                   shapely.get_coordinates(svc_m.geometry.values)),
     }
     if cand is not None:
         cm = cand.to_crs(crs)
-        points["candidate"] = network.Points("candidate", cm["id"].tolist(),
+        points["candidate"] = Points("candidate", cm["id"].tolist(),
                                              cm["nama"].tolist(),
                                              shapely.get_coordinates(cm.geometry.values))
-    net = network.build_network(s.network, crs, points, s.access)
+    net = build_network(s.network, crs, points, s.access)
     osm_reports: list[dict[str, Any]] = net.report.get("osm", [])
     for r in osm_reports:
         damaged = (r["ways_cut_at_missing_nodes"], r["ways_outside_the_extract"],
@@ -243,7 +238,7 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                             "run.json, report.network.osm)")
         if r["classes_at_fallback_speed"]:
             warnings.append(f"{r['file']}: highway classes without a default speed, at "
-                            f"{network.osm.FALLBACK_KMH:g} km/h as roads: "
+                            f"{osm.FALLBACK_KMH:g} km/h as roads: "
                             f"{', '.join(r['classes_at_fallback_speed'])} (set them in "
                             "[network.classes] if they differ)")
     svc_ok = np.isin(net.origin("service"), net.u)
@@ -293,8 +288,6 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             k = ""
     state = cache.load(k, cache_warnings) if k else None
     if state is None:
-        from . import osm
-
         token = osm.use_store.set(use_cache)  # read OSM extracts kept in the cache folder
         try:
             prep = _prepare(s)
@@ -371,7 +364,7 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
 def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
                       ) -> tuple[gpd.GeoDataFrame, fieldlog.LogCheck, pd.DataFrame]:
     """Read and check the scenario's field logs, add the applied sessions to the villages'
-    served counts, and follow coverage over time (see :mod:`planner.fieldlog`)."""
+    served counts, and follow coverage over time (see :mod:`planner.inputs.fieldlog`)."""
     raw = fieldlog.read_logs(s.progress.logs, s.progress, s.indicators)
     check = fieldlog.check_logs(raw, villages, s.indicators, s.progress)
     over_time = fieldlog.progress_over_time(villages, check, s.indicators, s.admin)

@@ -18,14 +18,16 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import overlay, steps, travel, validate
+from . import steps
 from .config import Scenario, SiteModel
 from .crs import WGS84
+from .decide.sites import SiteChoice, choose_sites
+from .decide.trips import Stops, TripPlan, plan_trips
 from .errors import InputError, Problem
-from .fieldlog import LogCheck
-from .network import Network
-from .sites import SiteChoice, choose_sites
-from .trips import Stops, TripPlan, plan_trips
+from .inputs import overlay, validate
+from .inputs.fieldlog import LogCheck
+from .network import travel
+from .network.graph import Network
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,7 @@ class Result:
     def choose_sites(self, *, k: int | None = None, target: float | None = None,
                      model: SiteModel | None = None,
                      **spec_changes: Any) -> SiteChoice:
-        """Choose the next mobile-service sites (see :mod:`planner.sites`) and return the
+        """Choose the next mobile-service sites (see :mod:`planner.decide.sites`) and return the
         choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
         ``plan.map(sites=c)``).
 
@@ -234,7 +236,7 @@ class Result:
                    budget: float | None = None, start: str | None = None,
                    exact_limit: int = 8, time_limit: float = 300.0,
                    **spec_changes: Any) -> TripPlan:
-        """Multi-day trips serving the new stops of a site choice (see :mod:`planner.trips`).
+        """Multi-day trips serving the new stops of a site choice (see :mod:`planner.decide.trips`).
 
         Parameters
         ----------

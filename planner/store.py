@@ -6,7 +6,7 @@ file matches its checksum. A store is a convenience, never a reason to fail: a f
 cannot be written costs one warning; a damaged entry (truncated, corrupt, foreign) is
 ignored with a warning, removed and recomputed by the caller. The folder is
 ``$JANGKAU_CACHE`` or ``~/.cache/jangkau``. Used by the run cache (:mod:`planner.cache`) and
-by kept OpenStreetMap extracts (:mod:`planner.osm`).
+by kept OpenStreetMap extracts (:mod:`planner.inputs.osm`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from .io import file_sha256
+from .inputs.io import file_sha256
 
 T = TypeVar("T")
 

@@ -3,7 +3,7 @@ the exit code, a message naming the place, no traceback, the previous complete o
 intact, and (where a run completes) every village in every output and byte-identical files.
 
 Outputs are one generation: written into a staging folder swapped in whole, with run.json
-(written last) listing every file's SHA-256 (``planner.io.check_generation``)."""
+(written last) listing every file's SHA-256 (``planner.inputs.io.check_generation``)."""
 
 from __future__ import annotations
 
@@ -22,8 +22,10 @@ import pandas as pd
 import pytest
 
 import planner
-from planner import cache, io, report, store
+from planner import cache, store
 from planner.cli import main
+from planner.inputs import io
+from planner.outputs import report
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""Field service logs (planner/fieldlog.py) on the tiny study area: every check with its
+"""Field service logs (planner/inputs/fieldlog.py) on the tiny study area: every check with its
 known answer, conservation of people, ODK/KoBo layouts, and a re-plan where served villages
 fall in rank.
 
@@ -18,7 +18,7 @@ import pytest
 from pyproj import Transformer
 
 import planner
-from planner import fieldlog
+from planner.inputs import fieldlog
 
 from .conftest import CRS, km, write_tiny
 

@@ -134,7 +134,8 @@ def test_notebook_map_is_data_only(hostile_run):
     plan = planner.run(planner.load_scenario(scenario))
     a = plan.map()._repr_html_()
     assert "Desa49Lama" not in a
-    assert planner.render.map_html(plan.map()) == planner.render.map_html(plan.map())
+    render = planner.outputs.render
+    assert render.map_html(plan.map()) == render.map_html(plan.map())
 
 
 def test_trip_sheets_and_trips_csv_hold_strings_as_data(tmp_path):

@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from planner import io
 from planner.errors import InputError
+from planner.inputs import io
 
 
 def test_semicolon_bom_and_codes_as_text(tmp_path):

@@ -16,8 +16,9 @@ from shapely.geometry import LineString
 
 from planner.config import Access, ClassSpec, NetworkSpec, SeasonRule
 from planner.errors import InputError
-from planner.network import Points, build_network
-from planner.travel import legs, nearest_source, path_edges, route_modes, to_csr
+from planner.network.build import build_network
+from planner.network.graph import Points
+from planner.network.travel import legs, nearest_source, path_edges, route_modes, to_csr
 
 UTM = CRS.from_epsg(32650)
 WALK = Access(walk_kmh=4.0, detour=1.0, max_km=2.0)
@@ -245,7 +246,7 @@ def test_osm_extract(tmp_path):
     w.add_way(osmium.osm.mutable.Way(id=103, nodes=[5, 6], tags={"route": "ferry"}))
     w.add_way(osmium.osm.mutable.Way(id=104, nodes=[1, 4], tags={"building": "yes"}))
     w.close()
-    from planner.network import read_osm
+    from planner.inputs.osm import read_osm
     lines, aero = read_osm(f)
     assert sorted(lines["class"]) == ["ferry", "primary", "primary", "river", "track"]
     assert aero["code"].tolist() == ["WXXX"]

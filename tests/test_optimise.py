@@ -8,9 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from planner import optimise
-from planner.errors import InfeasibleError
-from planner.optimise import (
+from planner.decide import optimise
+from planner.decide.optimise import (
     CoverageProblem,
     covered_demand,
     greedy,
@@ -20,6 +19,7 @@ from planner.optimise import (
     min_sites_for_target,
     p_median,
 )
+from planner.errors import InfeasibleError
 
 INF = np.inf
 # 4 villages x 3 candidate sites, minutes; cover time 30:
@@ -168,7 +168,7 @@ def test_heuristic_path_reports_a_proven_gap():
 def test_fixing_by_bound_keeps_an_optimum(seed):
     """Sites fixed open or closed by the Lagrangian bound against an incumbent one person
     below the optimum: the best solution respecting the fixings is still the optimum."""
-    from planner.optimise import fix_by_bound, lagrangian
+    from planner.decide.optimise import fix_by_bound, lagrangian
 
     rng = np.random.default_rng(100 + seed)
     p = random_problem(rng, n=40, m=10, kit_share=0.0)
@@ -274,7 +274,7 @@ def test_p_median_equals_brute_force():
     """The p-median method (Lagrangian bound, fixing, exact model on the rest) returns the
     brute-force optimum with a true bound, also with forced sites, unreachable pairs and
     villages no site reaches."""
-    from planner import pmedian
+    from planner.decide import pmedian
 
     rng = np.random.default_rng(17)
     for _ in range(120):
@@ -302,7 +302,7 @@ def test_p_median_medium_graph_equals_an_independent_model():
     import scipy.sparse as sp
     from scipy.sparse.csgraph import shortest_path
 
-    from planner.milp import Milp, solve_milp
+    from planner.decide.milp import Milp, solve_milp
 
     rng = np.random.default_rng(60)
     n = 60

@@ -1,4 +1,4 @@
-"""OpenStreetMap rules (planner/osm.py) on small extracts written here with osmium, with
+"""OpenStreetMap rules (planner/inputs/osm.py) on small extracts written here with osmium, with
 answers worked out by hand: clipped and damaged extracts, excluded classes and default speeds,
 one-way conventions, maxspeed and condition factors, ferries, fords."""
 
@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from pyproj import CRS, Transformer
 
-from planner import osm
 from planner.config import Access, NetworkSpec
-from planner.network import Points, build_network
-from planner.travel import nearest_source, to_csr
+from planner.inputs import osm
+from planner.network.build import build_network
+from planner.network.graph import Points
+from planner.network.travel import nearest_source, to_csr
 
 UTM = CRS.from_epsg(32650)
 TO_WGS = Transformer.from_crs(UTM, 4326, always_xy=True)
@@ -93,7 +94,7 @@ def test_classes_excluded_defaults_and_fallback(tmp_path):
 
 
 def osm_spec(f, lines):
-    from planner.network import spec_with_osm_defaults
+    from planner.network.build import spec_with_osm_defaults
 
     return spec_with_osm_defaults(NetworkSpec(osm=(f,)), lines)
 

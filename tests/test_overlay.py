@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from shapely.geometry import box
 
 from planner.config import Indicator
-from planner.overlay import blank_spot_share, join_estimates
+from planner.inputs.overlay import blank_spot_share, join_estimates
 
 IND = (Indicator("ktp", "e-KTP", "e", "s", "recorded"),)
 CRS = "EPSG:32650"

@@ -161,7 +161,7 @@ def test_site_choice_is_a_result_the_plan_is_unchanged(tiny_scenario, tmp_path):
     assert list(sites["site_code"]) == list(one.sites["site_code"])
     plain = plan.write(tmp_path / "plain")
     assert "sites" not in plain and not (tmp_path / "plain" / "sites.csv").exists()
-    html = planner.render.map_html(plan.map(sites=other))
+    html = planner.outputs.render.map_html(plan.map(sites=other))
     assert html.count('"site":"#') == int((other.sites["rank"] > 0).sum())
     code = other.sites.loc[other.sites["rank"] > 0, "site_code"].iloc[0]
     assert f"({code})" in html

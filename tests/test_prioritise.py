@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from planner.config import Indicator
-from planner.prioritise import score
+from planner.decide.prioritise import score
 
 INDS = (Indicator("ktp", "e-KTP", "e", "s", weight=1.0),
         Indicator("kia", "KIA", "e2", "s2", weight=0.5))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import planner
-from planner.render import PRIORITY_CLASSES, map_html, priority_class
+from planner.outputs.render import PRIORITY_CLASSES, map_html, priority_class
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pyogrio
 from openpyxl import load_workbook
 
-from planner import report
+from planner.outputs import report
 
 
 def test_xlsx_two_header_rows_frozen_and_complete(kaltara_plan, tmp_path):
@@ -41,7 +41,7 @@ def test_gpkg_layers_for_qgis(kaltara_plan, tmp_path):
 def test_summary_opens_with_the_decision(kaltara_plan):
     """The first screen answers where next, what it buys, what it costs and what is left
     out (and why); the trade-off follows; the figures agree with sites.csv and coverage.csv."""
-    from planner.sites import tradeoff
+    from planner.decide.sites import tradeoff
 
     choice = kaltara_plan.choose_sites()
     curve = tradeoff(kaltara_plan, choice)
@@ -89,7 +89,7 @@ def test_xlsx_cells_are_data(tmp_path):
     import pandas as pd
     from openpyxl import load_workbook
 
-    from planner.report import villages_xlsx
+    from planner.outputs.report import villages_xlsx
 
     values = ["=1+1", "+SUM(A1)", "-2", "@x", "\tTAB", "#N/A", "bell\x07nul\x00", "ok"]
     table = pd.DataFrame({"priority_rank": range(1, len(values) + 1), "nama": values})

@@ -89,7 +89,7 @@ def test_target_nobody_can_reach(tiny_scenario):
     assert "reachable 110 < needed 120" in res.stderr and "Traceback" not in res.stderr
     # the plan itself holds: every output is written, and the summary says what happened
     out = tiny_scenario.parent / "o"
-    assert planner.io.check_generation(out) == []
+    assert planner.inputs.io.check_generation(out) == []
     summary = (out / "summary.md").read_text()
     assert "could not meet its target" in summary and "reachable 110 < needed 120" in summary
     assert not (out / "sites.csv").exists()
@@ -99,7 +99,7 @@ def test_target_nobody_can_reach(tiny_scenario):
                           "--out", str(tiny_scenario.parent / "r")], capture_output=True,
                          text=True)
     assert res.returncode == 3 and "every other output was written" in res.stderr
-    assert planner.io.check_generation(tiny_scenario.parent / "r") == []
+    assert planner.inputs.io.check_generation(tiny_scenario.parent / "r") == []
 
 
 def test_kaltara_target_and_max_coverage_proven_optimal(kaltara_plan):

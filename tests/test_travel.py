@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from pyproj import CRS
 
-from planner.network import Network
-from planner.travel import (
+from planner.network.graph import Network
+from planner.network.travel import (
     legs,
     nearest_source,
     path_edges,

@@ -1,4 +1,4 @@
-"""Multi-day trips (planner/trips.py) on tiny networks of link tables, with answers worked
+"""Multi-day trips (planner/decide/trips.py) on tiny networks of link tables, with answers worked
 out by hand: a twice-weekly flight deciding the day, a boat that cannot run after dark forcing
 a night, a budget forcing two trips instead of one; the exact method equals an enumeration
 of every assignment and order; every itinerary passes an independent feasibility check."""
@@ -16,9 +16,11 @@ import pandas as pd
 import pytest
 from pyproj import CRS
 
-from planner import schedule, trips
 from planner.config import Access, NetworkSpec, TripSpec
-from planner.network import Points, build_network
+from planner.decide import trips
+from planner.network import schedule
+from planner.network.build import build_network
+from planner.network.graph import Points
 
 UTM = CRS.from_epsg(32650)
 MONDAY = "2024-11-04"
@@ -316,7 +318,7 @@ def test_planner_trips_end_to_end(tmp_path, capsys):
 
     import pyogrio
 
-    from planner import io
+    from planner.inputs import io
     from planner.cli import main
 
     from .conftest import write_tiny
@@ -428,7 +430,7 @@ def test_equal_costs_share_the_work_between_teams(tmp_path):
 def test_no_stops_no_trips_and_the_folder_is_reused(tmp_path):
     """A site choice without new stops gives no trips (exit 0, no sheets folder), and the
     same output folder takes the next run (every entry in it is a listed output)."""
-    from planner import io
+    from planner.inputs import io
     from planner.cli import main
 
     from .conftest import write_tiny

@@ -9,7 +9,7 @@ from shapely.geometry import Point, Polygon, box
 
 from planner.config import DEFAULT_INDICATORS, Layer
 from planner.errors import InputError
-from planner.validate import check_estimates, check_points, check_villages, normalise_code
+from planner.inputs.validate import check_estimates, check_points, check_villages, normalise_code
 
 LAYER = Layer(Path("villages.geojson"))
 

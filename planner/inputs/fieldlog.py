@@ -45,10 +45,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ..config import Indicator, ProgressSpec
+from ..crs import WGS84
+from ..errors import InputError, Problem
 from . import io
-from .config import Indicator, ProgressSpec
-from .crs import WGS84
-from .errors import InputError, Problem
 from .validate import normalise_code
 
 DUPLICATE_METRES = 50.0

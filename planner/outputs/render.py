@@ -30,11 +30,12 @@ import pandas as pd
 import shapely
 from branca.element import Element, MacroElement, Template
 
-from . import travel, validate
-from .crs import WGS84
-from .errors import InputError, Problem
-from .result import Result
-from .text import minutes_text
+from ..crs import WGS84
+from ..errors import InputError, Problem
+from ..inputs import validate
+from ..network import travel
+from ..result import Result
+from ..text import minutes_text
 
 PRIORITY_CLASSES: tuple[tuple[float, str, str], ...] = (
     (0.10, "#b10026", "top 10% of villages"),
@@ -305,7 +306,7 @@ class SiteLayers:
 @dataclass(frozen=True)
 class Overlays:
     """What a plan adds on top of the villages: a site choice, named places (kind, labels,
-    metric xy) and field sessions (:attr:`planner.fieldlog.LogCheck.rows`)."""
+    metric xy) and field sessions (:attr:`planner.inputs.fieldlog.LogCheck.rows`)."""
 
     site_layers: SiteLayers | None = None
     places: list[tuple[str, list[str], np.ndarray]] | None = None

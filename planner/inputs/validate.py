@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .config import Indicator, Layer
-from .errors import ProblemCollector
+from ..config import Indicator, Layer
+from ..errors import ProblemCollector
 
 _EXCEL_FLOAT = re.compile(r"^\d+\.0+$")
 _SCI = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")

@@ -29,7 +29,7 @@ default is listed here and in the README ("OpenStreetMap rules"):
   the nearest point on a river or ferry line, each within ``[network] landing_m`` (250 m)
   of it; as a fallback, so does any dead end of a road, track or path within ``landing_m``
   of a river. The connection is walked (``walk_kmh``, ``detour``) and the scenario's
-  transfer penalty for the two modes is paid (see :func:`planner.network._connect_water`).
+  transfer penalty for the two modes is paid (see :func:`planner.network.build._connect_water`).
 * **Damaged or clipped extracts**: a way that references nodes outside the file (every
   regional extract is clipped) is cut at them and the parts that are present are kept;
   repeated nodes are merged; a way with fewer than two distinct points is dropped. All are
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 WALK_KMH = 4.0
 DEFAULT_KMH: dict[str, float] = {
@@ -278,7 +278,7 @@ def _store_key(path: Path) -> str:
 def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None:
     """Keep a read extract in the cache folder (:func:`planner.store.save_folder`: atomic,
     checksummed; a folder that cannot be written only costs a warning)."""
-    from .store import save_folder
+    from ..store import save_folder
 
     def write(tmp: Path) -> None:
         plain = lines.copy()
@@ -296,7 +296,7 @@ def _store(digest: str, lines: gpd.GeoDataFrame, aero: gpd.GeoDataFrame) -> None
 def _load_stored(digest: str, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None:
     """A kept extract (:func:`planner.store.load_folder`), or None; a damaged copy is
     ignored with a warning and the extract read again."""
-    from .store import load_folder
+    from ..store import load_folder
 
     def read(folder: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         lines = gpd.read_parquet(folder / "lines.parquet")

@@ -17,9 +17,10 @@ import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
 
-from .config import REACH_BANDS, Scenario
-from .network import Network, build_network
-from .text import minutes_text
+from ..config import REACH_BANDS, Scenario
+from ..text import minutes_text
+from .build import build_network
+from .graph import Network
 
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
 """Upper bounds (minutes, inclusive) of the reach bands ``<=1h, 1-3h, 3-8h, 8-24h``."""

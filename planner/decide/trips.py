@@ -8,7 +8,7 @@ the rules of :class:`planner.config.TripSpec`:
 * a leg of a mode outside ``after_dark`` travels only within the workday; one of an
   ``after_dark`` mode until ``travel_until``; a leg the evening interrupts continues the
   next morning (the team spends the night on the way);
-* a scheduled service (link tables' ``days`` and ``depart``, :mod:`planner.schedule`) waits
+* a scheduled service (link tables' ``days`` and ``depart``, :mod:`planner.network.schedule`) waits
   for the actual next departure on its weekdays; an unscheduled one for its stated wait;
 * serving takes ``setup_minutes`` once per stop and ``serve_minutes`` per person, within the
   workday and up to ``people_per_day`` a day per team; a stop may take several days;
@@ -36,9 +36,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import schedule, travel
-from .config import TripSpec
-from .network import Network
+from ..config import TripSpec
+from ..network import schedule, travel
+from ..network.graph import Network
 
 DAY = schedule.DAY
 

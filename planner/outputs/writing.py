@@ -2,7 +2,7 @@
 
 Every writer takes a :class:`planner.result.Result` (with its site choice and trips when
 attached) and a folder; the files are written into a staging folder and moved into place
-together (:func:`planner.io.generation`), ``run.json`` last, listing every other file with
+together (:func:`planner.inputs.io.generation`), ``run.json`` last, listing every other file with
 its SHA-256.
 """
 
@@ -18,10 +18,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 
-from . import fieldlog, io, render, report, steps
-from .errors import InputError, Problem
-from .result import Result, output_table
-from .sites import tradeoff
+from .. import steps
+from ..decide.sites import tradeoff
+from ..errors import InputError, Problem
+from ..inputs import fieldlog, io
+from ..result import Result, output_table
+from . import render, report
 
 _step = steps.step
 
@@ -146,7 +148,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def write_outputs(plan: Result, out_dir: Path) -> dict[str, Path]:
-    """Write every output as one generation (see :func:`planner.io.generation`); return
+    """Write every output as one generation (see :func:`planner.inputs.io.generation`); return
     their final paths.
 
     ``villages.csv``, ``villages.xlsx``, ``villages.gpkg`` (layers villages, service_points,

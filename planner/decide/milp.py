@@ -2,8 +2,8 @@
 
 A :class:`Milp` holds a model in HiGHS's form; :func:`solve_milp` solves it with one thread
 and a fixed seed (the same answer on every machine) and returns the status, the solution, the
-objective and the proven bound. Used by the coverage models (:mod:`planner.optimise`) and by
-the p-median solver (:mod:`planner.pmedian`).
+objective and the proven bound. Used by the coverage models (:mod:`planner.decide.optimise`) and by
+the p-median solver (:mod:`planner.decide.pmedian`).
 """
 
 from __future__ import annotations

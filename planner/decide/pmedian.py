@@ -48,7 +48,7 @@ class Dense:
 def dense(demand: np.ndarray, minutes: sp.spmatrix, forced: np.ndarray,
           penalty: float) -> Dense:
     """Dense weighted cost matrix from a sparse village × site table (minutes stored with a
-    tiny offset, as in :class:`planner.optimise.CoverageProblem`)."""
+    tiny offset, as in :class:`planner.decide.optimise.CoverageProblem`)."""
     d = np.asarray(demand, float)
     T = minutes.tocoo()
     W = np.full(minutes.shape, np.inf)

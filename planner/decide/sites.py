@@ -3,7 +3,7 @@
 Candidates are the villages' representative points; existing offices are always open. The
 demand is the gap of one indicator (people). The travel-time table runs from each village to
 each site (residents travel to the stop) and is cut at the cover time. Models and solvers are
-in :mod:`planner.optimise`; this module builds the problem from a plan and writes the answer
+in :mod:`planner.decide.optimise`; this module builds the problem from a plan and writes the answer
 as tables: ``sites.csv`` (one row per site), ``coverage.csv`` (coverage now and after, per
 indicator and kabupaten) and ``site_villages.csv`` (which site serves which village).
 """
@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import optimise, steps, travel
-from .config import SITE_MODELS, SiteModel, SitesSpec, in_range
-from .errors import InfeasibleError, InputError, Problem, ProblemCollector
+from .. import steps
+from ..config import SITE_MODELS, SiteModel, SitesSpec, in_range
+from ..errors import InfeasibleError, InputError, Problem, ProblemCollector
+from ..network import travel
+from . import optimise
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import Scenario
-    from .network import Network
+    from ..config import Scenario
+    from ..network.graph import Network
 
 
 class StudyArea(Protocol):

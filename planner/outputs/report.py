@@ -21,11 +21,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .crs import WGS84
-from .text import clock_text, count_text, minutes_text, percent_text, rupiah_text
+from ..crs import WGS84
+from ..text import clock_text, count_text, minutes_text, percent_text, rupiah_text
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .result import Result
+    from ..result import Result
 
 FIXED_TIME = "2000-01-01T00:00:00.000Z"
 """Timestamp written inside files that want one, so outputs do not depend on the clock."""

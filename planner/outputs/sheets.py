@@ -33,9 +33,9 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
     title : str
         The study area's title.
     trip : Series
-        The trip's row of :attr:`planner.trips.TripPlan.trips`.
+        The trip's row of :attr:`planner.decide.trips.TripPlan.trips`.
     activities : DataFrame
-        The trip's rows of ``trips.csv`` (:data:`planner.trips.ACTIVITY_COLUMNS`).
+        The trip's rows of ``trips.csv`` (:data:`planner.decide.trips.ACTIVITY_COLUMNS`).
     line_m : LineString or None
         The trip's route (metric CRS).
     places : DataFrame

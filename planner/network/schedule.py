@@ -3,7 +3,7 @@
 A link table row may carry ``days`` (``"Tue,Fri"``, ``"Mon-Fri"``, ``"daily"``; English or
 Indonesian day names, three letters or whole) and ``depart`` (``"08:30"``, several as
 ``"08:30;14:00"``). Route choice uses the expected wait (half the time between departures);
-a trip (:mod:`planner.trips`) waits for the actual next departure.
+a trip (:mod:`planner.decide.trips`) waits for the actual next departure.
 
 Times are minutes. A timeline counts minutes from 00:00 of a trip plan's start date, whose
 weekday (Monday 0 ... Sunday 6) is given.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from .text import clock_minutes, clock_text
+from ..text import clock_minutes, clock_text
 
 DAY_NAMES = {
     "mon": 0, "monday": 0, "sen": 0, "senin": 0,

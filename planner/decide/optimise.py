@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .errors import InfeasibleError
+from ..errors import InfeasibleError
 from .milp import Milp, relative_gap, solve_milp
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .config import Minimise
+    from ..config import Minimise
 
 
 @dataclass(frozen=True)
@@ -635,7 +635,7 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
     site. Pairs beyond the table's cut-off are not allowed; a village no open site reaches
     counts ``unserved_minutes`` (default: twice the largest time in the table).
 
-    Method (:mod:`planner.pmedian`): greedy + fast interchange for the incumbent, a
+    Method (:mod:`planner.decide.pmedian`): greedy + fast interchange for the incumbent, a
     Lagrangian bound (assignment constraints relaxed, subgradient ascent), reduced-cost
     fixing, then HiGHS on Elloumi's compact formulation of what is left. The objective is
     the cost of the sites returned, recomputed from the table; the bound is proven.

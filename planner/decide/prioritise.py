@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Indicator
+from ..config import Indicator
 
 REMOTENESS_REF_MIN = 10080.0
 """Travel time (minutes) that counts as fully remote: one week."""

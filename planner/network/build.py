@@ -44,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -52,117 +51,12 @@ from pyproj import CRS
 from scipy.spatial import cKDTree
 from shapely.ops import substring
 
-from . import io, osm
-from .config import Access, NetworkSpec
-from .errors import InputError, ProblemCollector
-from .osm import read_osm
-from .validate import check_geometries, feature_refs, normalise_code, row_refs
-
-WEEK_MINUTES = 7 * 24 * 60.0
-
-EDGE_KINDS = ("line", "link", "access", "transfer", "stop")
-"""What an edge stands for: a network line, a link-table service, a walking connector, a
-change of mode at a node, or the zero-cost step from/to a village's or office's stop."""
-
-
-@dataclass
-class Points:
-    """Points (villages, services or places) to join to the network, in the metric CRS."""
-
-    kind: str
-    refs: list[str]
-    labels: list[str]
-    xy: np.ndarray
-
-
-@dataclass
-class Network:
-    """A multimodal network as arrays (see module docstring).
-
-    Node arrays are indexed by expanded node id; edge arrays by edge id.
-    """
-
-    crs: CRS
-    phys_xy: np.ndarray                      # (P, 2) metres
-    phys_label: np.ndarray                   # name of the point at the node, or ""
-    node_phys: np.ndarray                    # (N,) physical node of each expanded node
-    node_mode: np.ndarray                    # (N,) mode, "" for stops
-    u: np.ndarray
-    v: np.ndarray
-    minutes: np.ndarray                      # total, waits included
-    length_m: np.ndarray
-    cost: np.ndarray                         # rupiah, NaN = unknown
-    mode: np.ndarray
-    kind: np.ndarray
-    name: np.ndarray
-    wait: np.ndarray = field(default_factory=lambda: np.zeros(0))  # minutes within `minutes`
-    # weekday schedules of link edges (planner.schedule): a day mask (0 = not scheduled) and
-    # departure times "HH:MM;HH:MM"; edges beyond the arrays' length are not scheduled
-    days: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    depart: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
-    stops: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-    access_m: dict[str, np.ndarray] = field(default_factory=dict)
-    joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
-    snapped: dict[str, np.ndarray] = field(default_factory=dict)
-    points: dict[str, Points] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def n_nodes(self) -> int:
-        return len(self.node_phys)
-
-    def origin(self, kind: str) -> np.ndarray:
-        """Origin-stop node of each point of a kind (``village``, ``service``)."""
-        return self.stops[kind]["out"]
-
-    def destination(self, kind: str) -> np.ndarray:
-        """Destination-stop node of each point of a kind."""
-        return self.stops[kind]["in"]
-
-    def to_gdfs(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        """The graph as two GeoDataFrames (as osmnx's ``graph_to_gdfs``), in the metric CRS.
-
-        Returns
-        -------
-        nodes : GeoDataFrame
-            One row per expanded node (index = node id): ``phys`` (physical node), ``mode``
-            ("" for stops), ``label`` (the place at the node, if any), point geometry.
-        edges : GeoDataFrame
-            One row per edge (index = edge id): ``u``, ``v``, ``mode``, ``kind`` (line, link,
-            access, transfer...), ``name``, ``minutes`` (waits included), ``wait``,
-            ``length_m``, ``cost`` (rupiah, NaN = unknown), straight line between the nodes.
-        """
-        p = self.node_phys
-        xy = self.phys_xy[p]
-        nodes = gpd.GeoDataFrame(
-            {"phys": p, "mode": self.node_mode, "label": self.phys_label[p]},
-            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=self.crs)
-        a, b = self.phys_xy[p[self.u]], self.phys_xy[p[self.v]]
-        lines = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else []
-        wait = self.wait if len(self.wait) == len(self.u) else np.zeros(len(self.u))
-        edges = gpd.GeoDataFrame(
-            {"u": self.u, "v": self.v, "mode": self.mode, "kind": self.kind, "name": self.name,
-             "minutes": self.minutes, "wait": wait, "length_m": self.length_m,
-             "cost": self.cost}, geometry=lines, crs=self.crs)
-        return nodes, edges
-
-    def to_networkx(self) -> nx.DiGraph:
-        """The same graph in NetworkX (the fastest of parallel edges is kept)."""
-        G = nx.DiGraph(crs=self.crs)
-        for i in range(self.n_nodes):
-            p = self.node_phys[i]
-            G.add_node(i, x=float(self.phys_xy[p, 0]), y=float(self.phys_xy[p, 1]),
-                       phys=int(p), mode=self.node_mode[i], label=self.phys_label[p])
-        for e in np.argsort(-self.minutes, kind="stable"):
-            G.add_edge(int(self.u[e]), int(self.v[e]), minutes=float(self.minutes[e]),
-                       length_m=float(self.length_m[e]), cost=float(self.cost[e]),
-                       mode=self.mode[e], kind=self.kind[e], name=self.name[e], edge=int(e))
-        return G
-
-
-# --- reading sources ----------------------------------------------------------------------
-
-# OSM extracts: the tag rules live in planner/osm.py (read_osm is re-exported here)
+from ..config import Access, NetworkSpec
+from ..errors import InputError, ProblemCollector
+from ..inputs import io, osm
+from ..inputs.osm import read_osm
+from ..inputs.validate import check_geometries, feature_refs, normalise_code, row_refs
+from .graph import WEEK_MINUTES, Network, Points
 
 
 def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
@@ -218,7 +112,7 @@ class _Edges:
         self.depart.append(np.full(n, "", dtype=object))
 
     def scheduled(self, days: np.ndarray, depart: np.ndarray) -> None:
-        """The weekday schedule of the edges added last (see :mod:`planner.schedule`)."""
+        """The weekday schedule of the edges added last (see :mod:`planner.network.schedule`)."""
         self.days[-1] = np.asarray(days, np.int64)
         self.depart[-1] = np.asarray(depart, dtype=object)
 
@@ -373,7 +267,7 @@ def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
 
 
 def _read_schedule(df: pd.DataFrame, src: str, pc: ProblemCollector, rows) -> None:
-    """Optional ``days`` and ``depart`` columns (see :mod:`planner.schedule`) as
+    """Optional ``days`` and ``depart`` columns (see :mod:`planner.network.schedule`) as
     ``_days`` (bit mask, 0 = not scheduled) and ``_depart`` (normalised ``HH:MM;HH:MM``);
     a scheduled row without ``departures_per_week`` gets its count from the schedule."""
     from . import schedule
@@ -997,11 +891,11 @@ def _ref_key(ref: str) -> str:
 
 
 def spec_with_osm_defaults(spec: NetworkSpec, lines: gpd.GeoDataFrame) -> NetworkSpec:
-    """The spec with OSM default speeds/modes (:mod:`planner.osm`) for the classes the
+    """The spec with OSM default speeds/modes (:mod:`planner.inputs.osm`) for the classes the
     scenario does not set (a ``highway`` value without a default gets the fallback speed)."""
     from dataclasses import replace
 
-    from .config import ClassSpec
+    from ..config import ClassSpec
     classes = dict(spec.classes)
     for c in sorted(pd.unique(lines["class"].to_numpy(dtype=object))):
         if c not in classes and c not in spec.speed_kmh:

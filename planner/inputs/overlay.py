@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .config import AdminLevel, Indicator
+from ..config import AdminLevel, Indicator
 from .validate import normalise_code
 
 

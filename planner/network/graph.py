@@ -1,0 +1,124 @@
+"""The multimodal graph as compact numpy arrays (:class:`Network`) and the points joined to it.
+
+A :class:`Network` is what bulk shortest paths run on (:mod:`planner.network.travel`);
+``Network.to_networkx()`` gives the same graph as a ``networkx.DiGraph`` with ``mode``,
+``length_m``, ``minutes`` and ``cost`` on every edge and the CRS in ``G.graph["crs"]``. It is
+built by :func:`planner.network.build.build_network`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import shapely
+from pyproj import CRS
+
+WEEK_MINUTES = 7 * 24 * 60.0
+
+EDGE_KINDS = ("line", "link", "access", "transfer", "stop")
+"""What an edge stands for: a network line, a link-table service, a walking connector, a
+change of mode at a node, or the zero-cost step from/to a village's or office's stop."""
+
+
+@dataclass
+class Points:
+    """Points (villages, services or places) to join to the network, in the metric CRS."""
+
+    kind: str
+    refs: list[str]
+    labels: list[str]
+    xy: np.ndarray
+
+
+@dataclass
+class Network:
+    """A multimodal network as arrays (see module docstring).
+
+    Node arrays are indexed by expanded node id; edge arrays by edge id.
+    """
+
+    crs: CRS
+    phys_xy: np.ndarray                      # (P, 2) metres
+    phys_label: np.ndarray                   # name of the point at the node, or ""
+    node_phys: np.ndarray                    # (N,) physical node of each expanded node
+    node_mode: np.ndarray                    # (N,) mode, "" for stops
+    u: np.ndarray
+    v: np.ndarray
+    minutes: np.ndarray                      # total, waits included
+    length_m: np.ndarray
+    cost: np.ndarray                         # rupiah, NaN = unknown
+    mode: np.ndarray
+    kind: np.ndarray
+    name: np.ndarray
+    wait: np.ndarray = field(default_factory=lambda: np.zeros(0))  # minutes within `minutes`
+    # weekday schedules of link edges (planner.network.schedule): a day mask (0 = not scheduled) and
+    # departure times "HH:MM;HH:MM"; edges beyond the arrays' length are not scheduled
+    days: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    depart: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
+    stops: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    access_m: dict[str, np.ndarray] = field(default_factory=dict)
+    joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
+    snapped: dict[str, np.ndarray] = field(default_factory=dict)
+    points: dict[str, Points] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_phys)
+
+    def origin(self, kind: str) -> np.ndarray:
+        """Origin-stop node of each point of a kind (``village``, ``service``)."""
+        return self.stops[kind]["out"]
+
+    def destination(self, kind: str) -> np.ndarray:
+        """Destination-stop node of each point of a kind."""
+        return self.stops[kind]["in"]
+
+    def to_gdfs(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """The graph as two GeoDataFrames (as osmnx's ``graph_to_gdfs``), in the metric CRS.
+
+        Returns
+        -------
+        nodes : GeoDataFrame
+            One row per expanded node (index = node id): ``phys`` (physical node), ``mode``
+            ("" for stops), ``label`` (the place at the node, if any), point geometry.
+        edges : GeoDataFrame
+            One row per edge (index = edge id): ``u``, ``v``, ``mode``, ``kind`` (line, link,
+            access, transfer...), ``name``, ``minutes`` (waits included), ``wait``,
+            ``length_m``, ``cost`` (rupiah, NaN = unknown), straight line between the nodes.
+        """
+        p = self.node_phys
+        xy = self.phys_xy[p]
+        nodes = gpd.GeoDataFrame(
+            {"phys": p, "mode": self.node_mode, "label": self.phys_label[p]},
+            geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=self.crs)
+        a, b = self.phys_xy[p[self.u]], self.phys_xy[p[self.v]]
+        lines = shapely.linestrings(np.stack([a, b], axis=1)) if len(a) else []
+        wait = self.wait if len(self.wait) == len(self.u) else np.zeros(len(self.u))
+        edges = gpd.GeoDataFrame(
+            {"u": self.u, "v": self.v, "mode": self.mode, "kind": self.kind, "name": self.name,
+             "minutes": self.minutes, "wait": wait, "length_m": self.length_m,
+             "cost": self.cost}, geometry=lines, crs=self.crs)
+        return nodes, edges
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The same graph in NetworkX (the fastest of parallel edges is kept)."""
+        G = nx.DiGraph(crs=self.crs)
+        for i in range(self.n_nodes):
+            p = self.node_phys[i]
+            G.add_node(i, x=float(self.phys_xy[p, 0]), y=float(self.phys_xy[p, 1]),
+                       phys=int(p), mode=self.node_mode[i], label=self.phys_label[p])
+        for e in np.argsort(-self.minutes, kind="stable"):
+            G.add_edge(int(self.u[e]), int(self.v[e]), minutes=float(self.minutes[e]),
+                       length_m=float(self.length_m[e]), cost=float(self.cost[e]),
+                       mode=self.mode[e], kind=self.kind[e], name=self.name[e], edge=int(e))
+        return G
+
+
+# --- reading sources ----------------------------------------------------------------------
+
+# OSM extracts: the tag rules live in planner/osm.py (read_osm is re-exported here)

@@ -318,8 +318,8 @@ def test_planner_trips_end_to_end(tmp_path, capsys):
 
     import pyogrio
 
-    from planner.inputs import io
     from planner.cli import main
+    from planner.inputs import io
 
     from .conftest import write_tiny
 
@@ -430,8 +430,8 @@ def test_equal_costs_share_the_work_between_teams(tmp_path):
 def test_no_stops_no_trips_and_the_folder_is_reused(tmp_path):
     """A site choice without new stops gives no trips (exit 0, no sheets folder), and the
     same output folder takes the next run (every entry in it is a listed output)."""
-    from planner.inputs import io
     from planner.cli import main
+    from planner.inputs import io
 
     from .conftest import write_tiny
 

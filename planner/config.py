@@ -9,10 +9,12 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 from .errors import InputError, Problem, ProblemCollector
 from .text import clock_minutes
@@ -103,6 +105,11 @@ class Access:
     detour: float = 1.3
     max_km: float = 25.0
 
+    def __post_init__(self) -> None:
+        """Refuse values outside the ranges ``[access]`` allows (every problem at once)."""
+        _refuse(_check_numbers(self, "[access]", {"walk_kmh": None, "detour": None,
+                                                  "max_km": None}))
+
 
 @dataclass(frozen=True)
 class ClassSpec:
@@ -126,6 +133,12 @@ class ClassSpec:
     upstream_kmh: float | None = None
     rupiah_per_km: float | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse speeds and costs outside their ranges (every problem at once)."""
+        _refuse(_check_numbers(self, f"[network.classes] ({self.mode})",
+                               {"speed_kmh": None, "upstream_kmh": None,
+                                "rupiah_per_km": None}))
+
 
 @dataclass(frozen=True)
 class SeasonRule:
@@ -133,6 +146,10 @@ class SeasonRule:
 
     speed_factor: float = 1.0
     closed: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse a speed factor outside (0, 10]."""
+        _refuse(_check_numbers(self, "[network.seasons]", {"speed_factor": None}))
 
 
 @dataclass(frozen=True)
@@ -169,6 +186,30 @@ class NetworkSpec:
     transfer_minutes: dict[str, float] = field(default_factory=dict)
     snap_m: float = 1.0
     landing_m: float = 250.0
+
+    def __post_init__(self) -> None:
+        """Refuse a season that is not defined, speeds, costs or transfer times outside
+        their ranges and transfer keys that are not ``from>to`` (every problem at once)."""
+        problems = _check_numbers(self, "[network]", {"snap_m": None, "landing_m": None})
+        if self.season and self.season not in self.seasons:
+            problems.append(Problem(
+                SPEC, f"season {self.season!r} is not defined; defined: "
+                f"{', '.join(self.seasons) or 'none'} (add [network.seasons.{self.season}."
+                "<class>])", "[network]", "season"))
+        pc = ProblemCollector()
+        for table, rule in (("speed_kmh", "speed_kmh"), ("rupiah_per_km", "rupiah_per_km"),
+                            ("transfer_minutes", "transfer_minutes")):
+            for key, v in getattr(self, table).items():
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    pc.add(SPEC, f"expected a number, found {v!r}",
+                           where=f"[network.{table}]", column=key)
+                else:
+                    in_range(pc, SPEC, f"[network.{table}]", key, v, rule)
+        for key in self.transfer_minutes:
+            if key.count(">") != 1:
+                pc.add(SPEC, f"expected 'from>to' (modes or *), found {key!r}",
+                       where="[network.transfer_minutes]", column=key)
+        _refuse(problems + pc.problems)
 
     def class_spec(self, cls: str) -> ClassSpec:
         """The spec of a class, falling back to the mode of the same name."""
@@ -256,6 +297,16 @@ class SitesSpec:
     time_limit: float = 60.0
     candidates: Layer | None = None
     offices_count: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse an unknown model or objective and numbers outside the ranges ``[sites]``
+        allows (every problem at once; the indicator is checked by :class:`Scenario`)."""
+        _refuse(_one_of(self.model, ("", *SITE_MODELS), "[sites]", "model")
+                + _one_of(self.minimise, ("sites", "cost"), "[sites]", "minimise")
+                + _check_numbers(self, "[sites]", {
+                    "target": None, "cover_minutes": None, "k": None, "people_per_day": None,
+                    "days": None, "time_limit": None, "kits": None, "budget": None},
+                    integers=("k", "kits")))
 
 
 @dataclass(frozen=True)
@@ -348,6 +399,37 @@ class TripSpec:
     start: str = ""
     minimise: Literal["cost", "days"] = "cost"
 
+    def __post_init__(self) -> None:
+        """Refuse numbers outside the ranges ``[trips]`` allows, a workday that does not end
+        after it starts, a start that is not a date and an unknown objective (every problem
+        at once)."""
+        where = "[trips]"
+        problems = _check_numbers(self, where, {
+            "teams": None, "max_days": None, "kits": "kits", "serve_minutes": None,
+            "setup_minutes": None, "people_per_day": None, "night_rupiah": None,
+            "day_rupiah": None, "trip_budget": None, "total_budget": None},
+            integers=("teams", "max_days", "kits"), unset=(math.inf,))
+        day = self.workday
+        if not (isinstance(day, tuple) and len(day) == 2
+                and all(isinstance(t, int) and 0 <= t <= 24 * 60 for t in day)):
+            problems.append(Problem(SPEC, "expected the start and end of the workday in "
+                                    f"minutes after midnight, found {day!r}", where,
+                                    "workday"))
+        elif day[0] >= day[1]:
+            problems.append(Problem(SPEC, "the workday must end after it starts, e.g. "
+                                    "[\"07:00\", \"17:00\"]", where, "workday"))
+        if not isinstance(self.travel_until, int) or not 0 <= self.travel_until <= 48 * 60:
+            problems.append(Problem(SPEC, "expected minutes after midnight, found "
+                                    f"{self.travel_until!r}", where, "travel_until"))
+        if self.start and not is_date(self.start):
+            problems.append(Problem(SPEC, f"expected a date YYYY-MM-DD, found {self.start!r}",
+                                    where, "start"))
+        if not (isinstance(self.after_dark, tuple)
+                and all(isinstance(m, str) for m in self.after_dark)):
+            problems.append(Problem(SPEC, f"expected a list of modes, found "
+                                    f"{self.after_dark!r}", where, "after_dark"))
+        _refuse(problems + _one_of(self.minimise, ("cost", "days"), where, "minimise"))
+
 
 @dataclass(frozen=True)
 class Scenario:
@@ -377,6 +459,42 @@ class Scenario:
     progress: ProgressSpec = field(default_factory=ProgressSpec)
     trips: TripSpec = field(default_factory=TripSpec)
 
+    def __post_init__(self) -> None:
+        """Refuse what the specs cannot check alone: the weights, the signal kind and the
+        site choice's indicator (every problem at once)."""
+        src = str(self.source)
+        pc = ProblemCollector()
+        allowed = ("gap", "remoteness", "blank_spot")
+        weights = self.weights if isinstance(self.weights, dict) else {}
+        if not isinstance(self.weights, dict):
+            pc.add(src, f"expected a table of weights, found {self.weights!r}",
+                   where="[priority.weights]")
+        for k, v in weights.items():
+            if k not in allowed:
+                pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(allowed)}",
+                       where="[priority.weights]", column=k)
+            elif isinstance(v, bool) or not isinstance(v, int | float):
+                pc.add(src, f"expected a number >= 0, found {v!r}",
+                       where="[priority.weights]", column=k)
+            else:
+                in_range(pc, src, "[priority.weights]", k, v, "weight")
+        for k in allowed:
+            if isinstance(self.weights, dict) and k not in weights:
+                pc.add(src, f"missing weight '{k}' (give all of {', '.join(allowed)})",
+                       where="[priority.weights]", column=k)
+        if weights and not any(isinstance(w, int | float) and w > 0
+                               for w in weights.values()):
+            pc.add(src, "every priority weight is 0: no village could rank above another; "
+                   "give at least one weight > 0", where="[priority.weights]")
+        for problem in _one_of(self.signal_kind, ("blank_spot", "coverage"), "[signal]",
+                               "kind"):
+            pc.add(src, problem.message, problem.where, problem.column)
+        keys = [i.key for i in self.indicators]
+        if self.sites.indicator not in keys:
+            pc.add(src, f"unknown indicator {self.sites.indicator!r}; expected one of "
+                   f"{', '.join(keys)}", where="[sites]", column="indicator")
+        pc.raise_if_any()
+
     @property
     def slug(self) -> str:
         """The name as a folder name (letters, digits, ``.``, ``_``, ``-``); the default output
@@ -393,15 +511,51 @@ class Scenario:
 
         Keys of the network spec (``season``, ``speed_kmh``, ``transfer_minutes``...) and of
         ``access`` (``walk_kmh``, ``detour``, ``max_km``) may be given directly:
-        ``scenario.replace(season="dry")``.
+        ``scenario.replace(season="dry")``; ``sites``, ``trips`` and ``progress`` may be
+        given as tables of the settings to change (``trips={"teams": 2}``), ``weights`` as
+        the weights to change (``weights={"gap": 0.8}``).
+
+        Raises
+        ------
+        InputError
+            When a value is not one the scenario file could hold (the same checks and
+            messages as :func:`load_scenario`), every problem at once.
         """
+        try:
+            return self._replaced(dict(changes))
+        except InputError as exc:  # name the scenario in the specs' own messages
+            raise InputError([Problem(str(self.source), p.message, p.where, p.column)
+                              if p.source == SPEC else p for p in exc.problems]) from None
+        except TypeError as exc:  # an unknown field
+            raise InputError([Problem(str(self.source), f"cannot change it: {exc}",
+                                      "replace")]) from None
+
+    def _replaced(self, changes: dict[str, Any]) -> Scenario:
+        """The copy; each changed spec checks itself, and the problems of all of them are
+        raised together."""
+        problems: list[Problem] = []
+
+        def spec(current: Any, values: dict[str, Any]) -> Any:
+            try:
+                return replace(current, **values) if values else current
+            except InputError as exc:
+                problems.extend(exc.problems)
+                return current
+
         net_keys = {f.name for f in fields(NetworkSpec)} & changes.keys()
         acc_keys = {f.name for f in fields(Access)} & changes.keys()
-        net = replace(self.network, **{k: changes.pop(k) for k in net_keys})
-        acc = replace(self.access, **{k: changes.pop(k) for k in acc_keys})
-        if "sites" in changes and isinstance(changes["sites"], dict):
-            changes["sites"] = replace(self.sites, **changes["sites"])
-        return replace(self, network=net, access=acc, **changes)
+        changes["network"] = spec(changes.get("network", self.network),
+                                  {k: changes.pop(k) for k in net_keys})
+        changes["access"] = spec(changes.get("access", self.access),
+                                 {k: changes.pop(k) for k in acc_keys})
+        for name in ("sites", "trips", "progress"):
+            if isinstance(changes.get(name), dict):
+                changes[name] = spec(getattr(self, name), changes[name])
+        if isinstance(changes.get("weights"), dict):
+            changes["weights"] = {**self.weights, **changes["weights"]}
+        if problems:
+            raise InputError(problems)
+        return replace(self, **changes)
 
     def input_files(self) -> dict[str, Path]:
         """Every input file of the scenario, keyed by role."""
@@ -492,6 +646,61 @@ def in_range(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
         return False
     return True
 
+SPEC = "scenario"
+"""The source named by a spec's own checks (a spec may be made without a file);
+:meth:`Scenario.replace` names the scenario's file instead."""
+
+
+def _check_numbers(obj: Any, where: str, rules: dict[str, str | None], *,
+                   integers: tuple[str, ...] = (), unset: tuple[Any, ...] = (None,)
+                   ) -> list[Problem]:
+    """The problems of a spec's numeric fields: each is a number in the range of its rule
+    (``_RANGES``), a whole number when listed in ``integers``, or one of the ``unset``
+    values (None; infinity for budgets)."""
+    pc = ProblemCollector()
+    for key, rule in rules.items():
+        v = getattr(obj, key)
+        if any(v is u or (isinstance(u, float) and v == u) for u in unset):
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            pc.add(SPEC, f"expected a number, found {v!r}", where=where, column=key)
+        elif in_range(pc, SPEC, where, key, v, rule) and key in integers and v != int(v):
+            pc.add(SPEC, f"expected a whole number, found {v!r}", where=where, column=key)
+    return pc.problems
+
+
+def _refuse(problems: list[Problem]) -> None:
+    """Raise the problems a spec found in itself, if any (every one at once)."""
+    if problems:
+        raise InputError(problems)
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], where: str, key: str) -> list[Problem]:
+    """A problem when ``value`` is not one of ``allowed`` (worded as the parser words it)."""
+    if value in allowed:
+        return []
+    named = [a for a in allowed if a]
+    shown = (f"'{named[0]}' or '{named[1]}'" if len(named) == 2
+             else f"one of {', '.join(named)}")
+    return [Problem(SPEC, f"expected {shown}, found {value!r}", where, key)]
+
+
+T = TypeVar("T")
+
+
+def _make(pc: ProblemCollector, src: str, cls: Callable[..., T], default: Callable[[], T],
+          **values: Any) -> T:
+    """A spec made from parsed values; what it refuses in itself is collected with the
+    parser's problems (the same problem found twice is kept once) and the default is used
+    until every problem is raised together."""
+    try:
+        return cls(**values)
+    except InputError as exc:
+        for p in exc.problems:
+            pc.add(src if p.source == SPEC else p.source, p.message, p.where, p.column)
+        return default()
+
+
 _TOP_KEYS = {
     "name": str, "title": str, "data_date": str, "illustrative": bool, "illustrative_note": str,
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
@@ -540,7 +749,7 @@ def _type_name(t: Any) -> str:
     if isinstance(t, tuple):
         return "a number"
     names = {str: "text", bool: "true/false", dict: "a table", list: "a list", int: "an integer"}
-    return names.get(t, t.__name__)
+    return str(names.get(t, t.__name__))
 
 
 def _check_keys(pc: ProblemCollector, src: str, section: str, data: dict[str, Any],
@@ -743,7 +952,7 @@ def _access(pc: ProblemCollector, src: str, raw: Any) -> Access:
     if not isinstance(raw, dict):
         return Access()
     _check_keys(pc, src, "access", raw, _ACCESS_KEYS)
-    return Access(**{k: float(v) for k, v in raw.items()
+    return _make(pc, src, Access, Access, **{k: float(v) for k, v in raw.items()
                      if k in _ACCESS_KEYS and in_range(pc, src, "[access]", k, v)})
 
 
@@ -881,7 +1090,7 @@ def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
                column="minimise")
     else:
         out["minimise"] = minimise
-    return TripSpec(**out)
+    return _make(pc, src, TripSpec, TripSpec, **out)
 
 
 def _date_format_ok(fmt: str) -> bool:
@@ -939,7 +1148,7 @@ def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
     for key in ("candidates", "candidate_code", "candidate_name"):
         vals.pop(key, None)
     values: dict[str, Any] = {k: float(v) if k in floats else v for k, v in vals.items()}
-    return SitesSpec(**values, candidates=cand)
+    return _make(pc, src, SitesSpec, SitesSpec, **values, candidates=cand)
 
 
 def _positive(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
@@ -990,7 +1199,8 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
         _check_keys(pc, src, sec, c, _CLASS_KEYS)
         vals = {k: _positive(pc, src, f"[{sec}]", k, c[k], k)
                 for k in ("speed_kmh", "upstream_kmh", "rupiah_per_km") if k in c}
-        classes[name] = ClassSpec(mode=str(c.get("mode", name)), **vals)
+        classes[name] = _make(pc, src, ClassSpec, partial(ClassSpec, str(name)),
+                              mode=str(c.get("mode", name)), **vals)
     seasons: dict[str, dict[str, SeasonRule]] = {}
     for sname, rules in (net.get("seasons") or {}).items():
         seasons[sname] = {}
@@ -1002,7 +1212,8 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
             _check_keys(pc, src, sec, r, _SEASON_KEYS)
             f = _positive(pc, src, f"[{sec}]", "speed_factor", r.get("speed_factor", 1.0),
                           "speed_factor")
-            seasons[sname][cls] = SeasonRule(f or 1.0, bool(r.get("closed", False)))
+            seasons[sname][cls] = _make(pc, src, SeasonRule, SeasonRule, speed_factor=f or 1.0,
+                                        closed=bool(r.get("closed", False)))
     season = str(net.get("season", ""))
     if season and season not in seasons:
         pc.add(src, f"season {season!r} is not defined; defined: "
@@ -1018,11 +1229,12 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
     snap = _positive(pc, src, "[network]", "snap_m", net.get("snap_m", 1.0), "snap_m") or 1.0
     landing = _positive(pc, src, "[network]", "landing_m", net.get("landing_m", 250.0),
                         "landing_m")
-    return NetworkSpec(lines=lines, class_column=str(net.get("class_column", "mode")),
-                       links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
-                       classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
-                       transfer_minutes=transfers, snap_m=snap,
-                       landing_m=landing if landing is not None else 250.0)
+    return _make(pc, src, NetworkSpec, NetworkSpec,
+                 lines=lines, class_column=str(net.get("class_column", "mode")),
+                 links=link_paths, osm=osm_paths, places=tuple(places), speed_kmh=speeds,
+                 classes=classes, rupiah_per_km=costs, season=season, seasons=seasons,
+                 transfer_minutes=transfers, snap_m=snap,
+                 landing_m=landing if landing is not None else 250.0)
 
 
 _PATH_KEYS = {"villages": ("path",), "estimates": ("path",), "signal": ("path",),

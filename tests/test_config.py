@@ -33,6 +33,64 @@ def test_replace_changes_only_a_copy():
     assert d.access.max_km == 5.0 and s.access.max_km == 25.0
 
 
+def _problems(excinfo: pytest.ExceptionInfo[InputError]) -> list[tuple[str, str, str]]:
+    return [(p.where, p.column, p.message) for p in excinfo.value.problems]
+
+
+def test_replace_refuses_what_a_file_could_not_hold():
+    """Specs check themselves, so replace() refuses a bad value with the parser's message,
+    naming the scenario file, section and key (every problem at once)."""
+    s = load_scenario(ROOT / "scenarios" / "kaltara.toml")
+    with pytest.raises(InputError) as e:
+        s.replace(season="monsoon")
+    assert e.value.problems[0].source == str(s.source)
+    assert _problems(e) == [("[network]", "season", "season 'monsoon' is not defined; "
+                             "defined: dry, wet (add [network.seasons.monsoon.<class>])")]
+    with pytest.raises(InputError) as e:
+        s.replace(weights={"gap": -3})
+    assert _problems(e) == [("[priority.weights]", "gap",
+                             "expected a number >= 0 and <= 1e+06, found -3")]
+    with pytest.raises(InputError) as e:
+        s.replace(weights={"gap": 0, "remoteness": 0, "blank_spot": 0, "size": "big"})
+    assert [c for _, c, _ in _problems(e)] == ["size", ""]  # unknown key; all zero
+    with pytest.raises(InputError) as e:
+        s.replace(trips={"teams": 0, "max_days": 2.5, "minimise": "speed", "start": "soon"})
+    assert sorted(c for _, c, _ in _problems(e)) == ["max_days", "minimise", "start", "teams"]
+    with pytest.raises(InputError) as e:
+        s.replace(sites={"model": "nearest", "k": -1}, walk_kmh=0, snap_m=-1)
+    assert {(w, c) for w, c, _ in _problems(e)} == {
+        ("[sites]", "model"), ("[sites]", "k"), ("[access]", "walk_kmh"), ("[network]", "snap_m")}
+    assert {p.source for p in e.value.problems} == {str(s.source)}
+    with pytest.raises(InputError, match="unknown indicator 'hiv'"):
+        s.replace(sites={"indicator": "hiv"})
+    with pytest.raises(InputError, match="cannot change it"):
+        s.replace(colour="red")
+    with pytest.raises(InputError, match=r"\[trips\].*workday.*must end after it starts"):
+        s.replace(trips={"workday": (17 * 60, 7 * 60)})
+
+
+def test_replace_merges_partial_tables():
+    s = load_scenario(ROOT / "scenarios" / "kaltara.toml")
+    t = s.replace(weights={"gap": 0.8}, trips={"teams": 3}, sites={"k": 4})
+    assert t.weights == {**s.weights, "gap": 0.8}
+    assert t.trips.teams == 3 and t.trips.max_days == s.trips.max_days
+    assert t.sites.k == 4 and t.sites.cover_minutes == s.sites.cover_minutes
+
+
+def test_specs_made_directly_check_themselves():
+    from planner.config import Access, NetworkSpec, SitesSpec, TripSpec
+
+    with pytest.raises(InputError, match="max_days"):
+        TripSpec(max_days=0)
+    with pytest.raises(InputError, match="detour"):
+        Access(detour=0.5)
+    with pytest.raises(InputError, match="season 'wet' is not defined"):
+        NetworkSpec(season="wet")
+    with pytest.raises(InputError, match="expected 'sites' or 'cost'"):
+        SitesSpec(minimise="people")  # type: ignore[arg-type]
+    assert TripSpec() == TripSpec() and SitesSpec().k == 10  # the defaults pass
+
+
 def test_every_problem_listed_at_once(tmp_path):
     f = tmp_path / "s.toml"
     f.write_text(

@@ -15,7 +15,7 @@ import math
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,11 +23,12 @@ from .errors import InfeasibleError, InputError, OutputError, Problem
 from .text import count_text, minutes_text, rupiah_text
 
 
-def _number(kind: type, low: float, high: float, low_ok: bool = True):
+def _number(kind: type[int] | type[float], low: float, high: float,
+            low_ok: bool = True) -> Callable[[str], float]:
     """An argparse type: a finite number of ``kind`` within [low, high] (or (low, high])."""
     def parse(text: str) -> float:
         try:
-            v = kind(text)
+            v: float = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
                 f"expected {'a whole number' if kind is int else 'a number'}, found {text!r}"

@@ -7,9 +7,10 @@ logger and never configures logging itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import folium
 import geopandas as gpd
@@ -18,7 +19,7 @@ import pandas as pd
 import shapely
 
 from . import cache, steps
-from .config import Scenario
+from .config import REACH_BANDS, Scenario
 from .crs import metric_crs
 from .decide import prioritise
 from .decide.sites import SiteChoice
@@ -33,6 +34,7 @@ from .outputs.writing import write_outputs, write_progress
 from .result import Result
 
 log = logging.getLogger("planner")
+T = TypeVar("T")
 
 
 class Plan(Result):
@@ -100,7 +102,8 @@ class _Prepared:
     timings: dict[str, float]
 
 
-def _collect(problems: list[Problem], fn, *args, **kwargs):
+def _collect(problems: list[Problem], fn: Callable[..., T], *args: Any, **kwargs: Any
+             ) -> T | None:
     """Call a loader; on bad input keep its problems and return None (to report all files)."""
     try:
         return fn(*args, **kwargs)
@@ -153,17 +156,17 @@ def _load_inputs(s: Scenario, warnings: list[str]) -> _Inputs:
         io.read_vector(s.service_points.path, s.service_points.layer, warnings),
         s.service_points, warnings))
     est = sig = cand = None
-    if s.estimates is not None:
+    estimates, signal, candidates = s.estimates, s.signal, s.sites.candidates
+    if estimates is not None:
         est = _collect(problems, lambda: validate.check_estimates(
-            io.read_table(s.estimates.path, s.estimates.sheet, find_header=s.estimates.code,
-                          warnings=warnings), s.estimates, s.indicators, warnings))
-    if s.signal is not None:
+            io.read_table(estimates.path, estimates.sheet, find_header=estimates.code,
+                          warnings=warnings), estimates, s.indicators, warnings))
+    if signal is not None:
         sig = _collect(problems, lambda: validate.check_polygons(
-            io.read_vector(s.signal, s.signal_layer), str(s.signal), warnings))
-    if s.sites.candidates is not None:
+            io.read_vector(signal, s.signal_layer), str(signal), warnings))
+    if candidates is not None:
         cand = _collect(problems, lambda: validate.check_points(
-            io.read_vector(s.sites.candidates.path, None, warnings), s.sites.candidates,
-            warnings))
+            io.read_vector(candidates.path, None, warnings), candidates, warnings))
     if problems:
         raise InputError(problems)
     return _Inputs(vil, admin_tables, svc, est, sig, cand)
@@ -342,7 +345,7 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
         "villages": len(ranked),
         "metric_crs": crs.to_string(),
         "totals": totals,
-        "reach_bands": {b: int(band_counts.get(b, 0)) for b in travel.REACH_BANDS},
+        "reach_bands": {b: int(band_counts.get(b, 0)) for b in REACH_BANDS},
         "unreachable": ranked.loc[ranked["reach_band"] == "unreachable",
                                   ["kode", "nama", "unreachable_reason"]].to_dict("records"),
         "network": {**net.report, "parts": int(n_parts),

@@ -19,7 +19,7 @@ import pandas as pd
 import shapely
 
 from . import steps
-from .config import Scenario, SiteModel
+from .config import REACH_BANDS, Scenario, SiteModel
 from .crs import WGS84
 from .decide.sites import SiteChoice, choose_sites
 from .decide.trips import Stops, TripPlan, plan_trips
@@ -295,7 +295,7 @@ class Result:
         if key not in self._derived:
             v = self.villages[["reach_band", "geometry"]]
             out = v.dissolve(by="reach_band", as_index=False)
-            order = {b: i for i, b in enumerate(travel.REACH_BANDS)}
+            order = {b: i for i, b in enumerate(REACH_BANDS)}
             out["villages"] = out["reach_band"].map(v["reach_band"].value_counts())
             self._derived[key] = out.sort_values(
                 "reach_band", key=lambda s: s.map(order)).reset_index(drop=True)

@@ -54,4 +54,4 @@ def largest_remainder(total: int, weights: np.ndarray,
     frac[base >= cap] = -1.0
     order = np.lexsort((np.arange(len(w)), -frac))
     base[order[:short]] += 1
-    return base
+    return np.asarray(base, dtype=np.int64)

@@ -55,14 +55,15 @@ class Milp:
 
 
 def solve_milp(m: Milp, time_limit: float, start: np.ndarray | None = None,
-                options: dict | None = None) -> tuple[str, np.ndarray | None, float, float]:
+                options: dict[str, Any] | None = None
+                ) -> tuple[str, np.ndarray | None, float, float]:
     """Solve ``m`` with HiGHS (one thread, fixed seed, within ``time_limit`` seconds, from
     the ``start`` values when given). Returns the status, the solution (None if none), the
     objective and the proven bound."""
     import highspy
 
     with _HIGHS_LOCK, _quiet_stdout():  # one at a time: the fd swap is process-wide
-        h = highspy.Highs()
+        h = highspy.Highs()  # type: ignore[no-untyped-call]
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", 1e-9)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -71,11 +71,11 @@ class CoverageProblem:
 
     @property
     def n(self) -> int:
-        return self.cover.shape[0]
+        return int(self.cover.shape[0])
 
     @property
     def m(self) -> int:
-        return self.cover.shape[1]
+        return int(self.cover.shape[1])
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, demand: np.ndarray, site_ids: np.ndarray,
@@ -97,7 +97,7 @@ class CoverageProblem:
 
     @classmethod
     def from_matrix(cls, minutes: np.ndarray, demand: np.ndarray, cover_minutes: float,
-                    **kwargs) -> CoverageProblem:
+                    **kwargs: Any) -> CoverageProblem:
         """From a dense village × site matrix of minutes (``inf`` = no path)."""
         mat = np.asarray(minutes, float)
         vi, si = np.nonzero(np.isfinite(mat))
@@ -274,8 +274,11 @@ def _reduce(p: CoverageProblem) -> tuple[np.ndarray, sp.csr_matrix, float]:
     return dem, sub[first].tocsr(), const
 
 
-def _side_rows(p: CoverageProblem, cols: np.ndarray, kits, budget):
-    rows, lo, hi = [], [], []
+def _side_rows(p: CoverageProblem, cols: np.ndarray, kits: int | None, budget: float | None
+               ) -> tuple[list[np.ndarray], list[float], list[float]]:
+    rows: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
     if kits is not None:
         rows.append(p.needs_kit[cols].astype(float))
         lo.append(-np.inf)
@@ -476,7 +479,9 @@ def _order_by_gain(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray) -
     return np.array(picked + rest, dtype=np.int64)
 
 
-def _max_coverage_capacity(p, k, kits, budget, time_limit, t0, start) -> Solution:
+def _max_coverage_capacity(p: CoverageProblem, k: int, kits: int | None,
+                           budget: float | None, time_limit: float, t0: float,
+                           start: np.ndarray) -> Solution:
     A = p.cover.tocoo()
     free = ~p.forced
     pairs = len(A.row)
@@ -586,7 +591,8 @@ def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = N
                                                                                    order])})
 
 
-def _target_start(p: CoverageProblem, target: float, kits, budget, minimise: Minimise,
+def _target_start(p: CoverageProblem, target: float, kits: int | None, budget: float | None,
+                  minimise: Minimise,
                   cols: np.ndarray, Ax: sp.csr_matrix) -> np.ndarray | None:
     """The greedy answer (most people per site, or per rupiah) as HiGHS's warm start, when
     it meets the target within the limits; None otherwise. On the reduced model (presolve
@@ -597,11 +603,11 @@ def _target_start(p: CoverageProblem, target: float, kits, budget, minimise: Min
         return None
     x = np.zeros(len(cols))
     x[np.searchsorted(cols, start)] = 1
-    return np.r_[x, np.minimum(1, Ax @ x)]
+    return np.asarray(np.r_[x, np.minimum(1, Ax @ x)], dtype=float)
 
 
 def _repair_target(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray,
-                   target: float, kits, budget, weight: np.ndarray,
+                   target: float, kits: int | None, budget: float | None, weight: np.ndarray,
                    cols: np.ndarray) -> np.ndarray | None:
     """Check a solver's answer against the table (coverage recomputed, never taken from the
     solver); if tolerances left it short of the target, add the site that covers most per

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -312,7 +313,7 @@ def exact(D: Dense, k: int, must_open: np.ndarray, must_closed: np.ndarray,
     return status, open_, bound + const, float(c @ x + const)
 
 
-def solve(D: Dense, k: int, time_limit: float = 60.0) -> dict:
+def solve(D: Dense, k: int, time_limit: float = 60.0) -> dict[str, Any]:
     """The whole method; returns ``open``, ``objective`` (recomputed), ``bound`` (proven),
     ``status`` and counts."""
     t0 = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -23,7 +24,7 @@ import pandas as pd
 import shapely
 
 from .. import steps
-from ..config import SITE_MODELS, SiteModel, SitesSpec, in_range
+from ..config import SITE_MODELS, Indicator, SiteModel, SitesSpec, in_range
 from ..errors import InfeasibleError, InputError, Problem, ProblemCollector
 from ..network import travel
 from . import optimise
@@ -130,7 +131,7 @@ def needed_people(plan: StudyArea, spec: SitesSpec,
     return share, float(max(0, math.ceil(round(share * eligible, 6)) - served))
 
 
-def _indicator(plan: StudyArea, spec: SitesSpec):
+def _indicator(plan: StudyArea, spec: SitesSpec) -> Indicator:
     for ind in plan.scenario.indicators:
         if ind.key == spec.indicator:
             return ind
@@ -449,10 +450,12 @@ def _coverage(plan: StudyArea, assignment: pd.DataFrame, sites: pd.DataFrame,
     return pd.DataFrame(rows)
 
 
-def _or_none(solve: Any, *args: Any, **kwargs: Any) -> optimise.Solution | None:
+def _or_none(solve: Callable[..., optimise.Solution], *args: Any,
+             **kwargs: Any) -> optimise.Solution | None:
     """A target solve, or None when the target cannot be reached (the curve leaves it out)."""
     try:
-        return solve(*args, **kwargs)
+        solution: optimise.Solution = solve(*args, **kwargs)
+        return solution
     except InfeasibleError:
         return None
 

@@ -317,7 +317,7 @@ class _Problem:
     names: list[str]                              # per location
     codes: list[str]
     teams: list[tuple[int, int]] = field(default_factory=list)  # (office location, number)
-    memo: dict[tuple, Any] = field(default_factory=dict)  # evaluations already made
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # evaluations already made
 
     def loc(self, stop: int) -> int:
         return self.n_off + stop
@@ -471,7 +471,7 @@ def _add_label(bucket: list[_Label], new: _Label) -> None:
 
 
 def _exact_team(p: _Problem, office: int, allowed: int
-                ) -> dict[int, tuple[float, list, float]]:
+                ) -> dict[int, tuple[float, list[Any], float]]:
     """Best objective of one team for every subset of stops (bit masks within
     ``allowed``), its trips and when the team is free again (among equal objectives the
     earliest): labels over (subset, place) with dominance, every move timed exactly."""
@@ -479,7 +479,7 @@ def _exact_team(p: _Problem, office: int, allowed: int
     n = len(p.people)
     start = _Label(_trip_start(sp, 0), 0.0, 0.0, -1, -1, 0.0, ())
     labels: dict[tuple[int, int], list[_Label]] = {(0, -1): [start]}
-    best: dict[int, tuple[float, list, float]] = {0: (0.0, [], 0.0)}
+    best: dict[int, tuple[float, list[Any], float]] = {0: (0.0, [], 0.0)}
     order = sorted(range(1 << n), key=lambda m: bin(m).count("1"))
     for mask in order:
         if mask & ~allowed:
@@ -537,7 +537,7 @@ def _close(p: _Problem, office: int, lab: _Label, here: int) -> _Label | None:
     return _Label(_trip_start(sp, back + 1), lab.closed + obj, 0.0, -1, -1, 0.0, lab.trips)
 
 
-Combined = dict[int, tuple[float, list[tuple[int, list]], float]]
+Combined = dict[int, tuple[float, list[tuple[int, list[Any]]], float]]
 
 
 def _solve_exact(p: _Problem, allowed: int) -> Combined:
@@ -545,7 +545,7 @@ def _solve_exact(p: _Problem, allowed: int) -> Combined:
     best per subset, then subsets split among the teams); among equal objectives the one
     whose last team is free first (work shared between teams)."""
     combined: Combined = {0: (0.0, [], 0.0)}
-    tables: dict[int, dict[int, tuple[float, list, float]]] = {}  # an office's teams alike
+    tables: dict[int, dict[int, tuple[float, list[Any], float]]] = {}  # an office's teams alike
     for ti, (office, _) in enumerate(p.teams):
         if office not in tables:
             tables[office] = _exact_team(p, office, allowed)
@@ -808,7 +808,7 @@ def lower_bound(p: _Problem, stops: list[int]) -> float:
         for w_day, w_any in mixes:
             arc, const = trip_days(w_day, w_any)
             best = max(best, relaxed(arc) + const)
-        return best
+        return float(best)
     nights = 0.0
     for s, need in zip(stops, service, strict=True):
         serve_days = max(math.ceil(need / day - 1e-9),
@@ -816,12 +816,12 @@ def lower_bound(p: _Problem, stops: list[int]) -> float:
         nights += max(serve_days - 1, 0) * sp.night_rupiah
     best = max(relaxed(p.static_cost), 0.0) + nights + work_days * sp.day_rupiah
     if sp.night_rupiah <= 0 and sp.day_rupiah <= 0:
-        return best
+        return float(best)
     rate = sp.night_rupiah + sp.day_rupiah
     for w_day, w_any in mixes:
         arc, const = trip_days(w_day, w_any)
         best = max(best, relaxed(p.static_cost + rate * arc, -sp.night_rupiah) + rate * const)
-    return best
+    return float(best)
 
 
 def _routing_bound(between: np.ndarray, leave: np.ndarray, home: np.ndarray,

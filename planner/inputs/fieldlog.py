@@ -35,6 +35,7 @@ Checks, in order (a row is set aside for every reason that holds):
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -45,7 +46,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ..config import Indicator, ProgressSpec
+from ..config import AdminLevel, Indicator, ProgressSpec
 from ..crs import WGS84
 from ..errors import InputError, Problem
 from . import io
@@ -229,7 +230,7 @@ def _read_one(path: Path, spec: ProgressSpec,
 def _text(table: pd.DataFrame, column: str | None) -> np.ndarray:
     if column is None:
         return np.full(len(table), "", dtype=object)
-    return table[column].fillna("").astype(str).str.strip().to_numpy(dtype=object)
+    return np.asarray(table[column].fillna("").astype(str).str.strip().to_numpy(dtype=object))
 
 
 def _norm(name: str) -> str:
@@ -245,7 +246,7 @@ def _find(table: pd.DataFrame, names: tuple[str, ...]) -> str | None:
         by_last.setdefault(re.split(r"[-/.]", _norm(c))[-1], c)
     for n in names:
         if n in by_name:
-            return by_name[n]
+            return str(by_name[n])
     for n in names:
         if n in by_last:
             return by_last[n]
@@ -543,7 +544,7 @@ def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
     """Later copies of a submission (same id), or of a session (same team and time, within
     :data:`DUPLICATE_METRES`), among the rows not already set aside."""
     first_by_id: dict[str, int] = {}
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[Any, ...], list[int]] = {}
     for i in range(len(raw)):
         if p.reasons[i]:
             continue
@@ -557,7 +558,7 @@ def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
         team = str(raw["team"].iat[i]).strip()
         if not team:
             continue
-        key: tuple = (team, p.date[i], p.time[i])
+        key: tuple[Any, ...] = (team, p.date[i], p.time[i])
         if not p.time[i]:  # a date only: the same counts too
             key += tuple(int(p.counts[k][i]) for k in keys)
         for j in groups.get(key, []):
@@ -725,7 +726,7 @@ def apply_logs(villages: gpd.GeoDataFrame, check: LogCheck,
 
 def village_progress(villages: pd.DataFrame,
                      indicators: tuple[Indicator, ...] | list[Indicator],
-                     admin: tuple | list = ()) -> pd.DataFrame:
+                     admin: Sequence[AdminLevel] = ()) -> pd.DataFrame:
     """Per village (every village, in the plan's order): per indicator the eligible count,
     the served count at the baseline, the people applied from the logs, served now, the gap
     now and coverage now; the sessions applied and the priority rank after them."""
@@ -750,7 +751,7 @@ def village_progress(villages: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
-def areas(villages: pd.DataFrame, admin: tuple | list) -> list[tuple[str, str, str,
+def areas(villages: pd.DataFrame, admin: Sequence[AdminLevel]) -> list[tuple[str, str, str,
                                                                      np.ndarray]]:
     """The areas progress is followed for: ``(level, code, name, village mask)`` for the
     whole study area and each area of each admin level (code prefix, name column)."""
@@ -767,7 +768,7 @@ def areas(villages: pd.DataFrame, admin: tuple | list) -> list[tuple[str, str, s
 
 def progress_over_time(villages_before: pd.DataFrame, check: LogCheck,
                        indicators: tuple[Indicator, ...] | list[Indicator],
-                       admin: tuple | list = ()) -> pd.DataFrame:
+                       admin: Sequence[AdminLevel] = ()) -> pd.DataFrame:
     """Coverage per indicator and area at the baseline and after each day with applied
     sessions.
 

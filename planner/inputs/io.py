@@ -456,7 +456,7 @@ def check_generation(folder: Path) -> list[str]:
     return problems
 
 
-def write_manifest(folder: Path, manifest: dict) -> Path:
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     """Write ``run.json`` last in a generation: ``manifest`` plus ``generator`` and ``files``
     (every other file in ``folder`` with its SHA-256)."""
     files = {name: file_sha256(Path(folder) / name) for name in _files_below(Path(folder))

@@ -187,11 +187,12 @@ def closed_seasons(tags: Any) -> str:
     return ""
 
 
-def _runs(nodes: list[tuple[int, bool, float, float]]) -> tuple[list[list[tuple]], int, int]:
+def _runs(nodes: list[tuple[int, bool, float, float]]
+          ) -> tuple[list[list[tuple[int, float, float]]], int, int]:
     """A way's nodes cut at the missing ones: the runs of present nodes with at least two
     distinct points (repeated nodes merged); also how many nodes were missing and how many
     runs were too short to keep."""
-    runs: list[list[tuple]] = [[]]
+    runs: list[list[tuple[int, float, float]]] = [[]]
     missing = 0
     for ref, ok, lon, lat in nodes:
         if not ok:
@@ -345,7 +346,7 @@ class _WayReader:
         self.slow: list[np.ndarray] = []   # runs (lon, lat) of cut ways
         self.slow_attr: list[int] = []
         self.slow_seq: list[int] = []
-        self.attr_rows: dict[tuple, int] = {}
+        self.attr_rows: dict[tuple[Any, ...], int] = {}
         self.aero: list[tuple[str, str | None, float, float]] = []
         self.landings: list[tuple[float, float]] = []
         self.fallback: set[str] = set()
@@ -449,7 +450,7 @@ _ATTRIBUTES = ["class", "mode", "_dir", "name", "speed_factor", "maxspeed_kmh", 
                "wait_minutes", "closed_seasons"]
 
 
-def _way_attributes(tags: Any, cls: str) -> tuple:
+def _way_attributes(tags: Any, cls: str) -> tuple[Any, ...]:
     """A kept way's attributes, in the order of :data:`_ATTRIBUTES` (a tuple, so that ways
     alike share one row)."""
     ferry = cls == "ferry"

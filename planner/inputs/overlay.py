@@ -121,7 +121,7 @@ def _covered_area(villages_m: gpd.GeoDataFrame, polys: np.ndarray) -> np.ndarray
     out[rest[vi[bounds[single]]]] = shapely.area(pieces[bounds[single]])
     for b0, b1 in zip(bounds[~single], ends[~single], strict=True):
         out[rest[vi[b0]]] = shapely.area(shapely.union_all(pieces[b0:b1]))
-    return np.minimum(out, area)
+    return np.asarray(np.minimum(out, area), dtype=float)
 
 
 def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | None,
@@ -144,7 +144,7 @@ def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | 
     inside = _covered_area(villages_m, polys)
     area = villages_m.geometry.area.to_numpy()
     share = np.clip(np.divide(inside, area, out=np.zeros(n), where=area > 0), 0.0, 1.0)
-    return share if kind == "blank_spot" else 1.0 - share
+    return np.asarray(share if kind == "blank_spot" else 1.0 - share, dtype=float)
 
 
 def blank_from_coverage(villages_m: gpd.GeoDataFrame,

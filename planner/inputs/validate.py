@@ -141,8 +141,9 @@ def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
                 numbers: np.ndarray | None = None) -> pd.Series:
     """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
     norm = codes.map(normalise_code)
-    fmt = (lambda i: row_refs(i, offset=offset, numbers=numbers)) if where == "row" \
-        else feature_refs
+    def fmt(i: pd.Index | np.ndarray) -> str:
+        return row_refs(i, offset=offset, numbers=numbers) if where == "row" \
+            else feature_refs(i)
     empty = norm == ""
     if empty.any():
         pc.add(src, "missing code; every row needs one", where=fmt(np.flatnonzero(empty)),
@@ -239,7 +240,7 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
     if numbers is None:
         numbers = np.arange(len(values)) + 2 + offset
 
-    def _rows_here(idx):
+    def _rows_here(idx: np.ndarray) -> str:
         return row_refs(idx, numbers=numbers)
 
     s = values.fillna("").astype(str).str.strip()

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ from .graph import WEEK_MINUTES, Network, Points
 
 
 def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
-             fmt=feature_refs) -> np.ndarray:
+             fmt: Callable[[np.ndarray], str] = feature_refs) -> np.ndarray:
     if col not in gdf.columns:
         return np.full(len(gdf), np.nan)
     raw = gdf[col]
@@ -71,12 +72,12 @@ def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
     if bad.any():
         pc.add(src, f"expected a number, found {raw[bad].iloc[0]!r}",
                where=fmt(np.flatnonzero(bad)), column=col)
-    return num.to_numpy(dtype=float)
+    return np.asarray(num.to_numpy(dtype=float), dtype=float)
 
 
 def _truthy(series: pd.Series) -> np.ndarray:
-    return series.fillna(False).astype(str).str.strip().str.lower().isin(
-        ["true", "1", "yes", "y"]).to_numpy()
+    return np.asarray(series.fillna(False).astype(str).str.strip().str.lower().isin(
+        ["true", "1", "yes", "y"]).to_numpy(), dtype=bool)
 
 
 @dataclass
@@ -95,8 +96,8 @@ class _Edges:
     days: list[np.ndarray] = field(default_factory=list)    # weekday mask, 0 = unscheduled
     depart: list[np.ndarray] = field(default_factory=list)  # "HH:MM;HH:MM" or ""
 
-    def add(self, a, b, minutes, length, cost, mode, kind, name,  # noqa: PLR0913
-            wait=0.0) -> None:
+    def add(self, a: Any, b: Any, minutes: Any, length: Any, cost: Any,  # noqa: PLR0913
+            mode: Any, kind: Any, name: Any, wait: Any = 0.0) -> None:
         """Edges ``a[i] -> b[i]``: one value (or array) per edge attribute."""
         n = len(a)
         self.wait.append(np.broadcast_to(np.asarray(wait, dtype=float), (n,)).copy())
@@ -116,7 +117,7 @@ class _Edges:
         self.days[-1] = np.asarray(days, np.int64)
         self.depart[-1] = np.asarray(depart, dtype=object)
 
-    def cat(self, attr: str, dtype=None) -> np.ndarray:
+    def cat(self, attr: str, dtype: Any = None) -> np.ndarray:
         parts = getattr(self, attr)
         if not parts:
             return np.zeros(0, dtype=dtype or float)
@@ -266,7 +267,8 @@ def _read_links(path: Path, pc: ProblemCollector) -> pd.DataFrame | None:
     return df
 
 
-def _read_schedule(df: pd.DataFrame, src: str, pc: ProblemCollector, rows) -> None:
+def _read_schedule(df: pd.DataFrame, src: str, pc: ProblemCollector,
+                   rows: Callable[[np.ndarray], str]) -> None:
     """Optional ``days`` and ``depart`` columns (see :mod:`planner.network.schedule`) as
     ``_days`` (bit mask, 0 = not scheduled) and ``_depart`` (normalised ``HH:MM;HH:MM``);
     a scheduled row without ``departures_per_week`` gets its count from the schedule."""
@@ -529,7 +531,7 @@ def _merge_close(xy: np.ndarray, snap: float) -> np.ndarray:
     order = np.argsort(first, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    return rank[comp].astype(np.int64)
+    return np.asarray(rank[comp], dtype=np.int64)
 
 
 NOT_JOINABLE_CLASSES = frozenset({"motorway", "motorway_link", "trunk_link"})
@@ -734,7 +736,7 @@ def _served_lines(la: np.ndarray, lb: np.ndarray, keep: np.ndarray, n_nodes: int
                                    directed=False)
     with_office = np.zeros(comp.max() + 1, bool)
     with_office[comp[n_nodes + np.flatnonzero(service)]] = True
-    return with_office[comp[la]]
+    return np.asarray(with_office[comp[la]], dtype=bool)
 
 
 def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
@@ -746,7 +748,7 @@ def _split_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
     of its nodes, so boarding anywhere pays one wait."""
     if not len(line):
         return attrs, la, lb
-    pieces: dict[str, list] = {k: [] for k in attrs}
+    pieces: dict[str, list[np.ndarray]] = {k: [] for k in attrs}
     pa: list[int] = []
     pb: list[int] = []
     order = np.lexsort((frac, line))

@@ -41,7 +41,7 @@ class CSRGraph:
 
     @property
     def n(self) -> int:
-        return self.matrix.shape[0]
+        return int(self.matrix.shape[0])
 
 
 def edge_weight(net: Network, weight: str) -> np.ndarray:
@@ -49,7 +49,8 @@ def edge_weight(net: Network, weight: str) -> np.ndarray:
     if weight == "minutes":
         return net.minutes
     if weight == "cost":
-        return np.nan_to_num(net.cost, nan=0.0) + TIE_RUPIAH_PER_MINUTE * net.minutes
+        return np.asarray(np.nan_to_num(net.cost, nan=0.0) + TIE_RUPIAH_PER_MINUTE * net.minutes,
+                          dtype=float)
     raise ValueError(f"unknown weight {weight!r}; expected 'minutes' or 'cost'")
 
 
@@ -119,7 +120,7 @@ def nearest_source(csr: CSRGraph, sources: np.ndarray, targets: np.ndarray,
 def _edge_ids(csr: CSRGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Network edge id of the CSR entry (a -> b), vectorised."""
     pos = np.searchsorted(csr.keys, a.astype(np.int64) * csr.n + b)
-    return csr.edge[pos]
+    return np.asarray(csr.edge[pos], dtype=np.int64)
 
 
 def path_edges(res: NearestResult, target: int) -> np.ndarray:
@@ -381,7 +382,8 @@ def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, vok: np.nd
 def parts(net: Network) -> tuple[int, np.ndarray]:
     """Weakly connected parts: their number and the part label of each node."""
     csr = to_csr(net)
-    return connected_components(csr.matrix, directed=True, connection="weak")
+    n, labels = connected_components(csr.matrix, directed=True, connection="weak")
+    return int(n), np.asarray(labels)
 
 
 def reach_band(minutes: np.ndarray) -> np.ndarray:

@@ -28,8 +28,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement, Template
+from branca.element import Element, MacroElement, Template  # type: ignore[attr-defined]
 
+from ..config import Indicator
 from ..crs import WGS84
 from ..errors import InputError, Problem
 from ..inputs import validate
@@ -128,7 +129,7 @@ class MapData(MacroElement):
     _template = Template("")
 
     def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = "JangkauData"
         self.data = data
 
@@ -241,7 +242,7 @@ def _lines(lines_m: gpd.GeoDataFrame) -> dict[str, Any]:
     return feature_collection(g)
 
 
-def _village_props(v: gpd.GeoDataFrame, indicators: tuple
+def _village_props(v: gpd.GeoDataFrame, indicators: tuple[Indicator, ...]
                    ) -> tuple[pd.DataFrame, list[list[str]]]:
     """Text properties of each village (and the colour of each colouring) and the fields
     of its profile card as ``[property, label]``."""
@@ -325,7 +326,7 @@ _LegendItem = dict[str, Any]
 
 
 def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
-                 indicators: tuple, *, text: MapText,
+                 indicators: tuple[Indicator, ...], *, text: MapText,
                  blank_m: gpd.GeoDataFrame | None = None,
                  reach_m: gpd.GeoDataFrame | None = None,
                  overlays: Overlays | None = None) -> folium.Map:

@@ -13,7 +13,7 @@ import io as _io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -111,7 +111,7 @@ _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def write_cell(ws: Any, row: int, column: int, value: object, formats: _CellFormats,
-               number_format: str = "", style: dict | None = None) -> None:
+               number_format: str = "", style: dict[str, Any] | None = None) -> None:
     """Write one value into an XlsxWriter worksheet cell (0-based), always as data: text is
     written as text, never as a formula or link; text a spreadsheet would take for a formula
     (``=``, ``+``, ``-``, ``@``...) gets Excel's quote prefix; characters XML cannot hold
@@ -144,7 +144,7 @@ class _CellFormats:
         self.workbook = workbook
         self.made: dict[str, Any] = {}
 
-    def get(self, style: dict | None) -> Any:
+    def get(self, style: dict[str, Any] | None) -> Any:
         if not style:
             return None
         key = repr(sorted(style.items()))
@@ -224,7 +224,8 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     w, h, pad = 300, 190, 44
     ymax = float(max(mc["people_covered"].max(), needed or 0)) * 1.05 or 1.0
 
-    def panel(x0: float, xs: np.ndarray, xlabel: str, fmt) -> list[str]:
+    def panel(x0: float, xs: np.ndarray, xlabel: str,
+              fmt: Callable[[float], str]) -> list[str]:
         xmax = float(xs.max()) or 1.0
         px = x0 + pad + (w - pad - 10) * xs / xmax
         py = h - pad + (pad + 10 - h) * mc["people_covered"].to_numpy(float) / ymax
@@ -636,7 +637,7 @@ def static_map_png(plan: Result) -> bytes:
     ax = fig.add_subplot()
     ax.set_axis_off()
     v.plot(ax=ax, color=colours, edgecolor="#666", linewidth=0.2)
-    handles: list = [Patch(color=c, label=label) for _, c, label in PRIORITY_CLASSES]
+    handles: list[Any] = [Patch(color=c, label=label) for _, c, label in PRIORITY_CLASSES]
     if plan.blank_spots is not None and len(plan.blank_spots):
         plan.blank_spots.plot(ax=ax, facecolor="none", edgecolor="#222", hatch="////",
                               linewidth=0.0, alpha=0.45)

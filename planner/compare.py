@@ -45,7 +45,13 @@ class Comparison:
     geometry: gpd.GeoSeries
 
     def summary(self) -> str:
-        """One line: how many villages change band, get faster or slower."""
+        """One line: how many villages change band, get faster or slower.
+
+        Returns
+        -------
+        str
+            E.g. ``kaltara -> kaltara_dry: 12 villages change reach band; 30 are faster ...``.
+        """
         v = self.villages
         return (f"{self.name_a} -> {self.name_b}: {int(v['band_changed'].sum())} villages "
                 f"change reach band; {int((v['delta_minutes'] < -60).sum())} are faster and "
@@ -53,18 +59,35 @@ class Comparison:
                 f"{int(v['changed'].sum())} change in some way")
 
     def changed(self) -> pd.DataFrame:
-        """The villages whose band, time (by more than a minute), rank or coverage changed."""
+        """The villages whose band, time (by more than a minute), rank or coverage changed.
+
+        Returns
+        -------
+        DataFrame
+            The rows of :attr:`villages` marked ``changed``.
+        """
         return self.villages[self.villages["changed"]].reset_index(drop=True)
 
     def band_changes(self) -> pd.DataFrame:
-        """Counts of villages moving from each band (rows, A) to each band (columns, B)."""
+        """Counts of villages moving from each band (rows, A) to each band (columns, B).
+
+        Returns
+        -------
+        DataFrame
+            A square table in reach-band order.
+        """
         t = pd.crosstab(self.villages["band_a"], self.villages["band_b"])
         order = [b for b in REACH_BANDS if b in t.index or b in t.columns]
         return t.reindex(index=order, columns=order, fill_value=0)
 
     def map(self) -> folium.Map:
-        """Difference map: villages coloured by the change in travel time; tooltip with both
-        plans' time, band and rank."""
+        """Difference map: villages coloured by the change in travel time.
+
+        Returns
+        -------
+        folium.Map
+            The tooltip gives both plans' time, band and rank (offline once saved).
+        """
         v = self.villages
         delta = v["delta_minutes"].to_numpy(float)
         cls = np.select([delta < -60, delta < -1, delta <= 1, delta <= 60],
@@ -104,6 +127,17 @@ class Comparison:
 
 def compare(plan_a: Result, plan_b: Result) -> Comparison:
     """Compare two plans of the same villages (e.g. two seasons, a new flight, a new office).
+
+    Parameters
+    ----------
+    plan_a, plan_b : Result
+        The two runs (A before, B after).
+
+    Returns
+    -------
+    Comparison
+        Per village both plans' minutes, band, rank and coverage and what changed, with the
+        totals and a difference map.
 
     Raises
     ------

@@ -188,14 +188,11 @@ class NetworkSpec:
     landing_m: float = 250.0
 
     def __post_init__(self) -> None:
-        """Refuse a season that is not defined, speeds, costs or transfer times outside
-        their ranges and transfer keys that are not ``from>to`` (every problem at once)."""
+        """Refuse speeds, costs or transfer times outside their ranges and transfer keys that
+        are not ``from>to`` (every problem at once). The season is checked by
+        :class:`Scenario`: lines may name seasons of their own (OSM fords, a line layer's
+        ``closed_seasons``), a scenario file names those it uses."""
         problems = _check_numbers(self, "[network]", {"snap_m": None, "landing_m": None})
-        if self.season and self.season not in self.seasons:
-            problems.append(Problem(
-                SPEC, f"season {self.season!r} is not defined; defined: "
-                f"{', '.join(self.seasons) or 'none'} (add [network.seasons.{self.season}."
-                "<class>])", "[network]", "season"))
         pc = ProblemCollector()
         for table, rule in (("speed_kmh", "speed_kmh"), ("rupiah_per_km", "rupiah_per_km"),
                             ("transfer_minutes", "transfer_minutes")):
@@ -460,8 +457,9 @@ class Scenario:
     trips: TripSpec = field(default_factory=TripSpec)
 
     def __post_init__(self) -> None:
-        """Refuse what the specs cannot check alone: the weights, the signal kind and the
-        site choice's indicator (every problem at once)."""
+        """Refuse what the specs cannot check alone: the weights, the signal kind, the
+        season (defined in ``[network.seasons]``) and the site choice's indicator (every
+        problem at once)."""
         src = str(self.source)
         pc = ProblemCollector()
         allowed = ("gap", "remoteness", "blank_spot")
@@ -489,6 +487,11 @@ class Scenario:
         for problem in _one_of(self.signal_kind, ("blank_spot", "coverage"), "[signal]",
                                "kind"):
             pc.add(src, problem.message, problem.where, problem.column)
+        net = self.network
+        if net.season and net.season not in net.seasons:
+            pc.add(src, f"season {net.season!r} is not defined; defined: "
+                   f"{', '.join(net.seasons) or 'none'} (add [network.seasons.{net.season}."
+                   "<class>])", where="[network]", column="season")
         keys = [i.key for i in self.indicators]
         if self.sites.indicator not in keys:
             pc.add(src, f"unknown indicator {self.sites.indicator!r}; expected one of "
@@ -503,7 +506,18 @@ class Scenario:
 
     @classmethod
     def from_frames(cls, **frames_and_settings: Any) -> Scenario:
-        """A scenario from GeoDataFrames and DataFrames (see :func:`scenario_from_frames`)."""
+        """A scenario from GeoDataFrames and DataFrames (see :func:`scenario_from_frames`).
+
+        Parameters
+        ----------
+        **frames_and_settings
+            The arguments of :func:`scenario_from_frames`.
+
+        Returns
+        -------
+        Scenario
+            The scenario, checked as a file would be.
+        """
         return scenario_from_frames(**frames_and_settings)
 
     def replace(self, **changes: Any) -> Scenario:
@@ -514,6 +528,17 @@ class Scenario:
         ``scenario.replace(season="dry")``; ``sites``, ``trips`` and ``progress`` may be
         given as tables of the settings to change (``trips={"teams": 2}``), ``weights`` as
         the weights to change (``weights={"gap": 0.8}``).
+
+        Parameters
+        ----------
+        **changes
+            Fields of the scenario (``name``, ``crs``, ``weights``, ``sites``...) or of its
+            network spec and ``access``, with their new values.
+
+        Returns
+        -------
+        Scenario
+            The copy; this scenario is not changed.
 
         Raises
         ------
@@ -558,7 +583,14 @@ class Scenario:
         return replace(self, **changes)
 
     def input_files(self) -> dict[str, Path]:
-        """Every input file of the scenario, keyed by role."""
+        """Every input file of the scenario, keyed by role.
+
+        Returns
+        -------
+        dict of str to Path
+            ``scenario``, ``villages``, ``service_points``, then ``candidates``,
+            ``network_N``, ``admin_<level>``, ``estimates``, ``signal``, ``log_N`` where given.
+        """
         files = {"scenario": self.source, "villages": self.villages.path,
                  "service_points": self.service_points.path}
         if self.sites.candidates is not None:
@@ -1396,6 +1428,12 @@ def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = N
         frame go in ``villages_settings``, ``service_points_settings``, ``network_settings``
         (``speed_kmh``, ``classes``...), ``estimates_settings`` (``code``),
         ``signal_settings`` (``kind``).
+
+    Returns
+    -------
+    Scenario
+        The scenario, with its frames written as files in ``folder`` (a temporary folder
+        by default) and checked as files are.
 
     Raises
     ------

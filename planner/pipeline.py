@@ -49,9 +49,7 @@ class Plan(Result):
 
     def map(self, *, area: str | None = None,
             sites: SiteChoice | None = None, trips: TripPlan | None = None) -> folium.Map:
-        """The outreach map (a ``folium.Map``, shown inline in Jupyter); with ``sites`` (a
-        :meth:`choose_sites` result) the proposed stops, their routes and served villages;
-        with ``trips`` (a :meth:`plan_trips` result) one line per trip.
+        """The outreach map, shown inline in Jupyter.
 
         Parameters
         ----------
@@ -59,6 +57,20 @@ class Plan(Result):
             A code prefix (e.g. ``"65.02"`` or ``"6502"`` for one kabupaten, ``"73"`` for a
             province): map only the villages whose code starts with it, with the offices
             serving them and the proposed sites among them. For national plans.
+        sites : SiteChoice, optional
+            A :meth:`choose_sites` result: the proposed stops, their routes and served villages.
+        trips : TripPlan, optional
+            A :meth:`plan_trips` result: one line per trip.
+
+        Returns
+        -------
+        folium.Map
+            The map (Leaflet inlined: it works offline once saved).
+
+        Raises
+        ------
+        InputError
+            When no village code starts with ``area``.
         """
         if sites is not None or trips is not None:
             view = self.with_sites(sites) if sites is not None else self
@@ -67,10 +79,29 @@ class Plan(Result):
 
     def write(self, out_dir: str | Path, *, sites: SiteChoice | None = None,
               site_problem: str = "", trips: TripPlan | None = None) -> dict[str, Path]:
-        """Write every output as one generation (see :func:`planner.outputs.writing.write_outputs`);
-        with ``sites`` (a :meth:`choose_sites` result) also the site outputs;
-        ``site_problem`` says in the summary why there is no site choice; with ``trips`` (a
-        :meth:`plan_trips` result) also the trip outputs."""
+        """Write every output as one generation (see :func:`planner.outputs.writing.write_outputs`).
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The output folder; it is replaced whole, or left as it was on any fault.
+        sites : SiteChoice, optional
+            A :meth:`choose_sites` result: also the site outputs.
+        site_problem : str, optional
+            Why there is no site choice (said in the summary).
+        trips : TripPlan, optional
+            A :meth:`plan_trips` result: also the trip outputs.
+
+        Returns
+        -------
+        dict of str to Path
+            Each output's final path, keyed by its role (``csv``, ``map``, ``run``...).
+
+        Raises
+        ------
+        OutputError
+            When the folder cannot be written (the previous outputs are kept).
+        """
         plan = self.with_sites(sites, site_problem) if sites is not None or site_problem \
             else self
         if trips is not None:
@@ -78,9 +109,24 @@ class Plan(Result):
         return write_outputs(plan, Path(out_dir))
 
     def write_progress(self, out_dir: str | Path) -> dict[str, Path]:
-        """Write the field-log outputs only (``planner progress``), as one generation:
-        progress.csv, progress_villages.csv, logs_checked.csv, rejected_logs.csv,
-        estimates_updated.csv, progress.png, progress.md and run.json."""
+        """Write the field-log outputs only (``planner progress``), as one generation.
+
+        Parameters
+        ----------
+        out_dir : str or Path
+            The output folder.
+
+        Returns
+        -------
+        dict of str to Path
+            progress.csv, progress_villages.csv, logs_checked.csv, rejected_logs.csv,
+            estimates_updated.csv, progress.png, progress.md and run.json.
+
+        Raises
+        ------
+        InputError
+            When the plan applied no field logs.
+        """
         return write_progress(self, Path(out_dir))
 
 
@@ -256,8 +302,26 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
 
 
 def validate_scenario(scenario: Scenario) -> dict[str, Any]:
-    """Check every input of a scenario (load, validate, join, build the network) without
-    running the plan. Returns what was found; raises :class:`InputError` on bad input."""
+    """Check every input of a scenario without running the plan.
+
+    Loads, validates and joins every layer and builds the network.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario to check.
+
+    Returns
+    -------
+    dict
+        ``villages`` and ``service_points`` (counts), ``network`` (its report), ``join``
+        (unmatched rows) and ``warnings``.
+
+    Raises
+    ------
+    InputError
+        For any bad input, listing every problem found in every input file.
+    """
     prep = _prepare(scenario)
     return {"villages": len(prep.villages), "service_points": len(prep.services),
             "network": prep.network.report, "join": prep.join.as_dict(),
@@ -270,11 +334,17 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     Parameters
     ----------
     scenario : Scenario
-    use_cache : bool
+        What to run (:func:`planner.load_scenario` or :func:`planner.scenario_from_frames`).
+    use_cache : bool, default True
         Reuse (and store) the join, overlay, network and travel steps on disk, keyed by a
         hash of every input file and the settings they use (see :mod:`planner.cache`), and
         the lines read from OSM extracts (keyed by the extract alone); the priority and site
         steps always run.
+
+    Returns
+    -------
+    Plan
+        The ranked villages, the network, the report, and the map and writers.
 
     Raises
     ------

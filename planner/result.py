@@ -106,14 +106,34 @@ class Result:
         return self._derived[key]
 
     def table(self) -> pd.DataFrame:
-        """The village table as written to ``villages.csv`` (no geometry)."""
+        """The village table as written to ``villages.csv``.
+
+        Returns
+        -------
+        DataFrame
+            One row per input village (rank order), the documented columns first; no geometry;
+            minutes of unreachable villages are NaN.
+        """
         return output_table(self)
 
     def site_layers(self, sites: SiteChoice
                     ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        """A site choice as frames (metric CRS): the new stops as points (the columns of
-        ``sites.csv``), a line from each stop to each village credited to it, and the route
-        from the nearest office to each stop (as on the map and in ``villages.gpkg``)."""
+        """A site choice as frames (metric CRS), as on the map and in ``villages.gpkg``.
+
+        Parameters
+        ----------
+        sites : SiteChoice
+            A :meth:`choose_sites` result.
+
+        Returns
+        -------
+        stops : GeoDataFrame
+            The new stops as points, with the columns of ``sites.csv``.
+        links : GeoDataFrame
+            A line from each stop to each village credited to it (``label``).
+        routes : GeoDataFrame
+            The route from the nearest office to each stop (``label``).
+        """
         new, links, routes = self.with_sites(sites).site_frames()
         points = gpd.GeoDataFrame(new.drop(columns=["x", "y"]),
                                   geometry=gpd.points_from_xy(new["x"], new["y"]),
@@ -121,9 +141,16 @@ class Result:
         return points, links, routes
 
     def site_frames(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-        """The attached site choice as frames (metric CRS): the new sites with coordinates
-        (``x``, ``y``), a line from each site to each village credited to it, and the route
-        from the nearest office to each site.
+        """The attached site choice as frames (metric CRS).
+
+        Returns
+        -------
+        new : DataFrame
+            The new sites (``rank`` > 0) with their coordinates ``x``, ``y``.
+        links : GeoDataFrame
+            A line from each site to each village credited to it.
+        routes : GeoDataFrame
+            The route from the nearest office to each site.
 
         Raises
         ------
@@ -169,7 +196,25 @@ class Result:
         return new, links, routes
 
     def explain(self, kode: str) -> str:
-        """Why a village ranks where it does, and how it is reached (plain text)."""
+        """Why a village ranks where it does, and how it is reached.
+
+        Parameters
+        ----------
+        kode : str
+            The village code (dots optional: ``65.02.05.2001`` or ``6502052001``).
+
+        Returns
+        -------
+        str
+            Plain text: rank and score with their parts, each indicator's gap, the nearest
+            service point, minutes, reach band and modes (or why it is unreachable), and the
+            blank-spot share.
+
+        Raises
+        ------
+        InputError
+            When no village has that code.
+        """
         key = validate.normalise_code(kode)
         rows = self.villages[self.villages["code_key"] == key]
         if rows.empty:
@@ -193,12 +238,24 @@ class Result:
               ) -> tuple[pd.DataFrame, shapely.LineString | None]:
         """The fastest (or cheapest) route from the nearest service point to a village.
 
+        Parameters
+        ----------
+        kode : str
+            The village code (dots optional).
+        cheapest : bool, default False
+            The route of least rupiah instead of the fastest.
+
         Returns
         -------
         legs : DataFrame
             ``mode, from, to, minutes, length_m, cost, name`` per leg (minutes, metres, rupiah).
         line : shapely.LineString or None
             The route in WGS84 (straight between network nodes), None if unreachable.
+
+        Raises
+        ------
+        InputError
+            When no village has that code.
         """
         i = self.village_index(kode)
         net = self.network
@@ -214,21 +271,56 @@ class Result:
     def choose_sites(self, *, k: int | None = None, target: float | None = None,
                      model: SiteModel | None = None,
                      **spec_changes: Any) -> SiteChoice:
-        """Choose the next mobile-service sites (see :mod:`planner.decide.sites`) and return the
-        choice; the plan is not changed (pass the choice on: ``plan.write(out, sites=c)``,
-        ``plan.map(sites=c)``).
+        """Choose the next mobile-service sites; the result itself is not changed.
 
-        ``k`` -> the ``k`` sites covering the most people; ``target`` (a share, e.g. 0.994) ->
-        the fewest sites reaching it; neither -> the scenario's ``[sites]`` model. Other
-        ``[sites]`` settings may be changed here (``kits=2``, ``cover_minutes=90``...).
+        Pass the choice on: ``plan.write(out, sites=c)``, ``plan.map(sites=c)``.
+
+        Parameters
+        ----------
+        k : int, optional
+            The ``k`` new sites covering the most people (max coverage).
+        target : float, optional
+            A share (e.g. 0.994): the fewest sites reaching it (target mode).
+        model : str, optional
+            One of the site models (``target``, ``max_coverage``, ``p_median``, ``p_center``,
+            ``set_cover``); default: as ``k``/``target`` say, else the scenario's ``[sites]``.
+        **spec_changes
+            Other ``[sites]`` settings for this choice (``kits=2``, ``cover_minutes=90``...).
+
+        Returns
+        -------
+        SiteChoice
+            The sites, what each buys, the coverage per area and the solver's proof.
+
+        Raises
+        ------
+        InputError
+            For a setting the scenario could not hold.
+        InfeasibleError
+            When the target cannot be reached (both figures given).
         """
         spec = replace(self.scenario.sites, **spec_changes)
         return choose_sites(self, spec, k=k, target=target, model=model)
 
     def with_sites(self, sites: SiteChoice | None = None,
                    problem: str = "") -> Self:
-        """A view of this plan with a site choice (or the reason there is none) attached, for
-        :meth:`write`, :meth:`map` and the reports. The plan itself is not changed."""
+        """A new result with a site choice (or the reason there is none) attached.
+
+        For :meth:`planner.Plan.write`, :meth:`planner.Plan.map` and the reports; this result is
+        not changed.
+
+        Parameters
+        ----------
+        sites : SiteChoice, optional
+            A :meth:`choose_sites` result.
+        problem : str, optional
+            Why there is no site choice (said in the summary).
+
+        Returns
+        -------
+        Result
+            A result of the same class with the choice attached.
+        """
         return replace(self, site_choice=sites, site_problem=problem)
 
     def plan_trips(self, *, sites: SiteChoice | None = None,
@@ -243,18 +335,30 @@ class Result:
         sites : SiteChoice, optional
             The stops (its new sites, with the people each newly covers); default: the plan's
             site choice, else the scenario's ``[sites]`` model.
-        teams, days, budget, start
-            Teams per office, the longest trip (days), the total budget (rupiah) and the
-            start date (``YYYY-MM-DD``), instead of the scenario's ``[trips]``; other
-            ``[trips]`` settings may be changed too (``night_rupiah=...``).
-        exact_limit, time_limit
-            Up to ``exact_limit`` stops the trips are proven optimal; larger plans improve
-            until no move improves (at most ``time_limit`` seconds) and report the gap to a
-            lower bound.
+        teams : int, optional
+            Teams per office, instead of ``[trips] teams``.
+        days : int, optional
+            The longest trip in days, instead of ``[trips] max_days``.
+        budget : float, optional
+            The total budget (rupiah), instead of ``[trips] total_budget``.
+        start : str, optional
+            The start date ``YYYY-MM-DD``, instead of ``[trips] start``.
+        exact_limit : int, default 8
+            Up to this many stops the trips are searched exhaustively.
+        time_limit : float, default 300
+            Seconds the improvement moves may run on larger plans (a safety net).
+        **spec_changes
+            Other ``[trips]`` settings (``night_rupiah=...``).
 
         Returns
         -------
         TripPlan
+            The trips, every activity, what no trip reaches and the bound.
+
+        Raises
+        ------
+        InputError
+            Without a start date, or for a setting the scenario could not hold.
         """
         changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
                                      ("total_budget", budget), ("start", start)) if v is not None}
@@ -269,15 +373,35 @@ class Result:
                                     exact_limit=exact_limit, time_limit=time_limit)
 
     def with_trips(self, trips: TripPlan | None) -> Self:
-        """A view of this plan with trips (a :meth:`plan_trips` result) attached, for
-        :meth:`write`, :meth:`map` and the summary. The plan itself is not changed."""
+        """A new result with trips attached; this result is not changed.
+
+        Parameters
+        ----------
+        trips : TripPlan or None
+            A :meth:`plan_trips` result (None: no trips).
+
+        Returns
+        -------
+        Result
+            A result of the same class with the trips attached (map layer, summary, files).
+        """
         return replace(self, trip_plan=trips)
 
     def travel_table(self, *, cutoff: float = np.inf, reverse: bool = True) -> pd.DataFrame:
-        """Village × service-point travel times within ``cutoff`` minutes (long table).
+        """Village × service-point travel times within ``cutoff`` minutes, as a long table.
 
-        ``reverse=True`` (default): from the village to the site, as residents travel to a
-        stop; ``False``: from the site to the village. Columns ``kode, site, minutes``.
+        Parameters
+        ----------
+        cutoff : float, default inf
+            Pairs beyond this many minutes are left out.
+        reverse : bool, default True
+            From the village to the site (as residents travel to a stop); False: from the site
+            to the village.
+
+        Returns
+        -------
+        DataFrame
+            ``kode, site, minutes``.
         """
         net = self.network
         t = travel.travel_table(net, net.destination("service") if reverse else
@@ -290,7 +414,14 @@ class Result:
                              "minutes": t["minutes"].to_numpy()})
 
     def reach_band_areas(self) -> gpd.GeoDataFrame:
-        """Villages dissolved by reach band: one (multi)polygon per band, metric CRS."""
+        """Villages dissolved by reach band.
+
+        Returns
+        -------
+        GeoDataFrame
+            One (multi)polygon per reach band (``reach_band``, ``villages``: how many), in band
+            order, metric CRS.
+        """
         key = ("reach", id(self.villages))  # a view with other villages computes its own
         if key not in self._derived:
             v = self.villages[["reach_band", "geometry"]]
@@ -302,8 +433,14 @@ class Result:
         return self._derived[key].copy()
 
     def routes(self) -> pd.DataFrame:
-        """Every village's fastest route as legs: ``kode, leg`` then the columns of
-        :meth:`route` (one row per leg; unreachable villages have none)."""
+        """Every village's fastest route, leg by leg.
+
+        Returns
+        -------
+        DataFrame
+            ``kode, leg`` then the columns of :meth:`route`; one row per leg (unreachable
+            villages and villages at an office have none).
+        """
         net = self.network
         if "fastest" not in self.paths:
             self.paths["fastest"] = travel.all_paths(net, "fastest")
@@ -316,7 +453,23 @@ class Result:
         return pd.concat(frames, ignore_index=True)
 
     def village_index(self, kode: str) -> int:
-        """Position of a village in the network's village arrays (input order)."""
+        """A village's position in the network's village arrays (input order).
+
+        Parameters
+        ----------
+        kode : str
+            The village code (dots optional).
+
+        Returns
+        -------
+        int
+            The position.
+
+        Raises
+        ------
+        InputError
+            When no village has that code.
+        """
         key = validate.normalise_code(kode)
         refs = [validate.normalise_code(r) for r in self.network.points["village"].refs]
         if key not in refs:
@@ -326,7 +479,20 @@ class Result:
 
 
 def trip_stops(plan: Result, choice: SiteChoice) -> Stops:
-    """The new sites of a choice as trip stops, the service points as offices."""
+    """The new sites of a choice as trip stops, the service points as offices.
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result (its network holds the sites and offices).
+    choice : SiteChoice
+        The site choice whose new sites (``rank`` > 0) the trips serve.
+
+    Returns
+    -------
+    Stops
+        Stops (code, name, people, blank spot, network index) and offices.
+    """
     net = plan.network
     kind = "candidate" if "candidate" in net.stops else "village"
     index = {r: i for i, r in enumerate(net.points[kind].refs)}
@@ -344,7 +510,19 @@ def trip_stops(plan: Result, choice: SiteChoice) -> Stops:
 
 
 def output_table(plan: Result) -> pd.DataFrame:
-    """The ranked village table (no geometry), with the documented columns first."""
+    """The ranked village table (no geometry), with the documented columns first.
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result.
+
+    Returns
+    -------
+    DataFrame
+        The columns of ``villages.csv`` (README, "villages.csv"); minutes of unreachable
+        villages are NaN.
+    """
     v = plan.villages
     cols = ["kode", "nama", *[a.level for a in plan.scenario.admin]]
     for ind in plan.scenario.indicators:

@@ -84,8 +84,8 @@ def test_specs_made_directly_check_themselves():
         TripSpec(max_days=0)
     with pytest.raises(InputError, match="detour"):
         Access(detour=0.5)
-    with pytest.raises(InputError, match="season 'wet' is not defined"):
-        NetworkSpec(season="wet")
+    with pytest.raises(InputError, match="snap_m"):
+        NetworkSpec(snap_m=0)
     with pytest.raises(InputError, match="expected 'sites' or 'cost'"):
         SitesSpec(minimise="people")  # type: ignore[arg-type]
     assert TripSpec() == TripSpec() and SitesSpec().k == 10  # the defaults pass

@@ -40,16 +40,24 @@ class StudyArea(Protocol):
     and candidates joined, and the signal layer."""
 
     @property
-    def scenario(self) -> Scenario: ...
+    def scenario(self) -> Scenario:
+        """The scenario (settings, indicators, ``[sites]``)."""
+        ...
 
     @property
-    def villages(self) -> gpd.GeoDataFrame: ...
+    def villages(self) -> gpd.GeoDataFrame:
+        """The ranked villages, metric CRS."""
+        ...
 
     @property
-    def network(self) -> Network: ...
+    def network(self) -> Network:
+        """The network with villages, offices and candidates joined."""
+        ...
 
     @property
-    def signal(self) -> gpd.GeoDataFrame | None: ...
+    def signal(self) -> gpd.GeoDataFrame | None:
+        """The signal layer (blank spots or coverage), or None."""
+        ...
 
 
 @dataclass
@@ -97,7 +105,13 @@ class SiteChoice:
                 f"gap={self.solution.gap:.4f})")
 
     def summary(self) -> str:
-        """One paragraph for managers."""
+        """One paragraph for managers.
+
+        Returns
+        -------
+        str
+            How many new stops, the people they reach, the coverage after and the proof.
+        """
         new = self.sites[self.sites["rank"] > 0]
         s = self.solution
         reach = float(self.sites["people_newly_covered"].sum())
@@ -254,13 +268,35 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
 
 def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | None = None,
                  target: float | None = None, model: SiteModel | None = None) -> SiteChoice:
-    """Choose sites for a plan: ``k`` given -> max coverage; ``target`` given -> target
-    mode; neither -> the scenario's ``[sites]`` model. ``model="p_median"`` with ``k``:
-    the ``k`` sites minimising demand-weighted travel time to the nearest open site (pairs
-    beyond the cover time count as unserved, at twice the longest time in the table).
+    """Choose sites for a plan.
+
+    ``k`` given -> max coverage; ``target`` given -> target mode; neither -> the scenario's
+    ``[sites]`` model. ``model="p_median"`` with ``k``: the ``k`` sites minimising
+    demand-weighted travel time to the nearest open site (pairs beyond the cover time count
+    as unserved, at twice the longest time in the table).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result (villages, network with candidates joined, scenario, signal).
+    spec : SitesSpec, optional
+        The settings (default: the scenario's ``[sites]``).
+    k : int, optional
+        Number of new sites (max coverage, p-median, p-center).
+    target : float, optional
+        Share of eligible people to reach (target mode).
+    model : str, optional
+        One of :data:`planner.config.SITE_MODELS`.
+
+    Returns
+    -------
+    SiteChoice
+        The sites, what each buys, coverage per area, the assignment and the solver's proof.
 
     Raises
     ------
+    InputError
+        For contradictory arguments (e.g. ``k`` with the target model).
     InfeasibleError
         When the target cannot be reached (message: reachable X < needed Y).
     """
@@ -461,12 +497,26 @@ def _or_none(solve: Callable[..., optimise.Solution], *args: Any,
 
 
 def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = None) -> pd.DataFrame:
-    """What more stops buy: for ``k`` = 0 .. ``max_stops`` new stops, the most people they
-    can cover (max coverage, proven or with its gap, under the choice's kits and budget)
-    and the round-trip cost of those stops; with a target, also the fewest-stops and the
-    least-cost answers. People count in the one coverage model (offices included when they
-    count). Columns: ``kind, stops, people_covered, share_of_needed, round_trip_cost,
-    status, gap``.
+    """What more stops buy, for ``k`` = 0 .. ``max_stops`` new stops.
+
+    For each ``k``, the most people ``k`` stops can cover (max coverage, proven or with its
+    gap, under the choice's kits and budget) and the round-trip cost of those stops; with a
+    target, also the fewest-stops and the least-cost answers. People count in the one
+    coverage model (offices included when they count).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        The run's result the choice was made on.
+    choice : SiteChoice
+        The site choice (its settings and problem are reused).
+    max_stops : int, optional
+        The largest ``k`` (default: the choice's stops + 6, at least 12, at most 40).
+
+    Returns
+    -------
+    DataFrame
+        ``kind, stops, people_covered, share_of_needed, round_trip_cost, status, gap``.
     """
     spec = choice.spec
     p = choice.problem if choice.problem is not None else build_problem(plan, spec)

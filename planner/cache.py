@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -28,10 +28,10 @@ import pandas as pd
 from pyproj import CRS
 
 from .inputs.overlay import JoinReport
-from .network.graph import Network, Points
+from .network.graph import Network
 from .store import load_folder, save_folder
 
-FORMAT = 4
+FORMAT = 5  # 5: the network stores itself (Network.to_arrays)
 
 _CODE_HASH: str | None = None
 
@@ -72,83 +72,62 @@ def key(scenario: Any) -> str:
     return h.hexdigest()[:32]
 
 
-def _str(a: np.ndarray) -> np.ndarray:
-    return np.asarray([str(x) for x in a], dtype=str) if len(a) else np.zeros(0, dtype="U1")
+@dataclass
+class Steps:
+    """What the cached steps (load, join, overlay, network, travel) produce."""
+
+    villages: gpd.GeoDataFrame
+    services: gpd.GeoDataFrame
+    blank: gpd.GeoDataFrame | None
+    network: Network
+    paths: dict[str, list[np.ndarray]]
+    labels: np.ndarray
+    n_parts: int
+    warnings: list[str]
+    timings: dict[str, float]
+    join: JoinReport
+    crs: CRS
 
 
-def _obj(a: np.ndarray) -> np.ndarray:
-    return a.astype(object)
-
-
-def save(k: str, state: dict[str, Any], warnings: list[str] | None = None) -> bool:
+def save(k: str, state: Steps, warnings: list[str] | None = None) -> bool:
     """Write a state atomically (see :func:`planner.store.save_folder`)."""
     return save_folder(k, lambda tmp: _write_entry(tmp, state), warnings, "the run")
 
 
-def _write_entry(tmp: Path, state: dict[str, Any]) -> None:
-    state["villages"].to_parquet(tmp / "villages.parquet")
-    state["services"].to_parquet(tmp / "services.parquet")
-    if state["blank"] is not None:
-        state["blank"].to_parquet(tmp / "blank.parquet")
-    net: Network = state["network"]
-    arrays = {f: getattr(net, f) for f in ("phys_xy", "node_phys", "u", "v", "minutes",
-                                           "length_m", "cost", "wait", "days")}
-    for f in ("phys_label", "node_mode", "mode", "kind", "name", "depart"):
-        arrays[f] = _str(getattr(net, f))
-    for kind, d in net.stops.items():
-        arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
-        arrays[f"access_{kind}"] = net.access_m[kind]
-        arrays[f"snapped_{kind}"] = net.snapped[kind]
-        arrays[f"joined_{kind}"] = _str(net.joined.get(kind, np.full(
-            len(net.access_m[kind]), "", dtype=object)))
-    for kind, p in net.points.items():
-        arrays[f"points_{kind}_refs"] = _str(np.array(p.refs, dtype=object))
-        arrays[f"points_{kind}_labels"] = _str(np.array(p.labels, dtype=object))
-        arrays[f"points_{kind}_xy"] = p.xy
-    paths = state["paths"]
-    for kind, lst in paths.items():
+def _write_entry(tmp: Path, state: Steps) -> None:
+    state.villages.to_parquet(tmp / "villages.parquet")
+    state.services.to_parquet(tmp / "services.parquet")
+    if state.blank is not None:
+        state.blank.to_parquet(tmp / "blank.parquet")
+    arrays, net_meta = state.network.to_arrays()
+    for kind, lst in state.paths.items():
         arrays[f"paths_{kind}_edges"] = (np.concatenate(lst) if lst
                                          else np.zeros(0, np.int64))
         arrays[f"paths_{kind}_offsets"] = np.cumsum([0] + [len(x) for x in lst])
-    arrays["labels"] = state["labels"]
-    np.savez(tmp / "arrays.npz", **arrays)
-    meta = {"crs": CRS.from_user_input(state["crs"]).to_wkt(),
-            "kinds": list(net.stops), "points": list(net.points), "paths": list(paths),
-            "report": net.report, "n_parts": int(state["n_parts"]),
-            "warnings": state["warnings"], "timings": state["timings"],
-            "join": {"unmatched": state["join"].unmatched_estimates.to_dict("list"),
-                     "missing": state["join"].villages_without_estimate,
-                     "padded": state["join"].padded_codes},
+    arrays["labels"] = state.labels
+    np.savez(tmp / "arrays.npz", **cast(dict[str, Any], arrays))  # numpy types allow_pickle
+    meta = {"crs": CRS.from_user_input(state.crs).to_wkt(), "network": net_meta,
+            "paths": list(state.paths), "n_parts": int(state.n_parts),
+            "warnings": state.warnings, "timings": state.timings,
+            "join": {"unmatched": state.join.unmatched_estimates.to_dict("list"),
+                     "missing": state.join.villages_without_estimate,
+                     "padded": state.join.padded_codes},
             "format": FORMAT}
     (tmp / "meta.json").write_text(json.dumps(meta, default=str))
 
 
-def load(k: str, warnings: list[str] | None = None) -> dict[str, Any] | None:
+def load(k: str, warnings: list[str] | None = None) -> Steps | None:
     """The cached state for a key, or None (see :func:`planner.store.load_folder`)."""
     return load_folder(k, _read_entry, warnings, required="meta.json")
 
 
-def _read_entry(folder: Path) -> dict[str, Any]:
+def _read_entry(folder: Path) -> Steps:
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("format") != FORMAT:
         raise ValueError(f"cache format {meta.get('format')}, expected {FORMAT}")
     with np.load(folder / "arrays.npz", allow_pickle=False) as z:
         a = {name: z[name] for name in z.files}
-    crs = CRS.from_wkt(meta["crs"])
-    net = Network(crs=crs, phys_xy=a["phys_xy"], phys_label=_obj(a["phys_label"]),
-                  node_phys=a["node_phys"], node_mode=_obj(a["node_mode"]), u=a["u"], v=a["v"],
-                  minutes=a["minutes"], length_m=a["length_m"], cost=a["cost"],
-                  mode=_obj(a["mode"]), kind=_obj(a["kind"]), name=_obj(a["name"]),
-                  wait=a["wait"], days=a["days"], depart=_obj(a["depart"]))
-    for kind in meta["kinds"]:
-        net.stops[kind] = {"in": a[f"stops_{kind}_in"], "out": a[f"stops_{kind}_out"]}
-        net.access_m[kind] = a[f"access_{kind}"]
-        net.snapped[kind] = a[f"snapped_{kind}"]
-        net.joined[kind] = _obj(a[f"joined_{kind}"])
-    for kind in meta["points"]:
-        net.points[kind] = Points(kind, list(a[f"points_{kind}_refs"]),
-                                  list(a[f"points_{kind}_labels"]), a[f"points_{kind}_xy"])
-    net.report = meta["report"]
+    net = Network.from_arrays(a, meta["network"])
     paths = {}
     for kind in meta["paths"]:
         e, off = a[f"paths_{kind}_edges"], a[f"paths_{kind}_offsets"]
@@ -158,8 +137,8 @@ def _read_entry(folder: Path) -> dict[str, Any]:
     join = JoinReport(unmatched_estimates=pd.DataFrame(meta["join"]["unmatched"]),
                       villages_without_estimate=meta["join"]["missing"],
                       padded_codes=meta["join"]["padded"])
-    return {"villages": gpd.read_parquet(folder / "villages.parquet"),
-            "services": gpd.read_parquet(folder / "services.parquet"), "blank": blank,
-            "network": net, "paths": paths, "labels": a["labels"],
-            "n_parts": meta["n_parts"], "warnings": meta["warnings"],
-            "timings": meta["timings"], "join": join, "crs": crs}
+    return Steps(villages=gpd.read_parquet(folder / "villages.parquet"),
+                 services=gpd.read_parquet(folder / "services.parquet"), blank=blank,
+                 network=net, paths=paths, labels=a["labels"], n_parts=int(meta["n_parts"]),
+                 warnings=list(meta["warnings"]), timings=dict(meta["timings"]), join=join,
+                 crs=CRS.from_wkt(meta["crs"]))

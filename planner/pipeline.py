@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import folium
 import geopandas as gpd
@@ -26,12 +26,13 @@ from .decide.sites import SiteChoice
 from .decide.trips import TripPlan
 from .errors import InputError, Problem
 from .inputs import fieldlog, io, osm, overlay, validate
+from .jsontypes import Json
 from .network import travel
 from .network.build import build_network
 from .network.graph import Network, Points
 from .outputs import render
 from .outputs.writing import write_outputs, write_progress
-from .result import Result
+from .result import IndicatorTotals, Result, RunReport
 
 log = logging.getLogger("planner")
 T = TypeVar("T")
@@ -275,7 +276,7 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                                              cm["nama"].tolist(),
                                              shapely.get_coordinates(cm.geometry.values))
     net = build_network(s.network, crs, points, s.access)
-    osm_reports: list[dict[str, Any]] = net.report.get("osm", [])
+    osm_reports = cast(list[dict[str, Any]], net.report.get("osm", []))
     for r in osm_reports:
         damaged = (r["ways_cut_at_missing_nodes"], r["ways_outside_the_extract"],
                    r["parts_too_short"])
@@ -375,20 +376,19 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             prep.villages["nearest_office_name"] = (prep.villages["nearest_service"]
                                                     .map(names).fillna(""))
             n_parts, labels = travel.parts(prep.network)
-        state = {"villages": prep.villages, "services": prep.services, "blank": prep.blank,
-                 "network": prep.network, "paths": paths, "labels": labels,
-                 "n_parts": n_parts, "warnings": prep.warnings, "timings": timings,
-                 "join": prep.join, "crs": prep.crs}
+        state = cache.Steps(villages=prep.villages, services=prep.services,
+                            blank=prep.blank, network=prep.network, paths=paths,
+                            labels=labels, n_parts=n_parts, warnings=prep.warnings,
+                            timings=timings, join=prep.join, crs=prep.crs)
         if k:
             cache.save(k, state, cache_warnings)
     else:
         log.info("cache: reused the join, network and travel steps (%s)", k)
-        state["timings"] = {"cache_load": 0.0}
-    vil_m, svc_m, blank_m, net = (state["villages"], state["services"], state["blank"],
-                                  state["network"])
-    join_report, crs, timings = state["join"], state["crs"], dict(state["timings"])
-    warnings = [*state["warnings"], *cache_warnings]
-    paths, n_parts, labels = state["paths"], state["n_parts"], state["labels"]
+        state.timings = {"cache_load": 0.0}
+    vil_m, svc_m, blank_m, net = state.villages, state.services, state.blank, state.network
+    join_report, crs, timings = state.join, state.crs, dict(state.timings)
+    warnings = [*state.warnings, *cache_warnings]
+    paths, n_parts, labels = state.paths, state.n_parts, state.labels
 
     check = over_time = None
     if s.progress.logs:
@@ -399,7 +399,7 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
         ranked = prioritise.score(vil_m, s.indicators, s.weights)
         ranked = gpd.GeoDataFrame(ranked, geometry="geometry", crs=crs)
 
-    totals = {}
+    totals: dict[str, IndicatorTotals] = {}
     for ind in s.indicators:
         totals[ind.key] = {
             "eligible": int(ranked[ind.eligible_col].sum()),
@@ -411,13 +411,14 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
                 ind.served_col, pd.Series(dtype=int)).astype(int).sum()),
         }
     band_counts = ranked["reach_band"].value_counts().to_dict()
-    report = {
+    unreachable = ranked.loc[ranked["reach_band"] == "unreachable",
+                             ["kode", "nama", "unreachable_reason"]]
+    report: RunReport = {
         "villages": len(ranked),
         "metric_crs": crs.to_string(),
         "totals": totals,
         "reach_bands": {b: int(band_counts.get(b, 0)) for b in REACH_BANDS},
-        "unreachable": ranked.loc[ranked["reach_band"] == "unreachable",
-                                  ["kode", "nama", "unreachable_reason"]].to_dict("records"),
+        "unreachable": cast(list[dict[str, str]], unreachable.to_dict("records")),
         "network": {**net.report, "parts": int(n_parts),
                     "parts_with_villages_but_no_service": len(
                         set(labels[net.destination("village")])
@@ -428,7 +429,8 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     if check is not None:
         report["progress"] = {"logs": [str(p) for p in s.progress.logs],
                               "baseline": check.baseline, "as_of": check.as_of,
-                              "totals": check.totals().to_dict("records")}
+                              "totals": cast(list[Json],
+                                             check.totals().to_dict("records"))}
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
                 signal=blank_m, report=report, timings=timings, paths=paths, progress=check,
                 progress_over_time=over_time)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html as _html
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Self
+from typing import Any, Literal, Self, TypedDict
 
 import geopandas as gpd
 import numpy as np
@@ -26,8 +26,39 @@ from .decide.trips import Stops, TripPlan, plan_trips
 from .errors import InputError, Problem
 from .inputs import overlay, validate
 from .inputs.fieldlog import LogCheck
+from .inputs.overlay import JoinSection
+from .jsontypes import JsonTable
 from .network import travel
 from .network.graph import Network
+
+
+class IndicatorTotals(TypedDict):
+    """People per indicator over the study area (whole persons)."""
+
+    eligible: int
+    served: int
+    gap: int
+    unmatched_gap: int  # in estimate rows that matched no village (reported, not dropped)
+
+
+class RunReport(TypedDict, total=False):
+    """The run report: ``plan.report`` and ``run.json``'s ``report``.
+
+    ``villages`` (count), ``metric_crs``, ``totals`` per indicator, ``reach_bands``
+    (villages per band), ``unreachable`` (code, name, reason), ``network`` (its build
+    report, parts), ``join`` (unmatched rows), ``warnings`` and, with field logs,
+    ``progress``.
+    """
+
+    villages: int
+    metric_crs: str
+    totals: dict[str, IndicatorTotals]
+    reach_bands: dict[str, int]
+    unreachable: list[dict[str, str]]
+    network: JsonTable
+    join: JoinSection
+    warnings: list[str]
+    progress: JsonTable
 
 
 @dataclass(frozen=True)
@@ -51,8 +82,9 @@ class Result:
         The signal layer as given (blank spots or coverage, metric CRS); ``blank_spots``
         gives the blank spots either way.
         Blank-spot polygons (metric CRS).
-    report : dict
-        Warnings, unmatched rows, network statistics, totals.
+    report : RunReport
+        Totals, reach bands, unreachable villages, network statistics, unmatched rows,
+        warnings (what ``run.json`` holds as ``report``).
     timings : dict
         Seconds per step.
     """
@@ -62,7 +94,7 @@ class Result:
     service_points: gpd.GeoDataFrame
     network: Network
     signal: gpd.GeoDataFrame | None
-    report: dict[str, Any]
+    report: RunReport
     timings: dict[str, float] = field(default_factory=dict)
     paths: dict[str, list[np.ndarray]] = field(default_factory=dict)
     site_choice: SiteChoice | None = None

@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "planner"
 # module (or subpackage) -> layer; a module's layer is that of its longest listed prefix
 LAYERS: dict[str, int] = {
     # L0: no planner imports at all
-    "errors": 0, "text": 0, "crs": 0, "steps": 0, "synth": 0,
+    "errors": 0, "text": 0, "jsontypes": 0, "crs": 0, "steps": 0, "synth": 0,
     # L1: what to do
     "config": 1,
     # L2: reading and checking inputs; the atomic folder store

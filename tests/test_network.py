@@ -391,3 +391,40 @@ def test_villages_prefer_lines_of_a_part_with_an_office(tmp_path):
     assert not np.isfinite(times(net).value[0])
     assert net.joined["village"][0] == ("road (road) along the line, in a part of the "
                                         "network without an office")
+
+
+def test_network_stores_itself_and_comes_back_equal(tiny_scenario):
+    """Network.to_arrays / from_arrays (what the cache stores) is a lossless round trip,
+    and the NetworkX graph of the copy equals the original's."""
+    import dataclasses
+
+    import numpy as np
+
+    import planner
+
+    net = planner.run(planner.load_scenario(tiny_scenario), use_cache=False).network
+    arrays, meta = net.to_arrays()
+    assert all(a.dtype != object for a in arrays.values())  # storable without pickles
+    back = type(net).from_arrays(arrays, meta)
+    for f in dataclasses.fields(net):
+        a, b = getattr(net, f.name), getattr(back, f.name)
+        if isinstance(a, np.ndarray):
+            assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), f.name
+        elif f.name in ("stops", "access_m", "snapped", "joined"):
+            assert a.keys() == b.keys()
+            for k in a:
+                if isinstance(a[k], dict):
+                    assert all(np.array_equal(a[k][x], b[k][x]) for x in a[k])
+                else:
+                    assert np.array_equal(a[k], b[k], equal_nan=a[k].dtype.kind == "f"), k
+        elif f.name == "points":
+            assert {k: (p.refs, p.labels) for k, p in a.items()} == \
+                {k: (p.refs, p.labels) for k, p in b.items()}
+        else:
+            assert a == b, f.name
+    g, h = net.to_networkx(), back.to_networkx()
+    assert list(g.nodes(data=True)) == list(h.nodes(data=True))
+    assert list(g.edges) == list(h.edges)
+    for (_, _, x), (_, _, y) in zip(g.edges(data=True), h.edges(data=True), strict=True):
+        assert x.keys() == y.keys()
+        assert all(x[k] == y[k] or (x[k] != x[k] and y[k] != y[k]) for k in x)  # NaN = NaN

@@ -102,3 +102,18 @@ def test_point_ok():
     gdf = gpd.GeoDataFrame({"id": ["a"], "nama": ["x"]}, geometry=[Point(117, 2)],
                            crs="EPSG:4326")
     assert check_points(gdf, layer, [])["id"].tolist() == ["a"]
+
+
+def test_count_values_is_the_one_rule_for_counts():
+    """Estimates and field logs read counts by one rule (planner.inputs.validate)."""
+    import numpy as np
+    import pandas as pd
+
+    from planner.inputs.validate import count_values
+
+    texts = pd.Series(["12", "12.0", "1e3", "", "abc", "2.5", "-1", "2000000000", "inf", "0"])
+    values, problem = count_values(texts)
+    assert problem.tolist() == ["", "", "", "blank", "not a number", "fraction", "negative",
+                                "too large", "not a number", ""]
+    assert values[[0, 1, 2, 9]].tolist() == [12.0, 12.0, 1000.0, 0.0]
+    assert np.isnan(values[[3, 4, 8]]).all()

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -113,8 +114,8 @@ class TripPlan:
     method: str
     spec: TripSpec
     seconds: float = 0.0
-    lines: Any = None  # GeoDataFrame: one route line per trip (metric CRS), with ``label``
-    places: Any = None  # DataFrame: office and stops of each trip in order (x, y metres)
+    lines: gpd.GeoDataFrame | None = None  # one route line per trip (metric CRS), ``label``
+    places: pd.DataFrame | None = None  # office and stops of each trip in order (x, y metres)
     note: str = ""  # e.g. that the time limit stopped the improvement moves
 
     @property

@@ -50,7 +50,7 @@ from ..config import AdminLevel, Indicator, ProgressSpec
 from ..crs import WGS84
 from ..errors import InputError, Problem
 from . import io
-from .validate import normalise_code
+from .validate import count_values, normalise_code
 
 DUPLICATE_METRES = 50.0
 """Two sessions of one team at the same time closer than this are one session sent twice."""
@@ -456,19 +456,14 @@ def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],
     counts: dict[str, np.ndarray] = {}
     given = np.zeros(len(raw), bool)
     for k in keys:
-        values = np.zeros(len(raw), np.int64)
-        for i, text in enumerate(raw[k].astype(str).str.strip()):
-            if not text:
-                continue
-            given[i] = True
-            number = _float(text)
-            if not np.isfinite(number) or number < 0 or number != round(number) \
-                    or number > 1e9:
-                reasons[i].append(f"{k}: expected a whole number of people >= 0, found "
-                                  f"{text!r}")
-                continue
-            values[i] = int(number)
-        counts[k] = values
+        texts = raw[k].astype(str).str.strip()
+        number, problem = count_values(texts)
+        given |= problem != "blank"
+        ok = problem == ""
+        for i in np.flatnonzero(~ok & (problem != "blank")).tolist():
+            reasons[i].append(f"{k}: expected a whole number of people >= 0, found "
+                              f"{texts.iat[i]!r}")
+        counts[k] = np.where(ok, np.nan_to_num(number), 0).astype(np.int64)
     for missing in np.flatnonzero(~given).tolist():
         reasons[missing].append(f"no count for any indicator ({', '.join(keys)} all empty)")
     return counts

@@ -8,6 +8,7 @@ are returned separately, never dropped. Shares are intensive (area-weighted).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypedDict, cast
 
 import geopandas as gpd
 import numpy as np
@@ -15,7 +16,18 @@ import pandas as pd
 import shapely
 
 from ..config import AdminLevel, Indicator
+from ..jsontypes import JsonTable
 from .validate import normalise_code
+
+
+class JoinSection(TypedDict):
+    """The join as reported in ``run.json``: the estimate rows that matched no village
+    (whole rows), the villages without an estimate and the codes matched after restoring
+    leading zeros."""
+
+    unmatched_estimate_rows: list[JsonTable]
+    villages_without_estimate: list[str]
+    codes_matched_after_restoring_leading_zeros: list[str]
 
 
 @dataclass
@@ -26,9 +38,17 @@ class JoinReport:
     villages_without_estimate: list[str] = field(default_factory=list)
     padded_codes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> JoinSection:
+        """The join for ``run.json``.
+
+        Returns
+        -------
+        JoinSection
+            Unmatched rows, villages without an estimate, codes repaired.
+        """
+        rows = cast(list[JsonTable], self.unmatched_estimates.to_dict(orient="records"))
         return {
-            "unmatched_estimate_rows": self.unmatched_estimates.to_dict(orient="records"),
+            "unmatched_estimate_rows": rows,
             "villages_without_estimate": self.villages_without_estimate,
             "codes_matched_after_restoring_leading_zeros": self.padded_codes,
         }

@@ -245,10 +245,9 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
 
     s = values.fillna("").astype(str).str.strip()
     s = _thousands(s, src, column, pc, numbers, warnings)
-    num = pd.to_numeric(s.str.replace(r"\.0+$", "", regex=True), errors="coerce")
-    num = num.where(np.isfinite(num.to_numpy(float, na_value=np.nan)))
-    blank = s == ""
-    bad = num.isna() & ~blank
+    num, kind = count_values(s)
+    blank = pd.Series(kind == "blank", index=s.index)
+    bad = pd.Series(kind == "not a number", index=s.index)
     if blank.any():
         pc.add(src, "empty cell; expected a whole number of people (0 if none)",
                where=_rows_here(np.flatnonzero(blank)), column=column)
@@ -258,20 +257,55 @@ def _parse_counts(values: pd.Series, src: str, column: str, pc: ProblemCollector
                 if re.search(r"\d[.,]\d", first) else "")
         pc.add(src, f"expected a whole number of people, found {first!r}{hint}",
                where=_rows_here(np.flatnonzero(bad)), column=column)
-    ok = num.notna()
-    frac = ok & (num != np.floor(num.fillna(0)))
+    frac = pd.Series(kind == "fraction", index=s.index)
     if frac.any():
         pc.add(src, f"expected a whole number of people, found {s[frac].iloc[0]!r}",
                where=_rows_here(np.flatnonzero(frac)), column=column)
-    neg = ok & (num < 0)
+    neg = pd.Series(kind == "negative", index=s.index)
     if neg.any():
         pc.add(src, f"expected a count >= 0, found {s[neg].iloc[0]}",
                where=_rows_here(np.flatnonzero(neg)), column=column)
-    huge = ok & (num > 1e9)
+    huge = pd.Series(kind == "too large", index=s.index)
     if huge.any():
         pc.add(src, f"implausibly large count {s[huge].iloc[0]} (more than 10^9 people)",
                where=_rows_here(np.flatnonzero(huge)), column=column)
-    return num.where(ok & ~frac & ~neg & ~huge)
+    return pd.Series(np.where(kind == "", num, np.nan), index=s.index)
+
+
+MAX_COUNT = 1e9
+"""The largest count of people taken as plausible (more is reported)."""
+
+
+def count_values(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of people read from text: the one rule for estimates and field logs.
+
+    A count is a whole number from 0 to :data:`MAX_COUNT` (``12``, ``12.0``, ``1e3``);
+    thousands separators are handled before (they need the column's context).
+
+    Parameters
+    ----------
+    texts : Series
+        The cells as text, stripped.
+
+    Returns
+    -------
+    values : ndarray of float
+        The number read (NaN where the text is not a number).
+    problem : ndarray of str
+        ``""`` for a count, else what is wrong: ``"blank"``, ``"not a number"``,
+        ``"fraction"``, ``"negative"`` or ``"too large"``.
+    """
+    s = texts.astype(str)
+    num = pd.to_numeric(s.str.replace(r"\.0+$", "", regex=True), errors="coerce")
+    values = num.to_numpy(float, na_value=np.nan)
+    values = np.where(np.isfinite(values), values, np.nan)
+    blank = (s == "").to_numpy()
+    finite = ~np.isnan(values)
+    problem = np.select(
+        [blank, ~finite, values != np.floor(np.nan_to_num(values)), values < 0,
+         values > MAX_COUNT],
+        ["blank", "not a number", "fraction", "negative", "too large"], "")
+    return values, problem.astype(object)
 
 
 def check_estimates(df: pd.DataFrame, layer: Layer,

@@ -8,14 +8,17 @@ built by :func:`planner.network.build.build_network`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import cast
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 import shapely
 from pyproj import CRS
+
+from ..jsontypes import JsonTable
 
 WEEK_MINUTES = 7 * 24 * 60.0
 
@@ -64,11 +67,81 @@ class Network:
     joined: dict[str, np.ndarray] = field(default_factory=dict)  # what each point joined
     snapped: dict[str, np.ndarray] = field(default_factory=dict)
     points: dict[str, Points] = field(default_factory=dict)
-    report: dict[str, Any] = field(default_factory=dict)
+    report: JsonTable = field(default_factory=dict)
 
     @property
     def n_nodes(self) -> int:
+        """Number of expanded nodes (one per mode at each physical node, plus stops)."""
         return len(self.node_phys)
+
+    def to_arrays(self) -> tuple[dict[str, np.ndarray], JsonTable]:
+        """The network as plain arrays and JSON, to store without pickles.
+
+        Returns
+        -------
+        arrays : dict of str to ndarray
+            Every array (text as fixed-width unicode), for ``numpy.savez``.
+        meta : dict
+            The CRS (WKT), the kinds of stops and points, and the build report.
+
+        See Also
+        --------
+        from_arrays : the inverse (tested equal on a round trip).
+        """
+        arrays = {f: getattr(self, f) for f in _NUMBER_FIELDS}
+        for f in _TEXT_FIELDS:
+            arrays[f] = _text(getattr(self, f))
+        for kind, d in self.stops.items():
+            arrays[f"stops_{kind}_in"], arrays[f"stops_{kind}_out"] = d["in"], d["out"]
+            arrays[f"access_{kind}"] = self.access_m[kind]
+            arrays[f"snapped_{kind}"] = self.snapped[kind]
+            arrays[f"joined_{kind}"] = _text(self.joined.get(kind, np.full(
+                len(self.access_m[kind]), "", dtype=object)))
+        for kind, pts in self.points.items():
+            arrays[f"points_{kind}_refs"] = _text(np.array(pts.refs, dtype=object))
+            arrays[f"points_{kind}_labels"] = _text(np.array(pts.labels, dtype=object))
+            arrays[f"points_{kind}_xy"] = pts.xy
+        meta: JsonTable = {"crs": CRS.from_user_input(self.crs).to_wkt(),
+                           "kinds": list(self.stops), "points": list(self.points),
+                           "report": self.report}
+        return arrays, meta
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], meta: JsonTable) -> Network:
+        """A network from :meth:`to_arrays`' arrays and meta.
+
+        Parameters
+        ----------
+        arrays : mapping of str to ndarray
+            The arrays (e.g. an opened ``.npz``).
+        meta : dict
+            The CRS, kinds and report.
+
+        Returns
+        -------
+        Network
+            Equal to the network the arrays were made from.
+        """
+        a = arrays
+        def text(f: str) -> np.ndarray:
+            return np.asarray(a[f].astype(object))
+
+        net = cls(crs=CRS.from_wkt(str(meta["crs"])), phys_xy=a["phys_xy"],
+                  phys_label=text("phys_label"), node_phys=a["node_phys"],
+                  node_mode=text("node_mode"), u=a["u"], v=a["v"], minutes=a["minutes"],
+                  length_m=a["length_m"], cost=a["cost"], mode=text("mode"),
+                  kind=text("kind"), name=text("name"), wait=a["wait"], days=a["days"],
+                  depart=text("depart"))
+        for kind in cast(list[str], meta["kinds"]):
+            net.stops[kind] = {"in": a[f"stops_{kind}_in"], "out": a[f"stops_{kind}_out"]}
+            net.access_m[kind] = a[f"access_{kind}"]
+            net.snapped[kind] = a[f"snapped_{kind}"]
+            net.joined[kind] = a[f"joined_{kind}"].astype(object)
+        for kind in cast(list[str], meta["points"]):
+            net.points[kind] = Points(kind, list(a[f"points_{kind}_refs"]),
+                                      list(a[f"points_{kind}_labels"]), a[f"points_{kind}_xy"])
+        net.report = cast(JsonTable, meta["report"])
+        return net
 
     def origin(self, kind: str) -> np.ndarray:
         """Origin-stop node of each point of a kind (``village``, ``service``)."""
@@ -122,3 +195,13 @@ class Network:
 # --- reading sources ----------------------------------------------------------------------
 
 # OSM extracts: the tag rules live in planner/osm.py (read_osm is re-exported here)
+
+
+_NUMBER_FIELDS = ("phys_xy", "node_phys", "u", "v", "minutes", "length_m", "cost", "wait",
+                  "days")
+_TEXT_FIELDS = ("phys_label", "node_mode", "mode", "kind", "name", "depart")
+
+
+def _text(a: np.ndarray) -> np.ndarray:
+    """Text as fixed-width unicode (``savez`` without pickles), an empty array as ``U1``."""
+    return np.asarray([str(x) for x in a], dtype=str) if len(a) else np.zeros(0, dtype="U1")

@@ -17,6 +17,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from .. import steps
 from ..decide.sites import tradeoff
@@ -102,12 +103,13 @@ def _write_trips(plan: Result, out_dir: Path) -> dict[str, str]:
     io.write_csv(out_dir / files["trips_unreached"], tp.unreached)
     if len(tp.trips):  # no empty folder: a later run must recognise every entry as output
         (out_dir / "sheets").mkdir(exist_ok=True)
+    places = tp.places if tp.places is not None else pd.DataFrame({"trip": []})
     for i, trip in tp.trips.iterrows():
         name = f"sheets/{sheets.sheet_name(trip['trip'])}"
         io.write_text(out_dir / name, sheets.trip_sheet(
             s.title or s.name, trip, tp.activities[tp.activities["trip"] == trip["trip"]],
             tp.lines.geometry.iloc[i] if tp.lines is not None else None,
-            tp.places[tp.places["trip"] == trip["trip"]],
+            places[places["trip"] == trip["trip"]],
             s.illustrative_note if s.illustrative else ""))
         files[f"sheet_{int(trip['trip'])}"] = name
     return files

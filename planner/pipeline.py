@@ -28,7 +28,7 @@ from .errors import InputError, Problem
 from .inputs import fieldlog, io, osm, overlay, validate
 from .jsontypes import Json
 from .network import travel
-from .network.build import build_network
+from .network.build import Sources, build_network, read_sources
 from .network.graph import Network, Points
 from .outputs import render
 from .outputs.writing import write_outputs, write_progress
@@ -147,6 +147,7 @@ class _Prepared:
     crs: Any
     warnings: list[str]
     timings: dict[str, float]
+    sources: Sources  # the network's files as read (the travel step builds from them too)
 
 
 def _collect(problems: list[Problem], fn: Callable[..., T], *args: Any, **kwargs: Any
@@ -182,8 +183,8 @@ def _prepare(s: Scenario) -> _Prepared:
         svc_m = inputs.services.to_crs(crs)
         _warn_far_services(s, vil_m, svc_m, warnings)
     with _step("network", timings):
-        net = _build_network(s, vil_m, svc_m, inputs.candidates, crs, warnings)
-    return _Prepared(vil_m, svc_m, blank_m, net, join_report, crs, warnings, timings)
+        net, sources = _build_network(s, vil_m, svc_m, inputs.candidates, crs, warnings)
+    return _Prepared(vil_m, svc_m, blank_m, net, join_report, crs, warnings, timings, sources)
 
 
 def _load_inputs(s: Scenario, warnings: list[str]) -> _Inputs:
@@ -260,8 +261,9 @@ def _warn_far_services(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataF
 
 def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame,
                    cand: gpd.GeoDataFrame | None, crs: Any, warnings: list[str]
-                   ) -> Network:
-    """The network with the villages, service points (and candidate sites) joined."""
+                   ) -> tuple[Network, Sources]:
+    """The network with the villages, service points (and candidate sites) joined, and its
+    source files as read."""
     reps = vil_m.geometry.representative_point()
     points = {
         "village": Points("village", vil_m["kode"].tolist(),
@@ -275,7 +277,8 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
         points["candidate"] = Points("candidate", cm["id"].tolist(),
                                              cm["nama"].tolist(),
                                              shapely.get_coordinates(cm.geometry.values))
-    net = build_network(s.network, crs, points, s.access)
+    sources = read_sources(s.network)
+    net = build_network(s.network, crs, points, s.access, sources=sources)
     osm_reports = cast(list[dict[str, Any]], net.report.get("osm", []))
     for r in osm_reports:
         damaged = (r["ways_cut_at_missing_nodes"], r["ways_outside_the_extract"],
@@ -299,7 +302,7 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
     for r in svc_m[~svc_ok].itertuples():
         warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
                         f"{s.access.max_km:g} km from the network and on no link: unused")
-    return net
+    return net, sources
 
 
 def validate_scenario(scenario: Scenario) -> dict[str, Any]:
@@ -369,7 +372,8 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             osm.use_store.reset(token)
         timings = prep.timings
         with _step("travel", timings):
-            tr, paths = travel.travel_columns(prep.network, s, prep.services["id"].to_numpy())
+            tr, paths = travel.travel_columns(prep.network, s, prep.services["id"].to_numpy(),
+                                              sources=prep.sources)
             for col, values in tr.items():
                 prep.villages[col] = values
             names = dict(zip(prep.services["id"], prep.services["nama"], strict=True))

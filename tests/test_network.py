@@ -428,3 +428,37 @@ def test_network_stores_itself_and_comes_back_equal(tiny_scenario):
     for (_, _, x), (_, _, y) in zip(g.edges(data=True), h.edges(data=True), strict=True):
         assert x.keys() == y.keys()
         assert all(x[k] == y[k] or (x[k] != x[k] and y[k] != y[k]) for k in x)  # NaN = NaN
+
+
+def test_the_unseasonal_network_is_built_from_the_same_reads(tmp_path, tiny_scenario,
+                                                           monkeypatch):
+    """A village the season cuts off is told apart by building the network without the
+    season too; that build reuses the files as read (no second read)."""
+    import planner
+    from planner.inputs import io as planner_io
+    from planner.network import travel
+    from planner.network.build import read_sources
+
+    # the track S-(15 km, 0) closes in the wet season; the road beyond it stays open, so the
+    # village at its end is cut off by the season; the river village is not
+    p = write_lines(tmp_path, [{"mode": "track", "xy": [(0, 0), (15_000, 0)]},
+                               {"mode": "road", "xy": [(15_000, 0), (15_000, 10_000)]},
+                               {"mode": "river", "xy": [(0, 0), (0, 10_000)]}])
+    pts_ = {"village": pts("village", [(15_000, 10_000), (0, 10_000)]),
+            "service": pts("service", [(0, 0)])}
+    s = planner.load_scenario(tiny_scenario).replace(
+        lines=(p,), links=(), speed_kmh={"track": 15, "river": 20, "road": 40},
+        class_column="mode",
+        seasons={"wet": {"track": SeasonRule(closed=True)}}, season="wet")
+    sources = read_sources(s.network)
+    wet = build_network(s.network, UTM, pts_, WALK, sources=sources)
+    reads: list[str] = []
+    real = planner_io.read_vector
+    monkeypatch.setattr(planner_io, "read_vector",
+                        lambda path, *a, **k: reads.append(str(path)) or real(path, *a, **k))
+    cols, _ = travel.travel_columns(wet, s, np.array(["S"]), sources=sources)
+    assert cols["unreachable_reason"][0].startswith("closed in season 'wet'")
+    assert cols["unreachable_reason"][1] == ""
+    assert reads == []  # built from the reads given
+    again, _ = travel.travel_columns(wet, s, np.array(["S"]))  # without them: read again
+    assert reads == [str(p)] and again["unreachable_reason"][0] == cols["unreachable_reason"][0]

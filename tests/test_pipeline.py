@@ -198,3 +198,4 @@ def test_unreachable_reason_one_way_inside_a_part_with_an_office(tmp_path):
             "no route from any service point in the direction of travel"), v
     assert t.loc["99.01.01.2005", "unreachable_reason"].startswith(
         "no path from any service point: its part of the network holds no service point")
+

@@ -53,7 +53,7 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from ..config import Access, NetworkSpec
-from ..errors import InputError, ProblemCollector
+from ..errors import InputError, Problem, ProblemCollector
 from ..inputs import io, osm
 from ..inputs.osm import read_osm
 from ..inputs.validate import check_geometries, feature_refs, normalise_code, row_refs
@@ -309,8 +309,66 @@ def _read_schedule(df: pd.DataFrame, src: str, pc: ProblemCollector,
 # --- building -----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Sources:
+    """Every source file of a network spec, read (and its tables checked) once.
+
+    A seasonal run builds the network twice from the same reads: in its season, and
+    without it to tell which villages the season closes. ``line_problems``,
+    ``place_problems`` (one tuple per place layer) and the link tables' problems are
+    reported by :func:`build_network` in the order the files are listed.
+    """
+
+    line_layers: tuple[tuple[Path, gpd.GeoDataFrame], ...]
+    line_problems: tuple[Problem, ...]
+    osm: tuple[tuple[Path, gpd.GeoDataFrame, gpd.GeoDataFrame], ...]
+    place_layers: tuple[gpd.GeoDataFrame | None, ...]
+    place_problems: tuple[tuple[Problem, ...], ...]
+    links: tuple[tuple[Path, pd.DataFrame], ...]
+    link_problems: tuple[Problem, ...]
+
+
+def read_sources(spec: NetworkSpec) -> Sources:
+    """Read every source file of a network spec once.
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        Its line layers, OSM extracts, place layers and link tables.
+
+    Returns
+    -------
+    Sources
+        The layers and tables as read, with the problems found reading them (raised by
+        :func:`build_network`, together with every other problem).
+    """
+    lines: list[tuple[Path, gpd.GeoDataFrame]] = []
+    line_pc = ProblemCollector()
+    for path in spec.lines:
+        try:
+            lines.append((path, io.read_vector(
+                path, choose="a network line file is read whole: save the line layer in a "
+                "GeoPackage of its own (QGIS: Export, or ogr2ogr)")))
+        except InputError as exc:
+            line_pc.problems.extend(exc.problems)
+    extracts = [(path, *read_osm(path)) for path in spec.osm]
+    layers: list[gpd.GeoDataFrame | None] = []
+    place_problems: list[tuple[Problem, ...]] = []
+    for pl in spec.places:
+        try:
+            layers.append(io.read_vector(pl.layer.path, pl.layer.layer))
+            place_problems.append(())
+        except InputError as exc:
+            layers.append(None)
+            place_problems.append(tuple(exc.problems))
+    link_pc = ProblemCollector()
+    links = [(p, df) for p in spec.links if (df := _read_links(p, link_pc)) is not None]
+    return Sources(tuple(lines), tuple(line_pc.problems), tuple(extracts), tuple(layers),
+                   tuple(place_problems), tuple(links), tuple(link_pc.problems))
+
+
 def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
-                  access: Access) -> Network:
+                  access: Access, *, sources: Sources | None = None) -> Network:
     """Build the network from every source in ``spec`` and join the points to it.
 
     Parameters
@@ -323,17 +381,27 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         ``{"village": Points, "service": Points}``; more kinds may be given.
     access : Access
         Walking speed (km/h), detour factor and the walking limit (km).
+    sources : Sources, optional
+        The spec's files as read by :func:`read_sources` (read here when not given).
+
+    Returns
+    -------
+    Network
+        The mode-expanded graph with the points joined, and its build report.
 
     Raises
     ------
     InputError
         Listing every problem of every source file at once.
     """
+    if sources is None:
+        sources = read_sources(spec)
     pc = ProblemCollector()
     closed_log: list[str] = []
-    src = _read_lines(spec, crs, pc, closed_log)
-    place_points, failed_prefixes = _read_places(spec, crs, pc)
-    links = [(p, df) for p in spec.links if (df := _read_links(p, pc)) is not None]
+    src = _read_lines(spec, crs, pc, closed_log, sources)
+    place_points, failed_prefixes = _read_places(spec, crs, pc, sources)
+    pc.problems.extend(sources.link_problems)
+    links = list(sources.links)
     all_points = {**points, **{p.kind: p for p in src.places + place_points}}
     _check_link_places(links, all_points, failed_prefixes, pc)
     pc.raise_if_any()
@@ -392,22 +460,14 @@ class _Lines:
     landings: list[np.ndarray] = field(default_factory=list)
 
 
-def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str]
-                ) -> _Lines:
+def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: list[str],
+                read: Sources) -> _Lines:
     """Every line source (line files and OSM extracts) as segments (see :class:`_Lines`)."""
     out = _Lines()
-    sources: list[tuple[Path, gpd.GeoDataFrame, NetworkSpec, str]] = []
-    for path in spec.lines:
-        try:
-            layer = io.read_vector(path, choose="a network line file is read whole: save "
-                                   "the line layer in a GeoPackage of its own (QGIS: Export, "
-                                   "or ogr2ogr)")
-        except InputError as exc:
-            pc.problems.extend(exc.problems)
-            continue
-        sources.append((path, layer, spec, spec.class_column))
-    for path in spec.osm:
-        lines, aero = read_osm(path)
+    pc.problems.extend(read.line_problems)
+    sources: list[tuple[Path, gpd.GeoDataFrame, NetworkSpec, str]] = [
+        (path, layer, spec, spec.class_column) for path, layer in read.line_layers]
+    for path, lines, aero in read.osm:
         osm_spec = spec_with_osm_defaults(spec, lines)
         lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh
                                         for c in pd.unique(lines["class"].to_numpy(object))})
@@ -432,19 +492,16 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
     return out
 
 
-def _read_places(spec: NetworkSpec, crs: CRS, pc: ProblemCollector
+def _read_places(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, read: Sources
                  ) -> tuple[list[Points], set[str]]:
     """The place layers (airstrips, ports...) and the prefixes of those that failed (their
     problems are collected; links naming them are not reported a second time)."""
     place_points: list[Points] = []
     failed_prefixes: set[str] = set()
-    for pl in spec.places:
+    for pl, gdf, problems in zip(spec.places, read.place_layers, read.place_problems,
+                                 strict=True):
         own = ProblemCollector()  # a bad place file must not hide or fake other problems
-        try:
-            gdf = io.read_vector(pl.layer.path, pl.layer.layer)
-        except InputError as exc:
-            own.problems.extend(exc.problems)
-            gdf = None
+        own.problems.extend(problems)
         if gdf is not None:
             for c in (pl.layer.code, pl.layer.name):
                 if c not in gdf.columns:

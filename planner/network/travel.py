@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from ..config import REACH_BANDS, Scenario
 from ..text import minutes_text
-from .build import build_network
+from .build import Sources, build_network
 from .graph import Network
 
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
@@ -404,9 +404,9 @@ def all_paths(net: Network,
     return paths_to(res, net.destination("village"))
 
 
-def travel_columns(net: Network, s: Scenario,
-                   service_ids: np.ndarray) -> tuple[dict[str, np.ndarray],
-                                                     dict[str, list[np.ndarray]]]:
+def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
+                   sources: Sources | None = None
+                   ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
     """Per village: nearest service, minutes, band, route modes, walking connector, reason
     when unreachable, and (where costs exist) the fastest route's cost and the cheapest
     route's cost and minutes."""
@@ -444,8 +444,8 @@ def travel_columns(net: Network, s: Scenario,
         rest = unreached & ~beyond
         if rest.any() and s.network.season:
             dry = build_network(replace(s.network, season=""), net.crs,
-                                        {k: net.points[k] for k in ("village", "service")},
-                                        s.access)
+                                {k: net.points[k] for k in ("village", "service")},
+                                s.access, sources=sources)
             alt = nearest_source(to_csr(dry), dry.origin("service"),
                                         dry.destination("village"))
             closed = rest & np.isfinite(alt.value)

@@ -37,7 +37,13 @@ _CODE_HASH: str | None = None
 
 
 def code_hash() -> str:
-    """SHA-256 of the planner's own source files and static assets (computed once)."""
+    """SHA-256 of the planner's own source files and static assets (computed once).
+
+    Returns
+    -------
+    str
+        The digest, hexadecimal.
+    """
     global _CODE_HASH
     if _CODE_HASH is None:
         h = hashlib.sha256()
@@ -51,7 +57,18 @@ def code_hash() -> str:
 
 
 def key(scenario: Any) -> str:
-    """Hash of the inputs and settings that the cached steps depend on."""
+    """Hash of the inputs and settings that the cached steps depend on.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario (its input files are read and hashed).
+
+    Returns
+    -------
+    str
+        32 hexadecimal characters.
+    """
     h = hashlib.sha256()
     for role, path in sorted(scenario.input_files().items()):
         if role == "scenario":
@@ -90,7 +107,22 @@ class Steps:
 
 
 def save(k: str, state: Steps, warnings: list[str] | None = None) -> bool:
-    """Write a state atomically (see :func:`planner.store.save_folder`)."""
+    """Store the cached steps' results atomically (see :func:`planner.store.save_folder`).
+
+    Parameters
+    ----------
+    k : str
+        The key (:func:`key`).
+    state : Steps
+        What the steps produced.
+    warnings : list of str, optional
+        Where a fault's warning goes.
+
+    Returns
+    -------
+    bool
+        Whether it was stored.
+    """
     return save_folder(k, lambda tmp: _write_entry(tmp, state), warnings, "the run")
 
 
@@ -117,7 +149,20 @@ def _write_entry(tmp: Path, state: Steps) -> None:
 
 
 def load(k: str, warnings: list[str] | None = None) -> Steps | None:
-    """The cached state for a key, or None (see :func:`planner.store.load_folder`)."""
+    """The cached steps' results for a key (see :func:`planner.store.load_folder`).
+
+    Parameters
+    ----------
+    k : str
+        The key (:func:`key`).
+    warnings : list of str, optional
+        Where a damaged entry's warning goes.
+
+    Returns
+    -------
+    Steps or None
+        None when there is no entry, or a damaged one.
+    """
     return load_folder(k, _read_entry, warnings, required="meta.json")
 
 

@@ -318,6 +318,13 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``planner`` command's argument parser.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        Its subcommands and options.
+    """
     p = argparse.ArgumentParser(prog="planner", description="Jangkau service-reach planner")
     p.add_argument("--debug", action="store_true", help="show tracebacks")
     p.add_argument("-v", "--verbose", action="store_true", help="log each step's timing")
@@ -484,7 +491,18 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``planner`` command."""
+    """Entry point of the ``planner`` command.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit code (0 done, 1 a bug, 2 bad input, 3 infeasible, 4 outputs not written).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)

@@ -76,14 +76,17 @@ class Indicator:
 
     @property
     def eligible_col(self) -> str:
+        """The column of eligible people: ``{key}_eligible``."""
         return f"{self.key}_eligible"
 
     @property
     def served_col(self) -> str:
+        """The column of people served: ``{key}_{served_suffix}``."""
         return f"{self.key}_{self.served_suffix}"
 
     @property
     def gap_col(self) -> str:
+        """The column of people without it: ``{key}_gap``."""
         return f"{self.key}_gap"
 
 
@@ -209,7 +212,18 @@ class NetworkSpec:
         _refuse(problems + pc.problems)
 
     def class_spec(self, cls: str) -> ClassSpec:
-        """The spec of a class, falling back to the mode of the same name."""
+        """The spec of a class, falling back to the mode of the same name.
+
+        Parameters
+        ----------
+        cls : str
+            The class (``primary``, ``river``...).
+
+        Returns
+        -------
+        ClassSpec
+            Its mode, speeds and cost.
+        """
         if cls in self.classes:
             c = self.classes[cls]
             if c.speed_kmh is None and c.mode in self.speed_kmh:
@@ -223,12 +237,36 @@ class NetworkSpec:
                          rupiah_per_km=self.rupiah_per_km.get(cls))
 
     def season_rule(self, cls: str, mode: str) -> SeasonRule:
-        """The active season's rule for a class (or, failing that, its mode)."""
+        """The active season's rule for a class (or, failing that, its mode).
+
+        Parameters
+        ----------
+        cls : str
+            The class.
+        mode : str
+            Its mode.
+
+        Returns
+        -------
+        SeasonRule
+            The rule (no change when the season has none).
+        """
         rules = self.seasons.get(self.season, {})
         return rules.get(cls) or rules.get(mode) or SeasonRule()
 
     def transfer(self, a: str, b: str) -> float:
-        """Penalty (minutes) for changing from mode ``a`` to mode ``b``."""
+        """Penalty for changing from mode ``a`` to mode ``b``.
+
+        Parameters
+        ----------
+        a, b : str
+            The modes (``*`` in the spec matches any).
+
+        Returns
+        -------
+        float
+            Minutes (0 within one mode).
+        """
         if a == b:
             return 0.0
         for key in (f"{a}>{b}", f"*>{b}", f"{a}>*", "*>*"):
@@ -237,6 +275,13 @@ class NetworkSpec:
         return 0.0
 
     def files(self) -> list[Path]:
+        """Every file of the spec: line layers, OSM extracts, link tables, places.
+
+        Returns
+        -------
+        list of Path
+            The files, in that order.
+        """
         return [*self.lines, *self.links, *self.osm, *(p.layer.path for p in self.places)]
 
 
@@ -615,7 +660,18 @@ _KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 
 
 def slug(name: str) -> str:
-    """A scenario name as a safe folder name: runs of other characters become ``-``."""
+    """A scenario name as a safe folder name.
+
+    Parameters
+    ----------
+    name : str
+        The name.
+
+    Returns
+    -------
+    str
+        Letters, digits, ``.``, ``_`` and ``-``; runs of other characters become ``-``.
+    """
     out = re.sub(r"[^0-9A-Za-z._-]+", "-", name).strip("-.")
     return out[:80] or "plan"
 
@@ -664,7 +720,28 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
 
 def in_range(pc: ProblemCollector, src: str, where: str, key: str, v: Any,
               rule: str | None = None) -> bool:
-    """Report a number that is not finite or outside its allowed range (with both)."""
+    """Report a number that is not finite or outside its allowed range (with both).
+
+    Parameters
+    ----------
+    pc : ProblemCollector
+        Where the problem goes.
+    src : str
+        The scenario file.
+    where : str
+        The section (``[trips]``).
+    key : str
+        The key.
+    v : object
+        The value (not a number: nothing is reported here, the type check says it).
+    rule : str, optional
+        The range's name when it is not ``key``.
+
+    Returns
+    -------
+    bool
+        True when ``v`` is a finite number in range.
+    """
     lo, hi, incl = _RANGES[rule or key]
     if isinstance(v, bool) or not isinstance(v, int | float):
         return False
@@ -1139,7 +1216,18 @@ def _date_format_ok(fmt: str) -> bool:
 
 
 def is_date(text: str) -> bool:
-    """Is ``text`` a real calendar date written ``YYYY-MM-DD``?"""
+    """Whether ``text`` is a real calendar date written ``YYYY-MM-DD``.
+
+    Parameters
+    ----------
+    text : str
+        The text.
+
+    Returns
+    -------
+    bool
+        True for a date.
+    """
     if not _DATE.match(text):
         return False
     try:
@@ -1353,9 +1441,17 @@ def _read_toml(path: Path, pc: ProblemCollector, seen: tuple[Path, ...]) -> dict
 
 
 def default_scenario_path() -> Path:
-    """The bundled Kaltara scenario: ``scenarios/kaltara.toml`` in the working directory,
-    else beside the package (editable install or source checkout), else the copy installed
-    with the package (``planner/bundled/scenarios``, with its data in ``bundled/data``)."""
+    """The bundled Kaltara scenario.
+
+    ``scenarios/kaltara.toml`` in the working directory, else beside the package (editable
+    install or source checkout), else the copy installed with the package
+    (``planner/bundled/scenarios``, with its data in ``bundled/data``).
+
+    Returns
+    -------
+    Path
+        The scenario file.
+    """
     here = Path.cwd() / "scenarios" / "kaltara.toml"
     if here.is_file():
         return here

@@ -26,9 +26,26 @@ WRITE_STEPS = ("write villages.csv", "write villages.xlsx", "write villages.gpkg
 
 def expected(*, with_sites: bool, with_logs: bool = False,
              with_trips: bool = False) -> tuple[str, ...]:
-    """The steps a run announces, in order: the run's, ``field logs`` when the scenario has
-    logs, ``choose sites``, ``plan trips``, then the outputs (the trade-off curve with a site
-    choice, the progress files with logs, the trip files with trips)."""
+    """The steps a run announces, in order.
+
+    The run's steps, ``field logs`` when the scenario has logs, ``choose sites``, ``plan
+    trips``, then the outputs (the trade-off curve with a site choice, the progress files
+    with logs, the trip files with trips).
+
+    Parameters
+    ----------
+    with_sites : bool
+        A site choice is made.
+    with_logs : bool, default False
+        Field logs are applied.
+    with_trips : bool, default False
+        Trips are planned.
+
+    Returns
+    -------
+    tuple of str
+        The step names.
+    """
     run = RUN_STEPS[:-1] + (("field logs",) if with_logs else ()) + RUN_STEPS[-1:]
     write = tuple(s for s in WRITE_STEPS if with_sites or s != "trade-off curve")
     i = write.index("write summary")
@@ -40,7 +57,20 @@ def expected(*, with_sites: bool, with_logs: bool = False,
 
 @contextmanager
 def step(name: str, timings: dict[str, float] | None = None) -> Iterator[None]:
-    """Announce a step, time it, and log its time (seconds, into ``timings[name]`` too)."""
+    """Announce a step, time it, and log its time.
+
+    Parameters
+    ----------
+    name : str
+        The step's name (as :func:`expected` lists it).
+    timings : dict, optional
+        Where the seconds go, under ``name``.
+
+    Yields
+    ------
+    None
+        The step runs inside the ``with`` block.
+    """
     progress_log.info("%s", name, extra={"jangkau_step": name})
     t0 = time.perf_counter()
     yield

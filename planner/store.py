@@ -29,16 +29,40 @@ log = logging.getLogger("planner")
 
 
 def cache_dir() -> Path:
-    """Where cached steps live."""
+    """Where cached steps live.
+
+    Returns
+    -------
+    Path
+        ``$JANGKAU_CACHE``, or ``~/.cache/jangkau``.
+    """
     return Path(os.environ.get("JANGKAU_CACHE", Path.home() / ".cache" / "jangkau"))
 
 
 def save_folder(name: str, write: Callable[[Path], None], warnings: list[str] | None = None,
                 what: str = "the data") -> bool:
-    """Write a cache entry atomically: ``write`` fills a temporary folder, a SHA-256 of each
-    file is added last (``checksums.json``) and the folder is renamed into place as
-    ``name``. A cache folder that cannot be written is not an error: one warning (logged, and
-    added to ``warnings``) and False."""
+    """Write a cache entry atomically.
+
+    ``write`` fills a temporary folder, a SHA-256 of each file is added last
+    (``checksums.json``) and the folder is renamed into place as ``name``. A cache folder
+    that cannot be written is not an error: one warning (logged, and added to ``warnings``).
+
+    Parameters
+    ----------
+    name : str
+        The entry's folder name under :func:`cache_dir`.
+    write : callable
+        Fills the folder it is given.
+    warnings : list of str, optional
+        Where the warning goes (else the log).
+    what : str, default "the data"
+        What is stored, for the warning.
+
+    Returns
+    -------
+    bool
+        Whether the entry was stored.
+    """
     root = cache_dir()
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -77,9 +101,29 @@ def _warn(warnings: list[str] | None, message: str) -> None:
 
 def load_folder(name: str, read: Callable[[Path], T], warnings: list[str] | None = None, *,
                 required: str, label: str = "cache entry") -> T | None:
-    """A cache entry read by ``read`` after every file is checked against its SHA-256, or
-    None: no entry, or a bad one (truncated, corrupt, foreign; ``required`` missing from
-    its checksums), which is warned about ("ignored a damaged <label> ...") and removed."""
+    """A cache entry read by ``read`` after every file is checked against its SHA-256.
+
+    A bad entry (truncated, corrupt, foreign; ``required`` missing from its checksums) is
+    warned about ("ignored a damaged <label> ...") and removed.
+
+    Parameters
+    ----------
+    name : str
+        The entry's folder name.
+    read : callable
+        Reads the checked folder it is given.
+    warnings : list of str, optional
+        Where the warning goes (else the log).
+    required : str
+        A file every good entry has.
+    label : str, default "cache entry"
+        What is read, for the warning.
+
+    Returns
+    -------
+    object or None
+        What ``read`` returned; None for no entry or a bad one.
+    """
     folder = cache_dir() / name
     try:
         if not folder.exists():

@@ -16,6 +16,20 @@ def largest_remainder(total: int, weights: np.ndarray,
     excess is shared among the others in proportion to their weights (water-filling), then
     rounded by largest remainder (ties to the lower index, so the result is deterministic).
 
+    Parameters
+    ----------
+    total : int
+        What to split.
+    weights : ndarray of float
+        Non-negative weights.
+    caps : ndarray of int, optional
+        Most each may get.
+
+    Returns
+    -------
+    ndarray of int
+        The parts, summing to ``total``.
+
     Raises
     ------
     ValueError

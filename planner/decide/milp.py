@@ -57,9 +57,30 @@ class Milp:
 def solve_milp(m: Milp, time_limit: float, start: np.ndarray | None = None,
                 options: dict[str, Any] | None = None
                 ) -> tuple[str, np.ndarray | None, float, float]:
-    """Solve ``m`` with HiGHS (one thread, fixed seed, within ``time_limit`` seconds, from
-    the ``start`` values when given). Returns the status, the solution (None if none), the
-    objective and the proven bound."""
+    """Solve ``m`` with HiGHS: one thread, fixed seed, within ``time_limit`` seconds.
+
+    Parameters
+    ----------
+    m : Milp
+        The model.
+    time_limit : float
+        Seconds HiGHS may use.
+    start : ndarray, optional
+        Values to start from (a feasible solution speeds the search).
+    options : dict, optional
+        Other HiGHS options.
+
+    Returns
+    -------
+    status : str
+        HiGHS's model status (``"Optimal"``, ``"Time limit reached"``...).
+    x : ndarray or None
+        The solution (None if none).
+    objective : float
+        Its objective.
+    bound : float
+        The proven bound.
+    """
     import highspy
 
     with _HIGHS_LOCK, _quiet_stdout():  # one at a time: the fd swap is process-wide
@@ -100,5 +121,18 @@ def solve_milp(m: Milp, time_limit: float, start: np.ndarray | None = None,
 
 
 def relative_gap(obj: float, bound: float) -> float:
-    """The relative gap between an objective and its proven bound (0 when proven optimal)."""
+    """The relative gap between an objective and its proven bound.
+
+    Parameters
+    ----------
+    obj : float
+        The objective.
+    bound : float
+        Its proven bound.
+
+    Returns
+    -------
+    float
+        ``|bound − obj| / |obj|`` (0 when proven optimal).
+    """
     return abs(bound - obj) / max(abs(obj), 1e-9)

@@ -71,10 +71,12 @@ class CoverageProblem:
 
     @property
     def n(self) -> int:
+        """Number of demand villages (rows)."""
         return int(self.cover.shape[0])
 
     @property
     def m(self) -> int:
+        """Number of candidate sites (columns), offices first."""
         return int(self.cover.shape[1])
 
     @classmethod
@@ -82,7 +84,32 @@ class CoverageProblem:
                    cover_minutes: float, forced: np.ndarray | None = None,
                    needs_kit: np.ndarray | None = None, cost: np.ndarray | None = None,
                    capacity: np.ndarray | None = None) -> CoverageProblem:
-        """From a long table with integer columns ``village``, ``site`` and ``minutes``."""
+        """From a long table with integer columns ``village``, ``site`` and ``minutes``.
+
+        Parameters
+        ----------
+        table : DataFrame
+            ``village`` and ``site`` (row and column indices) and ``minutes``.
+        demand : ndarray of float
+            People per village.
+        site_ids : ndarray
+            The sites' codes (offices first).
+        cover_minutes : float
+            A village is covered by a site it reaches within this time.
+        forced : ndarray of bool, optional
+            Sites that stay open (the offices).
+        needs_kit : ndarray of bool, optional
+            Sites in a signal blank spot.
+        cost : ndarray of float, optional
+            Round-trip cost of each site (rupiah).
+        capacity : ndarray of float, optional
+            People a visit can serve at each site.
+
+        Returns
+        -------
+        CoverageProblem
+            The problem.
+        """
         n, m = len(demand), len(site_ids)
         t = table[table["minutes"] <= cover_minutes * (1 + 1e-9) + 1e-9]  # float-safe
         vi, si = t["village"].to_numpy(), t["site"].to_numpy()
@@ -98,7 +125,24 @@ class CoverageProblem:
     @classmethod
     def from_matrix(cls, minutes: np.ndarray, demand: np.ndarray, cover_minutes: float,
                     **kwargs: Any) -> CoverageProblem:
-        """From a dense village × site matrix of minutes (``inf`` = no path)."""
+        """From a dense village × site matrix of minutes (``inf`` = no path).
+
+        Parameters
+        ----------
+        minutes : ndarray (n, m)
+            Travel minutes village × site.
+        demand : ndarray of float
+            People per village.
+        cover_minutes : float
+            A village is covered by a site it reaches within this time.
+        **kwargs
+            The other arguments of :meth:`from_table`.
+
+        Returns
+        -------
+        CoverageProblem
+            The problem.
+        """
         mat = np.asarray(minutes, float)
         vi, si = np.nonzero(np.isfinite(mat))
         table = pd.DataFrame({"village": vi, "site": si, "minutes": mat[vi, si]})
@@ -138,7 +182,20 @@ class Solution:
 
 
 def covered_demand(p: CoverageProblem, sites: np.ndarray) -> float:
-    """Demand covered by a set of open sites (no capacity)."""
+    """Demand covered by a set of open sites (no capacity).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    sites : ndarray of int
+        The open sites.
+
+    Returns
+    -------
+    float
+        People covered.
+    """
     mask = np.zeros(p.m, bool)
     mask[np.asarray(sites, int)] = True
     hit = (p.cover @ mask.astype(float)) > 0
@@ -146,7 +203,20 @@ def covered_demand(p: CoverageProblem, sites: np.ndarray) -> float:
 
 
 def marginal_gains(p: CoverageProblem, order: np.ndarray) -> np.ndarray:
-    """People newly covered by each site when the sites open in ``order``."""
+    """People newly covered by each site when the sites open in ``order``.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    order : ndarray of int
+        Sites in opening order.
+
+    Returns
+    -------
+    ndarray of float
+        People each adds.
+    """
     covered = np.zeros(p.n, bool)
     gains = []
     cover_csc = p.cover.tocsc()
@@ -168,8 +238,30 @@ def _feasible_add(p: CoverageProblem, j: int, used_kits: int, spent: float,
 def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None,
            kits: int | None = None, budget: float | None = None,
            per_cost: bool = False) -> np.ndarray:
-    """Greedy: repeatedly open the feasible site that covers the most uncovered demand (per
-    rupiah when ``per_cost``), until ``k`` new sites or the ``target`` is reached."""
+    """Greedy: open the feasible site that covers the most uncovered demand, repeatedly.
+
+    Per rupiah when ``per_cost``; until ``k`` new sites or the ``target`` is reached.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    k : int, optional
+        New sites to open.
+    target : float, optional
+        People to reach (with the forced sites).
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost of the chosen sites (rupiah).
+    per_cost : bool, default False
+        Rank sites by people per rupiah.
+
+    Returns
+    -------
+    ndarray of int
+        The sites opened, forced ones first.
+    """
     cover_csc = p.cover.tocsc()
     covered = np.zeros(p.n, bool)
     forced = np.flatnonzero(p.forced)
@@ -208,11 +300,31 @@ def greedy(p: CoverageProblem, k: int | None = None, target: float | None = None
 def swap_search(p: CoverageProblem, chosen: np.ndarray, kits: int | None = None,
                 budget: float | None = None, max_rounds: int = 50,
                 time_limit: float = 60.0) -> np.ndarray:
-    """1-swap local search for max coverage: replace an open site by a closed one while that
-    covers more demand (kits and budget respected).
+    """1-swap local search for max coverage.
 
-    Keeps, for each village, how many open sites cover it; trying every replacement of one
-    site then costs one sparse product, so a pass over ``k`` sites is ``k`` products.
+    Replace an open site by a closed one while that covers more demand (kits and budget
+    respected). Keeps, for each village, how many open sites cover it; trying every
+    replacement of one site then costs one sparse product.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    chosen : ndarray of int
+        The starting sites.
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost of the chosen sites (rupiah).
+    max_rounds : int, default 50
+        Passes over the sites at most.
+    time_limit : float, default 60
+        Seconds at most.
+
+    Returns
+    -------
+    ndarray of int
+        The improved sites.
     """
     t0 = time.perf_counter()
     open_sites = [int(j) for j in chosen]
@@ -357,8 +469,32 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     """Open ``k`` new sites (forced ones stay open) to cover the most demand.
 
     MILP: max Σ d_r y_r  s.t.  y_r ≤ Σ_j a_rj x_j,  Σ x_j ≤ k,  kits and budget rows,
-    x binary, 0 ≤ y ≤ 1 (rows reduced as in :func:`_reduce`). Capacity, when set, turns
-    coverage into assignment (z_rj ≤ x_j, Σ_j z_rj ≤ 1, Σ_r d_r z_rj ≤ cap_j x_j).
+    x binary, 0 ≤ y ≤ 1 (identical rows merged). Capacity, when set, turns coverage into
+    assignment (z_rj ≤ x_j, Σ_j z_rj ≤ 1, Σ_r d_r z_rj ≤ cap_j x_j).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    k : int
+        New sites.
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost of the chosen sites (rupiah).
+    time_limit : float, default 60
+        Seconds HiGHS may use.
+    exact : bool, default True
+        Solve the MILP (else greedy + swap with the Lagrangian bound).
+    method : str, default "auto"
+        ``"auto"``, ``"milp"``, ``"guided"`` (the MILP on the sites the bound leaves open).
+    start : ndarray of int, optional
+        A warm start.
+
+    Returns
+    -------
+    Solution
+        The sites, the people covered, the proven bound and gap, the solver and status.
     """
     t0 = time.perf_counter()
     free = np.flatnonzero(~p.forced)
@@ -520,8 +656,29 @@ def _max_coverage_capacity(p: CoverageProblem, k: int, kits: int | None,
 def min_sites_for_target(p: CoverageProblem, target: float, kits: int | None = None,
                          budget: float | None = None, minimise: Minimise = "sites",
                          time_limit: float = 60.0) -> Solution:
-    """The fewest new sites (``minimise="sites"``) or least total trip cost (``"cost"``)
-    whose coverage, with the forced sites, reaches ``target`` people.
+    """The fewest new sites, or least total trip cost, reaching ``target`` people.
+
+    Coverage counts the forced sites.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    target : float
+        People to reach.
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost of the chosen sites (rupiah).
+    minimise : {"sites", "cost"}, default "sites"
+        Fewest sites, or least round-trip cost.
+    time_limit : float, default 60
+        Seconds HiGHS may use.
+
+    Returns
+    -------
+    Solution
+        The sites, the objective (sites or rupiah), bound and gap.
 
     Raises
     ------
@@ -637,14 +794,29 @@ def _repair_target(p: CoverageProblem, forced: np.ndarray, chosen: np.ndarray,
 
 def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
              time_limit: float = 60.0) -> Solution:
-    """``k`` new sites (forced ones open) minimising Σ demand × minutes to the nearest open
-    site. Pairs beyond the table's cut-off are not allowed; a village no open site reaches
-    counts ``unserved_minutes`` (default: twice the largest time in the table).
+    """``k`` new sites (forced ones open) minimising Σ demand × minutes to the nearest open site.
 
-    Method (:mod:`planner.decide.pmedian`): greedy + fast interchange for the incumbent, a
-    Lagrangian bound (assignment constraints relaxed, subgradient ascent), reduced-cost
-    fixing, then HiGHS on Elloumi's compact formulation of what is left. The objective is
-    the cost of the sites returned, recomputed from the table; the bound is proven.
+    Pairs beyond the table's cut-off are not allowed; a village no open site reaches counts
+    ``unserved_minutes``. Method (:mod:`planner.decide.pmedian`): greedy + fast interchange,
+    a Lagrangian bound, reduced-cost fixing, then HiGHS on Elloumi's compact formulation of
+    what is left. The objective is recomputed from the table; the bound is proven.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    k : int
+        New sites.
+    unserved_minutes : float, optional
+        Minutes counted for a village no open site reaches (default: twice the largest
+        time in the table).
+    time_limit : float, default 60
+        Seconds for the whole method.
+
+    Returns
+    -------
+    Solution
+        The sites, people × minutes, the proven bound and gap.
     """
     from . import pmedian
 
@@ -668,7 +840,26 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
 
 def lagrangian_bound(p: CoverageProblem, k: int, max_seconds: float = 60.0,
                      iterations: int = 300) -> tuple[float, np.ndarray]:
-    """See :func:`lagrangian` (this returns only the bound and the fractional sites)."""
+    """The bound and fractional sites of :func:`lagrangian`.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    k : int
+        New sites.
+    max_seconds : float, default 60
+        Seconds at most.
+    iterations : int, default 300
+        Iterations per temperature at most.
+
+    Returns
+    -------
+    bound : float
+        Proven upper bound on the covered demand (people).
+    fractional : ndarray
+        Estimated LP value of each site.
+    """
     bound, frac, _ = lagrangian(p, k, max_seconds, iterations)
     return bound, frac
 
@@ -687,6 +878,17 @@ def lagrangian(p: CoverageProblem, k: int, max_seconds: float = 60.0,
     temperature lowered in steps); every iterate is scored with the exact, non-smooth
     ``L(λ)``, and the best is returned. The softplus slopes estimate the LP's fractional
     ``x_j`` (used to guide the search for good solutions).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites.
+    k : int
+        New sites.
+    max_seconds : float, default 60
+        Seconds at most.
+    iterations : int, default 300
+        Iterations per temperature at most.
 
     Returns
     -------
@@ -756,7 +958,25 @@ def fix_by_bound(p: CoverageProblem, k: int, bound: float, incumbent: float,
     ``k`` best costs the bound ``r_(k) − r_j``; closing one of the ``k`` best costs
     ``r_j − r_(k+1)``. When the bound minus that cost is below ``incumbent + 1`` (integer
     demand: a better solution covers at least one more person), every better solution keeps
-    the site closed (or open). Returns boolean masks (fixed open, fixed closed) over sites.
+    the site closed (or open).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites.
+    k : int
+        New sites.
+    bound : float
+        The Lagrangian bound.
+    incumbent : float
+        People the best known solution covers.
+    profit : ndarray
+        The Lagrangian profit of each site (:func:`lagrangian`).
+
+    Returns
+    -------
+    fixed_open, fixed_closed : ndarray of bool
+        Sites every better solution opens, and leaves closed.
     """
     free = np.flatnonzero(~p.forced)
     open_, closed = np.zeros(p.m, bool), np.zeros(p.m, bool)
@@ -795,10 +1015,31 @@ def _lp_guided(p: CoverageProblem, k: int, frac: np.ndarray, time_limit: float,
 def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None = None,
               budget: float | None = None, time_limit: float = 60.0,
               radius: float | None = None) -> Solution:
-    """Location set covering: the fewest new sites (or least total trip cost) such that
-    every village some site reaches within the cover time (or ``radius`` minutes) is
+    """Location set covering: the fewest new sites (or least cost) covering every village.
+
+    Every village some site reaches within the cover time (or ``radius`` minutes) is
     covered, whatever its demand; villages no site reaches are left out (listed by the
     caller). Forced sites stay open.
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    minimise : {"sites", "cost"}, default "sites"
+        Fewest sites, or least round-trip cost.
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost of the chosen sites (rupiah).
+    time_limit : float, default 60
+        Seconds HiGHS may use.
+    radius : float, optional
+        Cover time in minutes instead of the problem's.
+
+    Returns
+    -------
+    Solution
+        The sites, the objective, bound and gap.
 
     Raises
     ------
@@ -854,10 +1095,25 @@ def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None
 
 
 def p_center(p: CoverageProblem, k: int, time_limit: float = 60.0) -> Solution:
-    """``k`` new sites (forced ones open) minimising the longest time from a village to its
-    nearest open site, over the villages some site reaches in the table. Binary search over
-    the distinct times in the table; each step is a set-covering feasibility model (at most
-    ``k`` new sites). The objective is that longest time, in minutes, recomputed."""
+    """``k`` new sites (forced ones open) minimising the longest time to the nearest open site.
+
+    Over the villages some site reaches in the table. Binary search over the distinct times
+    in the table; each step is a set-covering feasibility model (at most ``k`` new sites).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: demand, who covers whom, forced sites, kits, costs.
+    k : int
+        New sites.
+    time_limit : float, default 60
+        Seconds HiGHS may use in all.
+
+    Returns
+    -------
+    Solution
+        The sites and the longest time in minutes (recomputed), with its bound.
+    """
     t0 = time.perf_counter()
     forced = np.flatnonzero(p.forced)
     T = p.minutes.tocsr()

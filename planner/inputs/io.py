@@ -38,8 +38,28 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def clean_text(df: pd.DataFrame, path: Path, warnings: list[str] | None,
                unit: str = "feature", numbers: Any = None) -> pd.DataFrame:
-    """Replace control characters (which no spreadsheet, XML or terminal shows) in text
-    columns by U+FFFD, with a warning naming the rows and columns."""
+    """Replace control characters in text columns by U+FFFD, with a warning.
+
+    No spreadsheet, XML or terminal shows them; the warning names the rows and columns.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table as read.
+    path : Path
+        Its file (named in the warning).
+    warnings : list of str or None
+        Where the warning goes.
+    unit : str, default "feature"
+        ``"feature"`` or ``"row"``: how the warning numbers what it names.
+    numbers : ndarray, optional
+        Each row's number as a spreadsheet shows it.
+
+    Returns
+    -------
+    DataFrame
+        The table, cleaned (a copy when anything changed).
+    """
     for col in df.columns:
         dt = df[col].dtype
         if col == "geometry" or not (pd.api.types.is_object_dtype(dt)
@@ -59,7 +79,18 @@ def clean_text(df: pd.DataFrame, path: Path, warnings: list[str] | None,
 
 
 def vector_layers(path: Path) -> list[str]:
-    """The layer names of a multi-layer file (GeoPackage); [] where there is one."""
+    """The layer names of a multi-layer file (GeoPackage).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    list of str
+        The names; ``[]`` where there is one layer.
+    """
     import pyogrio
 
     try:
@@ -77,6 +108,22 @@ def read_vector(path: Path, layer: str | None = None,
     A file with several layers (GeoPackage) needs ``layer``: reading the first one silently
     could read the wrong data. Control characters in text columns are replaced (with a
     warning in ``warnings``).
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    layer : str, optional
+        The layer to read in a multi-layer file.
+    warnings : list of str, optional
+        Where warnings go.
+    choose : str, optional
+        What the message says to do when the file holds several layers and none is named.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer, in its own CRS.
 
     Raises
     ------
@@ -157,12 +204,32 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
     CSV: encoding UTF-8 (with or without BOM) or UTF-16 with a BOM, else
     Windows-1252/Latin-1; separator ',' or ';' or tab, detected from the header line.
     XLSX: the named sheet or the first one; formulas without a saved value are refused.
-    ``find_header``: a column name; when the first row does not hold it but one of the next
-    10 rows does (title rows above the header, as exports often have), the table is read from
-    that row and a warning says how many rows were skipped. Blank rows are skipped but
-    counted: ``df.attrs["row_numbers"]`` holds each data row's number as a spreadsheet shows
-    it (header = row 1), which every message uses. Control characters in cells are replaced
-    by U+FFFD with a warning.
+    Blank rows are skipped but counted: ``df.attrs["row_numbers"]`` holds each data row's
+    number as a spreadsheet shows it (header = row 1), which every message uses. Control
+    characters in cells are replaced by U+FFFD with a warning.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+    sheet : str, optional
+        The XLSX sheet (default: the first).
+    find_header : str, optional
+        A column name; when the first row does not hold it but one of the next 10 rows does
+        (title rows above the header, as exports often have), the table is read from that
+        row and a warning says how many rows were skipped.
+    warnings : list of str, optional
+        Where warnings go.
+
+    Returns
+    -------
+    DataFrame
+        Every cell as text.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, not a table, or holds formulas without values.
     """
     path = Path(path)
     if not path.is_file():
@@ -222,7 +289,18 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
 
 @contextlib.contextmanager
 def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success."""
+    """A temporary path beside ``target``, renamed onto ``target`` on success.
+
+    Parameters
+    ----------
+    target : Path
+        The file to write.
+
+    Yields
+    ------
+    Path
+        Where to write; removed if the block fails.
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
@@ -237,23 +315,55 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 def write_bytes(target: Path, data: bytes) -> None:
-    """Write bytes atomically."""
+    """Write bytes atomically.
+
+    Parameters
+    ----------
+    target : Path
+        The file.
+    data : bytes
+        Its content.
+    """
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)
 
 
 def write_text(target: Path, text: str) -> None:
-    """Write UTF-8 text atomically, with '\\n' line ends."""
+    """Write UTF-8 text atomically, with '\\n' line ends.
+
+    Parameters
+    ----------
+    target : Path
+        The file.
+    text : str
+        Its content.
+    """
     write_bytes(target, text.encode("utf-8"))
 
 
 def write_csv(target: Path, df: pd.DataFrame) -> None:
-    """Write a table as UTF-8 CSV atomically (floats as written by pandas, '\\n' line ends)."""
+    """Write a table as UTF-8 CSV atomically (floats as written by pandas, '\\n' line ends).
+
+    Parameters
+    ----------
+    target : Path
+        The file.
+    df : DataFrame
+        The table (the index is not written).
+    """
     write_text(target, df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL))
 
 
 def write_with(target: Path, writer: Callable[[Path], None]) -> None:
-    """Call ``writer(tmp_path)`` and rename the result onto ``target`` atomically."""
+    """Call ``writer(tmp_path)`` and rename the result onto ``target`` atomically.
+
+    Parameters
+    ----------
+    target : Path
+        The file.
+    writer : callable
+        Writes the file at the path it is given.
+    """
     with atomic_path(target) as tmp:
         writer(tmp)
 
@@ -350,7 +460,23 @@ def _output_fault(exc: BaseException, where: Path) -> OutputError:
 
 
 def resolve_output(out_dir: Path | str) -> Path:
-    """The absolute output folder (symbolic links followed); a loop is bad input."""
+    """The absolute output folder (symbolic links followed).
+
+    Parameters
+    ----------
+    out_dir : Path or str
+        The folder asked for.
+
+    Returns
+    -------
+    Path
+        The folder, absolute.
+
+    Raises
+    ------
+    InputError
+        When following its links loops.
+    """
     try:
         return Path(out_dir).expanduser().resolve()
     except (OSError, RuntimeError) as exc:
@@ -368,6 +494,16 @@ def generation(out_dir: Path) -> Iterator[Path]:
     earlier run that the new one does not write are gone. On any error the staging folder is
     removed and ``out_dir`` is left as it was. A folder that holds anything but the outputs
     of an earlier run is refused (nothing in it is touched).
+
+    Parameters
+    ----------
+    out_dir : Path
+        The output folder.
+
+    Yields
+    ------
+    Path
+        The staging folder to write into.
 
     Raises
     ------
@@ -417,7 +553,18 @@ def generation(out_dir: Path) -> Iterator[Path]:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file (hex)."""
+    """SHA-256 of a file.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        The digest, hexadecimal.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -433,7 +580,17 @@ def _files_below(folder: Path) -> list[str]:
 
 def check_generation(folder: Path) -> list[str]:
     """Problems with a folder of outputs: missing manifest, missing, extra or changed files.
-    An empty list means the folder is one complete generation."""
+
+    Parameters
+    ----------
+    folder : Path
+        An output folder.
+
+    Returns
+    -------
+    list of str
+        One line per problem; empty when the folder is one complete, unchanged generation.
+    """
     folder = Path(folder)
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
@@ -457,8 +614,21 @@ def check_generation(folder: Path) -> list[str]:
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``run.json`` last in a generation: ``manifest`` plus ``generator`` and ``files``
-    (every other file in ``folder`` with its SHA-256)."""
+    """Write ``run.json`` last in a generation.
+
+    Parameters
+    ----------
+    folder : Path
+        The staging folder, every other output already in it.
+    manifest : dict
+        What the run records; ``generator`` and ``files`` (every other file with its
+        SHA-256) are added.
+
+    Returns
+    -------
+    Path
+        The ``run.json`` written.
+    """
     files = {name: file_sha256(Path(folder) / name) for name in _files_below(Path(folder))
              if name != MANIFEST}
     doc = {"generator": GENERATOR, **manifest, "files": files}

@@ -100,8 +100,20 @@ _MAXSPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mph|knots|km/h|kmh|kph)?\s*$", r
 
 
 def way_class(tags: Any) -> tuple[str, str]:
-    """The class of a way and, when it is left out, why: ``(class, "")`` for a kept way,
-    ``("", reason)`` for an excluded one, ``("", "")`` for a way that is no network line."""
+    """The class of a way and, when it is left out, why.
+
+    Parameters
+    ----------
+    tags : object
+        The way's tags (pyosmium's ``TagList``, or a dict).
+
+    Returns
+    -------
+    cls : str
+        The class (``""`` when left out or no network line).
+    why : str
+        Why it is left out (``""`` for a kept way or no network line).
+    """
     hw = tags.get("highway")
     if hw is not None:
         if hw in EXCLUDED_HIGHWAY:
@@ -120,7 +132,20 @@ def way_class(tags: Any) -> tuple[str, str]:
 
 
 def direction(tags: Any, cls: str) -> int:
-    """+1 one-way along the way, -1 one-way against it, 0 both ways (walking: always 0)."""
+    """Which way a way may be travelled.
+
+    Parameters
+    ----------
+    tags : object
+        The way's tags (pyosmium's ``TagList``, or a dict).
+    cls : str
+        Its class (walking ways are never one-way).
+
+    Returns
+    -------
+    int
+        +1 one-way along the way, -1 one-way against it, 0 both ways.
+    """
     if MODE.get(cls, "road") == "foot":
         return 0
     ow = str(tags.get("oneway", "")).strip().lower()
@@ -136,8 +161,18 @@ def direction(tags: Any, cls: str) -> int:
 
 
 def maxspeed_kmh(value: str | None) -> float:
-    """``maxspeed`` in km/h (NaN when absent or not a number: ``none``, ``RU:urban``...);
-    of several values (``50;60``) the lowest."""
+    """``maxspeed`` in km/h; of several values (``50;60``) the lowest.
+
+    Parameters
+    ----------
+    value : str or None
+        The tag's value (``50``, ``30 mph``, ``50;60``...).
+
+    Returns
+    -------
+    float
+        km/h; NaN when absent or not a number (``none``, ``RU:urban``...).
+    """
     if not value:
         return np.nan
     speeds = []
@@ -152,7 +187,20 @@ def maxspeed_kmh(value: str | None) -> float:
 
 
 def condition_factor(tags: Any, cls: str) -> float:
-    """The lower of the ``tracktype`` and ``surface`` factors (roads and tracks; 1 else)."""
+    """The lower of the ``tracktype`` and ``surface`` factors (roads and tracks; 1 else).
+
+    Parameters
+    ----------
+    tags : object
+        The way's tags (pyosmium's ``TagList``, or a dict).
+    cls : str
+        Its class.
+
+    Returns
+    -------
+    float
+        The factor (0..1].
+    """
     if MODE.get(cls, "road") not in ("road", "track"):
         return 1.0
     return min(TRACKTYPE_FACTOR.get(str(tags.get("tracktype", "")), 1.0),
@@ -160,8 +208,18 @@ def condition_factor(tags: Any, cls: str) -> float:
 
 
 def duration_minutes(value: str | None) -> float:
-    """A ferry's ``duration``: ``HH:MM``, ``HH:MM:SS``, minutes, or ISO 8601 ``PT1H30M``
-    (NaN when absent or unreadable)."""
+    """A ferry's ``duration`` in minutes.
+
+    Parameters
+    ----------
+    value : str or None
+        ``HH:MM``, ``HH:MM:SS``, minutes, or ISO 8601 ``PT1H30M``.
+
+    Returns
+    -------
+    float
+        Minutes; NaN when absent or unreadable.
+    """
     if not value:
         return np.nan
     v = str(value).strip()
@@ -178,7 +236,18 @@ def duration_minutes(value: str | None) -> float:
 
 
 def closed_seasons(tags: Any) -> str:
-    """The seasons a way is closed in: ``wet`` at a ford, ``dry`` on seasonal waterways."""
+    """The seasons a way is closed in: ``wet`` at a ford, ``dry`` on seasonal waterways.
+
+    Parameters
+    ----------
+    tags : object
+        The way's tags (pyosmium's ``TagList``, or a dict).
+
+    Returns
+    -------
+    str
+        Season names separated by ``;`` (``""`` when always open).
+    """
     if tags.get("ford") in ("yes", "stepping_stones"):
         return "wet"
     if tags.get("waterway") and (tags.get("seasonal") == "yes"
@@ -217,6 +286,11 @@ def read_osm(path: Path) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     :mod:`planner.cache`), keyed by the extract's SHA-256 and these rules' source, so a run
     with other settings does not read the extract again (unless :data:`use_store` is
     False, as in ``run(use_cache=False)``); a damaged stored copy is ignored with a warning.
+
+    Parameters
+    ----------
+    path : Path
+        The extract.
 
     Returns
     -------
@@ -525,9 +599,24 @@ def _located(o: Any, tags: dict[str, str]) -> tuple[str, str | None, float, floa
 
 
 def with_speeds(lines: gpd.GeoDataFrame, class_kmh: dict[str, float | None]) -> pd.DataFrame:
-    """Per line the speed, km/h: its class's (the scenario's, else the default) times its
-    condition factor, lowered to ``maxspeed`` when that is lower; NaN where the class has no
-    speed (the line check then names it)."""
+    """Per line the speed, km/h.
+
+    Its class's (the scenario's, else the default) times its condition factor, lowered to
+    ``maxspeed`` when that is lower; NaN where the class has no speed (the line check then
+    names it).
+
+    Parameters
+    ----------
+    lines : GeoDataFrame
+        Lines as read by :func:`read_osm`.
+    class_kmh : dict of str to float or None
+        Speed per class.
+
+    Returns
+    -------
+    DataFrame
+        The lines with ``speed_kmh``.
+    """
     code, classes = pd.factorize(lines["class"])
     base = np.array([np.nan if class_kmh.get(c) is None else class_kmh[c] for c in classes],
                     dtype=float)[code]

@@ -56,7 +56,24 @@ class JoinReport:
 
 def add_admin_names(villages: gpd.GeoDataFrame, levels: tuple[AdminLevel, ...],
                     tables: dict[str, pd.DataFrame], warnings: list[str]) -> gpd.GeoDataFrame:
-    """Add one column per admin level (its name), matched on the village code's prefix."""
+    """Add one column per admin level (its name), matched on the village code's prefix.
+
+    Parameters
+    ----------
+    villages : GeoDataFrame
+        Villages with ``code_key``.
+    levels : tuple of AdminLevel
+        The levels (kecamatan, kabupaten...) and their code prefix lengths.
+    tables : dict of str to DataFrame
+        Each level's layer as read.
+    warnings : list of str
+        Where unmatched prefixes are said.
+
+    Returns
+    -------
+    GeoDataFrame
+        The villages with a column per level.
+    """
     out = villages.copy()
     for lvl in levels:
         t = tables[lvl.level]
@@ -77,8 +94,24 @@ def join_estimates(villages: gpd.GeoDataFrame, estimates: pd.DataFrame,
     """Left-join estimates to villages by normalised code.
 
     Codes that lost their leading zeros (a spreadsheet turned them into numbers) match when
-    zero-padding to the village code length makes them unique matches; they are listed in the
-    report. Villages without an estimate keep empty counts; unmatched rows are returned.
+    zero-padding to the village code length makes them unique matches; they are listed in
+    the report. Villages without an estimate keep empty counts; unmatched rows are returned.
+
+    Parameters
+    ----------
+    villages : GeoDataFrame
+        Villages with ``code_key``.
+    estimates : DataFrame
+        A checked registry table (:func:`planner.inputs.validate.check_estimates`).
+    indicators : tuple of Indicator
+        The indicators joined.
+
+    Returns
+    -------
+    villages : GeoDataFrame
+        Every input village, with the counts and the gap per indicator.
+    report : JoinReport
+        Rows that matched no village, villages without an estimate, codes repaired.
     """
     report = JoinReport()
     est = estimates.copy()
@@ -156,6 +189,13 @@ def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | 
         Polygons in the same CRS: blank spots (``kind="blank_spot"``) or areas with coverage
         (``kind="coverage"``). Overlapping polygons count once. ``None`` means no signal
         layer: the share is NaN (unknown).
+    kind : {"blank_spot", "coverage"}, default "blank_spot"
+        What the polygons are.
+
+    Returns
+    -------
+    ndarray of float
+        The share per village (area-weighted, an intensive variable).
     """
     n = len(villages_m)
     if signal_m is None:
@@ -169,8 +209,23 @@ def blank_spot_share(villages_m: gpd.GeoDataFrame, signal_m: gpd.GeoDataFrame | 
 
 def blank_from_coverage(villages_m: gpd.GeoDataFrame,
                         coverage_m: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Blank spots = each village minus the coverage polygons it touches (spatial index; no
-    union of the whole study area). Villages with no blank spot give no feature."""
+    """Blank spots: each village minus the coverage polygons it touches.
+
+    A spatial index, no union of the whole study area. Villages with no blank spot give no
+    feature.
+
+    Parameters
+    ----------
+    villages_m : GeoDataFrame
+        Villages, metric CRS.
+    coverage_m : GeoDataFrame
+        Areas with signal, same CRS.
+
+    Returns
+    -------
+    GeoDataFrame
+        The blank-spot polygons.
+    """
     geoms = villages_m.geometry.values
     polys = coverage_m.geometry.values
     out = list(geoms)

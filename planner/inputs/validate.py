@@ -23,10 +23,20 @@ _SCI = re.compile(r"^\d(\.\d+)?[eE]\+?\d+$")
 
 
 def normalise_code(value: object) -> str:
-    """Return a code as digits and letters only, for matching.
+    """A code as digits and letters only, for matching.
 
     ``"65.01.01.1001"``, ``"6501011001"``, ``" 6501011001 "``, ``"6501011001.0"`` and
     ``"6.501011001E+09"`` (a spreadsheet's number) all give ``"6501011001"``.
+
+    Parameters
+    ----------
+    value : object
+        The code as read.
+
+    Returns
+    -------
+    str
+        The code's key (``""`` when empty).
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
@@ -43,9 +53,24 @@ def normalise_code(value: object) -> str:
 
 def row_refs(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
           numbers: np.ndarray | None = None) -> str:
-    """Spreadsheet-style row numbers for 0-based data positions: ``numbers[i]`` when the
-    reader recorded them (blank rows and title rows counted), else header = row 1 after
-    ``offset`` skipped rows."""
+    """Spreadsheet-style row numbers for 0-based data positions, for messages.
+
+    Parameters
+    ----------
+    index : Index or ndarray of int
+        Data positions.
+    limit : int, default 12
+        How many are named (then how many more).
+    offset : int, default 0
+        Rows skipped above the header (when ``numbers`` is not given).
+    numbers : ndarray of int, optional
+        Each row's number as the reader recorded it (blank and title rows counted).
+
+    Returns
+    -------
+    str
+        ``row 5`` or ``rows 5, 9 and 3 more``.
+    """
     if numbers is not None:
         pos = [int(numbers[int(i)]) for i in list(index)[:limit]]
     else:
@@ -55,8 +80,20 @@ def row_refs(index: pd.Index | np.ndarray, limit: int = 12, offset: int = 0,
 
 
 def feature_refs(index: pd.Index | np.ndarray, limit: int = 12) -> str:
-    """Feature numbers (1-based) for 0-based data positions, for messages: ``features 3, 7``
-    (the first ``limit``, then how many more)."""
+    """Feature numbers (1-based) for 0-based data positions, for messages.
+
+    Parameters
+    ----------
+    index : Index or ndarray of int
+        Data positions.
+    limit : int, default 12
+        How many are named (then how many more).
+
+    Returns
+    -------
+    str
+        ``feature 3`` or ``features 3, 7 and 2 more``.
+    """
     pos = [int(i) + 1 for i in list(index)[:limit]]
     more = f" and {len(index) - limit} more" if len(index) > limit else ""
     return ("feature " if len(pos) == 1 else "features ") + ", ".join(map(str, pos)) + more
@@ -64,7 +101,29 @@ def feature_refs(index: pd.Index | np.ndarray, limit: int = 12) -> str:
 
 def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
                      kinds: tuple[str, ...], warnings: list[str]) -> gpd.GeoDataFrame:
-    """Check CRS, coordinate ranges, emptiness, type and validity of a layer's geometries."""
+    """Check CRS, coordinate ranges, emptiness, type and validity of a layer's geometries.
+
+    Safe repairs (a geometry collection of one kind, an invalid polygon made valid) are made
+    with a warning.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer.
+    src : str
+        Its file (named in messages).
+    pc : ProblemCollector
+        Where problems are collected (raised together later).
+    kinds : tuple of str
+        Allowed geometry types (``"Polygon"``, ``"Point"``...).
+    warnings : list of str
+        Where repairs are said.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer, repaired where safe (index reset).
+    """
     gdf = gdf.reset_index(drop=True)
     if gdf.crs is None:
         pc.add(src, "the layer has no CRS; expected one (e.g. EPSG:4326 for longitude/latitude). "
@@ -139,7 +198,30 @@ def check_geometries(gdf: gpd.GeoDataFrame, src: str, pc: ProblemCollector,
 def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
                 where: str = "row", offset: int = 0,
                 numbers: np.ndarray | None = None) -> pd.Series:
-    """Normalise codes; report missing and duplicated ones. Returns the normalised codes."""
+    """Normalise codes; report missing and duplicated ones.
+
+    Parameters
+    ----------
+    codes : Series
+        The codes as read.
+    src : str
+        The file.
+    column : str
+        The code column.
+    pc : ProblemCollector
+        Where problems are collected (raised together later).
+    where : {"row", "feature"}, default "row"
+        How messages number the rows.
+    offset : int, default 0
+        Rows skipped above the header.
+    numbers : ndarray of int, optional
+        Row numbers as the reader recorded them.
+
+    Returns
+    -------
+    Series
+        The normalised codes.
+    """
     norm = codes.map(normalise_code)
     def fmt(i: pd.Index | np.ndarray) -> str:
         return row_refs(i, offset=offset, numbers=numbers) if where == "row" \
@@ -157,7 +239,24 @@ def check_codes(codes: pd.Series, src: str, column: str, pc: ProblemCollector,
 
 
 def check_columns(df: pd.DataFrame, src: str, needed: dict[str, str], pc: ProblemCollector) -> bool:
-    """Report every missing column at once. ``needed`` maps column -> what it is for."""
+    """Report every missing column at once.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table.
+    src : str
+        Its file.
+    needed : dict of str to str
+        Column -> what it is for (said in the message).
+    pc : ProblemCollector
+        Where problems are collected (raised together later).
+
+    Returns
+    -------
+    bool
+        True when every column is there.
+    """
     missing = [c for c in needed if c not in df.columns]
     for c in missing:
         pc.add(src, f"missing column '{c}' ({needed[c]}); found columns: "
@@ -168,7 +267,27 @@ def check_columns(df: pd.DataFrame, src: str, needed: dict[str, str], pc: Proble
 
 def check_villages(gdf: gpd.GeoDataFrame, layer: Layer,
                    warnings: list[str]) -> gpd.GeoDataFrame:
-    """Validate the village layer; return it with ``kode``, ``nama``, ``code_key`` columns."""
+    """Validate the village layer.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer as read.
+    layer : Layer
+        Its file and code/name columns.
+    warnings : list of str
+        Where repairs and notes are said.
+
+    Returns
+    -------
+    GeoDataFrame
+        The layer with ``kode``, ``nama``, ``code_key`` columns.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the layer.
+    """
     src = str(layer.path)
     pc = ProblemCollector()
     if len(gdf) == 0:
@@ -188,7 +307,27 @@ def check_villages(gdf: gpd.GeoDataFrame, layer: Layer,
 
 
 def check_points(gdf: gpd.GeoDataFrame, layer: Layer, warnings: list[str]) -> gpd.GeoDataFrame:
-    """Validate a point layer (service points); return ``id``, ``nama``, geometry."""
+    """Validate a point layer (service points, candidates).
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer as read.
+    layer : Layer
+        Its file and id/name columns.
+    warnings : list of str
+        Where repairs and notes are said.
+
+    Returns
+    -------
+    GeoDataFrame
+        ``id``, ``nama``, geometry.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the layer.
+    """
     src = str(layer.path)
     pc = ProblemCollector()
     if len(gdf) == 0:
@@ -311,8 +450,30 @@ def count_values(texts: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def check_estimates(df: pd.DataFrame, layer: Layer,
                     indicators: tuple[Indicator, ...],
                     warnings: list[str] | None = None) -> pd.DataFrame:
-    """Validate a registry table; return ``code_key``, ``kode_input`` and the count columns
-    renamed to ``{key}_eligible`` / ``{key}_{served_suffix}`` as integers."""
+    """Validate a registry table.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The table as read (cells as text).
+    layer : Layer
+        Its file and code column.
+    indicators : tuple of Indicator
+        The indicators whose eligible and served columns it must hold.
+    warnings : list of str, optional
+        Where notes (thousands separators) are said.
+
+    Returns
+    -------
+    DataFrame
+        ``code_key``, ``kode_input`` and the count columns renamed to ``{key}_eligible`` /
+        ``{key}_{served_suffix}`` as integers.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the table (row and column named).
+    """
     src = str(layer.path)
     pc = ProblemCollector()
     needed = {layer.code: "village code"}
@@ -352,7 +513,27 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
 
 
 def check_polygons(gdf: gpd.GeoDataFrame, src: str, warnings: list[str]) -> gpd.GeoDataFrame:
-    """Validate a polygon layer (signal). An empty layer is allowed (it means 'none')."""
+    """Validate a polygon layer (signal). An empty layer is allowed (it means 'none').
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        The layer as read.
+    src : str
+        Its file.
+    warnings : list of str
+        Where repairs are said.
+
+    Returns
+    -------
+    GeoDataFrame
+        The polygons.
+
+    Raises
+    ------
+    InputError
+        Listing every problem of the layer.
+    """
     pc = ProblemCollector()
     if len(gdf) == 0:
         return gdf

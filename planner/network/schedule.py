@@ -34,6 +34,16 @@ DAY = 24 * 60
 def parse_days(text: str) -> int:
     """The weekdays of ``text`` as a bit mask (bit 0 Monday ... bit 6 Sunday).
 
+    Parameters
+    ----------
+    text : str
+        ``"Tue,Fri"``, ``"Mon-Fri"``, ``"daily"``; English or Indonesian names.
+
+    Returns
+    -------
+    int
+        The mask (never 0).
+
     Raises
     ------
     ValueError
@@ -64,7 +74,23 @@ def parse_days(text: str) -> int:
 
 
 def parse_times(text: str) -> tuple[int, ...]:
-    """Departure times ``"08:30;14:00"`` as sorted minutes after midnight."""
+    """Departure times ``"08:30;14:00"`` as sorted minutes after midnight.
+
+    Parameters
+    ----------
+    text : str
+        Times ``HH:MM`` separated by ``;``.
+
+    Returns
+    -------
+    tuple of int
+        Distinct minutes after midnight, sorted.
+
+    Raises
+    ------
+    ValueError
+        When a part is not a time of day.
+    """
     parts = [p for p in re.split(r"[;, ]+", str(text).strip()) if p]
     if not parts:
         raise ValueError("no departure time given")
@@ -72,24 +98,76 @@ def parse_times(text: str) -> tuple[int, ...]:
 
 
 def format_days(mask: int) -> str:
-    """The mask as day names, ``Tue,Fri`` (``daily`` for every day)."""
+    """The mask as day names.
+
+    Parameters
+    ----------
+    mask : int
+        Bit 0 Monday ... bit 6 Sunday.
+
+    Returns
+    -------
+    str
+        ``Tue,Fri`` (``daily`` for every day).
+    """
     if mask == EVERY_DAY:
         return "daily"
     return ",".join(DAY_LABELS[k] for k in range(7) if mask >> k & 1)
 
 
 def format_times(times: tuple[int, ...]) -> str:
+    """Departure times as text.
+
+    Parameters
+    ----------
+    times : tuple of int
+        Minutes after midnight.
+
+    Returns
+    -------
+    str
+        ``08:30;14:00``.
+    """
     return ";".join(clock_text(t) for t in times)
 
 
 def per_week(mask: int, times: tuple[int, ...]) -> int:
-    """Departures per week."""
+    """Departures per week.
+
+    Parameters
+    ----------
+    mask : int
+        The weekdays.
+    times : tuple of int
+        The departures on each of them.
+
+    Returns
+    -------
+    int
+        Days × departures a day.
+    """
     return bin(mask).count("1") * len(times)
 
 
 def next_departure(t: float, mask: int, times: tuple[int, ...], first_weekday: int) -> float:
-    """The first departure at or after ``t`` (minutes on a timeline whose day 0 has weekday
-    ``first_weekday``)."""
+    """The first departure at or after ``t``.
+
+    Parameters
+    ----------
+    t : float
+        Minutes on a timeline whose day 0 has weekday ``first_weekday``.
+    mask : int
+        The weekdays of the service.
+    times : tuple of int
+        Its departures (minutes after midnight).
+    first_weekday : int
+        The weekday of day 0 (Monday 0 ... Sunday 6).
+
+    Returns
+    -------
+    float
+        The departure, in minutes on the same timeline.
+    """
     day = int(t // DAY)
     for d in range(day, day + 8):
         if mask >> ((first_weekday + d) % 7) & 1:

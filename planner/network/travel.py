@@ -41,11 +41,26 @@ class CSRGraph:
 
     @property
     def n(self) -> int:
+        """Number of nodes of the graph."""
         return int(self.matrix.shape[0])
 
 
 def edge_weight(net: Network, weight: str) -> np.ndarray:
-    """Edge weights: ``minutes`` or ``cost`` (unknown cost = 0, plus the tie-breaker)."""
+    """Edge weights: ``minutes`` or ``cost`` (unknown cost = 0, plus the tie-breaker).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    weight : str
+        ``"minutes"`` or ``"cost"`` (rupiah; a tie-breaker of
+        ``TIE_RUPIAH_PER_MINUTE`` per minute keeps the faster of equally dear routes).
+
+    Returns
+    -------
+    ndarray of float
+        One weight per edge.
+    """
     if weight == "minutes":
         return net.minutes
     if weight == "cost":
@@ -58,6 +73,18 @@ def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
     """Copy the network into CSR form; of parallel edges the lightest is kept.
 
     Zero weights (transfers without penalty, stops) are stored as real edges.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    weight : str, default "minutes"
+        ``"minutes"`` or ``"cost"`` (see :func:`edge_weight`).
+
+    Returns
+    -------
+    CSRGraph
+        The sparse matrix and, per stored entry, the network edge it came from.
     """
     w = edge_weight(net, weight)
     order = np.lexsort((w, net.v, net.u))
@@ -90,9 +117,26 @@ def nearest_source(csr: CSRGraph, sources: np.ndarray, targets: np.ndarray,
                    predecessors: bool = True) -> NearestResult:
     """Shortest distance from the nearest of ``sources`` to each of ``targets`` (node ids).
 
-    With ``reverse=True`` the distance runs from each target to its nearest source.
-    Targets given as -1 get ``inf``. ``predecessors=False`` skips the shortest-path tree
-    (times and nearest source only; no routes), which is a little faster.
+    Parameters
+    ----------
+    csr : CSRGraph
+        The network in CSR form (:func:`to_csr`).
+    sources : ndarray of int
+        Source nodes (e.g. the offices' origin stops).
+    targets : ndarray of int
+        Target nodes; ``-1`` gets ``inf``.
+    limit : float, default inf
+        Distances beyond this are not searched (``inf`` in the answer).
+    reverse : bool, default False
+        From each target to its nearest source instead.
+    predecessors : bool, default True
+        Keep the shortest-path tree (for routes); False is a little faster.
+
+    Returns
+    -------
+    NearestResult
+        Per target: the distance (``value``), the nearest source (``source``, -1 if none)
+        and, with ``predecessors``, the tree to walk routes back.
     """
     mat = csr.matrix.T.tocsr() if reverse else csr.matrix
     sources = np.asarray(sources, dtype=np.int64)
@@ -124,8 +168,20 @@ def _edge_ids(csr: CSRGraph, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def path_edges(res: NearestResult, target: int) -> np.ndarray:
-    """Network edge ids along the path from the nearest source to ``target``, in travel
-    order. Empty if ``target`` is a source or unreachable."""
+    """Network edge ids along the path from the nearest source to ``target``, in travel order.
+
+    Parameters
+    ----------
+    res : NearestResult
+        A :func:`nearest_source` answer with predecessors.
+    target : int
+        The target node.
+
+    Returns
+    -------
+    ndarray of int
+        The edge ids; empty if ``target`` is a source or unreachable.
+    """
     chain = [int(target)]
     while res.predecessors[chain[-1]] >= 0:
         chain.append(int(res.predecessors[chain[-1]]))
@@ -136,16 +192,44 @@ def path_edges(res: NearestResult, target: int) -> np.ndarray:
 
 
 def paths_to(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
-    """:func:`path_edges` for each target; an empty path where none reaches it."""
+    """:func:`path_edges` for each target.
+
+    Parameters
+    ----------
+    res : NearestResult
+        A :func:`nearest_source` answer with predecessors.
+    targets : ndarray of int
+        The target nodes.
+
+    Returns
+    -------
+    list of ndarray
+        One edge-id array per target; empty where nothing reaches it.
+    """
     return [path_edges(res, int(t)) if t >= 0 and np.isfinite(res.value[i])
             else np.zeros(0, np.int64) for i, t in enumerate(targets)]
 
 
 def leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The rule that cuts a route into legs: zero-cost stop edges and empty walks or
-    transfers are left out; consecutive edges of one mode form a leg; every transfer with a
-    penalty is a leg of its own. Returns the kept edges and the index where each leg
-    starts."""
+    """The rule that cuts a route into legs.
+
+    Zero-cost stop edges and empty walks or transfers are left out; consecutive edges of one
+    mode form a leg; every transfer with a penalty is a leg of its own.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    edges : ndarray of int
+        A route's edge ids in travel order.
+
+    Returns
+    -------
+    kept : ndarray of int
+        The edges that make legs.
+    starts : ndarray of int
+        The index in ``kept`` where each leg starts.
+    """
     edges = np.asarray(edges, dtype=np.int64)
     kind = net.kind[edges]
     skip = (kind == "stop") | (np.isin(kind, ("transfer", "access"))
@@ -158,11 +242,24 @@ def leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
-    """A route as legs: consecutive edges of one mode merged; transfers with a penalty are
-    legs of their own; zero-cost stop edges and empty walks are left out.
+    """A route as legs: consecutive edges of one mode merged.
 
-    Columns: ``mode, from, to, minutes, wait_minutes, length_m, cost, name`` (minutes, the
-    expected wait included in ``minutes``; metres; rupiah).
+    Transfers with a penalty are legs of their own; zero-cost stop edges and empty walks are
+    left out.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    edges : ndarray of int
+        The route's edge ids in travel order.
+
+    Returns
+    -------
+    DataFrame
+        ``mode, from, to, minutes, wait_minutes, length_m, cost, name`` (minutes, the
+        expected wait included in ``minutes``; metres; rupiah) and ``_edges`` (each leg's
+        edge ids).
     """
     kept, starts = leg_groups(net, edges)
     rows = []
@@ -185,9 +282,23 @@ def legs(net: Network, edges: np.ndarray) -> pd.DataFrame:
 
 
 def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
-    """Each route in one line, as on the map: ``road 6 min → air 22 h 38 min (21 h wait) →
-    track 2 h 58 min`` (the legs of :func:`legs`; "" for an empty route). All routes in one
-    vectorised pass."""
+    """Each route in one line, as on the map.
+
+    E.g. ``road 6 min → air 22 h 38 min (21 h wait) → track 2 h 58 min`` (the legs of
+    :func:`legs`). All routes in one vectorised pass.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    paths : list of ndarray
+        Each route's edge ids.
+
+    Returns
+    -------
+    list of str
+        One text per route; ``""`` for an empty route.
+    """
     if not paths:
         return []
     sizes = np.array([len(e) for e in paths])
@@ -220,6 +331,20 @@ def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
 
 
 def place_label(net: Network, phys: int) -> str:
+    """The name of a physical node: its place, else ``junction <number>``.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    phys : int
+        The physical node.
+
+    Returns
+    -------
+    str
+        The label.
+    """
     return net.phys_label[phys] or _junction(net, phys)
 
 
@@ -232,7 +357,20 @@ def _junction(net: Network, phys: int) -> str:
 
 
 def route_line(net: Network, edges: np.ndarray) -> shapely.LineString | None:
-    """The route as a LineString in the network's metric CRS (straight between nodes)."""
+    """The route as a LineString in the network's metric CRS (straight between nodes).
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    edges : ndarray of int
+        The route's edge ids.
+
+    Returns
+    -------
+    shapely.LineString or None
+        None for an empty route.
+    """
     if len(edges) == 0:
         return None
     phys = np.r_[net.node_phys[net.u[edges[0]]], net.node_phys[net.v[edges]]]
@@ -245,6 +383,18 @@ def route_modes(net: Network, edges: np.ndarray) -> str:
     """Modes along a route, repeats merged, transfers and stops left out: ``sea>road>foot``.
 
     A zero-length walk (a village sitting on the network) is not a mode of the route.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    edges : ndarray of int
+        The route's edge ids.
+
+    Returns
+    -------
+    str
+        The modes joined by ``>`` (``""`` for an empty route).
     """
     out: list[str] = []
     for e in edges:
@@ -258,8 +408,19 @@ def route_modes(net: Network, edges: np.ndarray) -> str:
 
 
 def max_speed(net: Network) -> float:
-    """Fastest straight-line progress of any edge, metres per minute (``inf`` when an edge
-    joins two distinct places in no time, e.g. a link given 0 minutes)."""
+    """Fastest straight-line progress of any edge, metres per minute.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+
+    Returns
+    -------
+    float
+        ``inf`` when an edge joins two distinct places in no time (e.g. a link given 0
+        minutes).
+    """
     xy = net.phys_xy[net.node_phys]
     d = np.hypot(*(xy[net.u] - xy[net.v]).T)
     moving = d > 0
@@ -380,14 +541,38 @@ def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, vok: np.nd
 
 
 def parts(net: Network) -> tuple[int, np.ndarray]:
-    """Weakly connected parts: their number and the part label of each node."""
+    """Weakly connected parts of the network.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+
+    Returns
+    -------
+    n : int
+        Their number.
+    labels : ndarray of int
+        The part of each node.
+    """
     csr = to_csr(net)
     n, labels = connected_components(csr.matrix, directed=True, connection="weak")
     return int(n), np.asarray(labels)
 
 
 def reach_band(minutes: np.ndarray) -> np.ndarray:
-    """Reach band label per travel time (minutes); ``inf`` or NaN is ``unreachable``."""
+    """Reach band label per travel time.
+
+    Parameters
+    ----------
+    minutes : ndarray of float
+        Travel times (minutes); ``inf`` or NaN is ``unreachable``.
+
+    Returns
+    -------
+    ndarray of str
+        One of :data:`planner.config.REACH_BANDS` per time.
+    """
     minutes = np.asarray(minutes, dtype=float)
     idx = np.searchsorted(np.array(BAND_EDGES_MIN), minutes, side="left")
     labels = np.array(REACH_BANDS[:-1], dtype=object)[np.minimum(idx, len(REACH_BANDS) - 2)]
@@ -397,8 +582,21 @@ def reach_band(minutes: np.ndarray) -> np.ndarray:
 
 def all_paths(net: Network,
               kind: Literal["fastest", "cheapest"] = "fastest") -> list[np.ndarray]:
-    """Edge ids of each village's fastest (or cheapest) route from its nearest office
-    (input order; empty when unreachable or when the village is the office's own node)."""
+    """Each village's fastest (or cheapest) route from its nearest office.
+
+    Parameters
+    ----------
+    net : Network
+        The network with villages and offices joined.
+    kind : {"fastest", "cheapest"}, default "fastest"
+        Least minutes, or least rupiah.
+
+    Returns
+    -------
+    list of ndarray
+        Edge ids per village (input order); empty when unreachable or when the village is
+        the office's own node.
+    """
     csr = to_csr(net, "cost" if kind == "cheapest" else "minutes")
     res = nearest_source(csr, net.origin("service"), net.destination("village"))
     return paths_to(res, net.destination("village"))
@@ -407,9 +605,31 @@ def all_paths(net: Network,
 def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
                    sources: Sources | None = None
                    ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
-    """Per village: nearest service, minutes, band, route modes, walking connector, reason
-    when unreachable, and (where costs exist) the fastest route's cost and the cheapest
-    route's cost and minutes."""
+    """The travel columns of every village.
+
+    Nearest service, minutes, band, route modes, walking connector, reason when unreachable,
+    and (where costs exist) the fastest route's cost and the cheapest route's cost and
+    minutes.
+
+    Parameters
+    ----------
+    net : Network
+        The network with villages and service points joined.
+    s : Scenario
+        The scenario (its season and walking limit word the reasons).
+    service_ids : ndarray
+        The service points' ids, in the network's order.
+    sources : Sources, optional
+        The network's files as read; in a season, the network without it is built from
+        them to tell the villages the season cuts off (read again when not given).
+
+    Returns
+    -------
+    columns : dict of str to ndarray
+        One array per column of ``villages.csv`` this step makes.
+    paths : dict of str to list of ndarray
+        Each village's ``fastest`` (and ``cheapest``) route as edge ids.
+    """
     csr = to_csr(net)
     res = nearest_source(csr, net.origin("service"), net.destination("village"))
     n = len(res.value)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from .config import Scenario
 from .inputs.overlay import JoinReport
 from .network.graph import Network
 from .store import load_folder, save_folder
@@ -56,7 +57,7 @@ def code_hash() -> str:
     return _CODE_HASH
 
 
-def key(scenario: Any) -> str:
+def key(scenario: Scenario) -> str:
     """Hash of the inputs and settings that the cached steps depend on.
 
     Parameters

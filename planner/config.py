@@ -14,10 +14,17 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, get_args
 
 from .errors import InputError, Problem, ProblemCollector
 from .text import clock_minutes
+
+if TYPE_CHECKING:  # pragma: no cover - GeoPandas loads on first use, not at import
+    import geopandas as gpd
+    import pandas as pd
+
+NetworkFrames: TypeAlias = "gpd.GeoDataFrame | pd.DataFrame | list[pd.DataFrame] | None"
+"""The network given as frames: a line GeoDataFrame, a link table, or a list of both."""
 
 SiteModel = Literal["target", "max_coverage", "p_median", "p_center", "set_cover"]
 """The site-choice models (see :class:`SitesSpec`)."""
@@ -1469,7 +1476,7 @@ FRAME_FILES = {"villages": "frame_villages.parquet", "service_points": "frame_of
 them)."""
 
 
-def _network_frames(network: Any) -> dict[str, Any]:
+def _network_frames(network: NetworkFrames) -> dict[str, pd.DataFrame]:
     """The network argument of :func:`scenario_from_frames` sorted into its line frame
     (``"network"``, a GeoDataFrame) and its link table (``"links"``, a DataFrame)."""
     import geopandas as gpd
@@ -1477,7 +1484,7 @@ def _network_frames(network: Any) -> dict[str, Any]:
 
     items = list(network) if isinstance(network, list | tuple) else \
         ([] if network is None else [network])
-    out: dict[str, Any] = {}
+    out: dict[str, pd.DataFrame] = {}
     for frame in items:
         key = "network" if isinstance(frame, gpd.GeoDataFrame) else \
             "links" if isinstance(frame, pd.DataFrame) else ""
@@ -1492,9 +1499,11 @@ def _network_frames(network: Any) -> dict[str, Any]:
     return out
 
 
-def scenario_from_frames(*, villages: Any, service_points: Any, network: Any = None,
-                         estimates: Any = None, signal: Any = None,
-                         candidates: Any = None, admin: dict[str, tuple[Any, int]] | None = None,
+def scenario_from_frames(*, villages: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame,
+                         network: NetworkFrames = None, estimates: pd.DataFrame | None = None,
+                         signal: gpd.GeoDataFrame | None = None,
+                         candidates: gpd.GeoDataFrame | None = None,
+                         admin: dict[str, tuple[gpd.GeoDataFrame, int]] | None = None,
                          folder: str | Path | None = None, **settings: Any) -> Scenario:
     """A scenario from data frames, validated exactly as a scenario file is.
 

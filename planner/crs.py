@@ -20,6 +20,11 @@ def metric_crs(gdf: gpd.GeoDataFrame, requested: str = "auto") -> CRS:
     requested : str
         ``"auto"`` for the UTM zone containing the study area's centre, or any CRS string
         pyproj accepts (e.g. ``"EPSG:32650"``), which must be projected with metre units.
+
+    Returns
+    -------
+    CRS
+        A projected CRS in metres.
     """
     if requested != "auto":
         try:

@@ -71,7 +71,19 @@ class ProblemCollector:
         self.problems: list[Problem] = []
 
     def add(self, source: str, message: str, where: str = "", column: str = "") -> None:
-        """Record one problem (once: the same problem found by two checks is kept once)."""
+        """Record one problem (once: the same problem found by two checks is kept once).
+
+        Parameters
+        ----------
+        source : str
+            The file (or scenario section).
+        message : str
+            What was expected and found.
+        where : str, optional
+            Row, feature or key.
+        column : str, optional
+            The column or key.
+        """
         p = Problem(str(source), message, where, column)
         if p not in self.problems:
             self.problems.append(p)

@@ -49,7 +49,24 @@ class Dense:
 def dense(demand: np.ndarray, minutes: sp.spmatrix, forced: np.ndarray,
           penalty: float) -> Dense:
     """Dense weighted cost matrix from a sparse village × site table (minutes stored with a
-    tiny offset, as in :class:`planner.decide.optimise.CoverageProblem`)."""
+    tiny offset, as in :class:`planner.decide.optimise.CoverageProblem`).
+
+    Parameters
+    ----------
+    demand : ndarray of float
+        People per village.
+    minutes : sparse matrix
+        Village × site minutes (stored with a tiny offset; absent = no path).
+    forced : ndarray of bool
+        Sites that stay open.
+    penalty : float
+        Minutes counted for a village no open site reaches.
+
+    Returns
+    -------
+    Dense
+        ``W = demand × minutes`` (``inf`` where no pair) and ``U = demand × penalty``.
+    """
     d = np.asarray(demand, float)
     T = minutes.tocoo()
     W = np.full(minutes.shape, np.inf)
@@ -66,7 +83,20 @@ def dense(demand: np.ndarray, minutes: sp.spmatrix, forced: np.ndarray,
 
 
 def cost_of(D: Dense, open_: np.ndarray) -> float:
-    """Σ_i min(U_i, min_{j open} W_ij)."""
+    """Σ_i min(U_i, min_{j open} W_ij).
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    open_ : ndarray of int
+        The open sites.
+
+    Returns
+    -------
+    float
+        The cost: each village at its cheapest open site, or unserved.
+    """
     if len(open_) == 0:
         return float(D.U.sum())
     return float(np.minimum(D.U, D.W[:, open_].min(axis=1)).sum())
@@ -96,7 +126,20 @@ def _nearest_two(D: Dense, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
 
 
 def greedy(D: Dense, k: int) -> np.ndarray:
-    """Add, k times, the free site that lowers the cost most (forced sites first)."""
+    """Add, k times, the free site that lowers the cost most (forced sites first).
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    k : int
+        New sites.
+
+    Returns
+    -------
+    ndarray of int
+        The open sites, forced ones first.
+    """
     open_ = np.flatnonzero(D.forced).tolist()
     best = np.minimum(D.U, D.W[:, open_].min(axis=1)) if open_ else D.U.copy()
     free = ~D.forced
@@ -113,7 +156,22 @@ def greedy(D: Dense, k: int) -> np.ndarray:
 
 def interchange(D: Dense, open_: np.ndarray, deadline: float) -> np.ndarray:
     """Best swaps until none improves: for each open free site ``r``, the closed site ``j``
-    whose swap lowers the cost most, all ``j`` evaluated at once."""
+    whose swap lowers the cost most, all ``j`` evaluated at once.
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    open_ : ndarray of int
+        The starting open sites.
+    deadline : float
+        ``time.perf_counter()`` value to stop at.
+
+    Returns
+    -------
+    ndarray of int
+        The improved open sites.
+    """
     open_ = np.array(open_, dtype=int)
     improved = True
     while improved and time.perf_counter() < deadline:
@@ -165,7 +223,28 @@ STALL = 30
 
 def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
                      iterations: int = 3000) -> tuple[Bound, list[np.ndarray]]:
-    """Subgradient ascent on ``L(λ)``; returns the best bound and the open sets met."""
+    """Subgradient ascent on ``L(λ)``; returns the best bound and the open sets met.
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    k : int
+        New sites.
+    ub : float
+        The incumbent's cost (sets the step size).
+    deadline : float
+        ``time.perf_counter()`` value to stop at.
+    iterations : int, default 3000
+        Iterations at most.
+
+    Returns
+    -------
+    bound : Bound
+        The best bound and its multipliers.
+    open_sets : list of ndarray
+        The open sets met (candidate incumbents).
+    """
     finite = np.where(np.isfinite(D.W), D.W, np.nan)
     with np.errstate(all="ignore"):
         lam = np.nan_to_num(np.nanmin(finite, axis=1), nan=0.0)
@@ -200,7 +279,24 @@ def lagrangian_bound(D: Dense, k: int, ub: float, deadline: float,
 
 
 def fix_sites(D: Dense, k: int, b: Bound, ub: float) -> tuple[np.ndarray, np.ndarray]:
-    """Reduced-cost fixing: (must be open, must be closed) for free sites."""
+    """Reduced-cost fixing: (must be open, must be closed) for free sites.
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    k : int
+        New sites.
+    b : Bound
+        The Lagrangian bound and its reduced costs.
+    ub : float
+        The incumbent's cost.
+
+    Returns
+    -------
+    must_open, must_closed : ndarray of bool
+        Free sites every better solution opens, and leaves closed.
+    """
     m = D.W.shape[1]
     free = np.flatnonzero(~D.forced)
     order = free[np.argsort(b.rho[free], kind="stable")]
@@ -230,6 +326,32 @@ def exact(D: Dense, k: int, must_open: np.ndarray, must_closed: np.ndarray,
     village above it counts as ``cap_i``: the model's cost never exceeds the true cost, so
     its bound stays valid, and a model optimum whose villages all lie below their caps is
     the true optimum (the caller checks by recomputing the cost).
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    k : int
+        New sites.
+    must_open, must_closed : ndarray of bool
+        Sites fixed by reduced costs.
+    start : ndarray of int
+        The incumbent (a warm start).
+    time_limit : float
+        Seconds HiGHS may use.
+    cap : ndarray of float, optional
+        Per village, the most it can cost in a better solution.
+
+    Returns
+    -------
+    status : str
+        HiGHS's status.
+    open : ndarray of int
+        The sites opened.
+    bound : float
+        The proven bound.
+    objective : float
+        The model's objective.
     """
     forced = D.forced | must_open
     cols = np.flatnonzero(~must_closed)          # sites still in play (forced included)
@@ -315,7 +437,22 @@ def exact(D: Dense, k: int, must_open: np.ndarray, must_closed: np.ndarray,
 
 def solve(D: Dense, k: int, time_limit: float = 60.0) -> dict[str, Any]:
     """The whole method; returns ``open``, ``objective`` (recomputed), ``bound`` (proven),
-    ``status`` and counts."""
+    ``status`` and counts.
+
+    Parameters
+    ----------
+    D : Dense
+        Weighted costs village × site and the unserved cost.
+    k : int
+        New sites.
+    time_limit : float, default 60
+        Seconds for the whole method.
+
+    Returns
+    -------
+    dict
+        ``open``, ``objective`` (recomputed), ``bound`` (proven), ``status`` and counts.
+    """
     t0 = time.perf_counter()
     free = int((~D.forced).sum())
     k = min(k, free)

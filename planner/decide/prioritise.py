@@ -38,6 +38,20 @@ def score(villages: pd.DataFrame, indicators: tuple[Indicator, ...],
 
     Requires the columns ``{key}_gap`` per indicator, ``travel_minutes`` (inf when
     unreachable), ``blank_spot_share`` and ``kode``.
+
+    Parameters
+    ----------
+    villages : DataFrame
+        The villages with the required columns.
+    indicators : tuple of Indicator
+        Their weights within the gap part.
+    weights : dict of str to float
+        ``gap``, ``remoteness``, ``blank_spot``.
+
+    Returns
+    -------
+    DataFrame
+        The villages with the score, its parts and ``priority_rank``, sorted by rank.
     """
     out = villages.copy()
     wg = np.zeros(len(out))

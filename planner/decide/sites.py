@@ -133,7 +133,24 @@ class SiteChoice:
 
 def needed_people(plan: StudyArea, spec: SitesSpec,
                   target: float | None = None) -> tuple[float, float]:
-    """(target share, people needed): ``ceil(share × eligible) − served``, at least 0."""
+    """(target share, people needed): ``ceil(share × eligible) − served``, at least 0.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    spec : SitesSpec
+        The settings (indicator, target).
+    target : float, optional
+        The share instead of the settings'.
+
+    Returns
+    -------
+    share : float
+        The target share.
+    needed : float
+        People needed.
+    """
     ind = _indicator(plan, spec)
     share = target if target is not None else (spec.target or ind.target)
     if share is None:
@@ -160,7 +177,18 @@ def _site_kind(plan: StudyArea) -> str:
 
 def site_info(plan: StudyArea) -> pd.DataFrame:
     """Every possible site (offices first, then candidates) with its name, area, metric
-    coordinates, travel time and one-way cost from the nearest office, and signal."""
+    coordinates, travel time and one-way cost from the nearest office, and signal.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+
+    Returns
+    -------
+    DataFrame
+        One row per possible site.
+    """
     net = plan.network
     kind = _site_kind(plan)
     offices = net.points["service"]
@@ -201,7 +229,22 @@ def site_info(plan: StudyArea) -> pd.DataFrame:
 def build_problem(plan: StudyArea, spec: SitesSpec,
                   info: pd.DataFrame | None = None) -> optimise.CoverageProblem:
     """The coverage problem of a plan: demand villages (input order) × (offices, then the
-    candidates: a candidate file's points, or every village)."""
+    candidates: a candidate file's points, or every village).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    spec : SitesSpec
+        The settings (indicator, cover time, kits, costs, capacity).
+    info : DataFrame, optional
+        :func:`site_info` when already made.
+
+    Returns
+    -------
+    CoverageProblem
+        Demand villages × sites, cut at the cover time.
+    """
     net = plan.network
     ind = _indicator(plan, spec)
     refs = net.points["village"].refs

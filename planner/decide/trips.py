@@ -129,7 +129,20 @@ class TripPlan:
 
 def route_legs(net: Network, edges: np.ndarray) -> list[Leg]:
     """A route's edges as :class:`Leg` s: consecutive edges of one mode merged, each
-    scheduled service and each transfer with a penalty a leg of its own."""
+    scheduled service and each transfer with a penalty a leg of its own.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    edges : ndarray of int
+        The route's edges.
+
+    Returns
+    -------
+    list of Leg
+        The legs in travel order.
+    """
     kept, starts = travel.leg_groups(net, edges)
     out: list[Leg] = []
     days = np.zeros(len(net.u), np.int64)  # edges past the schedule arrays: unscheduled
@@ -293,7 +306,18 @@ class _Clock:
 
 
 def workable(spec: TripSpec) -> str:
-    """Why no stop can be served under ``spec`` ("" when service is possible)."""
+    """Why no stop can be served under ``spec`` ("" when service is possible).
+
+    Parameters
+    ----------
+    spec : TripSpec
+        The trip settings.
+
+    Returns
+    -------
+    str
+        The reason, or ``""``.
+    """
     ws, we = spec.workday
     if spec.setup_minutes + spec.serve_minutes > we - ws:
         return "setting up and serving one person takes longer than the workday"
@@ -388,7 +412,24 @@ def _trip_cost(spec: TripSpec, route_rupiah: float, days: int) -> float:
 
 def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False) -> _Eval:
     """A team's trips (each a list of stop numbers), timed exactly from the start date
-    (remembered: the search asks for the same schedules again and again)."""
+    (remembered: the search asks for the same schedules again and again).
+
+    Parameters
+    ----------
+    p : _Problem
+        The trip problem (stops, offices, exact clock).
+    office : int
+        The office the team leaves from.
+    trips : list of list of int
+        Each trip's stops in order.
+    record : bool, default False
+        Keep every activity (for trips.csv).
+
+    Returns
+    -------
+    _Eval
+        Cost, days, feasibility and, with ``record``, the activities.
+    """
     if record:
         return _evaluate(p, office, trips, True)
     key = (office, tuple(tuple(t) for t in trips))
@@ -779,7 +820,20 @@ def lower_bound(p: _Problem, stops: list[int]) -> float:
     join the route costs in the routing problem's linear relaxation (:func:`_routing_bound`)
     (three mixes tried). Cost: the largest of these bounds (routes, nights and days) and the
     routes' bound plus the nights that multi-day service at a stop forces. Days: the largest
-    of these bounds and the days the service alone needs."""
+    of these bounds and the days the service alone needs.
+
+    Parameters
+    ----------
+    p : _Problem
+        The trip problem (stops, offices, exact clock).
+    stops : list of int
+        The stops to serve.
+
+    Returns
+    -------
+    float
+        A valid lower bound (rupiah or team days).
+    """
     sp = p.spec
     ws, we = sp.workday
     if not stops:

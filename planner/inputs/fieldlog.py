@@ -81,7 +81,18 @@ REASON_KINDS = (
 
 
 def reason_kind(reason: str) -> str:
-    """The kind of a reason (see :data:`REASON_KINDS`); "" for none."""
+    """The kind of a reason (see :data:`REASON_KINDS`); "" for none.
+
+    Parameters
+    ----------
+    reason : str
+        A set-aside reason.
+
+    Returns
+    -------
+    str
+        Its kind.
+    """
     first = reason.split("; ")[0]
     for words, kind in REASON_KINDS:
         if words in first:
@@ -119,15 +130,23 @@ class LogCheck:
 
     @property
     def applied(self) -> pd.DataFrame:
+        """The rows applied to the villages' served counts."""
         return self.rows[self.rows["status"] == "applied"]
 
     @property
     def set_aside(self) -> pd.DataFrame:
+        """The rows set aside, each with its reason."""
         return self.rows[self.rows["status"] == "set_aside"]
 
     def totals(self) -> pd.DataFrame:
         """Per indicator: rows and people logged, applied and set aside (logged = applied +
-        set aside, always)."""
+        set aside, always).
+
+        Returns
+        -------
+        DataFrame
+            One row per indicator.
+        """
         out = []
         for key in self.indicators:
             col = f"{key}_logged"
@@ -141,6 +160,13 @@ class LogCheck:
         return pd.DataFrame(out)
 
     def summary(self) -> str:
+        """One line: people applied of those logged per indicator, rows set aside.
+
+        Returns
+        -------
+        str
+            The line.
+        """
         t = self.totals()
         people = ", ".join(f"{r.indicator} {r.people_applied:,} of {r.people_logged:,}"
                            for r in t.itertuples())
@@ -156,6 +182,20 @@ def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
     """Read log files into one table of text cells with ``file``, ``row`` and a column per
     role (``id, date, team, village, lat, lon``) and per indicator (``<key>``); "" where a
     role has no column. Point layers give ``lat``/``lon`` from their geometry.
+
+    Parameters
+    ----------
+    paths : sequence of Path
+        The log files.
+    spec : ProgressSpec
+        Column names and formats.
+    indicators : sequence of Indicator
+        The scenario's indicators.
+
+    Returns
+    -------
+    DataFrame
+        Every row of every file, as text.
 
     Raises
     ------
@@ -372,10 +412,20 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     villages_m : GeoDataFrame
         The plan's villages (metric CRS) with ``kode``, ``nama`` and each indicator's gap
         column (people not yet served at the baseline).
+    indicators : sequence of Indicator
+        The scenario's indicators (one count column each).
+    spec : ProgressSpec
+        The ``[progress]`` settings (baseline, as-of date, how far a session may lie from
+        its village, column names, date format).
     as_of : str, optional
         ``YYYY-MM-DD``: rows after it are set aside (default: the scenario's, else none).
     today : date, optional
         What counts as the future (default: the machine's date).
+
+    Returns
+    -------
+    LogCheck
+        Every row with its village and outcome; the applied and set-aside rows.
     """
     keys = tuple(i.key for i in indicators)
     as_of = as_of if as_of is not None else spec.as_of
@@ -694,7 +744,20 @@ def _notes(raw: pd.DataFrame, dist: np.ndarray, status: np.ndarray,
 
 def served_by_village(check: LogCheck, codes: pd.Series) -> pd.DataFrame:
     """People applied per village (rows in the order of ``codes``) and indicator:
-    columns ``<key>`` and ``sessions``."""
+    columns ``<key>`` and ``sessions``.
+
+    Parameters
+    ----------
+    check : LogCheck
+        The checked logs.
+    codes : Series
+        Village codes.
+
+    Returns
+    -------
+    DataFrame
+        One row per code.
+    """
     applied = check.applied
     sums = applied.groupby("kode")[[f"{k}_logged" for k in check.indicators]].sum()
     sums.columns = list(check.indicators)
@@ -706,7 +769,22 @@ def served_by_village(check: LogCheck, codes: pd.Series) -> pd.DataFrame:
 def apply_logs(villages: gpd.GeoDataFrame, check: LogCheck,
                indicators: tuple[Indicator, ...] | list[Indicator]) -> gpd.GeoDataFrame:
     """A copy of the villages with the applied people added to each served count and taken
-    from each gap; ``<key>_served_from_logs`` and ``sessions_logged`` say how many."""
+    from each gap; ``<key>_served_from_logs`` and ``sessions_logged`` say how many.
+
+    Parameters
+    ----------
+    villages : GeoDataFrame
+        The villages at the baseline.
+    check : LogCheck
+        The checked logs.
+    indicators : sequence of Indicator
+        The scenario's indicators.
+
+    Returns
+    -------
+    GeoDataFrame
+        The copy.
+    """
     out = villages.copy()
     add = served_by_village(check, out["kode"])
     for ind in indicators:
@@ -724,7 +802,22 @@ def village_progress(villages: pd.DataFrame,
                      admin: Sequence[AdminLevel] = ()) -> pd.DataFrame:
     """Per village (every village, in the plan's order): per indicator the eligible count,
     the served count at the baseline, the people applied from the logs, served now, the gap
-    now and coverage now; the sessions applied and the priority rank after them."""
+    now and coverage now; the sessions applied and the priority rank after them.
+
+    Parameters
+    ----------
+    villages : DataFrame
+        The villages after the logs.
+    indicators : sequence of Indicator
+        The scenario's indicators.
+    admin : sequence of AdminLevel
+        The admin levels progress is followed for.
+
+    Returns
+    -------
+    DataFrame
+        One row per village.
+    """
     out = pd.DataFrame({"kode": villages["kode"].astype(str), "nama": villages["nama"]})
     for a in admin:
         if a.level in villages.columns:
@@ -749,7 +842,20 @@ def village_progress(villages: pd.DataFrame,
 def areas(villages: pd.DataFrame, admin: Sequence[AdminLevel]) -> list[tuple[str, str, str,
                                                                      np.ndarray]]:
     """The areas progress is followed for: ``(level, code, name, village mask)`` for the
-    whole study area and each area of each admin level (code prefix, name column)."""
+    whole study area and each area of each admin level (code prefix, name column).
+
+    Parameters
+    ----------
+    villages : DataFrame
+        The villages with their codes.
+    admin : sequence of AdminLevel
+        The admin levels progress is followed for.
+
+    Returns
+    -------
+    list of tuple
+        One per area, the study area first.
+    """
     codes = villages["kode"].map(normalise_code)
     out = [("study area", "", "all villages", np.ones(len(villages), bool))]
     for a in admin:
@@ -771,6 +877,22 @@ def progress_over_time(villages_before: pd.DataFrame, check: LogCheck,
     sessions`` (served counts the baseline plus the people applied up to that date; coverage
     = served / eligible; sessions applied up to the date). ``villages_before`` holds the
     counts at the baseline.
+
+    Parameters
+    ----------
+    villages_before : DataFrame
+        The villages at the baseline.
+    check : LogCheck
+        The checked logs.
+    indicators : sequence of Indicator
+        The scenario's indicators.
+    admin : sequence of AdminLevel
+        The admin levels progress is followed for.
+
+    Returns
+    -------
+    DataFrame
+        One row per date, area and indicator.
     """
     applied = check.applied
     dates = sorted(set(applied["date"]))
@@ -809,7 +931,20 @@ def updated_estimates(villages: pd.DataFrame,
                       indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
     """An estimates table ``planner run`` reads with the same scenario: ``kode``, ``nama``
     and, per indicator, its eligible and served columns under the scenario's names (served
-    counts with the applied sessions); villages that had no estimate stay without one."""
+    counts with the applied sessions); villages that had no estimate stay without one.
+
+    Parameters
+    ----------
+    villages : DataFrame
+        The villages after the logs.
+    indicators : sequence of Indicator
+        The scenario's indicators.
+
+    Returns
+    -------
+    DataFrame
+        The estimates table.
+    """
     keep = villages["has_estimate"].astype(bool).to_numpy() if "has_estimate" in villages \
         else np.ones(len(villages), bool)
     v = villages[keep]
@@ -823,7 +958,20 @@ def updated_estimates(villages: pd.DataFrame,
 def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
     """Coverage over time in the study area: one panel per indicator (their levels differ
     widely), its target as a dashed line (a figure of its own; PNG bytes, fixed
-    metadata)."""
+    metadata).
+
+    Parameters
+    ----------
+    over_time : DataFrame
+        :func:`progress_over_time`.
+    title : str
+        The chart's title.
+
+    Returns
+    -------
+    bytes
+        The PNG.
+    """
     import io as _io
 
     from matplotlib.figure import Figure

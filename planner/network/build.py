@@ -951,7 +951,20 @@ def _ref_key(ref: str) -> str:
 
 def spec_with_osm_defaults(spec: NetworkSpec, lines: gpd.GeoDataFrame) -> NetworkSpec:
     """The spec with OSM default speeds/modes (:mod:`planner.inputs.osm`) for the classes the
-    scenario does not set (a ``highway`` value without a default gets the fallback speed)."""
+    scenario does not set (a ``highway`` value without a default gets the fallback speed).
+
+    Parameters
+    ----------
+    spec : NetworkSpec
+        The scenario's network spec.
+    lines : GeoDataFrame
+        Lines read from an extract (their classes).
+
+    Returns
+    -------
+    NetworkSpec
+        The spec with a class spec for every class in ``lines``.
+    """
     from dataclasses import replace
 
     from ..config import ClassSpec

@@ -144,11 +144,33 @@ class Network:
         return net
 
     def origin(self, kind: str) -> np.ndarray:
-        """Origin-stop node of each point of a kind (``village``, ``service``)."""
+        """Origin-stop node of each point of a kind (``village``, ``service``).
+
+        Parameters
+        ----------
+        kind : str
+            ``village``, ``service``, ``candidate``.
+
+        Returns
+        -------
+        ndarray of int
+            Node ids, in the points' order.
+        """
         return self.stops[kind]["out"]
 
     def destination(self, kind: str) -> np.ndarray:
-        """Destination-stop node of each point of a kind."""
+        """Destination-stop node of each point of a kind.
+
+        Parameters
+        ----------
+        kind : str
+            ``village``, ``service``, ``candidate``.
+
+        Returns
+        -------
+        ndarray of int
+            Node ids, in the points' order.
+        """
         return self.stops[kind]["in"]
 
     def to_gdfs(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
@@ -179,7 +201,14 @@ class Network:
         return nodes, edges
 
     def to_networkx(self) -> nx.DiGraph:
-        """The same graph in NetworkX (the fastest of parallel edges is kept)."""
+        """The same graph in NetworkX (the fastest of parallel edges is kept).
+
+        Returns
+        -------
+        networkx.DiGraph
+            Edges with ``mode``, ``length_m``, ``minutes``, ``cost``, ``kind``, ``name``;
+            the CRS in ``G.graph["crs"]``.
+        """
         G = nx.DiGraph(crs=self.crs)
         for i in range(self.n_nodes):
             p = self.node_phys[i]

@@ -439,6 +439,8 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
 
     Parameters
     ----------
+    net : Network
+        The network.
     sites, villages : ndarray of int
         Network nodes (``-1`` = not on the network: no rows).
     cutoff : float

@@ -55,7 +55,20 @@ REACH_COLOURS: dict[str, str] = {"<=1h": "#1a9850", "1-3h": "#91cf60", "3-8h": "
 
 
 def priority_class(rank: np.ndarray, n: int) -> np.ndarray:
-    """Index into :data:`PRIORITY_CLASSES` for each priority rank (1 = highest)."""
+    """Index into :data:`PRIORITY_CLASSES` for each priority rank (1 = highest).
+
+    Parameters
+    ----------
+    rank : ndarray of int
+        Priority ranks.
+    n : int
+        Villages in all.
+
+    Returns
+    -------
+    ndarray of int
+        The class of each.
+    """
     share = (np.asarray(rank, dtype=float) - 0.5) / max(n, 1)
     bounds = np.array([c[0] for c in PRIORITY_CLASSES])
     return np.minimum(np.searchsorted(bounds, share, side="left"), len(bounds) - 1)
@@ -85,7 +98,18 @@ def _display_geometry(gdf_m: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSer
 
 
 def display_text(v: object) -> str:
-    """A value as display text ('' for missing). Never escaped here: the page shows text."""
+    """A value as display text ('' for missing). Never escaped here: the page shows text.
+
+    Parameters
+    ----------
+    v : object
+        A value.
+
+    Returns
+    -------
+    str
+        Its text.
+    """
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return ""
     return str(v)
@@ -97,6 +121,16 @@ def json_for_script(data: object) -> str:
     ``<``, ``>`` and ``&`` (and the JavaScript line separators) are written as ``\\uXXXX``
     escapes, so no string can close the block or open a comment; ``JSON.parse`` reads them
     back unchanged. Non-finite numbers are refused (they are not JSON).
+
+    Parameters
+    ----------
+    data : object
+        JSON-able data.
+
+    Returns
+    -------
+    str
+        The JSON text.
     """
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for ch, esc in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
@@ -116,6 +150,18 @@ class RawElement(Element):
         self._text = text
 
     def render(self, **kwargs: Any) -> str:
+        """The element's HTML: the text it holds, as is.
+
+        Parameters
+        ----------
+        **kwargs
+            Ignored (branca's signature).
+
+        Returns
+        -------
+        str
+            The HTML.
+        """
         return self._text
 
 
@@ -134,6 +180,13 @@ class MapData(MacroElement):
         self.data = data
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as folium's macros
+        """Add the data block and the runtime to the page (branca's render step).
+
+        Parameters
+        ----------
+        **kwargs
+            Ignored (branca's signature).
+        """
         fig: Any = self.get_root()  # a branca Figure (html, script, header)
         name = self.get_name()
         fig.html.add_child(RawElement(
@@ -147,7 +200,18 @@ class MapData(MacroElement):
 def feature_collection(gdf: gpd.GeoDataFrame) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (as ``gdf.to_json`` gives, missing values null), built
     with GEOS's GeoJSON writer for the geometries: several times faster for real boundaries
-    than going through shapely's Python coordinate iterators."""
+    than going through shapely's Python coordinate iterators.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        Features in WGS84.
+
+    Returns
+    -------
+    dict
+        The FeatureCollection.
+    """
     props = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     records = props.astype(object).where(props.notna(), None).to_dict("records")
     arr = np.asarray(gdf.geometry.values, dtype=object)
@@ -190,6 +254,18 @@ def make_map(bounds: np.ndarray, data: dict[str, Any]) -> folium.Map:
     ``style_properties``, ``fields`` / ``popup`` (``[property, label]`` pairs), ``show``,
     ``interactive``, ``search``, ``colour_switch``), ``legend`` (sections of items) and
     ``colour_options``.
+
+    Parameters
+    ----------
+    bounds : ndarray
+        WGS84 minx, miny, maxx, maxy.
+    data : dict
+        The document the runtime draws.
+
+    Returns
+    -------
+    folium.Map
+        The map (Leaflet and the runtime inlined).
     """
     b = [float(x) for x in bounds]
     centre = [(b[1] + b[3]) / 2, (b[0] + b[2]) / 2]
@@ -214,7 +290,22 @@ def make_map(bounds: np.ndarray, data: dict[str, Any]) -> folium.Map:
 def village_layer_data(villages_m: gpd.GeoDataFrame, props: pd.DataFrame,
                        tolerance_m: float) -> gpd.GeoDataFrame:
     """Display geometry (WGS84, simplified) with text properties, the search key ``q`` and
-    ``where`` (kecamatan, kabupaten and code, to tell villages of one name apart)."""
+    ``where`` (kecamatan, kabupaten and code, to tell villages of one name apart).
+
+    Parameters
+    ----------
+    villages_m : GeoDataFrame
+        Ranked villages, metric CRS.
+    props : DataFrame
+        Text properties, one row per village.
+    tolerance_m : float
+        Simplification tolerance, metres.
+
+    Returns
+    -------
+    GeoDataFrame
+        WGS84 display geometries with properties.
+    """
     geo = _display_geometry(villages_m, tolerance_m)
     vg = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=geo.values, crs=WGS84)
     kode = villages_m["kode"].astype(str)
@@ -348,6 +439,11 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     overlays : Overlays or None
         A site choice (the new stops, the villages they serve and the routes to them),
         airstrips, ports and other named places, and logged field sessions.
+
+    Returns
+    -------
+    folium.Map
+        The map.
     """
     extra = overlays or Overlays()
     site_layers, places = extra.site_layers, extra.places
@@ -543,7 +639,18 @@ def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:
 
 
 def map_html(m: folium.Map) -> str:
-    """The map as one HTML string (deterministic)."""
+    """The map as one HTML string (deterministic).
+
+    Parameters
+    ----------
+    m : folium.Map
+        A map.
+
+    Returns
+    -------
+    str
+        The page.
+    """
     return m.get_root().render()
 
 

@@ -116,6 +116,21 @@ def write_cell(ws: Any, row: int, column: int, value: object, formats: _CellForm
     written as text, never as a formula or link; text a spreadsheet would take for a formula
     (``=``, ``+``, ``-``, ``@``...) gets Excel's quote prefix; characters XML cannot hold
     (control characters) become U+FFFD; missing and non-finite numbers leave the cell empty.
+
+    Parameters
+    ----------
+    ws : xlsxwriter Worksheet
+        The sheet.
+    row, column : int
+        The cell (0-based).
+    value : object
+        What to write.
+    formats : _CellFormats
+        The workbook's formats, made once.
+    number_format : str, optional
+        An Excel number format.
+    style : dict, optional
+        Other format properties (bold, wrap...).
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -171,7 +186,22 @@ def _number_format(column: str, values: pd.Series) -> str:
 def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     """The ranked village table as XLSX bytes: two header rows (Indonesian, English), frozen
     below them, a filter, sensible column widths, number formats; a second sheet with the
-    note. Written with XlsxWriter (a streaming writer: a quarter of openpyxl's time)."""
+    note. Written with XlsxWriter (a streaming writer: a quarter of openpyxl's time).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The village table (:func:`planner.result.output_table`).
+    title : str
+        The study area's title.
+    note : str, optional
+        The illustrative-data note.
+
+    Returns
+    -------
+    bytes
+        The workbook.
+    """
     import xlsxwriter
     from xlsxwriter.utility import xl_col_to_name
 
@@ -204,7 +234,15 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
 
 
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
-    """Write several layers (WGS84) into one GeoPackage with a fixed timestamp."""
+    """Write several layers (WGS84) into one GeoPackage with a fixed timestamp.
+
+    Parameters
+    ----------
+    path : Path
+        The GeoPackage.
+    layers : dict of str to GeoDataFrame
+        Layer name -> layer (any CRS; written in WGS84).
+    """
     with fixed_gdal_date():
         for name, gdf in layers.items():
             gdf.to_crs(WGS84).to_file(path, layer=name, driver="GPKG", engine="pyogrio")
@@ -217,7 +255,22 @@ def _md(text: object) -> str:
 
 def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     """Two small charts as one SVG: people covered against the number of stops, and against
-    the total round-trip cost; the target as a line. Deterministic, offline, text escaped."""
+    the total round-trip cost; the target as a line. Deterministic, offline, text escaped.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        The trade-off curve.
+    needed : float or None
+        People the target needs (drawn as a line).
+    label : str
+        The y axis label.
+
+    Returns
+    -------
+    str
+        The SVG.
+    """
     mc = curve[curve["kind"] == "max_coverage"]
     if mc.empty:
         return ""
@@ -368,7 +421,20 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     """The one-page summary for managers, as Markdown. It opens with the decision (where
     next, what it buys, what it costs, what is left out and why, the trade-off); then
     coverage per indicator and kabupaten, reach, unreachable villages, the site-choice
-    settings and the data caveats. Every figure traces to the plan."""
+    settings and the data caveats. Every figure traces to the plan.
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result (with its site choice and trips when attached).
+    curve : DataFrame, optional
+        The trade-off curve (:func:`planner.decide.sites.tradeoff`).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     s = plan.scenario
     v = plan.villages
     lines = [f"# Outreach plan: {s.title or s.name}", ""]
@@ -452,7 +518,18 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
 
 def progress_markdown(plan: Result) -> str:
     """``progress.md`` of ``planner progress``: the field-log section of the summary alone,
-    under its own title (and the illustrative-data note)."""
+    under its own title (and the illustrative-data note).
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result (with its site choice and trips when attached).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
     s = plan.scenario
     lines = [f"# Field-log progress: {s.title or s.name}", "",
              *([f"> **{s.illustrative_note}**", ""] if s.illustrative else []),
@@ -592,7 +669,22 @@ def _html_line(line: str, chart_svg: str) -> str:
 
 def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
     """The summary as a standalone, printable HTML page (text escaped; no external files).
-    ``chart_svg`` (made by :func:`tradeoff_svg`) replaces the ``<!-- chart -->`` line."""
+    ``chart_svg`` (made by :func:`tradeoff_svg`) replaces the ``<!-- chart -->`` line.
+
+    Parameters
+    ----------
+    markdown : str
+        The summary (:func:`summary_markdown`).
+    title : str
+        The page title.
+    chart_svg : str, optional
+        The trade-off chart.
+
+    Returns
+    -------
+    str
+        The HTML page.
+    """
     body: list[str] = []
     for kind, group in itertools.groupby(markdown.splitlines(), key=_block_kind):
         lines = list(group)
@@ -620,7 +712,18 @@ def static_map_png(plan: Result) -> bytes:
     """A static PNG map for slides: villages by priority class, blank spots hatched ("no
     signal"), offices, airstrips and ports, proposed stops with their rank, the routes to
     them and the villages they serve; a legend entry for every layer drawn. Uses a figure
-    object of its own (never pyplot's global state or backend)."""
+    object of its own (never pyplot's global state or backend).
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result (with its site choice and trips when attached).
+
+    Returns
+    -------
+    bytes
+        The PNG (fixed metadata: the same plan gives the same bytes).
+    """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch

@@ -43,6 +43,11 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
         ``x``, ``y`` in metres).
     illustrative_note : str
         Shown at the top when the inputs are illustrative.
+
+    Returns
+    -------
+    str
+        The HTML page (every string escaped).
     """
     e = escape
     facts = [("Team", trip["team"]), ("Office", f"{trip['office_name']} ({trip['office']})"),
@@ -86,7 +91,22 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
 
 def route_svg(line_m: shapely.LineString | None, places: pd.DataFrame, width: int = 560,
               height: int = 360) -> str:
-    """The route and its numbered stops as an inline SVG (north up, equal scale)."""
+    """The route and its numbered stops as an inline SVG (north up, equal scale).
+
+    Parameters
+    ----------
+    line_m : LineString or None
+        The route, metric CRS.
+    places : DataFrame
+        The office and stops in order (x, y metres).
+    width, height : int
+        Size in pixels.
+
+    Returns
+    -------
+    str
+        The SVG (``""`` without a route).
+    """
     pts = np.asarray(places[["x", "y"]].to_numpy(float))
     coords = shapely.get_coordinates(line_m) if line_m is not None else pts
     allxy = np.vstack([coords, pts]) if len(pts) else coords
@@ -124,5 +144,16 @@ def route_svg(line_m: shapely.LineString | None, places: pd.DataFrame, width: in
 
 
 def sheet_name(trip: Any) -> str:
-    """File name of a trip's sheet."""
+    """File name of a trip's sheet.
+
+    Parameters
+    ----------
+    trip : int
+        The trip's number.
+
+    Returns
+    -------
+    str
+        ``trip_NNN.html``.
+    """
     return f"trip_{int(trip):03d}.html"

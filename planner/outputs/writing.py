@@ -158,6 +158,18 @@ def write_outputs(plan: Result, out_dir: Path) -> dict[str, Path]:
     ``map.html``, ``summary.md``, ``summary.html``, ``map.png``, ``run.json``; with a site
     choice also ``sites.csv``, ``coverage.csv``, ``site_villages.csv``. ``run.json`` is
     written last and lists every other file with its SHA-256.
+
+    Parameters
+    ----------
+    plan : Result
+        The run's result (with site choice and trips when attached).
+    out_dir : Path
+        The output folder.
+
+    Returns
+    -------
+    dict of str to Path
+        Each output's final path, keyed by its role.
     """
     final = io.resolve_output(out_dir)
     with io.generation(final) as staging:

@@ -443,3 +443,147 @@ def test_no_stops_no_trips_and_the_folder_is_reused(tmp_path):
         assert main(["-q", "trips", str(sc), "--out", str(out)]) == 0
     assert not (out / "sheets").exists() and io.check_generation(out) == []
     assert len(pd.read_csv(out / "trips_summary.csv")) == 0
+
+
+# --- weekly services: the weekday a team is free decides what comes next ---------------------
+
+def weekly_network(tmp_path: Path, back: str = "Wed", back_at: str = "15:00"):
+    """Two villages B1, B2 an hour's drive from the office S (no fares), and an airstrip A
+    two hours away with one flight a week to X: Wednesday 10:00 out, ``back`` ``back_at``
+    home (60 min each, Rp 1 M each way)."""
+    links = [link("service:S", "village:B1", "road", 60),
+             link("service:S", "village:B2", "road", 60),
+             link("village:B1", "village:B2", "road", 30),
+             link("service:S", "village:A", "road", 120),
+             link("village:A", "village:X", "air", 60, 1_000_000, days="Wed", depart="10:00",
+                  oneway="yes"),
+             link("village:X", "village:A", "air", 60, 1_000_000, days=back, depart=back_at,
+                  oneway="yes")]
+    villages = ["B1", "B2", "A", "X"]
+    return network(tmp_path, links, villages, ["S"]), villages
+
+
+def test_exact_sees_that_a_later_start_saves_nights(tmp_path):
+    """Leaving Monday 4 Nov 2024, nights Rp 0.5 M. Serving B1 and B2 in one day trip frees
+    the team on Tuesday: it drives to A and sleeps there for Wednesday's flight (1 night,
+    Rp 2.5 M in all). Two day trips (Monday B1 or B2, Tuesday the other) free it on
+    Wednesday: A at 09:00, the 10:00 flight, X served 11:00-12:20, the 15:00 flight back,
+    home by road at 18:00 (road after dark until 21:00): no night, Rp 2.0 M. The exact
+    method must not take the team free earlier as never worse off."""
+    net, villages = weekly_network(tmp_path)
+    st = stops({"B1": 10, "B2": 10, "X": 10}, ["S"], villages)
+    spec = replace(SPEC, night_rupiah=500_000, day_rupiah=0)
+    plan = trips.plan_trips(net, st, spec)
+    assert plan.method == "exact" and plan.objective == pytest.approx(2_000_000)
+    t = plan.trips
+    assert t["leaves"].tolist() == ["2024-11-04", "2024-11-05", "2024-11-06"]
+    assert t["nights"].tolist() == [0, 0, 0] and t["stops"].iloc[2] == "X"
+    assert plan.objective == pytest.approx(enumerate_best((net, st), spec))
+
+
+def test_a_stop_served_only_on_another_weekday_is_served(tmp_path):
+    """At most one day a trip: X fits only a Wednesday day trip. A lone trip leaving on the
+    start date (Monday) cannot serve it, yet two trips before it make the team leave on
+    Wednesday: X is served, not dropped."""
+    net, villages = weekly_network(tmp_path)
+    st = stops({"B1": 10, "B2": 10, "X": 10}, ["S"], villages)
+    spec = replace(SPEC, night_rupiah=500_000, max_days=1)
+    for exact_limit in (8, 0):  # the exact method and the heuristic
+        plan = trips.plan_trips(net, st, spec, exact_limit=exact_limit)
+        assert plan.unreached.empty, plan.unreached
+        assert plan.trips.set_index("stops").loc["X", "leaves"] == "2024-11-06"
+
+
+def test_the_unservable_reason_names_the_best_office_and_day(tmp_path):
+    """The flight back leaves on Fridays only: from Wednesday's flight out, X takes three
+    days at best (leaving Wednesday), more from any other day; with at most two days a
+    trip no plan serves X, and the reason says so for the best start."""
+    net, villages = weekly_network(tmp_path, back="Fri")
+    st = stops({"X": 10}, ["S"], villages)
+    plan = trips.plan_trips(net, st, replace(SPEC, max_days=2))
+    assert plan.unreached["reason"].tolist() == [
+        "no trip can serve it within the limits: at best, from S leaving Wed 2024-11-06, "
+        "a trip would take 3 days (at most 2)"]
+
+
+def random_weekly_instance(tmp_path: Path, seed: int):
+    """1-2 offices; an airstrip by road with one or two flights a week to some villages and
+    back (at random hours), daylight-only boats, roads (some free), dear or cheap nights,
+    1-2 teams, trips of 3-7 days, cost or days."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 6))
+    offices = ["S", "T"][:int(rng.integers(1, 3))]
+    villages = ["A"] + [f"V{i}" for i in range(n)]
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    links = [link(f"service:{o}", "village:A", "road", float(rng.integers(60, 400)), 200_000)
+             for o in offices]
+
+    def weekly() -> str:
+        return ",".join(sorted(rng.choice(days, size=int(rng.integers(1, 3)), replace=False),
+                               key=days.index))
+
+    for i in range(n):
+        kind = rng.choice(["flight", "boat", "road"])
+        if kind == "flight":
+            for a, b in (("village:A", f"village:V{i}"), (f"village:V{i}", "village:A")):
+                links.append(link(a, b, "air", 60, 1_000_000, days=weekly(), oneway="yes",
+                                  depart=f"{int(rng.integers(8, 15)):02d}:00"))
+        else:
+            links.append(link(f"service:{rng.choice(offices)}", f"village:V{i}",
+                              "river" if kind == "boat" else "road",
+                              float(rng.integers(30, 700)), float(rng.choice([0, 300_000]))))
+    for a, b in itertools.combinations(villages[1:], 2):
+        if rng.random() < 0.3:
+            links.append(link(f"village:{a}", f"village:{b}", "road",
+                              float(rng.integers(30, 200)), float(rng.choice([0, 100_000]))))
+    net = network(tmp_path, links, villages, offices)
+    st = stops({f"V{i}": float(rng.integers(5, 150)) for i in range(n)}, offices, villages)
+    spec = replace(SPEC, teams=int(rng.integers(1, 3)), max_days=int(rng.integers(3, 8)),
+                   night_rupiah=float(rng.choice([300_000, 1_500_000, 3_000_000])),
+                   day_rupiah=float(rng.choice([0, 200_000])),
+                   minimise=str(rng.choice(["cost", "days"])))
+    return net, st, spec
+
+
+def best_serving(p, subset: list[int]) -> float:
+    """The enumeration of :func:`enumerate_best` over the stops in ``subset`` only."""
+    best = math.inf
+    for owner in itertools.product(range(len(p.teams)), repeat=len(subset)):
+        total = 0.0
+        for ti, (office, _) in enumerate(p.teams):
+            mine = [s for s, o in zip(subset, owner, strict=True) if o == ti]
+            team_best = 0.0 if not mine else math.inf
+            for order in (itertools.permutations(mine) if mine else []):
+                for cuts in itertools.product([False, True], repeat=len(order) - 1):
+                    tr, cur = [], [order[0]]
+                    for s, cut in zip(order[1:], cuts, strict=True):
+                        if cut:
+                            tr.append(cur)
+                            cur = []
+                        cur.append(s)
+                    ev = trips.evaluate(p, office, [*tr, cur])
+                    if ev.feasible:
+                        team_best = min(team_best, ev.objective)
+            total += team_best
+        best = min(best, total)
+    return best
+
+
+def test_exact_on_random_weekly_timetables(tmp_path):
+    """On 100 random timetable-sensitive instances (flights away from the office, first
+    legs by road), the exact method's answer equals the enumeration of every assignment,
+    order and cut into trips of the stops it serves, and every stop it leaves out cannot
+    be added: no plan serves it with them (for one and two teams, cost and days)."""
+    for seed in range(100):
+        (tmp_path / str(seed)).mkdir()
+        net, st, spec = random_weekly_instance(tmp_path / str(seed), seed)
+        plan = trips.plan_trips(net, st, spec)
+        assert plan.method == "exact"
+        p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
+        codes = st.stops["code"].tolist()
+        left = set(plan.unreached["code"])
+        served = [i for i, c in enumerate(codes) if c not in left]
+        assert plan.objective == pytest.approx(best_serving(p, served)), seed
+        for i, c in enumerate(codes):
+            if c in left:
+                assert best_serving(p, [*served, i]) == math.inf, (seed, c)

@@ -30,7 +30,7 @@ import datetime as dt
 import itertools
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import geopandas as gpd
@@ -410,7 +410,8 @@ def _trip_cost(spec: TripSpec, route_rupiah: float, days: int) -> float:
     return route_rupiah + (days - 1) * spec.night_rupiah + days * spec.day_rupiah
 
 
-def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False) -> _Eval:
+def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = False,
+             first_day: int = 0) -> _Eval:
     """A team's trips (each a list of stop numbers), timed exactly from the start date
     (remembered: the search asks for the same schedules again and again).
 
@@ -424,6 +425,10 @@ def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = Fa
         Each trip's stops in order.
     record : bool, default False
         Keep every activity (for trips.csv).
+    first_day : int, default 0
+        The day the team's first trip may leave (days after the start date); the plan's
+        teams all start on day 0, a later day tells whether a stop could be served on
+        another weekday.
 
     Returns
     -------
@@ -431,17 +436,18 @@ def evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool = Fa
         Cost, days, feasibility and, with ``record``, the activities.
     """
     if record:
-        return _evaluate(p, office, trips, True)
-    key = (office, tuple(tuple(t) for t in trips))
+        return _evaluate(p, office, trips, True, first_day)
+    key = (office, first_day, tuple(tuple(t) for t in trips))
     found = p.memo.get(key)
     if found is None:
-        found = p.memo[key] = _evaluate(p, office, trips, False)
+        found = p.memo[key] = _evaluate(p, office, trips, False, first_day)
     return found
 
 
-def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool) -> _Eval:
+def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool,
+              first_day: int = 0) -> _Eval:
     sp = p.spec
-    day = 0
+    day = first_day
     total_obj = total_cost = 0.0
     out_trips, logs = [], []
     for trip in trips:
@@ -499,10 +505,32 @@ class _Label:
     trips: tuple[tuple[int, ...], ...]   # finished trips and the current one (last)
 
 
+WEEK = 7 * DAY
+
+
 def _dominates(a: _Label, b: _Label) -> bool:
-    return (a.t <= b.t + 1e-9 and a.closed <= b.closed + 1e-9
-            and a.legs_cost <= b.legs_cost + 1e-6 and a.start_day >= b.start_day
-            and (a.served_day < b.served_day or a.served <= b.served + 1e-9))
+    """Whether ``a`` is never worse than ``b`` whatever comes next.
+
+    Every rule repeats weekly and no rule looks at the calendar beyond the weekday, so what
+    comes next depends on the moment only through its place in the week (a team free a day
+    earlier is not better off: a later start may meet a weekly departure without nights
+    of waiting). ``a`` dominates ``b`` only at the same moment of the week, with no more
+    days spent on the current trip, no more cost, and no more served today.
+    """
+    if abs((a.t - b.t) % WEEK) > 1e-6 and abs((a.t - b.t) % WEEK - WEEK) > 1e-6:
+        return False
+    a_day, b_day = _day(a.t), _day(b.t)
+    return (a.closed <= b.closed + 1e-9 and a.legs_cost <= b.legs_cost + 1e-6
+            and (a_day - a.start_day if a.start_day >= 0 else 0)
+            <= (b_day - b.start_day if b.start_day >= 0 else 0)
+            and (a.start_day < 0) == (b.start_day < 0)
+            and (a.served_day - a_day < b.served_day - b_day or a.served <= b.served + 1e-9)
+            and (a.t <= b.t + 1e-9 or a.closed < b.closed - 1e-9
+                 or a.legs_cost < b.legs_cost - 1e-6))
+
+
+def _day(t: float) -> int:
+    return math.floor(t / DAY)
 
 
 def _add_label(bucket: list[_Label], new: _Label) -> None:
@@ -621,7 +649,10 @@ def _solve_heuristic(p: _Problem, allowed: list[int], time_limit: float
     better kept."""
     t0 = time.perf_counter()
     routes, values, left = _insertion_start(p, allowed)
+    deadline = t0 + time_limit
+    routes, values, left = _repair(p, routes, values, left, deadline)
     routes, values, stopped = _relocate(p, routes, values, allowed, left, t0, time_limit)
+    routes, values, left = _repair(p, routes, values, left, deadline)
     routes, values = _spread(p, routes, values)
     start = "cheapest insertion"
     library = _library_start(p, [s for s in allowed if s not in left])
@@ -652,6 +683,107 @@ def _insertion_start(p: _Problem, allowed: list[int]
         ti, new, val = best
         routes[ti], values[ti] = new, val
     return routes, values, left
+
+
+def _repair(p: _Problem, routes: list[list[list[int]]], values: list[float], left: list[int],
+            deadline: float = math.inf
+            ) -> tuple[list[list[list[int]]], list[float], list[int]]:
+    """Insert the stops left out again, now that the others are placed: their trips make a
+    team leave later, on other weekdays, where a weekly service may fit. When none fits
+    alone: two left-out stops together, a placed stop ejected and placed again, or a trip
+    cut in two so that the team leaves later. Repeated while one more fits (until
+    ``deadline``, a ``time.perf_counter()`` value)."""
+    while left and time.perf_counter() < deadline:
+        placed = False
+        for s in list(left):
+            best = _best_insertion(p, routes, values, s)
+            if best is not None:
+                ti, new, val = best
+                routes[ti], values[ti] = new, val
+                left.remove(s)
+                placed = True
+        if not placed and not _place_a_pair(p, routes, values, left) \
+                and not _place_by_ejection(p, routes, values, left) \
+                and not _place_by_splitting(p, routes, values, left):
+            break
+    return routes, values, left
+
+
+def _place_by_splitting(p: _Problem, routes: list[list[list[int]]], values: list[float],
+                        left: list[int]) -> bool:
+    """A stop left out placed after a team's trip is cut in two: the team comes home in
+    between, so the trips after leave on later weekdays (the cheapest such plan)."""
+    best: tuple[float, int, list[list[int]], float, int] | None = None
+    for s in left:
+        for ti, (office, _) in enumerate(p.teams):
+            trips = routes[ti]
+            for k, trip in enumerate(trips):
+                for cut in range(1, len(trip)):
+                    split = [*trips[:k], trip[:cut], trip[cut:], *trips[k + 1:]]
+                    for pos in range(len(split) + 1):
+                        opt = [*split[:pos], [s], *split[pos:]]
+                        ev = evaluate(p, office, opt)
+                        if ev.feasible and (best is None
+                                            or ev.objective - values[ti] < best[0] - 1e-9):
+                            best = (ev.objective - values[ti], ti, opt, ev.objective, s)
+    if best is None:
+        return False
+    _, ti, new, val, s = best
+    routes[ti], values[ti] = new, val
+    left.remove(s)
+    return True
+
+
+def _place_by_ejection(p: _Problem, routes: list[list[list[int]]], values: list[float],
+                       left: list[int]) -> bool:
+    """A stop left out takes the place of a placed one, which is then placed again
+    elsewhere (the first such exchange that serves both, the cheapest for the stop)."""
+    for s in left:
+        for ti, trips in enumerate(routes):
+            for r in sorted({x for t in trips for x in t}):
+                without = [t2 for t2 in ([x for x in t if x != r] for t in trips) if t2]
+                trial = [list(t) for t in routes]
+                trial[ti] = without
+                trial_values = list(values)
+                trial_values[ti] = evaluate(p, p.teams[ti][0], without).objective
+                first = _best_insertion(p, trial, trial_values, s)
+                if first is None:
+                    continue
+                tj, new, val = first
+                trial[tj], trial_values[tj] = new, val
+                second = _best_insertion(p, trial, trial_values, r)
+                if second is None:
+                    continue
+                tk, new2, val2 = second
+                trial[tk], trial_values[tk] = new2, val2
+                routes[:], values[:] = trial, trial_values
+                left.remove(s)
+                return True
+    return False
+
+
+def _place_a_pair(p: _Problem, routes: list[list[list[int]]], values: list[float],
+                  left: list[int]) -> bool:
+    """Two stops that fit only together (one trip, or two trips in a row: the first makes
+    the team leave on the weekday the second needs), placed where they add least."""
+    best: tuple[float, int, list[list[int]], float, tuple[int, int]] | None = None
+    for a, b in itertools.permutations(left, 2):
+        for block in ([[a, b]], [[a], [b]]):
+            for ti, (office, _) in enumerate(p.teams):
+                trips = routes[ti]
+                for k in range(len(trips) + 1):
+                    opt = [*trips[:k], *block, *trips[k:]]
+                    ev = evaluate(p, office, opt)
+                    if ev.feasible and (best is None
+                                        or ev.objective - values[ti] < best[0] - 1e-9):
+                        best = (ev.objective - values[ti], ti, opt, ev.objective, (a, b))
+    if best is None:
+        return False
+    _, ti, new, val, pair = best
+    routes[ti], values[ti] = new, val
+    for s in pair:
+        left.remove(s)
+    return True
 
 
 def _relocate(p: _Problem, routes: list[list[list[int]]], values: list[float],
@@ -767,13 +899,18 @@ def _library_start(p: _Problem, stops: list[int], iterations: int = 3000
     for office, trips in sorted(per_office.items()):
         mine = [ti for ti, (o, _) in enumerate(p.teams) if o == office]
         for trip in sorted(trips, key=lambda t: -p.static[office, p.loc(t[0])]):
-            days = [sum(evaluate(p, office, [t]).trips[0]["days"] for t in teams[ti])
-                    for ti in mine]
+            days = [sum(_days_alone(p, office, t) for t in teams[ti]) for ti in mine]
             teams[mine[int(np.argmin(days))]].append(trip)
     for ti, trips in enumerate(teams):  # a schedule the timetable breaks: its trips alone
         if trips and not evaluate(p, p.teams[ti][0], trips).feasible:
             return None
     return teams
+
+
+def _days_alone(p: _Problem, office: int, trip: list[int]) -> int:
+    """Days a trip takes leaving on the start date (``max_days`` when it cannot)."""
+    ev = evaluate(p, office, [trip])
+    return int(ev.trips[0]["days"]) if ev.feasible else p.spec.max_days
 
 
 def _split(p: _Problem, office: int, trip: list[int]) -> list[list[int]]:
@@ -796,7 +933,9 @@ def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[flo
             if office in idle:
                 continue
             idle.add(office)
-        options = [[*trips, [s]]]
+        # a trip of its own at any place in the team's order (the trips after it then
+        # leave on other weekdays), or the stop inside any trip at any place
+        options = [[*trips[:k], [s], *trips[k:]] for k in range(len(trips), -1, -1)]
         for k, trip in enumerate(trips):
             for pos in range(len(trip) + 1):
                 options.append([*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]])
@@ -969,28 +1108,18 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
     day0 = dt.date.fromisoformat(start or spec.start or dt.date.today().isoformat())
     p = _problem(net, stops, spec, day0.weekday())
     n = len(p.people)
-    reasons: dict[int, str] = {}
-    why_not = workable(spec)
-    blank = stops.stops["blank"].to_numpy(bool) if "blank" in stops.stops else np.zeros(n, bool)
-    for s in range(n):
-        if why_not:
-            reasons[s] = why_not
-        elif blank[s] and spec.kits < 1:
-            reasons[s] = "in a signal blank spot: needs a satellite kit, teams have none"
-        elif not np.isfinite(p.static[:p.n_off, p.loc(s)]).any():
-            reasons[s] = "no route from any office"
-        else:
-            alone = [evaluate(p, office, [[s]]) for office in range(p.n_off)]
-            if not any(ev.feasible for ev in alone):
-                reasons[s] = "no trip can serve it within the limits: " + next(
-                    (ev.why for ev in alone if ev.why), "")
+    reasons = _unservable(p, stops, day0)
     ok = [s for s in range(n) if s not in reasons]
     team_trips: list[list[list[int]]] = [[] for _ in p.teams]
     note = ""
+    left_out = "over the total budget"
     if len(ok) <= exact_limit:
         allowed = sum(1 << s for s in ok)
         table = _solve_exact(p, allowed)
         chosen = _within_total_budget(p, table, allowed)
+        if allowed not in table:  # no plan serves them all: the most people are served
+            left_out = ("no plan serves it together with the other stops within the limits "
+                        "(the plan serving the most people leaves it out)")
         for ti, trips in table.get(chosen, (0.0, [], 0.0))[1]:
             team_trips[ti] = trips
         method = "exact"
@@ -1011,7 +1140,8 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
     served = {s for ev in evals for tr in ev.trips for s in tr["stops"]}
     for s in ok:
         if s not in served and s not in reasons:
-            reasons[s] = "over the total budget"
+            reasons[s] = left_out
+
     objective = float(sum(ev.objective for ev in evals))
     bound = objective if method == "exact" else min(objective, lower_bound(p, sorted(served)))
     activities, trips = _tables(p, stops, evals, day0)
@@ -1022,6 +1152,55 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
         columns=["code", "name", "people", "reason"])
     return TripPlan(activities, trips, unreached, objective, bound, method, spec,
                     time.perf_counter() - t0, lines, places, note)
+
+
+def _unservable(p: _Problem, stops: Stops, day0: dt.date) -> dict[int, str]:
+    """The stops no plan can serve, each with why: the spec allows no service, a blank
+    spot and no kits, no route from any office, or no lone trip fits the limits on any
+    weekday from any office."""
+    n, spec = len(p.people), p.spec
+    reasons: dict[int, str] = {}
+    why_not = workable(spec)
+    blank = stops.stops["blank"].to_numpy(bool) if "blank" in stops.stops else np.zeros(n, bool)
+    for s in range(n):
+        if why_not:
+            reasons[s] = why_not
+        elif blank[s] and spec.kits < 1:
+            reasons[s] = "in a signal blank spot: needs a satellite kit, teams have none"
+        elif not np.isfinite(p.static[:p.n_off, p.loc(s)]).any():
+            reasons[s] = "no route from any office"
+        elif why := _why_unservable(p, s, day0):
+            reasons[s] = why
+    return reasons
+
+
+def _why_unservable(p: _Problem, s: int, day0: dt.date) -> str:
+    """Why no trip can serve stop ``s`` ("" when one can): a lone trip from each office,
+    leaving on each day of the first week (a team's earlier trips may make it leave on any
+    weekday), is timed; only when none fits the limits is the stop unservable, and the
+    reason names the attempt that came closest (fewest days, then least cost)."""
+    attempts = [(office, day) for office in range(p.n_off) for day in range(7)]
+    if any(evaluate(p, office, [[s]], first_day=day).feasible for office, day in attempts):
+        return ""
+    loose = _Problem(**{**p.__dict__, "spec": replace(p.spec, max_days=366,
+                                                      trip_budget=math.inf), "memo": {}})
+    tried = []
+    for office, day in attempts:
+        ev = evaluate(loose, office, [[s]], first_day=day)
+        if ev.feasible:
+            tr = ev.trips[0]
+            tried.append((tr["days"], tr["cost"], office, day))
+    if not tried:
+        return "no trip can serve it: " + evaluate(p, 0, [[s]]).why
+    days, cost, office, day = min(tried)
+    when = day0 + dt.timedelta(days=day)
+    limits = []
+    if days > p.spec.max_days:
+        limits.append(f"take {days} days (at most {p.spec.max_days})")
+    if cost > p.spec.trip_budget + 1e-6:
+        limits.append(f"cost Rp {cost:,.0f} (at most Rp {p.spec.trip_budget:,.0f})")
+    return (f"no trip can serve it within the limits: at best, from {p.names[office]} "
+            f"leaving {when:%a %Y-%m-%d}, a trip would {' and '.join(limits)}")
 
 
 def _geometry(net: Network, p: _Problem, stops: Stops, evals: list[_Eval],

@@ -76,7 +76,7 @@ def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
 
 
 def _truthy(series: pd.Series) -> np.ndarray:
-    return np.asarray(series.fillna(False).astype(str).str.strip().str.lower().isin(
+    return np.asarray(series.astype(object).fillna("").astype(str).str.strip().str.lower().isin(
         ["true", "1", "yes", "y"]).to_numpy(), dtype=bool)
 
 

@@ -98,9 +98,14 @@ def check_feasible(plan: trips.TripPlan, st: trips.Stops, spec: TripSpec,
         assert moving["minutes"].sum() == pytest.approx(
             sum(hop_minutes[h] for h in hops), abs=0.01)
         nights = summary["days"] - 1
-        assert summary["cost"] == pytest.approx(
-            rows["cost"].sum() + nights * spec.night_rupiah + summary["days"] * spec.day_rupiah)
         assert summary["nights"] == nights
+        # every night away has its row, at its price, and the rows add up to the trip
+        night_rows = rows[rows["activity"] == "overnight"]
+        assert len(night_rows) == nights
+        assert (night_rows["cost"] == spec.night_rupiah).all()
+        assert rows["cost"].sum() == pytest.approx(summary["cost"])
+        assert rows.loc[rows["activity"] == "travel", "cost"].sum() == pytest.approx(
+            summary["travel_cost"])
     served = a[a["activity"] == "serve"].groupby("stop")["people"].sum()
     wanted = st.stops.set_index("code")["people"]
     done = [c for c in wanted.index if c not in set(plan.unreached["code"])]
@@ -584,6 +589,12 @@ def test_exact_on_random_weekly_timetables(tmp_path):
         left = set(plan.unreached["code"])
         served = [i for i, c in enumerate(codes) if c not in left]
         assert plan.objective == pytest.approx(best_serving(p, served)), seed
+        # one cost model: every night (waiting for a flight too) and day has its row
+        a, t = plan.activities, plan.trips.set_index("trip")
+        assert a.groupby("trip")["cost"].sum().reindex(t.index).fillna(0).to_numpy() == \
+            pytest.approx(t["cost"].to_numpy())
+        nights = a[a["activity"] == "overnight"].groupby("trip").size()
+        assert (nights.reindex(t.index).fillna(0) == t["nights"]).all(), seed
         for i, c in enumerate(codes):
             if c in left:
                 assert best_serving(p, [*served, i]) == math.inf, (seed, c)

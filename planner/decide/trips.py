@@ -1291,21 +1291,8 @@ def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
         team = f"{p.codes[office]}/{k + 1}"
         for tr, log in zip(ev.trips, ev.log, strict=True):
             number += 1
-            seq = 0
-            prev_end: float | None = None
-            prev_place = p.names[office]
-            for a in log:
-                if prev_end is not None and math.floor(a["start"] / DAY) > math.floor(
-                        (prev_end - 1e-9) / DAY) and a["start"] > prev_end:
-                    seq += 1
-                    rows.append(_row(number, team, p.codes[office], day0, tr, seq,
-                                     {"activity": "overnight", "from": prev_place,
-                                      "to": prev_place, "mode": "", "start": prev_end,
-                                      "end": a["start"], "people": 0.0, "cost": 0.0,
-                                      "note": "", "stop": ""}))
-                seq += 1
+            for seq, a in enumerate(_with_nights(p.spec, log, p.names[office], tr), 1):
                 rows.append(_row(number, team, p.codes[office], day0, tr, seq, a))
-                prev_end, prev_place = a["end"], a.get("_rest", a["to"])
             names = [p.names[p.loc(s)] for s in tr["stops"]]
             trips.append({"trip": number, "team": team, "office": p.codes[office],
                           "office_name": p.names[office],
@@ -1318,6 +1305,63 @@ def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
                           "day_cost": tr["day_cost"], "cost": tr["cost"]})
     return (pd.DataFrame(rows, columns=ACTIVITY_COLUMNS),
             pd.DataFrame(trips, columns=TRIP_COLUMNS))
+
+
+def _night(place: str, start: float, end: float, spec: TripSpec, note: str = ""
+           ) -> dict[str, Any]:
+    return {"activity": "overnight", "from": place, "to": place, "mode": "", "start": start,
+            "end": end, "people": 0.0, "cost": spec.night_rupiah, "note": note, "stop": ""}
+
+
+def _with_nights(spec: TripSpec, log: list[dict[str, Any]], office: str,
+                 tr: dict[str, Any]) -> list[dict[str, Any]]:
+    """A trip's activities with one ``overnight`` row for every night away, each costing
+    ``night_rupiah``, and, when ``day_rupiah`` is set, a ``day`` row opening every day with
+    its cost: the ``cost`` column then adds up to the trip's cost. A night spent waiting
+    for a departure splits the wait (until the workday ends, the night, from the next
+    workday on); a night on board a service that runs through it follows the ride."""
+    ws, we = spec.workday
+    out: list[dict[str, Any]] = []
+    place = office
+    nights = 0
+    for a in log:
+        start, end = a["start"], a["end"]
+        if out and _day(start) > _last_day(out[-1]["end"]) and start > out[-1]["end"]:
+            crossed = _day(start) - _last_day(out[-1]["end"])  # between activities
+            out.append(_night(place, out[-1]["end"], start, spec))
+            out.extend(_night(place, start, start, spec) for _ in range(crossed - 1))
+            nights += crossed
+        while a["activity"] == "wait" and _last_day(end) > _day(start):
+            day = _day(start)
+            stop = max(start, min(day * DAY + we, end))
+            if stop > start:
+                out.append({**a, "end": stop})
+            nxt = min((day + 1) * DAY + ws, end)
+            out.append(_night(a["to"], stop, nxt, spec, a["note"]))
+            nights += 1
+            start = nxt
+            a = {**a, "start": nxt, "note": "continued"}
+        if end > start or not out or a["activity"] != "wait":
+            out.append({**a, "start": start, "end": end})
+        place = a.get("_rest", a["to"])
+        for _ in range(_last_day(end) - _day(start)):  # on board through the night
+            out.append(_night(a["to"], end, end, spec, "on board"))
+            nights += 1
+    if nights != tr["nights"]:  # pragma: no cover - the clock and the rows disagree: a bug
+        raise RuntimeError(f"trip rows hold {nights} nights, the trip {tr['nights']}")
+    if spec.day_rupiah:
+        with_days: list[dict[str, Any]] = []
+        seen: set[int] = set()
+        for a in out:
+            if _day(a["start"]) not in seen and a["activity"] != "overnight":
+                seen.add(_day(a["start"]))
+                with_days.append({"activity": "day", "from": a["from"], "to": a["from"],
+                                  "mode": "", "start": a["start"], "end": a["start"],
+                                  "people": 0.0, "cost": spec.day_rupiah,
+                                  "note": "cost of a trip day", "stop": ""})
+            with_days.append(a)
+        out = with_days
+    return out
 
 
 def _row(number: int, team: str, office: str, day0: dt.date, tr: dict[str, Any], seq: int,

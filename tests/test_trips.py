@@ -598,3 +598,22 @@ def test_exact_on_random_weekly_timetables(tmp_path):
         for i, c in enumerate(codes):
             if c in left:
                 assert best_serving(p, [*served, i]) == math.inf, (seed, c)
+
+
+def test_heuristic_leaves_out_no_stop_a_plan_could_add(tmp_path):
+    """On the random weekly-timetable instances the heuristic (insertion, PyVRP, relocation
+    and repair) serves as many stops as the exact method, and each stop it leaves out could
+    not be added to its plan: no plan serves it together with the stops it serves."""
+    for seed in range(60):
+        (tmp_path / str(seed)).mkdir()
+        net, st, spec = random_weekly_instance(tmp_path / str(seed), seed)
+        exact = trips.plan_trips(net, st, spec)
+        heuristic = trips.plan_trips(net, st, spec, exact_limit=0)
+        assert len(heuristic.unreached) <= len(exact.unreached), seed
+        p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
+        codes = st.stops["code"].tolist()
+        left = set(heuristic.unreached["code"])
+        served = [i for i, c in enumerate(codes) if c not in left]
+        for i, c in enumerate(codes):
+            if c in left:
+                assert best_serving(p, [*served, i]) == math.inf, (seed, c)

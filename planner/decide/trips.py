@@ -704,9 +704,64 @@ def _repair(p: _Problem, routes: list[list[list[int]]], values: list[float], lef
                 placed = True
         if not placed and not _place_a_pair(p, routes, values, left) \
                 and not _place_by_ejection(p, routes, values, left) \
-                and not _place_by_splitting(p, routes, values, left):
+                and not _place_by_splitting(p, routes, values, left) \
+                and not _place_by_resolving(p, routes, values, left, deadline):
             break
     return routes, values, left
+
+
+RESOLVE_STOPS = 8
+"""At most this many stops are re-planned exactly at once by the repair."""
+
+
+def _subproblem(p: _Problem, stops: list[int], teams: list[int]) -> _Problem:
+    """The problem restricted to some stops (numbered 0.. in the order given) and teams."""
+    where = [*range(p.n_off), *(p.loc(s) for s in stops)]
+    new = {old: i for i, old in enumerate(where)}
+    idx = np.asarray(where)
+    return _Problem(p.spec, p.weekday0,
+                    {(new[a], new[b]): v for (a, b), v in p.legs.items() if a in new and b in new},
+                    {(new[a], new[b]): v for (a, b), v in p.edges.items() if a in new and b in new},
+                    p.static[np.ix_(idx, idx)], p.static_cost[np.ix_(idx, idx)],
+                    p.constrained[np.ix_(idx, idx)], p.daylight[np.ix_(idx, idx)], p.n_off,
+                    p.people[stops], [p.names[i] for i in where], [p.codes[i] for i in where],
+                    [p.teams[t] for t in teams])
+
+
+def _place_by_resolving(p: _Problem, routes: list[list[list[int]]], values: list[float],
+                        left: list[int], deadline: float = math.inf) -> bool:
+    """A stop left out and the stops of one or two teams re-planned exactly together (when
+    they are few): the teams' trips change so that the stop fits, if any plan of theirs
+    serves them all (the cheapest such re-plan is kept)."""
+    best: tuple[float, list[int], list[list[list[int]]], list[float], int] | None = None
+    groups = [[ti] for ti in range(len(p.teams))]
+    groups += [list(g) for g in itertools.combinations(range(len(p.teams)), 2)]
+    for s in left:
+        for group in groups:
+            mine = sorted({x for ti in group for t in routes[ti] for x in t})
+            if len(mine) + 1 > RESOLVE_STOPS or time.perf_counter() > deadline:
+                continue
+            order = [*mine, s]
+            sub = _subproblem(p, order, group)
+            full = (1 << len(order)) - 1
+            table = _solve_exact(sub, full)
+            if full not in table:
+                continue
+            plans: list[list[list[int]]] = [[] for _ in group]
+            for k, trips in table[full][1]:
+                plans[k] = [[order[x] for x in t] for t in trips]
+            vals = [evaluate(p, p.teams[ti][0], plans[k]).objective
+                    for k, ti in enumerate(group)]
+            delta = sum(vals) - sum(values[ti] for ti in group)
+            if best is None or delta < best[0] - 1e-9:
+                best = (delta, group, plans, vals, s)
+    if best is None:
+        return False
+    _, group, plans, vals, s = best
+    for k, ti in enumerate(group):
+        routes[ti], values[ti] = plans[k], vals[k]
+    left.remove(s)
+    return True
 
 
 def _place_by_splitting(p: _Problem, routes: list[list[list[int]]], values: list[float],

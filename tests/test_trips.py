@@ -617,3 +617,142 @@ def test_heuristic_leaves_out_no_stop_a_plan_could_add(tmp_path):
         for i, c in enumerate(codes):
             if c in left:
                 assert best_serving(p, [*served, i]) == math.inf, (seed, c)
+
+
+# --- an enumeration with a clock of its own -------------------------------------------------
+
+class OwnClock:
+    """A clock written from the README's rules, not the planner's (see
+    :func:`own_clock_team`); ``t`` counts minutes from 00:00 of the start date."""
+
+    def __init__(self, spec: TripSpec) -> None:
+        self.spec, self.t = spec, float(spec.workday[0])
+        self.weekday0 = dt.date.fromisoformat(spec.start).weekday()
+        self.left: float | None = None  # when the current trip first moved
+        self.served_on, self.served = -1, 0.0
+
+    def spend(self, minutes: float, end: int) -> None:
+        """Minutes within [workday start, ``end``] of each day, going on next morning."""
+        ws = self.spec.workday[0]
+        while minutes > 1e-9:
+            day = self.t // 1440
+            self.t = max(self.t, day * 1440 + ws)
+            if self.t >= day * 1440 + end - 1e-9:
+                self.t = (day + 1) * 1440 + ws
+                continue
+            if self.left is None and self.moving:
+                self.left = self.t
+            step = min(minutes, day * 1440 + end - self.t)
+            self.t, minutes = self.t + step, minutes - step
+
+    def ride(self, leg) -> None:
+        """A leg: a scheduled service at its next departure on its weekdays; a change of
+        mode its penalty; else the stated wait, then the ride, within the mode's hours."""
+        sp = self.spec
+        if leg.kind == "scheduled":
+            d = int(self.t // 1440)
+            dep = min(day * 1440 + at for day in range(d, d + 8) for at in leg.times
+                      if leg.days >> ((self.weekday0 + day) % 7) & 1
+                      and day * 1440 + at >= self.t - 1e-9)
+            self.left = dep if self.left is None else self.left
+            self.t = dep + leg.minutes
+        elif leg.kind == "transfer":
+            self.t += leg.minutes
+        else:
+            end = sp.travel_until if leg.mode in sp.after_dark else sp.workday[1]
+            self.moving = False
+            self.spend(leg.wait, end)
+            self.moving = True
+            self.spend(leg.minutes, end)
+
+    def serve(self, people: float) -> None:
+        """Set up once, then whole persons within the workday, at most people_per_day."""
+        sp, set_up = self.spec, False
+        ws, we = sp.workday
+        while True:
+            day = int(self.t // 1440)
+            self.t = max(self.t, day * 1440 + ws)
+            if day != self.served_on:
+                self.served_on, self.served = day, 0.0
+            room = day * 1440 + we - self.t - (0 if set_up else sp.setup_minutes)
+            n = min(people, math.floor(max(room, 0) / sp.serve_minutes + 1e-9),
+                    math.floor(sp.people_per_day - self.served + 1e-9))
+            if room < 0 or (n <= 0 and people > 0):
+                self.t = (day + 1) * 1440 + ws
+                continue
+            if not set_up:
+                self.t, set_up = self.t + sp.setup_minutes, True
+            self.t += n * sp.serve_minutes
+            self.served += n
+            people -= n
+            if people <= 1e-9:
+                return
+
+
+def own_clock_team(p, spec: TripSpec, office: int, team_trips: list[list[int]]) -> float:
+    """One team's trips timed by :class:`OwnClock`: the first trip leaves on the start
+    date at the start of the workday, each next one the morning after the team is back; a
+    trip lasts from the day it first moves to the day it is back, at most ``max_days``, and
+    costs its fares plus its nights and days. Only the routes (their legs) are the
+    planner's. Returns the objective (inf: infeasible)."""
+    clock, total = OwnClock(spec), 0.0
+    for trip in team_trips:
+        clock.left, clock.moving, fares, here = None, True, 0.0, office
+        for s in [*trip, None]:
+            to = office if s is None else p.n_off + s
+            if (here, to) not in p.legs:
+                return math.inf
+            for leg in p.legs[here, to]:
+                clock.ride(leg)
+                fares += leg.cost
+            here = to
+            if s is not None:
+                clock.serve(float(p.people[s]))
+        back = math.floor((clock.t - 1e-9) / 1440)
+        days = back - int((clock.left if clock.left is not None else clock.t) // 1440) + 1
+        cost = fares + (days - 1) * spec.night_rupiah + days * spec.day_rupiah
+        if days > spec.max_days or cost > spec.trip_budget + 1e-6:
+            return math.inf
+        total += cost if spec.minimise == "cost" else days
+        clock.t = (back + 1) * 1440 + spec.workday[0]
+    return total
+
+
+def own_clock_best(p, spec: TripSpec, subset: list[int]) -> float:
+    """Every assignment, order and cut into trips of ``subset``, timed by the own clock."""
+    best = math.inf
+    for owner in itertools.product(range(len(p.teams)), repeat=len(subset)):
+        total = 0.0
+        for ti, (office, _) in enumerate(p.teams):
+            mine = [s for s, o in zip(subset, owner, strict=True) if o == ti]
+            team_best = 0.0 if not mine else math.inf
+            for order in (itertools.permutations(mine) if mine else []):
+                for cuts in itertools.product([False, True], repeat=len(order) - 1):
+                    tr, cur = [], [order[0]]
+                    for s, cut in zip(order[1:], cuts, strict=True):
+                        if cut:
+                            tr.append(cur)
+                            cur = []
+                        cur.append(s)
+                    team_best = min(team_best, own_clock_team(p, spec, office, [*tr, cur]))
+            total += team_best
+        best = min(best, total)
+    return best
+
+
+def test_exact_equals_an_enumeration_with_its_own_clock(tmp_path):
+    """The exact method's answer on 100 random weekly-timetable instances equals the best
+    plan found by enumerating every plan of the stops it serves, each timed by the clock
+    above (written from the README's rules, sharing only the routes), and no stop it leaves
+    out can be served with them by any plan so timed."""
+    for seed in range(100):
+        (tmp_path / str(seed)).mkdir()
+        net, st, spec = random_weekly_instance(tmp_path / str(seed), seed)
+        plan = trips.plan_trips(net, st, spec)
+        p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
+        left = set(plan.unreached["code"])
+        served = [i for i, c in enumerate(st.stops["code"]) if c not in left]
+        assert plan.objective == pytest.approx(own_clock_best(p, spec, served)), seed
+        for i, c in enumerate(st.stops["code"]):  # and none left out could be added
+            if c in left:
+                assert own_clock_best(p, spec, [*served, i]) == math.inf, (seed, c)

@@ -291,8 +291,12 @@ def _cmd_trips(args: argparse.Namespace) -> int:
         for r in un.itertuples():
             print(f"  {r.code} {r.name}: {r.reason}")
         if (un["reason"] == "over the total budget").any():
-            print(f"the budget reaches {t['people'].sum():,.0f} people at "
-                  f"{len(t)} trip(s) for {rupiah_text(t['cost'].sum())}")
+            bound = trip_plan.people_bound
+            most = ("the most any plan can reach within it" if bound <= t["people"].sum()
+                    + 1e-9 else f"no plan could reach more than {count_text(bound)} within "
+                    "it (an upper bound)")
+            print(f"the budget reaches {count_text(t['people'].sum())} people at {len(t)} "
+                  f"trip(s) for {rupiah_text(t['cost'].sum())}; {most}")
             return 3
     return 0
 

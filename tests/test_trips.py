@@ -756,3 +756,24 @@ def test_exact_equals_an_enumeration_with_its_own_clock(tmp_path):
         for i, c in enumerate(st.stops["code"]):  # and none left out could be added
             if c in left:
                 assert own_clock_best(p, spec, [*served, i]) == math.inf, (seed, c)
+
+
+def test_a_total_budget_reaches_the_most_people(tmp_path):
+    """Three day trips from S: A (100 people) costs Rp 3 M (fares 1.5 M each way), B and C
+    (60 each) Rp 2 M each. Within Rp 4 M, B and C reach 120 people; A alone 100. Dropping
+    the stops with the fewest people per rupiah saved keeps A; giving A up for B and C is
+    what reaches the most. Both methods serve B and C; the exact one proves it."""
+    villages = ["A", "B", "C"]
+    net = network(tmp_path, [link("service:S", "village:A", "road", 60, 1_500_000),
+                             link("service:S", "village:B", "road", 60, 1_000_000),
+                             link("service:S", "village:C", "road", 60, 1_000_000)],
+                  villages, ["S"])
+    st = stops({"A": 100, "B": 60, "C": 60}, ["S"], villages)
+    spec = replace(SPEC, teams=3, total_budget=4_000_000)
+    for exact_limit in (8, 0):
+        plan = trips.plan_trips(net, st, spec, exact_limit=exact_limit)
+        assert sorted(plan.trips["stops"]) == ["B", "C"], exact_limit
+        assert plan.trips["cost"].sum() == pytest.approx(4_000_000)
+        assert plan.unreached["reason"].tolist() == ["over the total budget"]
+        assert plan.people_bound >= 120  # a bound: no plan reaches more
+    assert trips.plan_trips(net, st, spec).people_bound == 120  # proven by the exact method

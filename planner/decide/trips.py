@@ -98,6 +98,10 @@ class TripPlan:
         Stops no trip serves (``code``, ``name``, ``people``, ``reason``).
     objective : float
         Total cost (rupiah) or team days, as ``spec.minimise`` says.
+    people_bound : float
+        An upper bound on the people any plan can serve within the limits and the total
+        budget (equal to the people served when that is proven: the exact method, or every
+        servable stop served).
     bound : float
         A lower bound on the objective (equal to it when ``method`` is ``exact``).
     method : str
@@ -117,6 +121,7 @@ class TripPlan:
     lines: gpd.GeoDataFrame | None = None  # one route line per trip (metric CRS), ``label``
     places: pd.DataFrame | None = None  # office and stops of each trip in order (x, y metres)
     note: str = ""  # e.g. that the time limit stopped the improvement moves
+    people_bound: float = math.inf  # the most people any plan within the limits can serve
 
     @property
     def gap(self) -> float:
@@ -1190,6 +1195,8 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
              for ti, trips in enumerate(team_trips)]
     if method != "exact":
         evals, dropped = _cut_to_total_budget(p, team_trips, evals)
+        evals, dropped = _refill_within_budget(p, team_trips, evals, dropped,
+                                               t0 + time_limit)
         for s in dropped:
             reasons[s] = "over the total budget"
     served = {s for ev in evals for tr in ev.trips for s in tr["stops"]}
@@ -1199,6 +1206,9 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
 
     objective = float(sum(ev.objective for ev in evals))
     bound = objective if method == "exact" else min(objective, lower_bound(p, sorted(served)))
+    people = float(sum(p.people[s] for s in served))
+    people_bound = people if method == "exact" or len(served) == len(ok) \
+        else max(people, _people_bound(p, ok))
     activities, trips = _tables(p, stops, evals, day0)
     lines, places = _geometry(net, p, stops, evals, trips)
     unreached = pd.DataFrame(
@@ -1206,7 +1216,7 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
           "reason": r} for s, r in sorted(reasons.items())],
         columns=["code", "name", "people", "reason"])
     return TripPlan(activities, trips, unreached, objective, bound, method, spec,
-                    time.perf_counter() - t0, lines, places, note)
+                    time.perf_counter() - t0, lines, places, note, people_bound)
 
 
 def _unservable(p: _Problem, stops: Stops, day0: dt.date) -> dict[int, str]:
@@ -1329,6 +1339,91 @@ def _cut_to_total_budget(p: _Problem, team_trips: list[list[list[int]]], evals: 
         team_trips[ti], evals[ti] = without, ev
         dropped.append(s)
     return evals, dropped
+
+
+def _refill_within_budget(p: _Problem, team_trips: list[list[list[int]]], evals: list[_Eval],
+                          dropped: list[int], deadline: float = math.inf
+                          ) -> tuple[list[_Eval], list[int]]:
+    """After the cut to the total budget: stops put back where the budget still allows
+    (the most people first, each at its cheapest place), then exchanges of a served stop
+    for a dropped one with more people while the budget holds, until none helps."""
+    if not dropped or not math.isfinite(p.spec.total_budget):
+        return evals, dropped
+    while dropped and time.perf_counter() < deadline:
+        if any(_put_back(p, team_trips, evals, dropped, s)
+               for s in sorted(dropped, key=lambda s: -p.people[s])):
+            continue
+        if not _exchange(p, team_trips, evals, dropped, deadline):
+            break
+    return evals, dropped
+
+
+def _put_back(p: _Problem, team_trips: list[list[list[int]]], evals: list[_Eval],
+              dropped: list[int], s: int) -> bool:
+    """Stop ``s`` at its cheapest place, if the total budget still holds."""
+    best = _best_insertion(p, team_trips, [ev.objective for ev in evals], s)
+    if best is None:
+        return False
+    ti, new, _ = best
+    ev = evaluate(p, p.teams[ti][0], new, record=True)
+    if sum(e.cost for e in evals) - evals[ti].cost + ev.cost > p.spec.total_budget + 1e-6:
+        return False
+    team_trips[ti], evals[ti] = new, ev
+    dropped.remove(s)
+    return True
+
+
+def _exchange(p: _Problem, team_trips: list[list[list[int]]], evals: list[_Eval],
+              dropped: list[int], deadline: float = math.inf) -> bool:
+    """A served stop given up for dropped ones serving more people within the budget (they
+    are put back the most people first): the first such exchange is kept."""
+    for ti in range(len(team_trips)):
+        for r in sorted({x for t in team_trips[ti] for x in t}, key=lambda r: p.people[r]):
+            if not any(p.people[s] > 0 for s in dropped) or time.perf_counter() > deadline:
+                return False
+            saved = [[list(t) for t in tt] for tt in team_trips], list(evals), list(dropped)
+            team_trips[ti] = [t2 for t2 in ([x for x in t if x != r] for t in team_trips[ti])
+                              if t2]
+            evals[ti] = evaluate(p, p.teams[ti][0], team_trips[ti], record=True)
+            dropped.append(r)
+            gained = 0.0
+            for s in sorted(dropped, key=lambda s: -p.people[s]):
+                if s != r and _put_back(p, team_trips, evals, dropped, s):
+                    gained += float(p.people[s])
+            if gained > p.people[r] + 1e-9:
+                return True
+            team_trips[:], evals[:], dropped[:] = saved
+    return False
+
+
+def _people_bound(p: _Problem, stops: list[int]) -> float:
+    """An upper bound on the people any plan serves within the total budget.
+
+    Every served stop is entered once, by a route costing at least its cheapest way in
+    (from an office or another stop), and its service takes at least ``ceil(people /
+    daily capacity)`` days, so its trip at least that many nights less one: a cost no plan
+    serving it avoids, and these costs add up over stops. The most people whose costs fit
+    the budget (a fractional knapsack, taken whole but the last) bounds every plan.
+    """
+    sp = p.spec
+    ws, we = sp.workday
+    per_day = min(sp.people_per_day, (we - ws) / sp.serve_minutes if sp.serve_minutes > 0
+                  else math.inf)
+    cost = []
+    for s in stops:
+        way_in = float(np.min(np.r_[p.static_cost[:, p.loc(s)][np.arange(len(p.names))
+                                                                != p.loc(s)], np.inf]))
+        days = math.ceil(p.people[s] / per_day - 1e-9) if per_day > 0 else 1
+        cost.append(way_in + max(days - 1, 0) * (sp.night_rupiah + sp.day_rupiah))
+    left, people = sp.total_budget, 0.0
+    for c, s in sorted(zip(cost, stops, strict=True),
+                       key=lambda cs: -p.people[cs[1]] / max(cs[0], 1e-9)):
+        if c <= left:
+            left -= c
+            people += float(p.people[s])
+        else:
+            return people + float(p.people[s]) * max(left, 0.0) / c
+    return people
 
 
 def _stamp(day0: dt.date, t: float) -> str:

@@ -8,6 +8,7 @@ its SHA-256.
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from dataclasses import asdict
@@ -269,6 +270,9 @@ def _write_files(plan: Result, out_dir: Path) -> dict[str, str]:
             "objective": plan.trip_plan.objective, "bound": plan.trip_plan.bound,
             "gap": plan.trip_plan.gap, "seconds": round(plan.trip_plan.seconds, 3),
             "note": plan.trip_plan.note,
+            "people": float(plan.trip_plan.trips["people"].sum()),
+            "people_bound": (plan.trip_plan.people_bound
+                             if math.isfinite(plan.trip_plan.people_bound) else None),
             "trips": len(plan.trip_plan.trips), "stops_unreached": len(plan.trip_plan.unreached),
             "settings": asdict(plan.trip_plan.spec)}),
         "outputs": dict(names),

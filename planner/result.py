@@ -358,7 +358,7 @@ class Result:
     def plan_trips(self, *, sites: SiteChoice | None = None,
                    teams: int | None = None, days: int | None = None,
                    budget: float | None = None, start: str | None = None,
-                   exact_limit: int = 8, time_limit: float = 300.0,
+                   exact_limit: int = 7, time_limit: float = 300.0,
                    **spec_changes: Any) -> TripPlan:
         """Multi-day trips serving the new stops of a site choice (see :mod:`planner.decide.trips`).
 
@@ -375,7 +375,7 @@ class Result:
             The total budget (rupiah), instead of ``[trips] total_budget``.
         start : str, optional
             The start date ``YYYY-MM-DD``, instead of ``[trips] start``.
-        exact_limit : int, default 8
+        exact_limit : int, default 7
             Up to this many stops the trips are searched exhaustively.
         time_limit : float, default 300
             Seconds the improvement moves may run on larger plans (a safety net).

@@ -575,11 +575,11 @@ def best_serving(p, subset: list[int]) -> float:
 
 
 def test_exact_on_random_weekly_timetables(tmp_path):
-    """On 100 random timetable-sensitive instances (flights away from the office, first
+    """On 50 random timetable-sensitive instances (flights away from the office, first
     legs by road), the exact method's answer equals the enumeration of every assignment,
     order and cut into trips of the stops it serves, and every stop it leaves out cannot
     be added: no plan serves it with them (for one and two teams, cost and days)."""
-    for seed in range(100):
+    for seed in range(50):
         (tmp_path / str(seed)).mkdir()
         net, st, spec = random_weekly_instance(tmp_path / str(seed), seed)
         plan = trips.plan_trips(net, st, spec)

@@ -18,7 +18,7 @@ the rules of :class:`planner.config.TripSpec`:
 A trip costs its routes' rupiah (per-km costs and fares), ``night_rupiah`` per night away and
 ``day_rupiah`` per day. Stops are assigned to teams and ordered to minimise the total cost (or
 team days): exactly by dynamic programming over the subsets of stops when there are few
-(:func:`plan_trips`'s ``exact_limit``, 8 by default), otherwise from two starts (cheapest
+(:func:`plan_trips`'s ``exact_limit``, 7 by default), otherwise from two starts (cheapest
 insertion, and PyVRP's routes on a static model of the problem, both timed exactly) improved
 by relocation moves, with a lower bound and the gap to it reported. The routes between stops are
 fixed (the fastest on average): optimality is over the assignment, the order and the days.
@@ -513,16 +513,17 @@ class _Label:
 WEEK = 7 * DAY
 
 
-def _dominates(a: _Label, b: _Label) -> bool:
+def _dominates(a: _Label, b: _Label, period: float = WEEK) -> bool:
     """Whether ``a`` is never worse than ``b`` whatever comes next.
 
     Every rule repeats weekly and no rule looks at the calendar beyond the weekday, so what
     comes next depends on the moment only through its place in the week (a team free a day
     earlier is not better off: a later start may meet a weekly departure without nights
     of waiting). ``a`` dominates ``b`` only at the same moment of the week, with no more
-    days spent on the current trip, no more cost, and no more served today.
+    days spent on the current trip, no more cost, and no more served today. When every
+    scheduled service runs daily the rules repeat daily: ``period`` is then a day.
     """
-    if abs((a.t - b.t) % WEEK) > 1e-6 and abs((a.t - b.t) % WEEK - WEEK) > 1e-6:
+    if abs((a.t - b.t) % period) > 1e-6 and abs((a.t - b.t) % period - period) > 1e-6:
         return False
     a_day, b_day = _day(a.t), _day(b.t)
     return (a.closed <= b.closed + 1e-9 and a.legs_cost <= b.legs_cost + 1e-6
@@ -534,14 +535,21 @@ def _dominates(a: _Label, b: _Label) -> bool:
                  or a.legs_cost < b.legs_cost - 1e-6))
 
 
+def _period(p: _Problem) -> float:
+    """How often the rules repeat: a day, unless a service runs on some weekdays only."""
+    weekly = any(leg.kind == "scheduled" and leg.days != schedule.EVERY_DAY
+                 for legs in p.legs.values() for leg in legs)
+    return WEEK if weekly else DAY
+
+
 def _day(t: float) -> int:
     return math.floor(t / DAY)
 
 
-def _add_label(bucket: list[_Label], new: _Label) -> None:
-    if any(_dominates(old, new) for old in bucket):
+def _add_label(bucket: list[_Label], new: _Label, period: float = WEEK) -> None:
+    if any(_dominates(old, new, period) for old in bucket):
         return
-    bucket[:] = [old for old in bucket if not _dominates(new, old)]
+    bucket[:] = [old for old in bucket if not _dominates(new, old, period)]
     bucket.append(new)
 
 
@@ -552,6 +560,7 @@ def _exact_team(p: _Problem, office: int, allowed: int
     earliest): labels over (subset, place) with dominance, every move timed exactly."""
     sp = p.spec
     n = len(p.people)
+    period = _period(p)
     start = _Label(_trip_start(sp, 0), 0.0, 0.0, -1, -1, 0.0, ())
     labels: dict[tuple[int, int], list[_Label]] = {(0, -1): [start]}
     best: dict[int, tuple[float, list[Any], float]] = {0: (0.0, [], 0.0)}
@@ -564,7 +573,7 @@ def _exact_team(p: _Problem, office: int, allowed: int
                 if here >= 0:  # go home: close the trip
                     done = _close(p, office, lab, here)
                     if done is not None:
-                        _add_label(labels.setdefault((mask, -1), []), done)
+                        _add_label(labels.setdefault((mask, -1), []), done, period)
                         old = best.get(mask, (math.inf, [], math.inf))
                         if done.closed < old[0] - 1e-9 or (done.closed <= old[0] + 1e-9
                                                            and done.t < old[2]):
@@ -574,7 +583,7 @@ def _exact_team(p: _Problem, office: int, allowed: int
                         continue
                     nxt = _visit(p, office, lab, here, s)
                     if nxt is not None:
-                        _add_label(labels.setdefault((mask | 1 << s, s), []), nxt)
+                        _add_label(labels.setdefault((mask | 1 << s, s), []), nxt, period)
     return best
 
 
@@ -1140,7 +1149,7 @@ def _weak_parts(n: int, t: np.ndarray, h: np.ndarray, x: np.ndarray) -> list[np.
 
 
 def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None = None,
-               exact_limit: int = 8, time_limit: float = 300.0) -> TripPlan:
+               exact_limit: int = 7, time_limit: float = 300.0) -> TripPlan:
     """Assign the stops to teams and order them into day-by-day trips.
 
     Parameters

@@ -19,8 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from _common import trip_villages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,18 +35,7 @@ def main() -> None:
     args = ap.parse_args()
     scenario = planner.load_scenario(ROOT / "scenarios" / "kaltara.toml")
     plan = planner.run(scenario)
-    v = plan.villages
-    reach = v[np.isfinite(v["travel_minutes"].to_numpy(float))]
-    rng = np.random.default_rng(2024)
-    pick = reach.iloc[np.sort(rng.choice(len(reach), args.stops, replace=False))]
-    refs = {r: i for i, r in enumerate(plan.network.points["village"].refs)}
-    stops = pd.DataFrame({"code": pick["kode"].to_numpy(), "name": pick["nama"].to_numpy(),
-                          "people": np.maximum(pick["ktp_gap"].to_numpy(float).round(), 1),
-                          "blank": pick["blank_spot_share"].to_numpy(float) > 0.5,
-                          "index": [refs[k] for k in pick["kode"]]})
-    svc = plan.network.points["service"]
-    offices = pd.DataFrame({"code": svc.refs, "name": svc.labels,
-                            "index": np.arange(len(svc.refs))})
+    stops, offices = trip_villages(plan, args.stops)
     spec = replace(scenario.trips, teams=args.teams, max_days=7,
                    start=scenario.trips.start or "2024-11-04")
     t0 = time.perf_counter()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _common import trip_villages
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,24 +36,14 @@ def main() -> None:
     args = ap.parse_args()
     scenario = planner.load_scenario(ROOT / "scenarios" / "kaltara.toml")
     plan = planner.run(scenario)
-    v = plan.villages
-    reach = v[np.isfinite(v["travel_minutes"].to_numpy(float))]
-    rng = np.random.default_rng(2024)  # the benchmark's 100 villages
-    pick = reach.iloc[np.sort(rng.choice(len(reach), 100, replace=False))]
-    refs = {r: i for i, r in enumerate(plan.network.points["village"].refs)}
-    svc = plan.network.points["service"]
-    offices = pd.DataFrame({"code": svc.refs, "name": svc.labels,
-                            "index": np.arange(len(svc.refs))})
+    pick, offices = trip_villages(plan)  # the benchmark's 100 villages
     spec = replace(scenario.trips, teams=2, max_days=7,
                    start=scenario.trips.start or "2024-11-04")
     draw = np.random.default_rng(7)
     rows = []
     for k in range(args.count):
-        sub = pick.iloc[np.sort(draw.choice(len(pick), args.size, replace=False))]
-        stops = pd.DataFrame({"code": sub["kode"].to_numpy(), "name": sub["nama"].to_numpy(),
-                              "people": np.maximum(sub["ktp_gap"].to_numpy(float).round(), 1),
-                              "blank": sub["blank_spot_share"].to_numpy(float) > 0.5,
-                              "index": [refs[c] for c in sub["kode"]]})
+        stops = pick.iloc[np.sort(draw.choice(len(pick), args.size, replace=False))]
+        stops = stops.reset_index(drop=True)
         st = trips.Stops(stops, offices)
         t0 = time.perf_counter()
         exact = trips.plan_trips(plan.network, st, spec)

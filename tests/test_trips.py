@@ -229,27 +229,7 @@ def enumerate_best(plan_input, spec: TripSpec) -> float:
     cut of each team's order into trips, each timed by trips.evaluate."""
     net, st = plan_input
     p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
-    n = len(p.people)
-    best = math.inf
-    for owner in itertools.product(range(len(p.teams)), repeat=n):
-        total = 0.0
-        for ti, (office, _) in enumerate(p.teams):
-            mine = [s for s in range(n) if owner[s] == ti]
-            team_best = 0.0 if not mine else math.inf
-            for order in (itertools.permutations(mine) if mine else []):
-                for cuts in itertools.product([False, True], repeat=max(len(order) - 1, 0)):
-                    tr, cur = [], [order[0]]
-                    for s, cut in zip(order[1:], cuts, strict=True):
-                        if cut:
-                            tr.append(cur)
-                            cur = []
-                        cur.append(s)
-                    ev = trips.evaluate(p, office, [*tr, cur])
-                    if ev.feasible:
-                        team_best = min(team_best, ev.objective)
-            total += team_best
-        best = min(best, total)
-    return best
+    return best_serving(p, list(range(len(p.people))))
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -550,8 +530,10 @@ def random_weekly_instance(tmp_path: Path, seed: int):
     return net, st, spec
 
 
-def best_serving(p, subset: list[int]) -> float:
-    """The enumeration of :func:`enumerate_best` over the stops in ``subset`` only."""
+def best_over(p, subset: list[int], timed) -> float:
+    """The lowest objective over every assignment of ``subset``'s stops to teams, every
+    order and every cut of each team's order into trips; ``timed(office, trips)`` gives a
+    team's objective (inf: infeasible)."""
     best = math.inf
     for owner in itertools.product(range(len(p.teams)), repeat=len(subset)):
         total = 0.0
@@ -566,12 +548,19 @@ def best_serving(p, subset: list[int]) -> float:
                             tr.append(cur)
                             cur = []
                         cur.append(s)
-                    ev = trips.evaluate(p, office, [*tr, cur])
-                    if ev.feasible:
-                        team_best = min(team_best, ev.objective)
+                    team_best = min(team_best, timed(office, [*tr, cur]))
             total += team_best
         best = min(best, total)
     return best
+
+
+def best_serving(p, subset: list[int]) -> float:
+    """:func:`best_over` with each plan timed by the planner's evaluator."""
+    def timed(office, team_trips):
+        ev = trips.evaluate(p, office, team_trips)
+        return ev.objective if ev.feasible else math.inf
+
+    return best_over(p, subset, timed)
 
 
 def test_exact_on_random_weekly_timetables(tmp_path):
@@ -719,25 +708,9 @@ def own_clock_team(p, spec: TripSpec, office: int, team_trips: list[list[int]]) 
 
 
 def own_clock_best(p, spec: TripSpec, subset: list[int]) -> float:
-    """Every assignment, order and cut into trips of ``subset``, timed by the own clock."""
-    best = math.inf
-    for owner in itertools.product(range(len(p.teams)), repeat=len(subset)):
-        total = 0.0
-        for ti, (office, _) in enumerate(p.teams):
-            mine = [s for s, o in zip(subset, owner, strict=True) if o == ti]
-            team_best = 0.0 if not mine else math.inf
-            for order in (itertools.permutations(mine) if mine else []):
-                for cuts in itertools.product([False, True], repeat=len(order) - 1):
-                    tr, cur = [], [order[0]]
-                    for s, cut in zip(order[1:], cuts, strict=True):
-                        if cut:
-                            tr.append(cur)
-                            cur = []
-                        cur.append(s)
-                    team_best = min(team_best, own_clock_team(p, spec, office, [*tr, cur]))
-            total += team_best
-        best = min(best, total)
-    return best
+    """:func:`best_over` with each plan timed by the own clock."""
+    return best_over(p, subset, lambda office, team_trips: own_clock_team(p, spec, office,
+                                                                          team_trips))
 
 
 def test_exact_equals_an_enumeration_with_its_own_clock(tmp_path):

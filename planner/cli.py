@@ -273,7 +273,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
                                     budget=args.budget, start=args.start)
         paths = plan.write(out, sites=choice, trips=trip_plan)
     t = trip_plan.trips
-    how = ("proven optimal" if trip_plan.method == "exact"
+    how = ("proven optimal" if trip_plan.method == "exact" and trip_plan.gap <= 0
            else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
     unit = "Rp" if trip_plan.spec.minimise == "cost" else "team days"
     print(f"{len(t)} trip(s), {int(t['days'].sum())} team days, "

@@ -784,3 +784,23 @@ def test_total_budget_on_random_weekly_timetables(tmp_path):
                    if st.stops["code"].iat[s] not in set(plan.unreached["code"]))
         assert plan.objective == pytest.approx(cost[mask]) and cost[mask] <= budget + 1e-6
     assert checked == 30
+
+
+def test_fewest_days_within_a_total_budget(tmp_path):
+    """Minimising days with a total budget: B1 and B2 are an hour from S (free roads) and
+    half an hour apart by a road with a Rp 5 M toll. One day trip serving both takes 1 team
+    day for Rp 5 M; two day trips take 2 days for nothing. Within Rp 1 M the fewest-days
+    plan is over the budget, yet both stops fit: both are served, in 2 days, and the answer
+    says the fewest days within the budget are not proven (the gap to 1 day)."""
+    villages = ["B1", "B2"]
+    net = network(tmp_path, [link("service:S", "village:B1", "road", 60),
+                             link("service:S", "village:B2", "road", 60),
+                             link("village:B1", "village:B2", "road", 30, 5_000_000)],
+                  villages, ["S"])
+    st = stops({"B1": 10, "B2": 10}, ["S"], villages)
+    spec = replace(SPEC, minimise="days")
+    free = trips.plan_trips(net, st, spec)
+    assert free.objective == 1 and free.gap == 0  # no budget: one day, the toll road
+    plan = trips.plan_trips(net, st, replace(spec, total_budget=1_000_000))
+    assert plan.unreached.empty and plan.objective == 2 and plan.bound == 1
+    assert plan.trips["cost"].sum() == pytest.approx(0)

@@ -105,7 +105,10 @@ class TripPlan:
     bound : float
         A lower bound on the objective (equal to it when ``method`` is ``exact``).
     method : str
-        ``exact`` (dynamic programming over subsets: proven optimal) or ``heuristic (<start>,
+        ``exact`` (dynamic programming over subsets: proven optimal, the gap 0; under a
+        total budget with ``minimise = "days"``, when the fewest-days plan is over the
+        budget, the cheapest plan is kept and the gap to the fewest days is given) or
+        ``heuristic (<start>,
         then relocation)`` (``<start>``: the start that led to the answer).
     spec : TripSpec
     """
@@ -1182,15 +1185,19 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
     team_trips: list[list[list[int]]] = [[] for _ in p.teams]
     note = ""
     left_out = "over the total budget"
+    exact_bound = math.inf
     if len(ok) <= exact_limit:
         allowed = sum(1 << s for s in ok)
         table = _solve_exact(p, allowed)
-        chosen = _within_total_budget(p, table, allowed)
+        cheapest = _cheapest_table(p, table, allowed)
+        chosen = _within_total_budget(p, cheapest, allowed)
         if allowed not in table:  # no plan serves them all: the most people are served
             left_out = ("no plan serves it together with the other stops within the limits "
                         "(the plan serving the most people leaves it out)")
-        for ti, trips in table.get(chosen, (0.0, [], 0.0))[1]:
+        plan_of = table if _fits(p, table, chosen) else cheapest
+        for ti, trips in plan_of.get(chosen, (0.0, [], 0.0))[1]:
             team_trips[ti] = trips
+        exact_bound = table.get(chosen, (0.0, [], 0.0))[0]
         method = "exact"
     else:
         team_trips, left, stopped, start_from = _solve_heuristic(p, ok, time_limit)
@@ -1214,7 +1221,8 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
             reasons[s] = left_out
 
     objective = float(sum(ev.objective for ev in evals))
-    bound = objective if method == "exact" else min(objective, lower_bound(p, sorted(served)))
+    bound = min(objective, exact_bound) if method == "exact" else \
+        min(objective, lower_bound(p, sorted(served)))
     people = float(sum(p.people[s] for s in served))
     people_bound = people if method == "exact" or len(served) == len(ok) \
         else max(people, _people_bound(p, ok))
@@ -1308,6 +1316,28 @@ def _geometry(net: Network, p: _Problem, stops: Stops, evals: list[_Eval],
     lines = gpd.GeoDataFrame(t, geometry=geoms, crs=net.crs)
     return lines, pd.DataFrame(rows, columns=["trip", "order", "code", "name", "office",
                                               "x", "y"])
+
+
+def _fits(p: _Problem, table: Combined, mask: int) -> bool:
+    """Whether a subset's plan in ``table`` keeps within the total budget."""
+    if mask not in table:
+        return False
+    cost = sum(evaluate(p, p.teams[ti][0], trips).cost for ti, trips in table[mask][1])
+    return cost <= p.spec.total_budget + 1e-6
+
+
+def _cheapest_table(p: _Problem, table: Combined, allowed: int) -> Combined:
+    """The cheapest plan of every subset, to tell which fit the total budget: ``table``
+    itself when it minimises cost or there is no budget; else a second exact solve
+    minimising cost (a subset whose fewest-days plan is over the budget may still fit)."""
+    if p.spec.minimise == "cost" or not math.isfinite(p.spec.total_budget):
+        return table
+    by_cost = _Problem(**{**p.__dict__, "spec": replace(p.spec, minimise="cost"),
+                          "memo": {}})
+    cheap = _solve_exact(by_cost, allowed)
+    # the same plans, valued as the days they take (the objective asked for)
+    return {mask: (sum(evaluate(p, p.teams[ti][0], trips).objective for ti, trips in plan),
+                   plan, free) for mask, (_, plan, free) in cheap.items()}
 
 
 def _within_total_budget(p: _Problem, table: Combined, allowed: int) -> int:

@@ -551,9 +551,11 @@ def _trips_section(plan: Result) -> list[str]:
     t, un = tp.trips, tp.unreached
     sp = tp.spec
     how = ("proven optimal (every assignment and order considered by dynamic programming)"
-           if tp.method == "exact" else
+           if tp.method == "exact" and tp.gap <= 0 else
            f"within {100 * tp.gap:.1f}% of a lower bound ({sp.minimise} "
-           f"{tp.bound:,.0f}); insertion and relocation moves")
+           f"{tp.bound:,.0f}); " + ("the fewest days within the total budget are not proven"
+                                    if tp.method == "exact" else
+                                    "insertion and relocation moves"))
     if tp.note:
         how += f" ({tp.note})"
     lines = ["## Trips", "",

@@ -58,7 +58,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
             except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
                 failure = exc
         out = Path(args.out) if args.out else Path("out") / scenario.slug
-        paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "")
+        paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "",
+                           producer="planner run")
     rep = plan.report
     print(f"Plan '{scenario.name}': {rep['villages']} villages, metric CRS {rep['metric_crs']}")
     for key, t in rep["totals"].items():
@@ -80,9 +81,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  field logs: {plan.progress.summary()} (reasons in rejected_logs.csv)")
     if choice is not None:
         print("  sites: " + choice.summary())
+        new = choice.sites[choice.sites["rank"] > 0]
+        print(f"  proposed stops ({len(new)}): " + ("; ".join(
+            f"#{r.rank} {r.site_name} ({r.site_code})" for r in new.itertuples())
+            if len(new) else "none"))
     top = plan.table().head(5)
-    print("  top 5: " + "; ".join(f"{r.priority_rank}. {r.nama} ({r.kode})"
-                                  for r in top.itertuples()))
+    print("  highest-priority villages (by score, not the stops): " + "; ".join(
+        f"{r.priority_rank}. {r.nama} ({r.kode})" for r in top.itertuples()))
     for p in paths.values():
         print(f"  wrote {p}")
     print(f"  done in {time.perf_counter() - t0:.1f} s")
@@ -137,11 +142,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         plan_b = plan_b.with_sites(plan_b.choose_sites())
     c = compare(plan_a, plan_b)
     out = Path(args.out) if args.out else Path("out") / f"compare_{a.slug}_{b.slug}"
-    with io.generation(out) as staging:
+    with io.generation(out, producer="planner compare") as staging:
         io.write_csv(staging / "compare_villages.csv", c.villages)
         io.write_csv(staging / "compare_totals.csv", c.totals)
         io.write_text(staging / "compare_map.html", map_html(c.map()))
-        io.write_manifest(staging, {"compare": [str(a.source), str(b.source)],
+        io.write_manifest(staging, {"producer": "planner compare",
+                                    "compare": [str(a.source), str(b.source)],
                                     "outputs": {"villages": "compare_villages.csv",
                                                 "totals": "compare_totals.csv",
                                                 "map": "compare_map.html"}})
@@ -186,17 +192,18 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("kits", args.kits), ("budget", args.budget),
                                  ("cover_minutes", args.cover_minutes),
                                  ("minimise", args.minimise)) if v is not None}
-    out = Path(args.out) if args.out else Path("out") / scenario.slug
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_sites"
     with _progress(args, True, bool(scenario.progress.logs)):
         plan = run(scenario)
         try:
             choice = plan.choose_sites(k=args.k, target=args.target, model=args.model,
                                        **changes)
         except InfeasibleError as exc:
-            paths = plan.write(out, site_problem=str(exc))  # the plan without stops, and why
+            paths = plan.write(out, site_problem=str(exc),  # the plan without stops, and why
+                               producer="planner sites")
             print(f"wrote the plan without a site choice in {out} ({len(paths)} files)")
             raise
-        paths = plan.write(out, sites=choice)
+        paths = plan.write(out, sites=choice, producer="planner sites")
     print(choice.summary())
     cols = ["rank", "site_code", "site_name", "people_newly_covered",
             "cumulative_share_of_target", "villages_served", "travel_minutes_from_office",
@@ -227,14 +234,14 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         raise InputError(missing)
     scenario = scenario.replace(progress=replace(spec, logs=logs,
                                                  as_of=args.as_of or spec.as_of))
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_progress"
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_logs"
     from .steps import expected
 
     run_steps = expected(with_sites=False, with_logs=True)
     with _progress(args, False, True,
                    (*run_steps[: run_steps.index("prioritise") + 1], "write progress")):
         plan = run(scenario)
-        paths = plan.write_progress(out)
+        paths = plan.write_progress(out, producer="planner progress")
     check = plan.progress
     if check is None:  # pragma: no cover - run applied the logs given
         return 1
@@ -271,7 +278,7 @@ def _cmd_trips(args: argparse.Namespace) -> int:
         choice = plan.choose_sites()
         trip_plan = plan.plan_trips(sites=choice, teams=args.teams, days=args.days,
                                     budget=args.budget, start=args.start)
-        paths = plan.write(out, sites=choice, trips=trip_plan)
+        paths = plan.write(out, sites=choice, trips=trip_plan, producer="planner trips")
     t = trip_plan.trips
     how = ("proven optimal" if trip_plan.method == "exact" and trip_plan.gap <= 0
            else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")

@@ -79,7 +79,8 @@ class Plan(Result):
         return render.plan_map(self, area=area)
 
     def write(self, out_dir: str | Path, *, sites: SiteChoice | None = None,
-              site_problem: str = "", trips: TripPlan | None = None) -> dict[str, Path]:
+              site_problem: str = "", trips: TripPlan | None = None,
+              producer: str = "python") -> dict[str, Path]:
         """Write every output as one generation (see :func:`planner.outputs.writing.write_outputs`).
 
         Parameters
@@ -92,6 +93,9 @@ class Plan(Result):
             Why there is no site choice (said in the summary).
         trips : TripPlan, optional
             A :meth:`plan_trips` result: also the trip outputs.
+        producer : str, default "python"
+            What writes the folder (recorded in run.json; the CLI gives its command): a
+            folder another producer wrote is refused, never silently replaced.
 
         Returns
         -------
@@ -107,15 +111,19 @@ class Plan(Result):
             else self
         if trips is not None:
             plan = plan.with_trips(trips)
-        return write_outputs(plan, Path(out_dir))
+        return write_outputs(plan, Path(out_dir), producer=producer)
 
-    def write_progress(self, out_dir: str | Path) -> dict[str, Path]:
+    def write_progress(self, out_dir: str | Path, *, producer: str = "python"
+                       ) -> dict[str, Path]:
         """Write the field-log outputs only (``planner progress``), as one generation.
 
         Parameters
         ----------
         out_dir : str or Path
             The output folder.
+        producer : str, default "python"
+            What writes the folder (recorded in run.json); another producer's folder is
+            refused.
 
         Returns
         -------
@@ -128,7 +136,7 @@ class Plan(Result):
         InputError
             When the plan applied no field logs.
         """
-        return write_progress(self, Path(out_dir))
+        return write_progress(self, Path(out_dir), producer=producer)
 
 
 

@@ -62,3 +62,35 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
         io.write_with(target, boom)
     assert target.read_text() == "old"
     assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_a_folder_another_command_wrote_is_refused(tmp_path):
+    """Outputs never clobber each other: run.json names what wrote the folder, and another
+    producer writing there is refused with a clear message (nothing in it is touched); the
+    same producer replaces its own outputs; a folder that does not say is replaced."""
+    import json
+
+    import pytest
+
+    from planner.errors import InputError
+    from planner.inputs import io
+
+    out = tmp_path / "out"
+    with io.generation(out, producer="planner progress") as staging:
+        io.write_text(staging / "progress.md", "logs")
+        io.write_manifest(staging, {"producer": "planner progress"})
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(InputError, match="holds the outputs of `planner progress`"):
+        with io.generation(out, producer="planner run") as staging:
+            io.write_text(staging / "villages.csv", "x")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    with io.generation(out, producer="planner progress") as staging:  # its own: replaced
+        io.write_text(staging / "progress.md", "logs again")
+        io.write_manifest(staging, {"producer": "planner progress"})
+    assert (out / "progress.md").read_text() == "logs again"
+    doc = json.loads((out / "run.json").read_text())
+    doc.pop("producer")
+    (out / "run.json").write_text(json.dumps(doc))  # an older run.json: it does not say
+    with io.generation(out, producer="planner run") as staging:
+        io.write_manifest(staging, {"producer": "planner run"})
+    assert json.loads((out / "run.json").read_text())["producer"] == "planner run"

@@ -199,3 +199,22 @@ def test_unreachable_reason_one_way_inside_a_part_with_an_office(tmp_path):
     assert t.loc["99.01.01.2005", "unreachable_reason"].startswith(
         "no path from any service point: its part of the network holds no service point")
 
+
+
+def test_commands_do_not_clobber_each_other(tiny_scenario, tmp_path, capsys):
+    """`planner sites` into the folder `planner run` wrote exits 2 naming the other command
+    (the run's outputs stay whole) and writes into a folder of its own; `planner run`
+    labels the highest-priority villages as such (not the stops)."""
+    from planner.cli import main
+    from planner.inputs import io
+
+    out = tmp_path / "o"
+    assert main(["run", str(tiny_scenario), "--out", str(out), "-q"]) == 0
+    printed = capsys.readouterr().out
+    assert "highest-priority villages (by score, not the stops)" in printed
+    assert main(["sites", str(tiny_scenario), "--k", "1", "--out", str(out), "-q"]) == 2
+    assert "holds the outputs of `planner run`" in capsys.readouterr().err
+    assert io.check_generation(out) == []
+    assert main(["sites", str(tiny_scenario), "--k", "1", "--out", str(tmp_path / "s"),
+                 "-q"]) == 0
+    assert "1 new site(s)" in capsys.readouterr().out

@@ -485,7 +485,7 @@ def resolve_output(out_dir: Path | str) -> Path:
 
 
 @contextlib.contextmanager
-def generation(out_dir: Path) -> Iterator[Path]:
+def generation(out_dir: Path, *, producer: str | None = None) -> Iterator[Path]:
     """Write a run's outputs as one generation.
 
     Yields an empty staging folder beside ``out_dir``; when the block ends without error the
@@ -499,6 +499,9 @@ def generation(out_dir: Path) -> Iterator[Path]:
     ----------
     out_dir : Path
         The output folder.
+    producer : str, optional
+        What writes it (``planner run``, ``planner trips``...; recorded in ``run.json``): a
+        folder another producer wrote is refused, never silently replaced.
 
     Yields
     ------
@@ -508,7 +511,8 @@ def generation(out_dir: Path) -> Iterator[Path]:
     Raises
     ------
     InputError
-        ``out_dir`` is a file, or a folder holding other files.
+        ``out_dir`` is a file, a folder holding other files, or the outputs of another
+        producer.
     OutputError
         The disk is full, the folder is read-only or not writable.
     """
@@ -525,6 +529,12 @@ def generation(out_dir: Path) -> Iterator[Path]:
                                       f"not outputs of a plan ({names}); the planner replaces "
                                       "its output folder whole, so give an empty or new folder "
                                       "with --out")])
+        earlier = _producer(target)
+        if producer and earlier and earlier != producer:
+            raise InputError([Problem(str(target), f"the output folder holds the outputs of "
+                                      f"`{earlier}` (run.json); `{producer}` would replace "
+                                      "them: give another folder with --out, or remove this "
+                                      "one first")])
     staging: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -550,6 +560,16 @@ def generation(out_dir: Path) -> Iterator[Path]:
     finally:
         if staging is not None and staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _producer(folder: Path) -> str:
+    """What wrote an output folder, as its run.json says ("" when it does not say)."""
+    try:
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    value = doc.get("producer", "") if isinstance(doc, dict) else ""
+    return value if isinstance(value, str) else ""
 
 
 def file_sha256(path: Path) -> str:

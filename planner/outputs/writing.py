@@ -30,7 +30,8 @@ from . import render, report
 _step = steps.step
 
 
-def write_progress(plan: Result, out_dir: Path) -> dict[str, Path]:
+def write_progress(plan: Result, out_dir: Path, *, producer: str = "python"
+                   ) -> dict[str, Path]:
     """Write the field-log outputs only (``planner progress``), as one generation.
 
     Parameters
@@ -39,6 +40,9 @@ def write_progress(plan: Result, out_dir: Path) -> dict[str, Path]:
         A result with field logs applied.
     out_dir : Path
         The output folder (made or replaced as one generation).
+    producer : str, default "python"
+        What writes it (the CLI says ``planner progress``); a folder another producer
+        wrote is refused.
 
     Returns
     -------
@@ -55,12 +59,12 @@ def write_progress(plan: Result, out_dir: Path) -> dict[str, Path]:
         raise InputError([Problem("progress", "this plan applied no field logs; set "
                                   "[progress] logs in the scenario or give log files")])
     final = io.resolve_output(Path(out_dir))
-    with io.generation(final) as staging:
+    with io.generation(final, producer=producer) as staging:
         names = _write_progress(plan, staging)
         io.write_text(staging / "progress.md", report.progress_markdown(plan))
         names["progress_md"] = "progress.md"
-        io.write_manifest(staging, {**_manifest_base(plan), "report": _jsonable(plan.report),
-                                    "outputs": dict(names)})
+        io.write_manifest(staging, {**_manifest_base(plan, producer),
+                                    "report": _jsonable(plan.report), "outputs": dict(names)})
     names["run"] = "run.json"
     return {k: final / name for k, name in names.items()}
 
@@ -116,10 +120,10 @@ def _write_trips(plan: Result, out_dir: Path) -> dict[str, str]:
     return files
 
 
-def _manifest_base(plan: Result) -> dict[str, Any]:
+def _manifest_base(plan: Result, producer: str) -> dict[str, Any]:
     """What every run.json starts with: the scenario, its input files with their SHA-256,
-    its parameters and the package versions."""
-    return {"scenario": plan.scenario.name,
+    its parameters and the package versions, and what wrote it (``producer``)."""
+    return {"producer": producer, "scenario": plan.scenario.name,
             "inputs": {k: {"path": str(p), "sha256": io.file_sha256(p)}
                        for k, p in plan.scenario.input_files().items()},
             "parameters": _jsonable(asdict(plan.scenario)), "versions": _versions()}
@@ -150,7 +154,8 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-def write_outputs(plan: Result, out_dir: Path) -> dict[str, Path]:
+def write_outputs(plan: Result, out_dir: Path, *, producer: str = "python"
+                  ) -> dict[str, Path]:
     """Write every output as one generation (see :func:`planner.inputs.io.generation`); return
     their final paths.
 
@@ -166,6 +171,9 @@ def write_outputs(plan: Result, out_dir: Path) -> dict[str, Path]:
         The run's result (with site choice and trips when attached).
     out_dir : Path
         The output folder.
+    producer : str, default "python"
+        What writes it (the CLI says ``planner run``, ``planner trips``...); a folder
+        another producer wrote is refused.
 
     Returns
     -------
@@ -173,12 +181,12 @@ def write_outputs(plan: Result, out_dir: Path) -> dict[str, Path]:
         Each output's final path, keyed by its role.
     """
     final = io.resolve_output(out_dir)
-    with io.generation(final) as staging:
-        names = _write_files(plan, staging)
+    with io.generation(final, producer=producer) as staging:
+        names = _write_files(plan, staging, producer)
     return {k: final / name for k, name in names.items()}
 
 
-def _write_files(plan: Result, out_dir: Path) -> dict[str, str]:
+def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
     t0 = time.perf_counter()
     names = {"csv": "villages.csv", "xlsx": "villages.xlsx", "gpkg": "villages.gpkg",
              "map": "map.html", "summary_md": "summary.md", "summary_html": "summary.html",
@@ -253,7 +261,7 @@ def _write_files(plan: Result, out_dir: Path) -> dict[str, str]:
     timings = {**plan.timings, "write": round(time.perf_counter() - t0, 3),
                "write_steps": write_steps}
     manifest = {
-        **_manifest_base(plan),
+        **_manifest_base(plan, producer),
         "timings_s": timings,
         "report": _jsonable(plan.report),
         "site_problem": plan.site_problem or None,

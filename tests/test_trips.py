@@ -491,13 +491,19 @@ def test_the_unservable_reason_names_the_best_office_and_day(tmp_path):
         "a trip would take 3 days (at most 2)"]
 
 
-def random_weekly_instance(tmp_path: Path, seed: int):
+def random_weekly_instance(tmp_path: Path, seed: int, n_stops: int | None = None,
+                           one_team: bool = False):
     """1-2 offices; an airstrip by road with one or two flights a week to some villages and
     back (at random hours), daylight-only boats, roads (some free), dear or cheap nights,
-    1-2 teams, trips of 3-7 days, cost or days."""
+    1-2 teams, trips of 3-7 days, cost or days; 2-5 stops unless ``n_stops`` says (with
+    ``one_team``: one office, one team)."""
     rng = np.random.default_rng(seed)
     n = int(rng.integers(2, 6))
     offices = ["S", "T"][:int(rng.integers(1, 3))]
+    if n_stops is not None:
+        n = n_stops
+    if one_team:
+        offices = ["S"]
     villages = ["A"] + [f"V{i}" for i in range(n)]
     days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
     links = [link(f"service:{o}", "village:A", "road", float(rng.integers(60, 400)), 200_000)
@@ -523,7 +529,8 @@ def random_weekly_instance(tmp_path: Path, seed: int):
                               float(rng.integers(30, 200)), float(rng.choice([0, 100_000]))))
     net = network(tmp_path, links, villages, offices)
     st = stops({f"V{i}": float(rng.integers(5, 150)) for i in range(n)}, offices, villages)
-    spec = replace(SPEC, teams=int(rng.integers(1, 3)), max_days=int(rng.integers(3, 8)),
+    spec = replace(SPEC, teams=1 if one_team else int(rng.integers(1, 3)),
+                   max_days=int(rng.integers(3, 8)),
                    night_rupiah=float(rng.choice([300_000, 1_500_000, 3_000_000])),
                    day_rupiah=float(rng.choice([0, 200_000])),
                    minimise=str(rng.choice(["cost", "days"])))
@@ -804,3 +811,24 @@ def test_fewest_days_within_a_total_budget(tmp_path):
     plan = trips.plan_trips(net, st, replace(spec, total_budget=1_000_000))
     assert plan.unreached.empty and plan.objective == 2 and plan.bound == 1
     assert plan.trips["cost"].sum() == pytest.approx(0)
+
+
+@pytest.mark.parametrize("n_stops, seeds", [(6, range(4)), (7, range(2))])
+def test_exact_equals_the_own_clock_on_six_and_seven_stops(tmp_path, n_stops, seeds):
+    """Larger instances (one office, one team: the enumeration is every order and cut):
+    the exact method equals the own clock's best plan, and leaves out no stop it could
+    serve."""
+    for seed in seeds:
+        (tmp_path / str(seed)).mkdir()
+        net, st, spec = random_weekly_instance(tmp_path / str(seed), 1000 + seed,
+                                               n_stops=n_stops, one_team=True)
+        plan = trips.plan_trips(net, st, spec)
+        assert plan.method == "exact"
+        p = trips._problem(net, st, spec, dt.date.fromisoformat(spec.start).weekday())
+        left = set(plan.unreached["code"])
+        served = [i for i, c in enumerate(st.stops["code"]) if c not in left]
+        assert plan.objective == pytest.approx(own_clock_best(p, spec, served)), seed
+        for i, c in enumerate(st.stops["code"]):
+            if c in left:
+                assert own_clock_best(p, spec, [*served, i]) == math.inf, (seed, c)
+

@@ -42,6 +42,10 @@ REACH_BANDS: tuple[str, ...] = ("<=1h", "1-3h", "3-8h", "8-24h", ">24h", "unreac
 """Reach band labels, in order of increasing travel time (minutes from the nearest service)."""
 
 
+DEFAULT_WEIGHTS = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
+"""The priority weights of a scenario that gives none."""
+
+
 @dataclass(frozen=True)
 class Layer:
     """A file with the columns the planner should read from it."""
@@ -502,9 +506,7 @@ class Scenario:
     crs: str = "auto"
     access: Access = field(default_factory=Access)
     sites: SitesSpec = field(default_factory=SitesSpec)
-    weights: dict[str, float] = field(
-        default_factory=lambda: {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
-    )
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     progress: ProgressSpec = field(default_factory=ProgressSpec)
     trips: TripSpec = field(default_factory=TripSpec)
 
@@ -514,40 +516,12 @@ class Scenario:
         problem at once)."""
         src = str(self.source)
         pc = ProblemCollector()
-        allowed = ("gap", "remoteness", "blank_spot")
-        weights = self.weights if isinstance(self.weights, dict) else {}
-        if not isinstance(self.weights, dict):
-            pc.add(src, f"expected a table of weights, found {self.weights!r}",
-                   where="[priority.weights]")
-        for k, v in weights.items():
-            if k not in allowed:
-                pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(allowed)}",
-                       where="[priority.weights]", column=k)
-            elif isinstance(v, bool) or not isinstance(v, int | float):
-                pc.add(src, f"expected a number >= 0, found {v!r}",
-                       where="[priority.weights]", column=k)
-            else:
-                in_range(pc, src, "[priority.weights]", k, v, "weight")
-        for k in allowed:
-            if isinstance(self.weights, dict) and k not in weights:
-                pc.add(src, f"missing weight '{k}' (give all of {', '.join(allowed)})",
-                       where="[priority.weights]", column=k)
-        if weights and not any(isinstance(w, int | float) and w > 0
-                               for w in weights.values()):
-            pc.add(src, "every priority weight is 0: no village could rank above another; "
-                   "give at least one weight > 0", where="[priority.weights]")
+        _check_weights(pc, src, self.weights)
         for problem in _one_of(self.signal_kind, ("blank_spot", "coverage"), "[signal]",
                                "kind"):
             pc.add(src, problem.message, problem.where, problem.column)
-        net = self.network
-        if net.season and net.season not in net.seasons:
-            pc.add(src, f"season {net.season!r} is not defined; defined: "
-                   f"{', '.join(net.seasons) or 'none'} (add [network.seasons.{net.season}."
-                   "<class>])", where="[network]", column="season")
-        keys = [i.key for i in self.indicators]
-        if self.sites.indicator not in keys:
-            pc.add(src, f"unknown indicator {self.sites.indicator!r}; expected one of "
-                   f"{', '.join(keys)}", where="[sites]", column="indicator")
+        _check_season(pc, src, self.network.season, self.network.seasons)
+        _check_indicator(pc, src, self.sites.indicator, [i.key for i in self.indicators])
         pc.raise_if_any()
 
     @property
@@ -1074,23 +1048,58 @@ def _access(pc: ProblemCollector, src: str, raw: Any) -> Access:
 
 def _weights(pc: ProblemCollector, src: str, raw: Any) -> dict[str, float]:
     """The ``[priority.weights]``: gap, remoteness and blank spot (defaults 0.6/0.25/0.15)."""
-    weights = {"gap": 0.6, "remoteness": 0.25, "blank_spot": 0.15}
     if not isinstance(raw, dict):
-        return weights
+        return dict(DEFAULT_WEIGHTS)
     _check_keys(pc, src, "priority", raw, _PRIORITY_KEYS)
-    for k, v in (raw.get("weights") or {}).items():
-        if k not in weights:
-            pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(weights)}",
-                   where="[priority.weights]", column=k)
+    given = raw.get("weights") or {}
+    weights = {**DEFAULT_WEIGHTS, **(given if isinstance(given, dict) else {})}
+    if _check_weights(pc, src, weights):
+        return {k: float(v) for k, v in weights.items()}
+    return dict(DEFAULT_WEIGHTS)  # not used: the problems are raised before the scenario
+
+
+def _check_weights(pc: ProblemCollector, src: str, weights: Any) -> bool:
+    """The rule for priority weights, for the parser and :class:`Scenario` alike: a table
+    of the three weights, each a number in range, at least one above 0. True when they
+    pass."""
+    before = len(pc.problems)
+    where = "[priority.weights]"
+    if not isinstance(weights, dict):
+        pc.add(src, f"expected a table of weights, found {weights!r}", where=where)
+        return False
+    for k, v in weights.items():
+        if k not in DEFAULT_WEIGHTS:
+            pc.add(src, f"unknown weight '{k}'; allowed: {', '.join(DEFAULT_WEIGHTS)}",
+                   where=where, column=k)
         elif isinstance(v, bool) or not isinstance(v, int | float):
-            pc.add(src, f"expected a number >= 0, found {v!r}", where="[priority.weights]",
-                   column=k)
-        elif in_range(pc, src, "[priority.weights]", k, v, "weight"):
-            weights[k] = float(v)
-    if not any(w > 0 for w in weights.values()):
+            pc.add(src, f"expected a number >= 0, found {v!r}", where=where, column=k)
+        else:
+            in_range(pc, src, where, k, v, "weight")
+    for k in DEFAULT_WEIGHTS:
+        if k not in weights:
+            pc.add(src, f"missing weight '{k}' (give all of {', '.join(DEFAULT_WEIGHTS)})",
+                   where=where, column=k)
+    if not any(isinstance(w, int | float) and not isinstance(w, bool) and w > 0
+               for w in weights.values()):
         pc.add(src, "every priority weight is 0: no village could rank above another; "
-               "give at least one weight > 0", where="[priority.weights]")
-    return weights
+               "give at least one weight > 0", where=where)
+    return len(pc.problems) == before
+
+
+def _check_season(pc: ProblemCollector, src: str, season: str,
+                  seasons: dict[str, Any]) -> None:
+    """The rule for the active season: "" or one defined in ``[network.seasons]``."""
+    if season and season not in seasons:
+        pc.add(src, f"season {season!r} is not defined; defined: "
+               f"{', '.join(seasons) or 'none'} (add [network.seasons.{season}.<class>])",
+               where="[network]", column="season")
+
+
+def _check_indicator(pc: ProblemCollector, src: str, indicator: str, keys: list[str]) -> None:
+    """The rule for the site choice's indicator: one of the scenario's."""
+    if indicator not in keys:
+        pc.add(src, f"unknown indicator {indicator!r}; expected one of {', '.join(keys)}",
+               where="[sites]", column="indicator")
 
 
 def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
@@ -1262,10 +1271,7 @@ def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
                 "kits", "budget"):
         if key in vals and not in_range(pc, src, "[sites]", key, vals[key]):
             vals.pop(key)
-    if vals.get("indicator", "ktp") not in [i.key for i in indicators]:
-        pc.add(src, f"unknown indicator {vals.get('indicator', 'ktp')!r}; expected one of "
-               f"{', '.join(i.key for i in indicators)}", where="[sites]",
-               column="indicator")
+    _check_indicator(pc, src, str(vals.get("indicator", "ktp")), [i.key for i in indicators])
     floats = {"cover_minutes", "target", "budget", "people_per_day", "days", "time_limit"}
     cand = None
     if isinstance(vals.get("candidates"), str):
@@ -1342,10 +1348,7 @@ def _network(pc: ProblemCollector, src: str, base: Path, net: Any) -> NetworkSpe
             seasons[sname][cls] = _make(pc, src, SeasonRule, SeasonRule, speed_factor=f or 1.0,
                                         closed=bool(r.get("closed", False)))
     season = str(net.get("season", ""))
-    if season and season not in seasons:
-        pc.add(src, f"season {season!r} is not defined; defined: "
-               f"{', '.join(seasons) or 'none'} (add [network.seasons.{season}.<class>])",
-               where="[network]", column="season")
+    _check_season(pc, src, season, seasons)
     transfers = {k: v for k, raw in (net.get("transfer_minutes") or {}).items()
                  if (v := _positive(pc, src, "[network.transfer_minutes]", k, raw,
                                     "transfer_minutes")) is not None}

@@ -30,8 +30,9 @@ import datetime as dt
 import itertools
 import math
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -785,22 +786,19 @@ def _place_by_splitting(p: _Problem, routes: list[list[list[int]]], values: list
                         left: list[int]) -> bool:
     """A stop left out placed after a team's trip is cut in two: the team comes home in
     between, so the trips after leave on later weekdays (the cheapest such plan)."""
-    best: tuple[float, int, list[list[int]], float, int] | None = None
-    for s in left:
-        for ti, (office, _) in enumerate(p.teams):
-            trips = routes[ti]
-            for k, trip in enumerate(trips):
-                for cut in range(1, len(trip)):
-                    split = [*trips[:k], trip[:cut], trip[cut:], *trips[k + 1:]]
-                    for pos in range(len(split) + 1):
-                        opt = [*split[:pos], [s], *split[pos:]]
-                        ev = evaluate(p, office, opt)
-                        if ev.feasible and (best is None
-                                            or ev.objective - values[ti] < best[0] - 1e-9):
-                            best = (ev.objective - values[ti], ti, opt, ev.objective, s)
+    def options() -> Iterator[tuple[int, list[list[int]], int]]:
+        for s in left:
+            for ti, trips in enumerate(routes):
+                for k, trip in enumerate(trips):
+                    for cut in range(1, len(trip)):
+                        split = [*trips[:k], trip[:cut], trip[cut:], *trips[k + 1:]]
+                        for pos in range(len(split) + 1):
+                            yield ti, [*split[:pos], [s], *split[pos:]], s
+
+    best = _least_added(p, values, options())
     if best is None:
         return False
-    _, ti, new, val, s = best
+    ti, new, val, s = best
     routes[ti], values[ti] = new, val
     left.remove(s)
     return True
@@ -838,20 +836,17 @@ def _place_a_pair(p: _Problem, routes: list[list[list[int]]], values: list[float
                   left: list[int]) -> bool:
     """Two stops that fit only together (one trip, or two trips in a row: the first makes
     the team leave on the weekday the second needs), placed where they add least."""
-    best: tuple[float, int, list[list[int]], float, tuple[int, int]] | None = None
-    for a, b in itertools.permutations(left, 2):
-        for block in ([[a, b]], [[a], [b]]):
-            for ti, (office, _) in enumerate(p.teams):
-                trips = routes[ti]
-                for k in range(len(trips) + 1):
-                    opt = [*trips[:k], *block, *trips[k:]]
-                    ev = evaluate(p, office, opt)
-                    if ev.feasible and (best is None
-                                        or ev.objective - values[ti] < best[0] - 1e-9):
-                        best = (ev.objective - values[ti], ti, opt, ev.objective, (a, b))
+    def options() -> Iterator[tuple[int, list[list[int]], tuple[int, int]]]:
+        for a, b in itertools.permutations(left, 2):
+            for block in ([[a, b]], [[a], [b]]):
+                for ti, trips in enumerate(routes):
+                    for k in range(len(trips) + 1):
+                        yield ti, [*trips[:k], *block, *trips[k:]], (a, b)
+
+    best = _least_added(p, values, options())
     if best is None:
         return False
-    _, ti, new, val, pair = best
+    ti, new, val, pair = best
     routes[ti], values[ti] = new, val
     for s in pair:
         left.remove(s)
@@ -993,31 +988,46 @@ def _split(p: _Problem, office: int, trip: list[int]) -> list[list[int]]:
     return _split(p, office, trip[:half]) + _split(p, office, trip[half:])
 
 
+T = TypeVar("T")
+
+
+def _least_added(p: _Problem, values: list[float],
+                 options: Iterable[tuple[int, list[list[int]], T]]
+                 ) -> tuple[int, list[list[int]], float, T] | None:
+    """Of ``(team, its new trips, what was placed)`` options, the feasible one that adds
+    least to the objective (the first of equals): the team, its trips, their objective and
+    what was placed; None when none is feasible."""
+    best: tuple[float, int, list[list[int]], float, T] | None = None
+    for ti, opt, what in options:
+        ev = evaluate(p, p.teams[ti][0], opt)
+        if ev.feasible and (best is None or ev.objective - values[ti] < best[0] - 1e-9):
+            best = (ev.objective - values[ti], ti, opt, ev.objective, what)
+    return None if best is None else best[1:]
+
+
 def _best_insertion(p: _Problem, routes: list[list[list[int]]], values: list[float],
                     s: int) -> tuple[int, list[list[int]], float] | None:
-    best: tuple[float, int, list[list[int]], float] | None = None
-    idle: set[int] = set()  # offices with an idle team tried: their other idle teams are alike
-    for ti, (office, _) in enumerate(p.teams):
-        if not np.isfinite(p.static[office, p.loc(s)]):
-            continue
-        trips = routes[ti]
-        if not trips:
-            if office in idle:
+    def options() -> Iterator[tuple[int, list[list[int]], None]]:
+        idle: set[int] = set()  # offices with an idle team tried: their others are alike
+        for ti, (office, _) in enumerate(p.teams):
+            if not np.isfinite(p.static[office, p.loc(s)]):
                 continue
-            idle.add(office)
-        # a trip of its own at any place in the team's order (the trips after it then
-        # leave on other weekdays), or the stop inside any trip at any place
-        options = [[*trips[:k], [s], *trips[k:]] for k in range(len(trips), -1, -1)]
-        for k, trip in enumerate(trips):
-            for pos in range(len(trip) + 1):
-                options.append([*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]])
-        for opt in options:
-            ev = evaluate(p, office, opt)
-            if ev.feasible:  # the least added (work is shared out afterwards: _spread)
-                delta = ev.objective - values[ti]
-                if best is None or delta < best[0] - 1e-9:
-                    best = (delta, ti, opt, ev.objective)
-    return None if best is None else (best[1], best[2], best[3])
+            trips = routes[ti]
+            if not trips:
+                if office in idle:
+                    continue
+                idle.add(office)
+            # a trip of its own at any place in the team's order (the trips after it then
+            # leave on other weekdays), or the stop inside any trip at any place
+            for k in range(len(trips), -1, -1):
+                yield ti, [*trips[:k], [s], *trips[k:]], None
+            for k, trip in enumerate(trips):
+                for pos in range(len(trip) + 1):
+                    yield ti, [*trips[:k], [*trip[:pos], s, *trip[pos:]], *trips[k + 1:]], None
+
+    # the least added (work is shared out afterwards: _spread)
+    best = _least_added(p, values, options())
+    return None if best is None else best[:3]
 
 
 def lower_bound(p: _Problem, stops: list[int]) -> float:
@@ -1264,8 +1274,7 @@ def _why_unservable(p: _Problem, s: int, day0: dt.date) -> str:
     attempts = [(office, day) for office in range(p.n_off) for day in range(7)]
     if any(evaluate(p, office, [[s]], first_day=day).feasible for office, day in attempts):
         return ""
-    loose = _Problem(**{**p.__dict__, "spec": replace(p.spec, max_days=366,
-                                                      trip_budget=math.inf), "memo": {}})
+    loose = replace(p, spec=replace(p.spec, max_days=366, trip_budget=math.inf), memo={})
     tried = []
     for office, day in attempts:
         ev = evaluate(loose, office, [[s]], first_day=day)
@@ -1332,8 +1341,7 @@ def _cheapest_table(p: _Problem, table: Combined, allowed: int) -> Combined:
     minimising cost (a subset whose fewest-days plan is over the budget may still fit)."""
     if p.spec.minimise == "cost" or not math.isfinite(p.spec.total_budget):
         return table
-    by_cost = _Problem(**{**p.__dict__, "spec": replace(p.spec, minimise="cost"),
-                          "memo": {}})
+    by_cost = replace(p, spec=replace(p.spec, minimise="cost"), memo={})
     cheap = _solve_exact(by_cost, allowed)
     # the same plans, valued as the days they take (the objective asked for)
     return {mask: (sum(evaluate(p, p.teams[ti][0], trips).objective for ti, trips in plan),
@@ -1538,19 +1546,18 @@ def _with_nights(spec: TripSpec, log: list[dict[str, Any]], office: str,
             nights += 1
     if nights != tr["nights"]:  # pragma: no cover - the clock and the rows disagree: a bug
         raise RuntimeError(f"trip rows hold {nights} nights, the trip {tr['nights']}")
-    if spec.day_rupiah:
-        with_days: list[dict[str, Any]] = []
-        seen: set[int] = set()
-        for a in out:
-            if _day(a["start"]) not in seen and a["activity"] != "overnight":
-                seen.add(_day(a["start"]))
-                with_days.append({"activity": "day", "from": a["from"], "to": a["from"],
-                                  "mode": "", "start": a["start"], "end": a["start"],
-                                  "people": 0.0, "cost": spec.day_rupiah,
-                                  "note": "cost of a trip day", "stop": ""})
-            with_days.append(a)
-        out = with_days
+    if spec.day_rupiah:  # a day opens the trip and follows each night: days = nights + 1
+        out = [row for i, a in enumerate(out) for row in (
+            [_day_row(a, spec), a] if i == 0 else
+            [a, _day_row(a, spec, a["end"])] if a["activity"] == "overnight" else [a])]
     return out
+
+
+def _day_row(a: dict[str, Any], spec: TripSpec, at: float | None = None) -> dict[str, Any]:
+    at = a["start"] if at is None else at
+    return {"activity": "day", "from": a["to"], "to": a["to"], "mode": "", "start": at,
+            "end": at, "people": 0.0, "cost": spec.day_rupiah, "note": "cost of a trip day",
+            "stop": ""}
 
 
 def _row(number: int, team: str, office: str, day0: dt.date, tr: dict[str, Any], seq: int,

@@ -264,48 +264,62 @@ def _cmd_progress(args: argparse.Namespace) -> int:
 
 
 def _cmd_trips(args: argparse.Namespace) -> int:
+    return _decide(args, joint=False, producer="planner trips", suffix="_trips")
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    return _decide(args, joint=True, producer="planner plan", suffix="_plan")
+
+
+def _decide(args: argparse.Namespace, *, joint: bool, producer: str, suffix: str) -> int:
+    """The decision (stops and trips), written whole; exit 3 when a target is not met."""
     from .config import load_scenario
     from .pipeline import run
-
-    scenario = load_scenario(args.scenario)
     from .steps import expected
 
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_trips"
+    scenario = load_scenario(args.scenario)
+    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}{suffix}"
     logs = bool(scenario.progress.logs)
-    with _progress(args, True, logs, expected(with_sites=True, with_logs=logs,
-                                              with_trips=True)):
+    with _progress(args, True, logs, expected(with_sites=True, with_logs=logs, decide=True)):
         plan = run(scenario)
-        choice = plan.choose_sites()
-        trip_plan = plan.plan_trips(sites=choice, teams=args.teams, days=args.days,
-                                    budget=args.budget, start=args.start)
-        paths = plan.write(out, sites=choice, trips=trip_plan, producer="planner trips")
-    t = trip_plan.trips
-    how = ("proven optimal" if trip_plan.method == "exact" and trip_plan.gap <= 0
-           else f"gap to a lower bound {100 * trip_plan.gap:.1f}%")
-    unit = "Rp" if trip_plan.spec.minimise == "cost" else "team days"
-    print(f"{len(t)} trip(s), {int(t['days'].sum())} team days, "
-          f"{rupiah_text(t['cost'].sum())}, {count_text(t['people'].sum())} people "
-          f"({trip_plan.spec.minimise} {trip_plan.objective:,.0f} {unit}, {how})")
+        decision = plan.decide(joint=joint, target=getattr(args, "target", None),
+                               teams=args.teams, days=args.days, budget=args.budget,
+                               start=args.start)
+        view = plan.with_decision(decision)
+        paths = view.write(out, producer=producer)
+    tp = decision.trips
+    t = tp.trips
+    how = ("proven optimal" if tp.method == "exact" and tp.gap <= 0
+           else f"gap to a lower bound {100 * tp.gap:.1f}%")
+    cost = decision.cost()
+    print(f"{decision.headline()}")
+    print(f"{int((decision.choice.sites['rank'] > 0).sum())} stop(s), {len(t)} trip(s), "
+          f"{int(t['days'].sum()) if len(t) else 0} team days, "
+          f"{rupiah_text(cost['total'])} (travel {rupiah_text(cost['travel'])}, nights "
+          f"{rupiah_text(cost['nights'])}, days {rupiah_text(cost['days'])}), "
+          f"{count_text(t['people'].sum() if len(t) else 0)} people; trips {how}; stops: "
+          f"{decision.method}" + (" (proven optimal)" if decision.proven else ""))
     if len(t):
         print(t[["trip", "team", "leaves", "returns", "days", "stops", "people", "cost"]]
               .to_string(index=False))
     n_sheets = sum(1 for k in paths if k.startswith("sheet_"))
-    print(f"wrote the whole plan with its site choice and trips in {out} ({len(paths)} files, "
+    print(f"wrote the whole decision in {out} ({len(paths)} files, decision.json, "
           f"{n_sheets} printable trip sheets in {out / 'sheets'}; one generation)")
-    un = trip_plan.unreached
+    un = tp.unreached
     if len(un):
-        print(f"{len(un)} stop(s) no trip serves ({un['people'].sum():,.0f} people):")
+        print(f"{len(un)} stop(s) no trip serves and no other stop could replace "
+              f"({un['people'].sum():,.0f} people):")
         for r in un.itertuples():
             print(f"  {r.code} {r.name}: {r.reason}")
         if (un["reason"] == "over the total budget").any():
-            bound = trip_plan.people_bound
+            bound = tp.people_bound
             most = ("the most any plan can reach within it" if bound <= t["people"].sum()
                     + 1e-9 else f"no plan could reach more than {count_text(bound)} within "
                     "it (an upper bound)")
             print(f"the budget reaches {count_text(t['people'].sum())} people at {len(t)} "
                   f"trip(s) for {rupiah_text(t['cost'].sum())}; {most}")
             return 3
-    return 0
+    return 0 if decision.met else 3
 
 
 def _check_date(text: str) -> str:
@@ -413,6 +427,18 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
     tr.add_argument("--out", help="output folder (default: out/<scenario name>_trips)")
     tr.set_defaults(func=_cmd_trips)
+    pl = command("plan", "the whole decision: stops and trips chosen together at the cost "
+                         "the office pays, against every target (decision.json)")
+    pl.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    pl.add_argument("--target", type=_number(float, 0, 1, low_ok=False),
+                    help="study-area target share of the site indicator, e.g. 0.994")
+    pl.add_argument("--teams", type=_number(int, 1, 10_000), help="teams per office")
+    pl.add_argument("--days", type=_number(int, 1, 366), help="the longest trip, days")
+    pl.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
+                    help="total budget of all trips, rupiah")
+    pl.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
+    pl.add_argument("--out", help="output folder (default: out/<scenario name>_plan)")
+    pl.set_defaults(func=_cmd_plan)
     ck = command("check", "check that an output folder is one complete "
                         "generation (every file listed in its run.json, with its SHA-256)")
     ck.add_argument("folder", help="an output folder, e.g. out/kaltara")

@@ -485,6 +485,39 @@ class TripSpec:
 
 
 @dataclass(frozen=True)
+class TargetSpec:
+    """A coverage target (``[[targets]]``): an indicator's share for the study area, for
+    every unit of an admin level, or for some of them.
+
+    Attributes
+    ----------
+    indicator : str
+        The indicator key (e.g. ``ktp``).
+    share : float
+        The share of eligible people to be served, above 0 and at most 1; the people needed
+        in an area are ``ceil(share × eligible) − served`` (at least 0).
+    level : str
+        ``""``: the study area as a whole; an admin level (``"kabupaten"``): every unit of
+        that level (or those in ``areas``) must reach the share on its own.
+    areas : tuple of str
+        With ``level``, only these units (names or codes); empty = every unit.
+    """
+
+    indicator: str
+    share: float
+    level: str = ""
+    areas: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Refuse a share outside (0, 1] and ``areas`` without a level."""
+        problems = _check_numbers(self, "[[targets]]", {"share": "target"})
+        if self.areas and not self.level:
+            problems.append(Problem(SPEC, "areas need a level (e.g. level = \"kabupaten\")",
+                                    "[[targets]]", "areas"))
+        _refuse(problems)
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -509,11 +542,12 @@ class Scenario:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
     progress: ProgressSpec = field(default_factory=ProgressSpec)
     trips: TripSpec = field(default_factory=TripSpec)
+    targets: tuple[TargetSpec, ...] = ()
 
     def __post_init__(self) -> None:
         """Refuse what the specs cannot check alone: the weights, the signal kind, the
-        season (defined in ``[network.seasons]``) and the site choice's indicator (every
-        problem at once)."""
+        season (defined in ``[network.seasons]``), the site choice's indicator and the
+        targets' indicators and levels (every problem at once)."""
         src = str(self.source)
         pc = ProblemCollector()
         _check_weights(pc, src, self.weights)
@@ -522,7 +556,17 @@ class Scenario:
             pc.add(src, problem.message, problem.where, problem.column)
         _check_season(pc, src, self.network.season, self.network.seasons)
         _check_indicator(pc, src, self.sites.indicator, [i.key for i in self.indicators])
+        _check_targets(pc, src, self.targets, [i.key for i in self.indicators],
+                       [a.level for a in self.admin])
         pc.raise_if_any()
+
+    @property
+    def all_targets(self) -> tuple[TargetSpec, ...]:
+        """Every target: each indicator's own ``target`` (for the study area), then the
+        ``[[targets]]`` tables (one kept when two say the same)."""
+        out = [TargetSpec(i.key, i.target) for i in self.indicators if i.target is not None]
+        out += [t for t in self.targets if t not in out]
+        return tuple(out)
 
     @property
     def slug(self) -> str:
@@ -796,7 +840,9 @@ _TOP_KEYS = {
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
     "access": dict, "priority": dict, "sites": dict, "progress": dict, "trips": dict,
+    "targets": list,
 }
+_TARGET_KEYS = {"indicator": str, "share": (int, float), "level": str, "areas": list}
 _TRIPS_KEYS: dict[str, Any] = {
     "teams": int, "max_days": int, "workday": list, "after_dark": list, "travel_until": str,
     "serve_minutes": (int, float), "setup_minutes": (int, float),
@@ -958,6 +1004,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
     progress = _progress(pc, src, base, data.get("progress"), indicators,
                          str(data.get("data_date", "")))
     trips = _trips(pc, src, data.get("trips"))
+    targets = _targets(pc, src, data.get("targets"))
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -971,6 +1018,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
         access=access, weights=weights, sites=sites, progress=progress, trips=trips,
+        targets=tuple(targets),
     )
 
 
@@ -1100,6 +1148,40 @@ def _check_indicator(pc: ProblemCollector, src: str, indicator: str, keys: list[
     if indicator not in keys:
         pc.add(src, f"unknown indicator {indicator!r}; expected one of {', '.join(keys)}",
                where="[sites]", column="indicator")
+
+
+def _check_targets(pc: ProblemCollector, src: str, targets: tuple[TargetSpec, ...],
+                   keys: list[str], levels: list[str]) -> None:
+    """The rule for ``[[targets]]``: a known indicator, a level among ``[[admin]]``'s."""
+    for n, t in enumerate(targets, 1):
+        where = f"[[targets]] #{n}"
+        if t.indicator not in keys:
+            pc.add(src, f"unknown indicator {t.indicator!r}; expected one of "
+                   f"{', '.join(keys)}", where=where, column="indicator")
+        if t.level and t.level not in levels:
+            pc.add(src, f"unknown level {t.level!r}; expected one of the [[admin]] levels "
+                   f"({', '.join(levels) or 'none given'}), or leave it out for the study "
+                   "area", where=where, column="level")
+
+
+def _targets(pc: ProblemCollector, src: str, raw: Any) -> list[TargetSpec]:
+    """The ``[[targets]]`` tables (see :class:`TargetSpec`)."""
+    out: list[TargetSpec] = []
+    for sec, t in _tables(pc, src, raw, "targets"):
+        _check_keys(pc, src, sec, t, _TARGET_KEYS, ("indicator", "share"))
+        areas = t.get("areas", [])
+        if not isinstance(areas, list) or not all(isinstance(a, str) for a in areas):
+            pc.add(src, f"expected a list of area names or codes, found {areas!r}",
+                   where=f"[{sec}]", column="areas")
+            continue
+        if isinstance(t.get("indicator"), str) and in_range(pc, src, f"[{sec}]", "share",
+                                                              t.get("share"), "target"):
+            made = _make(pc, src, TargetSpec, lambda: None, indicator=t["indicator"],
+                         share=float(t["share"]), level=str(t.get("level", "")),
+                         areas=tuple(areas))
+            if made is not None:
+                out.append(made)
+    return out
 
 
 def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,

@@ -19,10 +19,11 @@ import pandas as pd
 import shapely
 
 from . import steps
-from .config import REACH_BANDS, Scenario, SiteModel
+from .config import REACH_BANDS, Scenario, SiteModel, TripSpec
 from .crs import WGS84
+from .decide.decision import Decision, decide, trip_stops
 from .decide.sites import SiteChoice, choose_sites
-from .decide.trips import Stops, TripPlan, plan_trips
+from .decide.trips import TripPlan, plan_trips
 from .errors import InputError, Problem
 from .inputs import overlay, validate
 from .inputs.fieldlog import LogCheck
@@ -102,6 +103,7 @@ class Result:
     progress: LogCheck | None = None
     progress_over_time: pd.DataFrame | None = None
     trip_plan: TripPlan | None = None  # multi-day trips serving the new stops
+    decision: Decision | None = None  # stops and trips chosen together (one source)
     # layers derived from the villages alone, computed on first use and shared with the
     # views made by with_sites (they hold the same villages)
     _derived: dict[tuple[str, int], Any] = field(default_factory=dict, repr=False)
@@ -355,6 +357,18 @@ class Result:
         """
         return replace(self, site_choice=sites, site_problem=problem)
 
+    def _trip_spec(self, teams: int | None, days: int | None, budget: float | None,
+                   start: str | None, spec_changes: dict[str, Any]) -> TripSpec:
+        """``[trips]`` with the given changes; a start date is required."""
+        changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
+                                     ("total_budget", budget), ("start", start)) if v is not None}
+        spec = replace(self.scenario.trips, **changes, **spec_changes)
+        if not spec.start:
+            raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
+                                      "set [trips] start = \"YYYY-MM-DD\" or give --start",
+                                      where="[trips]", column="start")])
+        return spec
+
     def plan_trips(self, *, sites: SiteChoice | None = None,
                    teams: int | None = None, days: int | None = None,
                    budget: float | None = None, start: str | None = None,
@@ -392,17 +406,73 @@ class Result:
         InputError
             Without a start date, or for a setting the scenario could not hold.
         """
-        changes: dict[str, Any] = {k: v for k, v in (("teams", teams), ("max_days", days),
-                                     ("total_budget", budget), ("start", start)) if v is not None}
-        spec = replace(self.scenario.trips, **changes, **spec_changes)
-        if not spec.start:
-            raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
-                                      "set [trips] start = \"YYYY-MM-DD\" or give --start",
-                                      where="[trips]", column="start")])
+        spec = self._trip_spec(teams, days, budget, start, spec_changes)
         choice = sites or self.site_choice or self.choose_sites()
         with steps.step("plan trips", self.timings):
             return plan_trips(self.network, trip_stops(self, choice), spec,
                                     exact_limit=exact_limit, time_limit=time_limit)
+
+    def decide(self, *, target: float | None = None, joint: bool = True,
+               teams: int | None = None, days: int | None = None,
+               budget: float | None = None, start: str | None = None,
+               time_limit: float = 300.0, **spec_changes: Any) -> Decision:
+        """Stops and trips chosen together against every target (see
+        :mod:`planner.decide.decision`).
+
+        Parameters
+        ----------
+        target : float, optional
+            The study-area share of the site indicator, instead of the scenario's.
+        joint : bool, default True
+            Try other stop sets at real trip cost; False: the site choice, then its trips
+            (stops no trip serves are still replaced when others can meet the targets).
+        teams : int, optional
+            Teams per office, instead of ``[trips] teams``.
+        days : int, optional
+            The longest trip in days, instead of ``[trips] max_days``.
+        budget : float, optional
+            The trips' total budget (rupiah), instead of ``[trips] total_budget``.
+        start : str, optional
+            The start date ``YYYY-MM-DD``, instead of ``[trips] start``.
+        time_limit : float, default 300
+            Seconds each trip search may use (a safety net).
+        **spec_changes
+            Other ``[trips]`` settings (``night_rupiah=...``).
+
+        Returns
+        -------
+        Decision
+            The stops, the trips, each target's status (``decision.headline()``) and every
+            stop set tried; ``plan.with_decision(d)`` attaches it for the pages.
+
+        Raises
+        ------
+        InputError
+            Without a start date, or for a setting the scenario could not hold.
+        InfeasibleError
+            When no stop set meets the targets even before trips.
+        """
+        spec = self._trip_spec(teams, days, budget, start, spec_changes)
+        with steps.step("decide stops and trips", self.timings):
+            return decide(self, spec=spec, target=target, joint=joint,
+                          time_limit=time_limit)
+
+    def with_decision(self, decision: Decision) -> Self:
+        """A new result with a decision attached: its stops as the site choice, its trips,
+        and the decision itself (``decision.json``, the summary's headline).
+
+        Parameters
+        ----------
+        decision : Decision
+            A :meth:`decide` result.
+
+        Returns
+        -------
+        Result
+            A result of the same class; this one is not changed.
+        """
+        return replace(self, site_choice=decision.choice, trip_plan=decision.trips,
+                       decision=decision)
 
     def with_trips(self, trips: TripPlan | None) -> Self:
         """A new result with trips attached; this result is not changed.
@@ -508,37 +578,6 @@ class Result:
             raise InputError([Problem("route", f"no village with code {kode!r}")])
         return refs.index(key)
 
-
-
-def trip_stops(plan: Result, choice: SiteChoice) -> Stops:
-    """The new sites of a choice as trip stops, the service points as offices.
-
-    Parameters
-    ----------
-    plan : Result
-        The run's result (its network holds the sites and offices).
-    choice : SiteChoice
-        The site choice whose new sites (``rank`` > 0) the trips serve.
-
-    Returns
-    -------
-    Stops
-        Stops (code, name, people, blank spot, network index) and offices.
-    """
-    net = plan.network
-    kind = "candidate" if "candidate" in net.stops else "village"
-    index = {r: i for i, r in enumerate(net.points[kind].refs)}
-    new = choice.sites[choice.sites["rank"] > 0]
-    stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
-                          "name": new["site_name"].astype(str).to_numpy(),
-                          "people": new["people_newly_covered"].to_numpy(float),
-                          "blank": new["satellite_kit_needed"].to_numpy(bool),
-                          "index": [index[c] for c in new["site_code"]]})
-    svc = net.points["service"]
-    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
-                            "name": [str(n) for n in svc.labels],
-                            "index": np.arange(len(svc.refs))})
-    return Stops(stops, offices, kind)
 
 
 def output_table(plan: Result) -> pd.DataFrame:

@@ -25,7 +25,7 @@ WRITE_STEPS = ("write villages.csv", "write villages.xlsx", "write villages.gpkg
 
 
 def expected(*, with_sites: bool, with_logs: bool = False,
-             with_trips: bool = False) -> tuple[str, ...]:
+             with_trips: bool = False, decide: bool = False) -> tuple[str, ...]:
     """The steps a run announces, in order.
 
     The run's steps, ``field logs`` when the scenario has logs, ``choose sites``, ``plan
@@ -40,6 +40,9 @@ def expected(*, with_sites: bool, with_logs: bool = False,
         Field logs are applied.
     with_trips : bool, default False
         Trips are planned.
+    decide : bool, default False
+        Stops and trips are chosen together (``decide stops and trips`` instead of ``plan
+        trips``; implies trips).
 
     Returns
     -------
@@ -50,9 +53,10 @@ def expected(*, with_sites: bool, with_logs: bool = False,
     write = tuple(s for s in WRITE_STEPS if with_sites or s != "trade-off curve")
     i = write.index("write summary")
     write = (*write[:i], *(("write progress",) if with_logs else ()),
-             *(("write trips",) if with_trips else ()), *write[i:])
-    return (*run, *(("choose sites",) if with_sites else ()),
-            *(("plan trips",) if with_trips else ()), *write)
+             *(("write trips",) if with_trips or decide else ()), *write[i:])
+    return (*run, *(("choose sites",) if with_sites or decide else ()),
+            *(("decide stops and trips",) if decide else ("plan trips",) if with_trips
+              else ()), *write)
 
 
 @contextmanager

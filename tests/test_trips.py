@@ -344,7 +344,7 @@ def test_kaltara_trips_are_feasible_on_the_network(kaltara_plan):
     chosen stop is served or reported with its reason."""
     import networkx as nx
 
-    from planner.result import trip_stops
+    from planner.decide.decision import trip_stops
 
     plan = kaltara_plan
     choice = plan.choose_sites()

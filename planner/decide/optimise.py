@@ -1171,3 +1171,184 @@ def p_center(p: CoverageProblem, k: int, time_limit: float = 60.0) -> Solution:
     lower = float(levels[lo_i]) if status != "Optimal" else value
     return Solution(open_, value, min(lower, value), relative_gap(value, min(lower, value)),
                     "highs", status, time.perf_counter() - t0, {"villages": int(reach.sum())})
+
+
+@dataclass(frozen=True)
+class Need:
+    """One coverage target as the solver sees it: people per village that count for it
+    (``demand``, e.g. the e-KTP gap of one kabupaten's villages, 0 elsewhere) and how many
+    must be covered (``people``); ``name`` says which target it is in messages."""
+
+    name: str
+    demand: np.ndarray
+    people: float
+
+
+def _covered_by(p: CoverageProblem, sites: np.ndarray) -> np.ndarray:
+    """Which villages an open set covers (bool per village)."""
+    mask = np.zeros(p.m, bool)
+    mask[np.asarray(sites, int)] = True
+    return np.asarray((p.cover @ mask.astype(float)) > 0)
+
+
+def shortfalls(p: CoverageProblem, needs: list[Need], sites: np.ndarray) -> np.ndarray:
+    """People each need still lacks when ``sites`` are open (0 when met).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites.
+    needs : list of Need
+        The targets.
+    sites : ndarray of int
+        The open sites (forced ones included).
+
+    Returns
+    -------
+    ndarray of float
+        Per need, ``max(0, people − covered demand)``.
+    """
+    hit = _covered_by(p, sites)
+    return np.array([max(0.0, n.people - float(n.demand[hit].sum())) for n in needs])
+
+
+def _greedy_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarray,
+                  allowed: np.ndarray, kits: int | None, budget: float | None
+                  ) -> np.ndarray | None:
+    """Add the site buying most of what is still lacking (each need's share of its
+    shortfall) per unit of weight until every need is met; None when it cannot."""
+    open_: list[int] = [int(j) for j in np.flatnonzero(p.forced)]
+    cover_t = p.cover.T.tocsr().astype(float)
+    used_kits, spent = 0, 0.0
+    while True:
+        short = shortfalls(p, needs, np.asarray(open_, int))
+        if (short <= 1e-9).all():
+            return np.asarray([j for j in open_ if not p.forced[j]], int)
+        hit = _covered_by(p, np.asarray(open_, int))
+        value = np.zeros(p.m)
+        for n, s in zip(needs, short, strict=True):
+            if s > 1e-9:
+                value += np.minimum(cover_t @ (n.demand * ~hit), s) / s
+        value[~allowed | p.forced] = 0
+        value[open_] = 0
+        if kits is not None and used_kits >= kits:
+            value[p.needs_kit] = 0
+        if budget is not None:
+            value[p.cost + spent > budget + 1e-9] = 0
+        if value.max() <= 1e-12:
+            return None
+        j = int(np.argmax(value / np.maximum(weight, 1e-9)))
+        open_.append(j)
+        used_kits += int(p.needs_kit[j])
+        spent += float(p.cost[j])
+
+
+def min_weight_for_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarray,
+                         kits: int | None = None, budget: float | None = None,
+                         exclude: np.ndarray | None = None, time_limit: float = 60.0
+                         ) -> Solution:
+    """The least total ``weight`` of new sites meeting every need at once.
+
+    The model of :func:`min_sites_for_target` with one covering row per need (targets per
+    area and per indicator) and any site weight (1 per site: fewest sites; round-trip or
+    trip cost: least cost). Villages with the same covering sites are merged; each row's
+    coefficients are capped at what is still needed and scaled to (0, 1].
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        Villages × sites: who covers whom, forced sites (always open), kits, costs.
+    needs : list of Need
+        The targets (people per village that count, and how many must be covered).
+    weight : ndarray (m,)
+        What opening each site costs in the objective (rupiah, or 1).
+    kits : int, optional
+        At most this many chosen sites in a blank spot.
+    budget : float, optional
+        Most total round-trip cost (``p.cost``) of the chosen sites.
+    exclude : ndarray of bool (m,), optional
+        Sites that may not be chosen.
+    time_limit : float, default 60
+        Seconds HiGHS may use.
+
+    Returns
+    -------
+    Solution
+        The sites (forced first, then the chosen ones in order of gain), the objective
+        (total weight), HiGHS's bound and gap.
+
+    Raises
+    ------
+    InfeasibleError
+        When no choice meets every need; the message names each need that cannot be met
+        and by how many people (reachable within the limits < needed).
+    """
+    t0 = time.perf_counter()
+    allowed = ~p.forced if exclude is None else ~p.forced & ~np.asarray(exclude, bool)
+    forced = np.flatnonzero(p.forced)
+    everything = np.r_[forced, np.flatnonzero(allowed)]
+    short_all = shortfalls(p, needs, everything)
+    if (short_all > 1e-9).any():
+        raise InfeasibleError("the target cannot be reached: " + "; ".join(
+            f"{n.name}: reachable {n.people - s:,.0f} < needed {n.people:,.0f} people "
+            f"({s:,.0f} short)" for n, s in zip(needs, short_all, strict=True) if s > 1e-9)
+            + " (only villages within the cover time of some candidate can be covered)")
+    if (shortfalls(p, needs, forced) <= 1e-9).all():
+        return Solution(forced, 0.0, 0.0, 0.0, "highs", "targets met by existing sites",
+                        time.perf_counter() - t0)
+    hit0 = _covered_by(p, forced)
+    demand = np.column_stack([n.demand for n in needs])
+    keep = ~hit0 & (np.diff(p.cover.indptr) > 0) & (demand > 0).any(axis=1)
+    sub = p.cover[keep].astype(float).tocsr()
+    sub.sort_indices()
+    keys = [sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes() for i in range(sub.shape[0])]
+    codes = pd.factorize(pd.Series(keys, dtype=object))[0]
+    _, first = np.unique(codes, return_index=True)
+    A = sub[first].tocsr()
+    r = A.shape[0]
+    dem = np.column_stack([np.bincount(codes, weights=demand[keep, t], minlength=r)
+                           for t in range(len(needs))]) if r else np.zeros((0, len(needs)))
+    cols = np.flatnonzero(allowed)
+    Ax = A[:, cols]
+    integer = np.r_[np.ones(len(cols), bool), np.zeros(r, bool)]
+    rows = [sp.hstack([-Ax, sp.identity(r)]).tocsr()]
+    lo, hi = [np.full(r, -np.inf)], [np.zeros(r)]
+    for t, n in enumerate(needs):
+        need = n.people - float(n.demand[hit0].sum())
+        if need <= 1e-9:
+            continue
+        rows.append(sp.csr_matrix(np.r_[np.zeros(len(cols)), np.minimum(dem[:, t], need)
+                                        / need]))
+        lo.append(np.ones(1))
+        hi.append(np.full(1, np.inf))
+    extra, elo, ehi = _side_rows(p, cols, kits, budget)
+    rows += [sp.csr_matrix(np.r_[e, np.zeros(r)]) for e in extra]
+    M = sp.vstack(rows).tocsr()
+    w = np.asarray(weight, float)
+    start = _greedy_needs(p, needs, w, allowed, kits, budget)
+    x0 = None
+    if start is not None:
+        xs = np.zeros(len(cols))
+        xs[np.searchsorted(cols, start)] = 1
+        x0 = np.asarray(np.r_[xs, np.minimum(1, Ax @ xs)], dtype=float)
+    status, x, _, bound = solve_milp(
+        Milp(np.r_[w[cols], np.zeros(r)], np.zeros(len(cols) + r), np.ones(len(cols) + r),
+             integer, M, np.concatenate([*lo, elo]),
+             np.concatenate([*hi, ehi]), False), time_limit, x0, {"presolve": "off"})
+    chosen: np.ndarray | None = None if x is None else cols[x[: len(cols)] > 0.5]
+    if chosen is not None and (shortfalls(p, needs, np.r_[forced, chosen]) > 1e-9).any():
+        chosen = start  # tolerances left it short: the greedy answer meets every need
+    if chosen is None:
+        if status == "Infeasible":
+            raise InfeasibleError(f"the targets cannot all be met within the limits (kits "
+                                  f"{kits}, budget {budget}) (proven)")
+        if start is None:
+            return Solution(forced, np.nan, bound, np.inf, "highs",
+                            f"time limit: no solution found ({status})",
+                            time.perf_counter() - t0)
+        chosen, status = start, f"time limit: greedy answer ({status})"
+    order = _order_by_gain(p, forced, np.asarray(chosen, int))
+    value = float(w[order].sum())
+    bound = min(value, bound) if np.isfinite(bound) else 0.0
+    return Solution(np.r_[forced, order], value, bound, relative_gap(value, bound), "highs",
+                    status, time.perf_counter() - t0)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from .. import steps
-from ..config import SITE_MODELS, Indicator, SiteModel, SitesSpec, in_range
+from ..config import SITE_MODELS, Indicator, SiteModel, SitesSpec, TargetSpec, in_range
 from ..errors import InfeasibleError, InputError, Problem, ProblemCollector
 from ..network import travel
 from . import optimise
@@ -85,6 +85,11 @@ class SiteChoice:
         What was asked: the model, the number of new sites, the target share.
     problem : CoverageProblem
         The village × site table (cut at the cover time) the answer is described on.
+    targets : DataFrame
+        Every target (:func:`area_targets`) and what the choice buys against it:
+        ``indicator, level, area, share, eligible, served, needed, reached, coverage_after,
+        short, met`` (people; ``reached`` in the coverage model, offices included when they
+        count).
     """
 
     sites: pd.DataFrame
@@ -98,6 +103,7 @@ class SiteChoice:
     k: int | None = None
     target: float | None = None
     problem: optimise.CoverageProblem | None = None
+    targets: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
         return (f"SiteChoice(model={self.model!r}, new_sites="
@@ -160,6 +166,194 @@ def needed_people(plan: StudyArea, spec: SitesSpec,
     eligible = int(v[ind.eligible_col].sum())
     served = int(v[ind.served_col].sum())
     return share, float(max(0, math.ceil(round(share * eligible, 6)) - served))
+
+
+@dataclass(frozen=True)
+class AreaTarget:
+    """One target for one area: the indicator, the area (``level`` ``""`` and ``area``
+    ``"all"`` for the study area), the share, eligible and served people now, the people
+    needed (``ceil(share × eligible) − served``, at least 0) and which villages are in the
+    area (a mask in the network's village order)."""
+
+    indicator: str
+    label: str
+    level: str
+    area: str
+    share: float
+    eligible: float
+    served: float
+    needed: float
+    mask: np.ndarray
+
+    @property
+    def name(self) -> str:
+        """How messages name it: ``e-KTP recording 99.4% in Kabupaten Malinau``."""
+        where = "the study area" if not self.level else self.area
+        return f"{self.label} {100 * self.share:g}% in {where}"
+
+
+def people_needed(share: float, eligible: float, served: float) -> float:
+    """People still to serve for ``share`` of ``eligible``: ``ceil(share × eligible) −
+    served``, at least 0 (the share × eligible product rounded to 6 decimals first, so
+    99.4% of 1,000 is 994, not 995).
+
+    Parameters
+    ----------
+    share : float
+        The target share (0..1).
+    eligible : float
+        People who should hold it.
+    served : float
+        People who do.
+
+    Returns
+    -------
+    float
+        People needed.
+    """
+    return float(max(0, math.ceil(round(share * eligible, 6)) - int(served)))
+
+
+def area_targets(plan: StudyArea, spec: SitesSpec | None = None,
+                 target: float | None = None) -> list[AreaTarget]:
+    """Every target of the scenario, one per area it applies to.
+
+    The scenario's targets (each indicator's ``target`` and the ``[[targets]]`` tables);
+    ``target`` (or ``[sites] target``) replaces the study-area target of the site choice's
+    indicator. A ``[[targets]]`` table with a level gives one target per unit of that level
+    (or per unit named in its ``areas``: a name or a code, dots optional).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    spec : SitesSpec, optional
+        The site-choice settings (default: the scenario's).
+    target : float, optional
+        The study-area share for the site indicator, instead of the settings'.
+
+    Returns
+    -------
+    list of AreaTarget
+        In the scenario's order; within a level, areas by name.
+
+    Raises
+    ------
+    InputError
+        When an area named in ``areas`` is not in the study area.
+    """
+    s = plan.scenario
+    spec = spec or s.sites
+    net = plan.network
+    refs = net.points["village"].refs
+    v = plan.villages.set_index("kode").loc[refs]
+    specs = list(s.all_targets)
+    share = target if target is not None else spec.target
+    if share is not None:
+        specs = [t for t in specs if t.level or t.indicator != spec.indicator]
+        specs.insert(0, TargetSpec(spec.indicator, share))
+    labels = {i.key: i for i in s.indicators}
+    digits = {a.level: a.prefix_digits for a in s.admin}
+    codes = pd.Series(v.index, dtype=object).astype(str).str.replace(".", "", regex=False)
+    out = []
+    problems = ProblemCollector()
+    for n, t in enumerate(specs, 1):
+        ind = labels[t.indicator]
+        e = v[ind.eligible_col].astype("Float64").fillna(0).to_numpy(float)
+        srv = v[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
+        units: list[tuple[str, np.ndarray]] = [("all", np.ones(len(v), bool))]
+        if t.level:
+            names = v[t.level].astype(str).to_numpy() if t.level in v.columns else \
+                np.full(len(v), "")
+            prefix = codes.str[: digits.get(t.level, 0)].to_numpy()
+            units = [(str(a), names == a) for a in sorted(set(names) - {""})]
+            if t.areas:
+                wanted = []
+                for a in t.areas:
+                    key = a.replace(".", "")
+                    hit = [(u, m) for u, m in units if u.casefold() == a.casefold()
+                           or (key and bool((prefix[m] == key).any()))]
+                    if not hit:
+                        problems.add(str(s.source), f"no {t.level} named or coded {a!r} in "
+                                     "the study area", where=f"[[targets]] #{n}",
+                                     column="areas")
+                    wanted += [h for h in hit if h not in wanted]
+                units = wanted
+        for area, m in units:
+            E, S = float(e[m].sum()), float(srv[m].sum())
+            out.append(AreaTarget(t.indicator, ind.label, t.level, area, t.share, E, S,
+                                  people_needed(t.share, E, S), m))
+    problems.raise_if_any()
+    return out
+
+
+def target_status(plan: StudyArea, targets: list[AreaTarget],
+                  assignment: pd.DataFrame, spec: SitesSpec) -> pd.DataFrame:
+    """What a choice buys against each target, in the one coverage model.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    targets : list of AreaTarget
+        The targets (:func:`area_targets`).
+    assignment : DataFrame
+        The choice's ``kode, site`` rows (each covered village and its site).
+    spec : SitesSpec
+        The settings (whether the offices count).
+
+    Returns
+    -------
+    DataFrame
+        ``indicator, label, level, area, share, eligible, served, needed, reached,
+        coverage_after, short, met``.
+    """
+    net = plan.network
+    refs = net.points["village"].refs
+    v = plan.villages.set_index("kode").loc[refs]
+    offices = {str(r) for r in net.points["service"].refs}
+    site = pd.Series(pd.Index(refs).map(assignment.set_index("kode")["site"]), dtype=object)
+    counted = site.notna() & (spec.offices_count | ~site.astype(str).isin(offices))
+    counted_arr = counted.to_numpy(bool)
+    gaps = {i.key: v[i.gap_col].astype("Float64").fillna(0).to_numpy(float)
+            for i in plan.scenario.indicators}
+    rows = []
+    for t in targets:
+        reached = float(gaps[t.indicator][t.mask & counted_arr].sum())
+        short = max(0.0, t.needed - reached)
+        rows.append({"indicator": t.indicator, "label": t.label,
+                     "level": t.level or "study area",
+                     "area": t.area, "share": t.share, "eligible": round(t.eligible),
+                     "served": round(t.served), "needed": round(t.needed),
+                     "reached": round(reached),
+                     "coverage_after": (round((t.served + reached) / t.eligible, 6)
+                                        if t.eligible else np.nan),
+                     "short": round(short), "met": bool(short <= 1e-9)})
+    return pd.DataFrame(rows, columns=["indicator", "label", "level", "area", "share",
+                                       "eligible",
+                                       "served", "needed", "reached", "coverage_after",
+                                       "short", "met"])
+
+
+def needs_of(plan: StudyArea, targets: list[AreaTarget]) -> list[optimise.Need]:
+    """The targets as the solver's needs (each indicator's gap inside its area).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    targets : list of AreaTarget
+        The targets.
+
+    Returns
+    -------
+    list of Need
+        One per target, in order.
+    """
+    v = plan.villages.set_index("kode").loc[plan.network.points["village"].refs]
+    gaps = {i.key: v[i.gap_col].astype("Float64").fillna(0).to_numpy(float)
+            for i in plan.scenario.indicators}
+    return [optimise.Need(t.name, gaps[t.indicator] * t.mask, t.needed) for t in targets]
 
 
 def _indicator(plan: StudyArea, spec: SitesSpec) -> Indicator:
@@ -310,7 +504,9 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
 
 
 def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | None = None,
-                 target: float | None = None, model: SiteModel | None = None) -> SiteChoice:
+                 target: float | None = None, model: SiteModel | None = None,
+                 exclude: Collection[str] = (),
+                 site_cost: Mapping[str, float] | None = None) -> SiteChoice:
     """Choose sites for a plan.
 
     ``k`` given -> max coverage; ``target`` given -> target mode; neither -> the scenario's
@@ -330,6 +526,12 @@ def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | Non
         Share of eligible people to reach (target mode).
     model : str, optional
         One of :data:`planner.config.SITE_MODELS`.
+    exclude : collection of str, optional
+        Candidate codes that may not host a stop (target model).
+    site_cost : mapping of str to float, optional
+        What opening each candidate costs in the target model's objective (rupiah, e.g. the
+        cheapest trip serving it alone), instead of one per stop or the round trip; a
+        candidate left out costs its round trip.
 
     Returns
     -------
@@ -346,22 +548,26 @@ def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | Non
     spec = spec or plan.scenario.sites
     _check_arguments(spec, k, target, model)
     with steps.step("choose sites"):
-        return _choose(plan, spec, k, target, model)
+        return _choose(plan, spec, k, target, model, exclude, site_cost)
 
 
 def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | None,
-            model: SiteModel | None) -> SiteChoice:
+            model: SiteModel | None, exclude: Collection[str] = (),
+            site_cost: Mapping[str, float] | None = None) -> SiteChoice:
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
     info = site_info(plan)
     p = build_problem(plan, spec, info)
     needed = None
     share = None
+    targets = area_targets(plan, spec, target) if model == "target" or \
+        plan.scenario.all_targets else []
     if model == "target":
         share, needed = needed_people(plan, spec, target)
-        sol = optimise.min_sites_for_target(p, needed, kits=spec.kits, budget=spec.budget,
-                                            minimise=spec.minimise,
-                                            time_limit=spec.time_limit)
+        sol = optimise.min_weight_for_needs(
+            p, needs_of(plan, targets), objective_weights(p, spec.minimise, site_cost),
+            kits=spec.kits, budget=spec.budget, exclude=np.isin(p.site_ids, list(exclude)),
+            time_limit=spec.time_limit)
     elif model == "p_center":
         wide = build_problem(plan, replace(spec, cover_minutes=P_CENTER_CUTOFF), info)
         sol = optimise.p_center(wide, k if k is not None else spec.k,
@@ -374,7 +580,7 @@ def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | Non
     else:
         sol = optimise.max_coverage(p, k if k is not None else spec.k, kits=spec.kits,
                                     budget=spec.budget, time_limit=spec.time_limit)
-    choice = _describe(plan, spec, p, sol, needed, model, info)
+    choice = _describe(plan, spec, p, sol, needed, model, info, targets)
     choice.model = model
     choice.target = share
     choice.k = None if model in ("target", "set_cover") else int(k if k is not None
@@ -382,24 +588,54 @@ def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | Non
     return choice
 
 
+def objective_weights(p: optimise.CoverageProblem, minimise: str,
+                      site_cost: Mapping[str, float] | None = None) -> np.ndarray:
+    """What opening each site costs in a target model: 1 (fewest sites), its round trip
+    (``minimise = "cost"``), or the given cost per site code (others: their round trip).
+
+    Parameters
+    ----------
+    p : CoverageProblem
+        The problem (site codes, round-trip costs).
+    minimise : str
+        ``"sites"`` or ``"cost"``.
+    site_cost : mapping of str to float, optional
+        A cost per site code (rupiah).
+
+    Returns
+    -------
+    ndarray (m,)
+        The weights.
+    """
+    if site_cost is not None:
+        return np.array([site_cost.get(str(c), float(p.cost[j]))
+                         for j, c in enumerate(p.site_ids)], dtype=float)
+    return np.ones(p.m) if minimise == "sites" else np.asarray(p.cost, float)
+
+
 def _assign(p: optimise.CoverageProblem, open_: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each village's site: the nearest open site within the cover time (ties: the site
-    opened first), or -1; and the minutes to it."""
+    """Each village's site, or -1, and the minutes to it: an existing office when one
+    reaches it within the cover time (the nearest: the office serves them already, so a
+    stop is credited only with people no office reaches), else the nearest open stop
+    (ties: the site opened first)."""
     site = np.full(p.n, -1)
     best = np.full(p.n, np.inf)
     mins = p.minutes.tocsc()
-    for j in open_:
-        rows = mins.indices[mins.indptr[j]:mins.indptr[j + 1]]
-        vals = mins.data[mins.indptr[j]:mins.indptr[j + 1]] - 1e-12
-        better = vals < best[rows] - 1e-9
-        site[rows[better]] = j
-        best[rows[better]] = vals[better]
+    open_ = np.asarray(open_, int)
+    for group in (open_[p.forced[open_]], open_[~p.forced[open_]]):
+        free = site < 0
+        for j in group:
+            rows = mins.indices[mins.indptr[j]:mins.indptr[j + 1]]
+            vals = mins.data[mins.indptr[j]:mins.indptr[j + 1]] - 1e-12
+            better = (vals < best[rows] - 1e-9) & free[rows]
+            site[rows[better]] = j
+            best[rows[better]] = vals[better]
     return site, best
 
 
 def _describe(plan: StudyArea, spec: SitesSpec, p: optimise.CoverageProblem,
               sol: optimise.Solution, needed: float | None, model: str,
-              info: pd.DataFrame) -> SiteChoice:
+              info: pd.DataFrame, targets: list[AreaTarget] | None = None) -> SiteChoice:
     """The answer in the one coverage model (README, "Coverage model"): every covered village
     is credited to one site, the nearest open one within the cover time; a site's people are
     its villages' gap. A proposed stop credited with nobody buys nothing and is left out."""
@@ -462,9 +698,46 @@ def _describe(plan: StudyArea, spec: SitesSpec, p: optimise.CoverageProblem,
     reachable = np.array(refs, dtype=object)[np.diff(p.cover.tocsr().indptr) > 0]
     coverage = _coverage(plan, assignment, sites, spec, set(reachable))
     coverage["best_next_stop_people"] = _best_next(plan, p, covered, open_, coverage)
-    choice = SiteChoice(sites, coverage, assignment, sol, needed, spec, problem=p)
+    choice = SiteChoice(sites, coverage, assignment, sol, needed, spec, problem=p,
+                        targets=target_status(plan, targets or [], assignment, spec))
     choice.dropped = [str(p.site_ids[j]) for j in useless]
     return choice
+
+
+def with_only(plan: StudyArea, choice: SiteChoice, codes: Collection[str],
+              status: str = "") -> SiteChoice:
+    """The same choice with only some of its new stops open, described again in the one
+    coverage model (villages re-credited, coverage and targets recomputed).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        The run's result the choice was made on.
+    choice : SiteChoice
+        A site choice.
+    codes : collection of str
+        The new stops to open (the choice's others are closed; any other candidate named
+        is opened; the offices stay open).
+    status : str, optional
+        The status to record instead of the solver's (e.g. what the trips delivered).
+
+    Returns
+    -------
+    SiteChoice
+        The reduced choice.
+    """
+    p = choice.problem if choice.problem is not None else build_problem(plan, choice.spec)
+    keep = set(codes)
+    known = [j for j in choice.solution.open if p.forced[j] or str(p.site_ids[j]) in keep]
+    open_ = np.array(known + [j for j, c in enumerate(p.site_ids)
+                              if str(c) in keep and j not in set(known)], dtype=int)
+    sol = replace(choice.solution, open=open_, status=status or choice.solution.status)
+    targets = area_targets(plan, choice.spec, choice.target) \
+        if choice.targets is not None and len(choice.targets) else []
+    out = _describe(plan, choice.spec, p, sol, choice.needed, choice.model, site_info(plan),
+                    targets)
+    out.model, out.k, out.target = choice.model, choice.k, choice.target
+    return out
 
 
 def _best_next(plan: StudyArea, p: optimise.CoverageProblem, covered: np.ndarray,

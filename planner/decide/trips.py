@@ -357,7 +357,8 @@ class _Problem:
         return self.n_off + stop
 
 
-def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Problem:
+def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int,
+             between: bool = True) -> _Problem:
     offices, st = stops.offices, stops.stops
     out_nodes = np.r_[net.origin("service")[offices["index"].to_numpy(int)],
                       net.origin(stops.stop_kind)[st["index"].to_numpy(int)]]
@@ -374,7 +375,8 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int) -> _Prob
     for i in range(n):
         res = travel.nearest_source(csr, out_nodes[i:i + 1], in_nodes)
         for j, edges in enumerate(travel.paths_to(res, in_nodes)):
-            if i == j or not np.isfinite(res.value[j]):
+            if i == j or not np.isfinite(res.value[j]) or (
+                    not between and i >= len(offices) and j >= len(offices)):
                 continue
             legs[i, j] = route_legs(net, edges)
             paths[i, j] = edges
@@ -1244,6 +1246,46 @@ def plan_trips(net: Network, stops: Stops, spec: TripSpec, *, start: str | None 
         columns=["code", "name", "people", "reason"])
     return TripPlan(activities, trips, unreached, objective, bound, method, spec,
                     time.perf_counter() - t0, lines, places, note, people_bound)
+
+
+def lone_trip_costs(net: Network, stops: Stops, spec: TripSpec, *,
+                    start: str | None = None) -> np.ndarray:
+    """What serving each stop alone costs at best: the cheapest lone trip (rupiah, or team
+    days with ``minimise = "days"``) from any office, leaving on any day of the first week,
+    timed exactly (nights waiting for a departure included); ``inf`` when none fits.
+
+    Parameters
+    ----------
+    net : Network
+        The travel network.
+    stops : Stops
+        The stops (people to serve) and the offices.
+    spec : TripSpec
+        Teams, days, workday, costs and budgets.
+    start : str, optional
+        The start date (default ``spec.start``).
+
+    Returns
+    -------
+    ndarray
+        Per stop, the least objective of a trip serving it alone.
+    """
+    day0 = dt.date.fromisoformat(start or spec.start or dt.date.today().isoformat())
+    p = _problem(net, stops, spec, day0.weekday(), between=False)
+    out = np.full(len(p.people), np.inf)
+    if workable(spec):
+        return out
+    blank = stops.stops["blank"].to_numpy(bool) if "blank" in stops.stops else \
+        np.zeros(len(p.people), bool)
+    for s in range(len(p.people)):
+        if blank[s] and spec.kits < 1:
+            continue
+        for office in np.flatnonzero(np.isfinite(p.static[:p.n_off, p.loc(s)])):
+            for day in range(7):
+                ev = evaluate(p, int(office), [[s]], first_day=day)
+                if ev.feasible:
+                    out[s] = min(out[s], ev.objective)
+    return out
 
 
 def _unservable(p: _Problem, stops: Stops, day0: dt.date) -> dict[int, str]:

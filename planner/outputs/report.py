@@ -341,19 +341,15 @@ def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
     buys = (f"They reach **{count_text(prov['reached_by_new_sites'])} people** without "
             f"{ind.label}; with the {count_text(prov['covered_by_offices'])} near the offices, "
             f"{ind.label} goes from {percent_text(now)} to **{percent_text(after)}**")
+    targets = choice.targets if choice.targets is not None else pd.DataFrame()
     if target:
-        goal = choice.target
-        met = after + 1e-12 >= (goal or 0)
-        buys += (f" against a target of {percent_text(goal)} "
-                 f"({count_text(choice.needed)} more people needed): "
-                 f"**target {'met' if met else 'not met'}**.")
-    else:
-        buys += "."
+        buys += (f" against a target of {percent_text(choice.target)} "
+                 f"({count_text(choice.needed)} more people needed)")
+    buys += f": **{_target_status(targets)}**." if len(targets) else "."
     lines += [head + buys,
-              "Total round-trip cost from the nearest offices: "
-              f"**{rupiah_text(total_cost, short=True)}** "
-              f"({len(new)} trips); {kits} stop(s) need a satellite kit (no signal). "
-              f"Counting rule: {counted}. Map of the stops: [map.html](map.html).", ""]
+              f"{_cost_line(plan, total_cost)}; {kits} stop(s) need a satellite kit (no "
+              f"signal). Counting rule: {counted}. Map of the stops: [map.html](map.html).",
+              "", *_targets_table(targets)]
     if choice.dropped:
         lines += [f"{len(choice.dropped)} site(s) the solver opened reach nobody new and are "
                   f"left out ({', '.join(choice.dropped[:5])}).", ""]
@@ -415,6 +411,49 @@ def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
                              f"{rupiah_text(r.round_trip_cost, short=True)} |")
     lines.append("")
     return lines
+
+
+def _target_status(targets: pd.DataFrame) -> str:
+    """``target met``, ``every target met`` or ``not met: N people short in AREA; ...``."""
+    short = targets[~targets["met"]]
+    if not len(short):
+        return "every target met" if len(targets) > 1 else "target met"
+    return "not met: " + "; ".join(
+        f"{count_text(r.short)} people short in "
+        f"{'the study area' if r.level == 'study area' else _md(r.area)}"
+        for r in short.itertuples())
+
+
+def _cost_line(plan: Result, round_trips: float) -> str:
+    """What the stops cost: the trips the office pays when they are planned, else the
+    round trips (said to be before nights)."""
+    tp = plan.trip_plan
+    if tp is None:
+        return ("Round trips from the nearest offices, one per stop, before nights and "
+                f"days: **{rupiah_text(round_trips, short=True)}** (`planner plan` prices "
+                "the trips the office would pay for)")
+    t = tp.trips
+    paid = [(float(t[c].sum()) if len(t) else 0.0)
+            for c in ("travel_cost", "night_cost", "day_cost", "cost")]
+    return (f"What the office pays: **{rupiah_text(paid[3], short=True)}** for {len(t)} "
+            f"trip(s) that serve every stop above (travel {rupiah_text(paid[0], short=True)}, "
+            f"nights {rupiah_text(paid[1], short=True)}, days "
+            f"{rupiah_text(paid[2], short=True)}; see Trips)")
+
+
+def _targets_table(targets: pd.DataFrame) -> list[str]:
+    """Each target's status, when there is more than the study area's one."""
+    if not len(targets) or (len(targets) == 1 and targets["level"].iloc[0] == "study area"):
+        return []
+    lines = ["| target | area | needed | reached | coverage after | status |",
+             "|---|---|---:|---:|---:|---|"]
+    for r in targets.itertuples():
+        lines.append(f"| {_md(r.label)} {percent_text(r.share)} | "
+                     f"{'study area' if r.level == 'study area' else _md(r.area)} | "
+                     f"{count_text(r.needed)} | {count_text(r.reached)} | "
+                     f"{percent_text(r.coverage_after)} | "
+                     f"{'met' if r.met else f'{count_text(r.short)} short'} |")
+    return [*lines, ""]
 
 
 def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:

@@ -8,6 +8,7 @@ its SHA-256.
 
 from __future__ import annotations
 
+import json
 import math
 import platform
 import time
@@ -249,6 +250,12 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
             for key, name in _write_trips(plan, out_dir).items():
                 names[key] = name
                 paths[key] = out_dir / name
+    if plan.decision is not None:
+        names["decision"] = "decision.json"
+        paths["decision"] = out_dir / "decision.json"
+        io.write_text(paths["decision"], json.dumps(_jsonable(plan.decision.to_dict()),
+                                                    indent=1, ensure_ascii=False,
+                                                    allow_nan=False) + "\n")
     with _step("write summary", write_steps):
         md = report.summary_markdown(plan, curve)
         io.write_text(paths["summary_md"], md)

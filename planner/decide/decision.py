@@ -1,0 +1,412 @@
+"""One decision: which stops, which trips, what they cost and whether every target is met.
+
+Site choice alone prices a stop by its round trip from the nearest office; the office pays
+for trips: legs, days and nights (nights waiting for a weekly flight too). :func:`decide`
+chooses the stops and the trips together:
+
+1. Stop sets are proposed by the site choice under every target (per area and indicator):
+   the scenario's own choice (choosing sites, then routing: the baseline, always tried),
+   the least round-trip cost and the least *lone-trip* cost (each candidate priced by the
+   cheapest trip serving it alone, timed exactly, nights included).
+2. Each set gets its trips (:func:`planner.decide.trips.plan_trips`). A stop no trip can
+   serve is excluded and the site choice asked again, so other stops are tried before the
+   plan gives up; the stops finally kept are exactly those the trips serve, described again
+   in the one coverage model, so people count only when a trip serves them or an office
+   already reaches them.
+3. The best plan is kept: every target met first (else the fewest people short), then the
+   least objective of the trips (rupiah or team days), then the fewest stops.
+4. On small instances (at most :data:`EXHAUSTIVE_CANDIDATES` useful candidates) every stop
+   set meeting the targets is routed exactly, and the answer is proven optimal.
+
+The result, :class:`Decision`, is the one source of every figure the pages show
+(``decision.json``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ..config import TripSpec
+from ..errors import InfeasibleError
+from . import optimise, sites, trips
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .sites import SiteChoice, StudyArea
+    from .trips import Stops, TripPlan
+
+EXHAUSTIVE_CANDIDATES = 8
+"""Up to this many useful candidates (sites that would newly reach someone), every stop set
+meeting the targets is routed with the exact trips: the decision is proven optimal."""
+
+ROUNDS = 4
+"""How many times the site choice is asked again after trips leave stops unserved."""
+
+
+def trip_stops(plan: StudyArea, choice: SiteChoice) -> Stops:
+    """The new sites of a choice as trip stops, the service points as offices.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        The run's result (its network holds the sites and offices).
+    choice : SiteChoice
+        The site choice whose new sites (``rank`` > 0) the trips serve.
+
+    Returns
+    -------
+    Stops
+        Stops (code, name, people, blank spot, network index) and offices.
+    """
+    net = plan.network
+    kind = "candidate" if "candidate" in net.stops else "village"
+    index = {r: i for i, r in enumerate(net.points[kind].refs)}
+    new = choice.sites[choice.sites["rank"] > 0]
+    stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
+                          "name": new["site_name"].astype(str).to_numpy(),
+                          "people": new["people_newly_covered"].to_numpy(float),
+                          "blank": new["satellite_kit_needed"].to_numpy(bool),
+                          "index": [index[c] for c in new["site_code"]]})
+    svc = net.points["service"]
+    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
+                            "name": [str(n) for n in svc.labels],
+                            "index": np.arange(len(svc.refs))})
+    return trips.Stops(stops, offices, kind)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Stops and trips chosen together, and what they deliver against every target.
+
+    Attributes
+    ----------
+    choice : SiteChoice
+        The stops the trips serve (every one of them), in the one coverage model; its
+        ``targets`` say what is delivered against each target.
+    trips : TripPlan
+        The trips serving them.
+    tried : DataFrame
+        Every stop set tried: ``how, round, stops, served, people, objective, cost, days,
+        short, met`` (the kept one flagged ``kept``).
+    method : str
+        How the stops were chosen (``exhaustive``: every stop set meeting the targets
+        routed exactly; ``joint search``: the best of the proposals and their repairs).
+    proven : bool
+        Whether the decision is proven optimal (every stop set routed exactly, exact trips).
+    minimise : str
+        ``cost`` (rupiah) or ``days`` (team days).
+    seconds : float
+        Time taken.
+    """
+
+    choice: SiteChoice
+    trips: TripPlan
+    tried: pd.DataFrame
+    method: str
+    proven: bool
+    minimise: str
+    seconds: float = 0.0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def targets(self) -> pd.DataFrame:
+        """Every target and what the trips deliver against it (see :class:`SiteChoice`)."""
+        t = self.choice.targets
+        return t if t is not None else pd.DataFrame()
+
+    @property
+    def met(self) -> bool:
+        """Whether every target is met by what the trips serve (and the offices reach)."""
+        return bool(self.targets["met"].all()) if len(self.targets) else True
+
+    def headline(self) -> str:
+        """One line: target met, or how many people short in which areas.
+
+        Returns
+        -------
+        str
+            ``"every target met"`` or ``"not met: 45 people short in Kabupaten Malinau
+            (e-KTP recording 99.4%)"``.
+        """
+        t = self.targets
+        if not len(t):
+            return "no target set"
+        if self.met:
+            return "every target met" if len(t) > 1 else "target met"
+        return "not met: " + "; ".join(
+            f"{r.short:,} people short in {_where(r)} ({_label(self, r)} "
+            f"{100 * r.share:g}%)" for r in t[~t["met"]].itertuples())
+
+    def cost(self) -> dict[str, float]:
+        """The trips' cost by component (rupiah): ``travel``, ``nights``, ``days``,
+        ``total``.
+
+        Returns
+        -------
+        dict
+            The components; ``total`` is their sum and the trips' cost.
+        """
+        t = self.trips.trips
+        parts = {"travel": float(t["travel_cost"].sum()) if len(t) else 0.0,
+                 "nights": float(t["night_cost"].sum()) if len(t) else 0.0,
+                 "days": float(t["day_cost"].sum()) if len(t) else 0.0}
+        parts["total"] = float(t["cost"].sum()) if len(t) else 0.0
+        return parts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The decision as ``decision.json`` holds it (plain JSON types).
+
+        Returns
+        -------
+        dict
+            Stops, trips, people per indicator and area, cost components, each target's
+            status, method, proof and the trips' bound and gap.
+        """
+        ch, tp = self.choice, self.trips
+        new = ch.sites[ch.sites["rank"] > 0]
+        t = tp.trips
+        return {
+            "headline": self.headline(),
+            "met": self.met,
+            "method": self.method,
+            "proven_optimal": self.proven,
+            "minimise": self.minimise,
+            "stops": [{"rank": int(r.rank), "code": str(r.site_code), "name": str(r.site_name),
+                       "kabupaten": str(r.kabupaten), "people": int(r.people_newly_covered),
+                       "villages": int(r.villages_served),
+                       "satellite_kit": bool(r.satellite_kit_needed)}
+                      for r in new.itertuples()],
+            "offices": {"people": int(ch.sites.loc[ch.sites["rank"] == 0,
+                                                   "people_newly_covered"].sum())},
+            "trips": [{"trip": int(r.trip), "team": str(r.team), "office": str(r.office),
+                       "leaves": str(r.leaves), "returns": str(r.returns),
+                       "days": int(r.days), "nights": int(r.nights), "stops": str(r.stops),
+                       "people": int(r.people), "cost": float(r.cost)}
+                      for r in t.itertuples()],
+            "totals": {"stops": len(new), "trips": len(t),
+                       "team_days": int(t["days"].sum()) if len(t) else 0,
+                       "people": int(t["people"].sum()) if len(t) else 0,
+                       "cost": self.cost()},
+            "trips_method": tp.method, "trips_objective": float(tp.objective),
+            "trips_bound": float(tp.bound), "trips_gap": float(tp.gap),
+            "unreached": [{"code": str(r.code), "name": str(r.name), "people": float(r.people),
+                           "reason": str(r.reason)} for r in tp.unreached.itertuples()],
+            "targets": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                        for row in self.targets.to_dict("records")],
+            "coverage": [{k: (None if isinstance(v, float) and math.isnan(v) else
+                              v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                         for row in ch.coverage.to_dict("records")],
+            "tried": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
+                      for row in self.tried.to_dict("records")],
+            "notes": list(self.notes),
+        }
+
+
+def _where(r: Any) -> str:
+    return "the study area" if r.level == "study area" else str(r.area)
+
+
+def _label(d: Decision, r: Any) -> str:
+    return str(getattr(r, "label", r.indicator))
+
+
+@dataclass
+class _Tried:
+    how: str
+    round: int
+    choice: SiteChoice
+    trips: TripPlan
+
+    def key(self, minimise: str) -> tuple[float, float, int]:
+        t = self.choice.targets
+        short = float(t["short"].sum()) if t is not None and len(t) else 0.0
+        return (short, float(self.trips.objective), int((self.choice.sites["rank"] > 0).sum()))
+
+
+def _route(plan: StudyArea, choice: SiteChoice, spec: TripSpec, start: str | None,
+           time_limit: float) -> tuple[SiteChoice, TripPlan, list[str]]:
+    """Trips for a choice; the stops no trip serves are closed, the rest described again
+    (their villages re-credited) and routed again, until the trips serve every stop kept.
+    Returns the kept choice, its trips and the codes no plan can serve at all (not those
+    the total budget left out: another set may fit it)."""
+    never: list[str] = []
+    left_out: list[pd.DataFrame] = []
+    for _ in range(ROUNDS + 2):
+        tp = trips.plan_trips(plan.network, trip_stops(plan, choice), spec, start=start,
+                              time_limit=time_limit)
+        un = tp.unreached
+        if not len(un):
+            break
+        left_out.append(un)
+        never += [str(c) for c, why in zip(un["code"], un["reason"], strict=True)
+                  if why != "over the total budget"]
+        served = set(choice.sites.loc[choice.sites["rank"] > 0, "site_code"].astype(str)) \
+            - {str(c) for c in un["code"]}
+        choice = sites.with_only(plan, choice, served)
+    if left_out:  # the stops closed on the way stay listed, with why
+        un = pd.concat([*left_out, tp.unreached]).drop_duplicates("code", keep="last")
+        tp = replace(tp, unreached=un.reset_index(drop=True))
+    return choice, tp, never
+
+
+def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | None = None,
+           joint: bool = True, start: str | None = None,
+           time_limit: float = 300.0) -> Decision:
+    """Choose the stops and the trips together against every target.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    spec : TripSpec, optional
+        Teams, days, costs and budgets (default: the scenario's ``[trips]``).
+    target : float, optional
+        The study-area share of the site indicator, instead of the scenario's.
+    joint : bool, default True
+        Try other stop sets (least round-trip cost, least lone-trip cost, exhaustive on
+        small instances); False: the scenario's site choice, then its trips (the stops no
+        trip serves are still replaced when other stops can meet the targets).
+    start : str, optional
+        The date the first trips leave (default ``[trips] start``).
+    time_limit : float, default 300
+        Seconds each trip search may use (a safety net).
+
+    Returns
+    -------
+    Decision
+        The stops, the trips, each target's status and every stop set tried.
+
+    Raises
+    ------
+    InfeasibleError
+        When no stop set can meet the targets even before trips (the message names each
+        area short and by how many people).
+    """
+    t0 = time.perf_counter()
+    spec = spec or plan.scenario.trips
+    s_spec = replace(plan.scenario.sites, model="target")
+    has_targets = bool(plan.scenario.all_targets) or target is not None \
+        or plan.scenario.sites.target is not None
+    if not has_targets:  # nothing to meet: the scenario's own site choice, then its trips
+        joint = False
+    base = sites.choose_sites(plan, s_spec if joint else
+                              replace(plan.scenario.sites,
+                                      model=plan.scenario.sites.model or "target"),
+                              target=target)
+    proposals: list[tuple[str, SiteChoice]] = [("choose sites, then route", base)]
+    tried: list[_Tried] = []
+    proven = False
+    method = "sites first, then trips"
+    if joint:
+        p = base.problem
+        assert p is not None
+        useful = _useful(plan, base)
+        if len(useful) <= EXHAUSTIVE_CANDIDATES:
+            best = _exhaustive(plan, base, useful, spec, start, time_limit, tried)
+            proven = best is not None and all(
+                tr.trips.method == "exact" and tr.trips.gap <= 0 for tr in tried)
+            method = "exhaustive: every stop set meeting the targets, exact trips"
+        else:
+            method = "joint search: proposals by round-trip and lone-trip cost, repaired"
+            proposals.append(("least round-trip cost", sites.choose_sites(
+                plan, replace(s_spec, minimise="cost"), target=target)))
+            lone = trips.lone_trip_costs(plan.network, _alone(plan, base, useful), spec,
+                                         start=start)
+            cost = {c: (float(v) if np.isfinite(v) else 1e15) for c, v in zip(
+                useful, lone, strict=True)}
+            proposals.append(("least lone-trip cost", sites.choose_sites(
+                plan, s_spec, target=target, site_cost=cost)))
+    for how, choice in proposals:
+        _try(plan, how, choice, spec, start, time_limit, target, tried)
+    kept = min(tried, key=lambda tr: tr.key(spec.minimise))
+    table = pd.DataFrame([{
+        "how": tr.how, "round": tr.round,
+        "stops": int((tr.choice.sites["rank"] > 0).sum()),
+        "people": int(tr.trips.trips["people"].sum()) if len(tr.trips.trips) else 0,
+        "objective": float(tr.trips.objective),
+        "cost": float(tr.trips.trips["cost"].sum()) if len(tr.trips.trips) else 0.0,
+        "days": int(tr.trips.trips["days"].sum()) if len(tr.trips.trips) else 0,
+        "short": tr.key(spec.minimise)[0], "met": tr.key(spec.minimise)[0] <= 0,
+        "kept": tr is kept} for tr in tried])
+    return Decision(kept.choice, kept.trips, table, method, proven, spec.minimise,
+                    time.perf_counter() - t0)
+
+
+def _try(plan: StudyArea, how: str, choice: SiteChoice, spec: TripSpec, start: str | None,
+         time_limit: float, target: float | None, tried: list[_Tried]) -> None:
+    """Route a proposal; when trips leave stops out, ask the site choice again without
+    them (up to :data:`ROUNDS` times) and route that too."""
+    excluded: set[str] = set()
+    for rnd in range(ROUNDS):
+        kept, tp, never = _route(plan, choice, spec, start, time_limit)
+        tried.append(_Tried(how, rnd, kept, tp))
+        if not never or kept.targets is None or not len(kept.targets) \
+                or bool(kept.targets["met"].all()):
+            return
+        excluded |= set(never)
+        try:
+            choice = sites.choose_sites(plan, replace(choice.spec, model="target"),
+                                        target=target, exclude=excluded)
+        except InfeasibleError:
+            return
+
+
+def _gains(p: optimise.CoverageProblem) -> np.ndarray:
+    """People each site would newly reach, alone with the offices."""
+    covered = np.asarray((p.cover @ p.forced.astype(float)) > 0)
+    return np.asarray(p.cover.T.tocsr().astype(float) @ (p.demand * ~covered))
+
+
+def _useful(plan: StudyArea, base: SiteChoice) -> list[str]:
+    """Candidate codes that would newly reach someone (beyond the offices)."""
+    p = base.problem
+    assert p is not None
+    gains = _gains(p)
+    return [str(p.site_ids[j]) for j in range(p.m) if not p.forced[j] and gains[j] > 0]
+
+
+def _alone(plan: StudyArea, base: SiteChoice, codes: list[str]) -> Stops:
+    """Candidates as trip stops, each with the people it would reach alone."""
+    p = base.problem
+    assert p is not None
+    net = plan.network
+    kind = "candidate" if "candidate" in net.stops else "village"
+    index = {str(r): i for i, r in enumerate(net.points[kind].refs)}
+    names = dict(zip((str(r) for r in net.points[kind].refs),
+                     (str(n) for n in net.points[kind].labels), strict=True))
+    col = {str(c): j for j, c in enumerate(p.site_ids)}
+    gains = _gains(p)
+    stops = pd.DataFrame({"code": codes, "name": [names.get(c, c) for c in codes],
+                          "people": [float(gains[col[c]]) for c in codes],
+                          "blank": [bool(p.needs_kit[col[c]]) for c in codes],
+                          "index": [index[c] for c in codes]})
+    return trips.Stops(stops, trip_stops(plan, base).offices, kind)
+
+
+def _exhaustive(plan: StudyArea, base: SiteChoice, useful: list[str], spec: TripSpec,
+                start: str | None, time_limit: float, tried: list[_Tried]) -> bool:
+    """Every stop set of the useful candidates meeting every target, routed exactly."""
+    p = base.problem
+    assert p is not None
+    needs = sites.needs_of(plan, sites.area_targets(plan, base.spec, base.target))
+    index = {str(c): j for j, c in enumerate(p.site_ids)}
+    forced = np.flatnonzero(p.forced)
+    found = False
+    for size in range(len(useful) + 1):
+        for combo in itertools.combinations(useful, size):
+            open_ = np.r_[forced, [index[c] for c in combo]].astype(int)
+            if (optimise.shortfalls(p, needs, open_) > 1e-9).any():
+                continue
+            choice = sites.with_only(plan, base, combo)
+            if len(choice.sites[choice.sites["rank"] > 0]) != size:
+                continue  # a stop credited with nobody: the smaller set is tried too
+            kept, tp, _ = _route(plan, choice, spec, start, time_limit)
+            tried.append(_Tried("every stop set", 0, kept, tp))
+            found = True
+    return found

@@ -1,0 +1,219 @@
+"""One decision (planner/decide/decision.py): stops and trips chosen together at the cost the
+office pays, against every area's target, on a study area worked out by hand.
+
+Layout (EPSG:32650 km from X0, Y0; villages are 2 km squares):
+
+    A (1, 1)    the office S sits on it; kabupaten 99.01; gap 0
+    P (31, 1)   kabupaten 99.01; road S-P 30 km at 40 km/h = 45 min, Rp 150,000/km:
+                Rp 4.5 M each way; a lone trip returns the same day: Rp 9.0 M
+    Q (1, 31)   kabupaten 99.02; river S-Q 30 km at 3 km/h = 10 h, Rp 10,000/km: Rp 0.3 M
+                each way; a river boat travels only 07:00-17:00, so a lone trip takes 3
+                days (arrive 17:00, serve next morning, 8 h 40 min of the way back, the rest
+                the morning after): 2 nights at Rp 5 M -> Rp 10.6 M
+
+Each of P and Q has 20 people without e-KTP and covers only itself (cover time 30 min).
+The province (1,200 eligible, 1,160 recorded) at 98% needs ceil(1,176) - 1,160 = 16 people:
+one stop, P or Q. By round trip Q is cheaper (Rp 0.6 M against Rp 9.0 M); by the trips the
+office pays P is (Rp 9.0 M against Rp 10.6 M).
+Kabupaten 99.02 (Q only: 100 eligible, 80 recorded) at 98% needs 18: only Q serves it;
+kabupaten 99.01 (1,100 eligible, 1,080 recorded) already has 98.2%.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+import planner
+from planner.cli import main
+from planner.decide import decision
+
+X0, Y0 = 500_000.0, 300_000.0
+CRS = "EPSG:32650"
+CODES = {"A": "99.01.01.2001", "P": "99.01.01.2002", "Q": "99.02.01.2001"}
+CENTRES = {"A": (1, 1), "P": (31, 1), "Q": (1, 31)}
+
+
+def km(x: float, y: float) -> tuple[float, float]:
+    return X0 + x * 1000, Y0 + y * 1000
+
+
+def write_area(folder: Path, *, kabupaten_target: bool = False, minimise: str = "sites",
+               trips: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    gpd.GeoDataFrame({"kode": list(CODES.values()), "nama": [f"Desa {k}" for k in CODES]},
+                     geometry=[box(*km(x - 1, y - 1), *km(x + 1, y + 1))
+                               for x, y in CENTRES.values()], crs=CRS
+                     ).to_crs(4326).to_file(folder / "villages.geojson")
+    gpd.GeoDataFrame({"kode": ["99.01", "99.02"], "nama": ["Kab Satu", "Kab Dua"]},
+                     geometry=[box(*km(-1, -1), *km(40, 10)), box(*km(-1, 20), *km(10, 40))],
+                     crs=CRS).to_crs(4326).to_file(folder / "kabupaten.geojson")
+    gpd.GeoDataFrame({"id": ["S"], "nama": ["Office S"]}, geometry=[Point(km(1, 1))],
+                     crs=CRS).to_crs(4326).to_file(folder / "service.geojson")
+    gpd.GeoDataFrame({"mode": ["road", "river"], "speed_kmh": [40.0, 3.0]},
+                     geometry=[LineString([km(1, 1), km(31, 1)]),
+                               LineString([km(1, 1), km(1, 31)])], crs=CRS
+                     ).to_file(folder / "network.gpkg", driver="GPKG")
+    (folder / "estimates.csv").write_text(textwrap.dedent(f"""\
+        kode,eligible,recorded
+        {CODES['A']},1000,1000
+        {CODES['P']},100,80
+        {CODES['Q']},100,80
+        """), encoding="utf-8")
+    extra = textwrap.dedent("""\
+        [[targets]]
+        indicator = "ktp"
+        share = 0.98
+        level = "kabupaten"
+        """) if kabupaten_target else ""
+    scenario = folder / "area.toml"
+    scenario.write_text(textwrap.dedent(f"""\
+        name = "decision"
+        [villages]
+        path = "villages.geojson"
+        [[admin]]
+        level = "kabupaten"
+        path = "kabupaten.geojson"
+        prefix_digits = 4
+        [estimates]
+        path = "estimates.csv"
+        [[indicators]]
+        key = "ktp"
+        label = "e-KTP"
+        eligible = "eligible"
+        served = "recorded"
+        served_suffix = "recorded"
+        target = 0.98
+        [service_points]
+        path = "service.geojson"
+        [network]
+        path = "network.gpkg"
+        [network.rupiah_per_km]
+        road = 150000
+        river = 10000
+        [access]
+        walk_kmh = 4
+        detour = 1.0
+        max_km = 2
+        [sites]
+        model = "target"
+        cover_minutes = 30
+        minimise = "{minimise}"
+        [trips]
+        start = "2024-11-04"
+        max_days = 5
+        workday = ["07:00", "17:00"]
+        after_dark = ["road"]
+        serve_minutes = 5
+        setup_minutes = 30
+        people_per_day = 100
+        night_rupiah = 5000000
+        {trips}
+        """) + extra, encoding="utf-8")
+    return scenario
+
+
+def stops_of(d: decision.Decision) -> list[str]:
+    return d.choice.sites.loc[d.choice.sites["rank"] > 0, "site_name"].tolist()
+
+
+@pytest.fixture
+def area(tmp_path):
+    return planner.run(planner.load_scenario(write_area(tmp_path / "a", minimise="cost")),
+                       use_cache=False)
+
+
+def test_round_trip_cost_is_not_what_the_office_pays(area):
+    # the site choice by round-trip cost takes Q (Rp 0.6 M); its trip costs Rp 10.6 M
+    choice = area.choose_sites()
+    assert choice.sites.loc[choice.sites["rank"] > 0, "site_name"].tolist() == ["Desa Q"]
+    first = area.decide(joint=False)
+    assert stops_of(first) == ["Desa Q"]
+    assert first.cost() == pytest.approx({"travel": 600_000, "nights": 10_000_000,
+                                          "days": 0, "total": 10_600_000})
+    # together: P, whose trip returns the same day (Rp 9.0 M), proven on every stop set
+    d = area.decide()
+    assert stops_of(d) == ["Desa P"]
+    assert d.cost()["total"] == pytest.approx(9_000_000)
+    assert d.cost()["nights"] == 0
+    assert d.proven and d.met and d.headline() == "target met"
+    # every stop set meeting the target was routed: {P}, {Q}, {P, Q}
+    sets = d.tried[d.tried["how"] == "every stop set"]
+    assert sorted(sets["cost"].round()) == [9_000_000, 10_600_000, 19_600_000]
+    assert d.tried["kept"].sum() == 1
+
+
+def test_a_kabupaten_target_forces_a_stop_the_province_does_not(tmp_path):
+    plan = planner.run(planner.load_scenario(write_area(tmp_path / "k",
+                                                         kabupaten_target=True)),
+                       use_cache=False)
+    d = plan.decide()
+    assert stops_of(d) == ["Desa Q"]  # Q alone meets the province (16) and Kab Dua (18)
+    t = d.targets.set_index("area")
+    assert t.loc["Kab Dua", "needed"] == 18 and t.loc["Kab Dua", "reached"] == 20
+    assert t.loc["Kab Satu", "needed"] == 0 and t.loc["all", "needed"] == 16
+    assert t["met"].all()
+    assert d.cost()["total"] == pytest.approx(10_600_000)
+
+
+def test_a_days_limit_forces_another_stop(tmp_path):
+    # at most 2 days: no trip serves Q; sites first (least round trip) proposes Q, which is
+    # replaced by P before the plan gives up
+    plan = planner.run(planner.load_scenario(write_area(tmp_path / "d", minimise="cost",
+                                                         trips="")), use_cache=False)
+    d = plan.decide(joint=False, days=2)
+    assert stops_of(d) == ["Desa P"] and d.met
+    first = d.tried.iloc[0]
+    assert first["how"] == "choose sites, then route" and not first["met"]
+
+
+def test_no_plan_meets_the_targets_exit_3_names_the_area(tmp_path, capsys):
+    scenario = write_area(tmp_path / "n", kabupaten_target=True)
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    d = plan.decide(days=2)
+    assert not d.met
+    assert d.headline() == "not met: 18 people short in Kab Dua (e-KTP 98%)"
+    # people count only when a trip serves them: nothing reaches Kab Dua
+    assert d.targets.set_index("area").loc["Kab Dua", "reached"] == 0
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(scenario), "--days", "2", "--out", str(out)]) == 3
+    printed = capsys.readouterr().out
+    assert "not met: 18 people short in Kab Dua" in printed
+    saved = json.loads((out / "decision.json").read_text())
+    assert saved["met"] is False and saved["headline"] == d.headline()
+    summary = (out / "summary.md").read_text()
+    assert "not met: 18 people short in Kab Dua" in summary
+
+
+def test_a_total_budget_no_trip_fits(tmp_path):
+    scenario = write_area(tmp_path / "b")
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    d = plan.decide(budget=5_000_000)
+    assert not d.met and "16 people short in the study area" in d.headline()
+
+
+def test_every_page_agrees_with_decision_json(tmp_path):
+    scenario = write_area(tmp_path / "e", kabupaten_target=True)
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(scenario), "--out", str(out)]) == 0
+    saved = json.loads((out / "decision.json").read_text())
+    import pandas as pd
+
+    trips = pd.read_csv(out / "trips_summary.csv")
+    acts = pd.read_csv(out / "trips.csv")
+    sites = pd.read_csv(out / "sites.csv", dtype={"site_code": str})
+    assert saved["totals"]["cost"]["total"] == pytest.approx(trips["cost"].sum())
+    assert saved["totals"]["cost"]["total"] == pytest.approx(acts["cost"].sum())
+    assert saved["totals"]["cost"]["nights"] == pytest.approx(trips["night_cost"].sum())
+    assert [s["code"] for s in saved["stops"]] == \
+        sites.loc[sites["rank"] > 0, "site_code"].tolist()
+    assert saved["totals"]["people"] == sites.loc[sites["rank"] > 0,
+                                                  "people_newly_covered"].sum()
+    summary = (out / "summary.md").read_text()
+    assert "every target met" in summary
+    assert "Rp 10.6 M" in summary

@@ -26,6 +26,8 @@ import textwrap
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
@@ -202,8 +204,6 @@ def test_every_page_agrees_with_decision_json(tmp_path):
     out = tmp_path / "out"
     assert main(["-q", "plan", str(scenario), "--out", str(out)]) == 0
     saved = json.loads((out / "decision.json").read_text())
-    import pandas as pd
-
     trips = pd.read_csv(out / "trips_summary.csv")
     acts = pd.read_csv(out / "trips.csv")
     sites = pd.read_csv(out / "sites.csv", dtype={"site_code": str})
@@ -217,3 +217,72 @@ def test_every_page_agrees_with_decision_json(tmp_path):
     summary = (out / "summary.md").read_text()
     assert "every target met" in summary
     assert "Rp 10.6 M" in summary
+
+
+def test_the_joint_bound_by_hand(tmp_path, area):
+    """The dearest stop a decision must serve, there and back at the least: P's road trip
+    (Rp 9.0 M, same day) for the province; Q's river trip (Rp 0.6 M and 2 nights: 10 h of
+    daylight travel each way and 130 min of service are 1,330 workday minutes, 3 days) when
+    Kab Dua needs Q."""
+    from planner.decide import sites
+
+    spec = area.scenario.trips
+    assert decision.joint_bound(area, sites.choose_sites(area), spec) == pytest.approx(9e6)
+    kab = planner.run(planner.load_scenario(write_area(tmp_path / "k2",
+                                                        kabupaten_target=True)),
+                      use_cache=False)
+    assert decision.joint_bound(kab, sites.choose_sites(kab), spec) == pytest.approx(10.6e6)
+
+
+def test_lone_trip_bounds_never_exceed_the_exact_lone_trip(kaltara_plan):
+    """The bound on any trip serving a stop is at most the exact clock's cheapest lone trip
+    to it (from any office, any weekday), for every Kaltara candidate that could help."""
+    from planner.decide import sites, trips
+
+    base = sites.choose_sites(kaltara_plan)
+    useful = decision._useful(kaltara_plan, base)[::7]
+    st = decision._alone(kaltara_plan, base, useful)
+    spec = kaltara_plan.scenario.trips
+    exact = trips.lone_trip_costs(kaltara_plan.network, st, spec)
+    bound = trips.lone_trip_bounds(kaltara_plan.network, st, spec)
+    finite = np.isfinite(exact)
+    assert finite.sum() > 40
+    assert (bound[finite] <= exact[finite] + 1e-6).all()
+    assert (bound[finite] > 0).all()
+
+
+def test_bundled_plan_every_page_agrees_with_decision_json(tmp_path):
+    """planner plan on Kaltara: every figure the pages show comes from decision.json, the
+    joint decision is never worse than choosing sites first, and its bound is below it."""
+    out = tmp_path / "plan"
+    assert main(["-q", "plan", "--out", str(out)]) == 0
+    d = json.loads((out / "decision.json").read_text())
+    trips = pd.read_csv(out / "trips_summary.csv")
+    acts = pd.read_csv(out / "trips.csv")
+    sites = pd.read_csv(out / "sites.csv", dtype={"site_code": str})
+    cov = pd.read_csv(out / "coverage.csv")
+    total = d["totals"]["cost"]
+    assert total["total"] == pytest.approx(trips["cost"].sum())
+    assert total["total"] == pytest.approx(acts["cost"].sum())
+    assert total["total"] == pytest.approx(total["travel"] + total["nights"] + total["days"])
+    assert d["totals"]["trips"] == len(trips)
+    stops = sites[sites["rank"] > 0]
+    assert [s["code"] for s in d["stops"]] == stops["site_code"].tolist()
+    served = acts[acts["activity"] == "serve"].groupby("stop")["people"].sum()
+    assert served.sum() == d["totals"]["people"] == stops["people_newly_covered"].sum()
+    prov = cov[(cov["indicator"] == "ktp") & (cov["level"] == "province")].iloc[0]
+    target = d["targets"][0]
+    assert target["reached"] == prov["covered_by_offices"] + prov["reached_by_new_sites"]
+    assert target["coverage_after"] == pytest.approx(prov["coverage_after"])
+    assert d["offices"]["people"] == prov["covered_by_offices"]
+    summary = (out / "summary.md").read_text()
+    from planner.text import rupiah_text
+
+    assert f"**{rupiah_text(total['total'], short=True)}** for {len(trips)} trip(s)" in summary
+    assert d["headline"] == "target met" and "**target met**" in summary
+    for r in trips.itertuples():  # each trip sheet states its trip's cost
+        sheet = (out / "sheets" / f"trip_{r.trip:03d}.html").read_text()
+        assert f"Rp {r.cost:,.0f}" in sheet
+    first = [t for t in d["tried"] if t["how"] == "choose sites, then route"]
+    assert first and min(t["objective"] for t in first if t["met"]) >= d["objective"] - 1e-6
+    assert 0 < d["bound"] <= d["objective"] and d["proven_optimal"] is False

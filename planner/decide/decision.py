@@ -103,6 +103,11 @@ class Decision:
         ``cost`` (rupiah) or ``days`` (team days).
     seconds : float
         Time taken.
+    notes : tuple of str
+        What else to know (e.g. why the bound is weak).
+    bound : float
+        A lower bound on the objective of any decision meeting every target (see
+        :func:`joint_bound`); equal to the objective when proven.
     """
 
     choice: SiteChoice
@@ -113,6 +118,20 @@ class Decision:
     minimise: str
     seconds: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    bound: float = 0.0
+
+    @property
+    def objective(self) -> float:
+        """The trips' objective (rupiah or team days)."""
+        return float(self.trips.objective)
+
+    @property
+    def gap(self) -> float:
+        """Relative gap between the objective and the lower bound on any decision meeting
+        the targets (0 when proven optimal)."""
+        if self.proven:
+            return 0.0
+        return 0.0 if self.objective <= 0 else max(0.0, 1 - self.bound / self.objective)
 
     @property
     def targets(self) -> pd.DataFrame:
@@ -193,6 +212,7 @@ class Decision:
                        "team_days": int(t["days"].sum()) if len(t) else 0,
                        "people": int(t["people"].sum()) if len(t) else 0,
                        "cost": self.cost()},
+            "objective": self.objective, "bound": self.bound, "gap": self.gap,
             "trips_method": tp.method, "trips_objective": float(tp.objective),
             "trips_bound": float(tp.bound), "trips_gap": float(tp.gap),
             "unreached": [{"code": str(r.code), "name": str(r.name), "people": float(r.people),
@@ -325,6 +345,9 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
     for how, choice in proposals:
         _try(plan, how, choice, spec, start, time_limit, target, tried)
     kept = min(tried, key=lambda tr: tr.key(spec.minimise))
+    met = kept.key(spec.minimise)[0] <= 0
+    bound = float(kept.trips.objective) if proven else (
+        joint_bound(plan, base, spec) if met else 0.0)
     table = pd.DataFrame([{
         "how": tr.how, "round": tr.round,
         "stops": int((tr.choice.sites["rank"] > 0).sum()),
@@ -334,8 +357,58 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         "days": int(tr.trips.trips["days"].sum()) if len(tr.trips.trips) else 0,
         "short": tr.key(spec.minimise)[0], "met": tr.key(spec.minimise)[0] <= 0,
         "kept": tr is kept} for tr in tried])
+    notes = () if proven or not met else (
+        "the lower bound counts one trip (the dearest stop any decision meeting the targets "
+        "must serve, there and back at the least, with the nights its travel and service "
+        "force), not the others: the gap over-states the distance to the optimum",)
     return Decision(kept.choice, kept.trips, table, method, proven, spec.minimise,
-                    time.perf_counter() - t0)
+                    time.perf_counter() - t0, notes, bound)
+
+
+def joint_bound(plan: StudyArea, base: SiteChoice, spec: TripSpec) -> float:
+    """A lower bound on the trips' objective of any decision meeting every target: the
+    dearest stop any such decision must serve.
+
+    Any such decision serves a stop set meeting the targets, and the trip serving a stop
+    costs at least :func:`planner.decide.trips.lone_trip_bounds` (there and back at the
+    least on any path, with the nights its workday-bound travel and the service of the
+    people only it can reach force). So the decision costs at least the smallest ``τ``
+    such that the stops whose bound is at most ``τ`` can meet every target. It counts one
+    trip, not the others: a weak bound where many stops are needed.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    base : SiteChoice
+        A target site choice (its problem and targets).
+    spec : TripSpec
+        The trip settings.
+
+    Returns
+    -------
+    float
+        The bound (rupiah or team days); 0 when no stop is needed.
+    """
+    p = base.problem
+    assert p is not None
+    needs = sites.needs_of(plan, sites.area_targets(plan, base.spec, base.target))
+    forced = np.flatnonzero(p.forced)
+    if not (optimise.shortfalls(p, needs, forced) > 1e-9).any():
+        return 0.0
+    useful = _useful(plan, base)
+    col = {str(c): j for j, c in enumerate(p.site_ids)}
+    cols = np.array([col[c] for c in useful], dtype=int)
+    by_forced = np.asarray((p.cover @ p.forced.astype(float)) > 0)
+    others = np.asarray(p.cover[:, cols].sum(axis=1)).ravel()
+    alone = np.asarray(p.cover[:, cols].T.astype(float) @ (p.demand * (~by_forced)
+                                                            * (others == 1)))
+    lb = trips.lone_trip_bounds(plan.network, _alone(plan, base, useful), spec, people=alone)
+    for tau in np.unique(lb[np.isfinite(lb)]):
+        if not (optimise.shortfalls(p, needs, np.r_[forced, cols[lb <= tau]].astype(int))
+                > 1e-9).any():
+            return float(tau)
+    return 0.0
 
 
 def _try(plan: StudyArea, how: str, choice: SiteChoice, spec: TripSpec, start: str | None,

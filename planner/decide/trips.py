@@ -1288,6 +1288,98 @@ def lone_trip_costs(net: Network, stops: Stops, spec: TripSpec, *,
     return out
 
 
+def _least(net: Network, weight: np.ndarray, sources: np.ndarray, targets: np.ndarray
+           ) -> np.ndarray:
+    """(sources × targets) least sums of ``weight`` over any path of the network (a
+    lower bound on the same sum along any route, the fixed routes of trips included)."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    g = sparse.csr_matrix((np.asarray(weight, float) + 1e-12, (net.u, net.v)),
+                      shape=(net.n_nodes, net.n_nodes))
+    return np.asarray(dijkstra(g, indices=sources, min_only=False)[:, targets])
+
+
+def _ends(net: Network, stops: Stops, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per stop, the least ``weight`` from any office to it and from it to any office."""
+    off, st = stops.offices, stops.stops
+    out_nodes = net.origin("service")[off["index"].to_numpy(int)]
+    in_nodes = net.destination("service")[off["index"].to_numpy(int)]
+    s_in = net.destination(stops.stop_kind)[st["index"].to_numpy(int)]
+    s_out = net.origin(stops.stop_kind)[st["index"].to_numpy(int)]
+    return (_least(net, weight, out_nodes, s_in).min(axis=0),
+            _least(net, weight, s_out, in_nodes).min(axis=1))
+
+
+def workday_travel(net: Network, stops: Stops, spec: TripSpec
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Per stop, the least minutes of workday-bound travel (modes not allowed after dark;
+    not scheduled services or changes of mode) from any office to it and back, on any path.
+
+    Parameters
+    ----------
+    net : Network
+        The travel network.
+    stops : Stops
+        The stops and the offices.
+    spec : TripSpec
+        Which modes travel after dark.
+
+    Returns
+    -------
+    go, back : ndarray
+        Minutes there and back (``inf`` when no office reaches it).
+    """
+    days = np.zeros(len(net.u), np.int64)
+    days[:len(net.days)] = net.days[:len(net.u)]
+    bound = (~np.isin(net.mode, list(spec.after_dark)) & (net.mode != "transfer")
+             & (days == 0))
+    return _ends(net, stops, np.where(bound, net.minutes, 0.0))
+
+
+def lone_trip_bounds(net: Network, stops: Stops, spec: TripSpec,
+                     people: np.ndarray | None = None) -> np.ndarray:
+    """A lower bound on what any trip serving each stop costs (rupiah, or team days with
+    ``minimise = "days"``), whatever other stops it serves.
+
+    A trip leaves an office and comes back to it, passing the stop: its routes cost at
+    least the cheapest path there and back (rupiah on the network, any path), and every
+    minute of travel in a mode not allowed after dark and of service lies within the
+    workday of some day, so it lasts at least (those minutes at the least / the workday)
+    days, and at least the days ``people_per_day`` needs; one night fewer than its days.
+
+    Parameters
+    ----------
+    net : Network
+        The travel network.
+    stops : Stops
+        The stops and the offices.
+    spec : TripSpec
+        Workday, service and costs.
+    people : ndarray, optional
+        People the stop serves at the least (default: its ``people``).
+
+    Returns
+    -------
+    ndarray
+        Per stop, the bound (``inf`` when no office reaches it).
+    """
+    st = stops.stops
+    go_cost, back_cost = _ends(net, stops, np.nan_to_num(np.asarray(net.cost, float), nan=0.0))
+    go_day, back_day = workday_travel(net, stops, spec)
+    ppl = st["people"].to_numpy(float) if people is None else np.asarray(people, float)
+    work = go_day + back_day + spec.setup_minutes + spec.serve_minutes * ppl
+    length = spec.workday[1] - spec.workday[0]
+    n_days = np.maximum(np.ceil(work / length - 1e-9),
+                        np.ceil(ppl / spec.people_per_day - 1e-9)).clip(min=1)
+    if spec.minimise == "days":
+        value = n_days
+    else:
+        value = go_cost + back_cost + (n_days - 1) * spec.night_rupiah \
+            + n_days * spec.day_rupiah
+    return np.where(np.isfinite(go_cost + back_cost), value, np.inf)
+
+
 def _unservable(p: _Problem, stops: Stops, day0: dt.date) -> dict[int, str]:
     """The stops no plan can serve, each with why: the spec allows no service, a blank
     spot and no kits, no route from any office, or no lone trip fits the limits on any

@@ -349,14 +349,17 @@ def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
     lines += [head + buys,
               f"{_cost_line(plan, total_cost)}; {kits} stop(s) need a satellite kit (no "
               f"signal). Counting rule: {counted}. Map of the stops: [map.html](map.html).",
-              "", *_targets_table(targets)]
+              "", *_how_decided(plan), *_targets_table(targets)]
     if choice.dropped:
         lines += [f"{len(choice.dropped)} site(s) the solver opened reach nobody new and are "
                   f"left out ({', '.join(choice.dropped[:5])}).", ""]
+    trip_of = _trip_of_stop(plan)
     lines += ["| # | stop | kecamatan, kabupaten | people | cumulative (incl. offices) "
-              "| share of needed | from office | round trip | kit |",
+              f"| share of needed | from office | {'trip' if trip_of else 'round trip'} | kit |",
               "|---:|---|---|---:|---:|---:|---:|---:|---|"]
     for r in new.itertuples():
+        how = (trip_of.get(str(r.site_code), "none") if trip_of
+               else rupiah_text(r.round_trip_cost, short=True))
         where = ", ".join(str(x) for x in (r.kecamatan, r.kabupaten) if x)
         share = "" if not np.isfinite(r.cumulative_share_of_target) else \
             percent_text(r.cumulative_share_of_target)
@@ -364,8 +367,7 @@ def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
                      f"{count_text(r.people_newly_covered)} | "
                      f"{count_text(r.cumulative_people)} | {share} | "
                      f"{minutes_text(r.travel_minutes_from_office)} from "
-                     f"{_md(r.nearest_office_name or r.nearest_office)} | "
-                     f"{rupiah_text(r.round_trip_cost, short=True)} | "
+                     f"{_md(r.nearest_office_name or r.nearest_office)} | {how} | "
                      f"{'needed' if r.satellite_kit_needed else '-'} |")
     lines += ["", "### What is left out, per kabupaten", "",
               f"People without {ind.label} (gap) by who would serve them; each village counts "
@@ -439,6 +441,46 @@ def _cost_line(plan: Result, round_trips: float) -> str:
             f"trip(s) that serve every stop above (travel {rupiah_text(paid[0], short=True)}, "
             f"nights {rupiah_text(paid[1], short=True)}, days "
             f"{rupiah_text(paid[2], short=True)}; see Trips)")
+
+
+def _trip_of_stop(plan: Result) -> dict[str, str]:
+    """Each stop's trip as a link to its sheet (empty without trips)."""
+    tp = plan.trip_plan
+    if tp is None or not len(tp.trips):
+        return {}
+    out = {}
+    for r in tp.trips.itertuples():
+        for code in str(r.stops).split(";"):
+            out[code] = f"[{int(r.trip)}](sheets/trip_{int(r.trip):03d}.html)"
+    return out
+
+
+def _how_decided(plan: Result) -> list[str]:
+    """How the stops and trips were chosen, what else was tried and how good it is."""
+    d = plan.decision
+    if d is None:
+        return []
+    unit = "team days" if d.minimise == "days" else "rupiah"
+
+    def value(v: float) -> str:
+        return f"{count_text(v)} team days" if d.minimise == "days" else \
+            rupiah_text(v, short=True)
+
+    tried = d.tried
+    first = tried[tried["how"] == "choose sites, then route"]
+    text = f"Stops and trips chosen together ({d.method}), minimising {unit}: "
+    if d.proven:
+        text += "**proven optimal** (every stop set meeting the targets, exact trips)."
+    else:
+        text += (f"{value(d.objective)}, lower bound {value(d.bound)} (gap "
+                 f"{100 * d.gap:.1f}%: {'; '.join(d.notes) or 'not proven optimal'}).")
+    if len(first):
+        best = first.sort_values(["short", "objective"]).iloc[0]
+        text += (f" Choosing the sites first, then the trips: "
+                 f"{value(best['objective'])}, {int(best['stops'])} stops"
+                 + ("" if best["met"] else f", {count_text(best['short'])} people short")
+                 + f"; {len(tried)} stop sets tried (`decision.json`).")
+    return [text, ""]
 
 
 def _targets_table(targets: pd.DataFrame) -> list[str]:

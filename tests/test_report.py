@@ -57,7 +57,7 @@ def test_summary_opens_with_the_decision(kaltara_plan):
                   f"**Rp {new['round_trip_cost'].sum() / 1e6:,.1f} M**",
                   "### What is left out, per kabupaten", "| Kabupaten Malinau | 1,119 |",
                   "the best next stop here adds", "### Trade-off", "| fewest stops | 12 |",
-                  "| least cost | 23 |", "[map.html](map.html)"):
+                  "| least round-trip cost | 23 |", "[map.html](map.html)"):
         assert piece in first_screen, piece
     # the stops in order, most people first, and their sum is what the text says
     assert list(new["people_newly_covered"]) == sorted(new["people_newly_covered"],

@@ -48,6 +48,10 @@ meeting the targets is routed with the exact trips: the decision is proven optim
 ROUNDS = 4
 """How many times the site choice is asked again after trips leave stops unserved."""
 
+DECIDED = "target+trips"
+"""The ``model`` of a decision's stops (``sites.csv``): chosen against the targets together
+with the trips that serve them."""
+
 
 def trip_stops(plan: StudyArea, choice: SiteChoice) -> Stops:
     """The new sites of a choice as trip stops, the service points as offices.
@@ -177,6 +181,31 @@ class Decision:
                  "days": float(t["day_cost"].sum()) if len(t) else 0.0}
         parts["total"] = float(t["cost"].sum()) if len(t) else 0.0
         return parts
+
+    def tradeoff_rows(self) -> pd.DataFrame:
+        """Every complete plan tried, as rows of the trade-off table, priced by its trips.
+
+        Returns
+        -------
+        DataFrame
+            The trade-off columns; ``kind`` ``trips: <how it was proposed>`` (``trips:
+            decision`` for the one kept), ``people_covered`` the people the trips serve
+            plus those the offices reach, ``trip_cost`` what the trips cost (rupiah,
+            nights included), ``status`` met or how many people short.
+        """
+        offices = float(self.choice.sites.loc[self.choice.sites["rank"] == 0,
+                                              "people_newly_covered"].sum())
+        needed = self.choice.needed
+        rows = []
+        for r in self.tried.itertuples():
+            people = offices + float(r.people)
+            rows.append({"kind": "trips: decision" if r.kept else f"trips: {r.how}",
+                         "stops": int(r.stops), "people_covered": round(people, 1),
+                         "share_of_needed": round(people / needed, 4) if needed else np.nan,
+                         "round_trip_cost": np.nan, "trip_cost": round(float(r.cost), 0),
+                         "status": "met" if r.met else f"{r.short:,.0f} short",
+                         "gap": round(self.gap, 6) if r.kept else np.nan})
+        return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
         """The decision as ``decision.json`` holds it (plain JSON types).
@@ -361,7 +390,10 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         "the lower bound counts one trip (the dearest stop any decision meeting the targets "
         "must serve, there and back at the least, with the nights its travel and service "
         "force), not the others: the gap over-states the distance to the optimum",)
-    return Decision(kept.choice, kept.trips, table, method, proven, spec.minimise,
+    choice = kept.choice
+    if choice.model == "target":  # chosen with the trips, not the site choice's own answer
+        choice = replace(choice, model=DECIDED, sites=choice.sites.assign(model=DECIDED))
+    return Decision(choice, kept.trips, table, method, proven, spec.minimise,
                     time.perf_counter() - t0, notes, bound)
 
 

@@ -1245,8 +1245,8 @@ def _greedy_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarray,
 
 def min_weight_for_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarray,
                          kits: int | None = None, budget: float | None = None,
-                         exclude: np.ndarray | None = None, time_limit: float = 60.0
-                         ) -> Solution:
+                         exclude: np.ndarray | None = None, time_limit: float = 60.0,
+                         max_sites: int | None = None) -> Solution:
     """The least total ``weight`` of new sites meeting every need at once.
 
     The model of :func:`min_sites_for_target` with one covering row per need (targets per
@@ -1270,6 +1270,9 @@ def min_weight_for_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarr
         Sites that may not be chosen.
     time_limit : float, default 60
         Seconds HiGHS may use.
+    max_sites : int, optional
+        At most this many new sites (e.g. the least cost among the ``k``-site answers
+        covering the most people).
 
     Returns
     -------
@@ -1322,10 +1325,16 @@ def min_weight_for_needs(p: CoverageProblem, needs: list[Need], weight: np.ndarr
         lo.append(np.ones(1))
         hi.append(np.full(1, np.inf))
     extra, elo, ehi = _side_rows(p, cols, kits, budget)
+    if max_sites is not None:
+        extra.append(np.ones(len(cols)))
+        elo.append(-np.inf)
+        ehi.append(float(max_sites))
     rows += [sp.csr_matrix(np.r_[e, np.zeros(r)]) for e in extra]
     M = sp.vstack(rows).tocsr()
     w = np.asarray(weight, float)
     start = _greedy_needs(p, needs, w, allowed, kits, budget)
+    if start is not None and max_sites is not None and len(start) > max_sites:
+        start = None
     x0 = None
     if start is not None:
         xs = np.zeros(len(cols))

@@ -812,13 +812,39 @@ def _or_none(solve: Callable[..., optimise.Solution], *args: Any,
         return None
 
 
+def _cheapest_of_the_most(p: optimise.CoverageProblem, k: int, kits: int | None,
+                          budget: float | None, time_limit: float) -> optimise.Solution:
+    """The most people ``k`` new sites can cover (max coverage), and among the answers
+    covering that many, the least round-trip cost (a second solve; kept only when it
+    covers as many people)."""
+    sol = optimise.max_coverage(p, k, kits=kits, budget=budget, time_limit=time_limit)
+    covered = optimise.covered_demand(p, np.asarray(sol.open))
+    if k == 0 or covered <= 0:
+        return sol
+    try:
+        cheap = optimise.min_weight_for_needs(
+            p, [optimise.Need("the most people", p.demand, covered - 1e-6)],
+            np.asarray(p.cost, float), kits=kits, budget=budget, time_limit=time_limit,
+            max_sites=k)
+    except InfeasibleError:
+        return sol
+    new = [j for j in sol.open if not p.forced[j]]
+    if optimise.covered_demand(p, np.asarray(cheap.open)) + 1e-6 < covered or \
+            float(p.cost[[j for j in cheap.open if not p.forced[j]]].sum()) >= \
+            float(p.cost[new].sum()):
+        return sol
+    return replace(sol, open=np.asarray(cheap.open))
+
+
 def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = None) -> pd.DataFrame:
     """What more stops buy, for ``k`` = 0 .. ``max_stops`` new stops.
 
     For each ``k``, the most people ``k`` stops can cover (max coverage, proven or with its
-    gap, under the choice's kits and budget) and the round-trip cost of those stops; with a
-    target, also the fewest-stops and the least-cost answers. People count in the one
-    coverage model (offices included when they count).
+    gap, under the choice's kits and budget; of the answers covering that many, the least
+    round-trip cost) and the round-trip cost of those stops; with a target, also the
+    fewest-stops and the least-cost answers. People count in the one coverage model
+    (offices included when they count). Complete plans priced by their trips (nights
+    included) are added by :meth:`planner.decide.decision.Decision.tradeoff_rows`.
 
     Parameters
     ----------
@@ -832,7 +858,8 @@ def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = Non
     Returns
     -------
     DataFrame
-        ``kind, stops, people_covered, share_of_needed, round_trip_cost, status, gap``.
+        ``kind, stops, people_covered, share_of_needed, round_trip_cost, trip_cost,
+        status, gap`` (``trip_cost`` empty here).
     """
     spec = choice.spec
     p = choice.problem if choice.problem is not None else build_problem(plan, spec)
@@ -848,14 +875,14 @@ def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = Non
                      "share_of_needed": (round(people / choice.needed, 4)
                                          if choice.needed else np.nan),
                      "round_trip_cost": round(float(p.cost[new].sum()), 0),
-                     "status": sol.status, "gap": round(sol.gap, 6)})
+                     "trip_cost": np.nan, "status": sol.status, "gap": round(sol.gap, 6)})
 
     # the solves are independent: they run on a pool of threads (HiGHS releases the GIL; each
     # solve uses one thread and a fixed seed), and are collected in order, so the curve is
     # the same whatever the number of cores
     jobs: list[tuple[str, Any]] = [
-        ("max_coverage", partial(optimise.max_coverage, p, k, kits=spec.kits,
-                                 budget=spec.budget, time_limit=min(spec.time_limit, 10.0)))
+        ("max_coverage", partial(_cheapest_of_the_most, p, k, spec.kits, spec.budget,
+                                 min(spec.time_limit, 10.0)))
         for k in range(0, min(top, free) + 1)]
     if choice.needed is not None:
         for how, kind in (("sites", "fewest_stops"), ("cost", "least_cost")):
@@ -867,9 +894,11 @@ def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = Non
                                         choice.solution.solver, choice.solution.status, 0.0)
                 jobs.append((kind, sol))  # ready: nothing to solve
                 continue
-            jobs.append((kind, partial(_or_none, optimise.min_sites_for_target, p,
-                                       choice.needed, kits=spec.kits, budget=spec.budget,
-                                       minimise=how, time_limit=min(spec.time_limit, 20.0))))
+            needs = needs_of(plan, area_targets(plan, spec, choice.target))
+            jobs.append((kind, partial(_or_none, optimise.min_weight_for_needs, p, needs,
+                                       objective_weights(p, how), kits=spec.kits,
+                                       budget=spec.budget,
+                                       time_limit=min(spec.time_limit, 20.0))))
     # the slowest (target) solves first, so they overlap the many small ones
     order = sorted((i for i, (_, job) in enumerate(jobs) if callable(job)),
                    key=lambda i: jobs[i][0] == "max_coverage")

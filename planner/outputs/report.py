@@ -255,7 +255,9 @@ def _md(text: object) -> str:
 
 def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     """Two small charts as one SVG: people covered against the number of stops, and against
-    the total round-trip cost; the target as a line. Deterministic, offline, text escaped.
+    the cost: the most people ``k`` stops reach (a line, at their round trips) and the
+    complete plans priced by their trips, nights included (diamonds; the decision's
+    filled); the target as a line. Deterministic, offline, text escaped.
 
     Parameters
     ----------
@@ -274,12 +276,15 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     mc = curve[curve["kind"] == "max_coverage"]
     if mc.empty:
         return ""
+    plans = curve[curve["kind"].astype(str).str.startswith("trips: ")] \
+        if "trip_cost" in curve else curve.iloc[:0]
     w, h, pad = 300, 190, 44
-    ymax = float(max(mc["people_covered"].max(), needed or 0)) * 1.05 or 1.0
+    ymax = float(max(mc["people_covered"].max(), needed or 0,
+                     plans["people_covered"].max() if len(plans) else 0)) * 1.05 or 1.0
 
-    def panel(x0: float, xs: np.ndarray, xlabel: str,
-              fmt: Callable[[float], str]) -> list[str]:
-        xmax = float(xs.max()) or 1.0
+    def panel(x0: float, xs: np.ndarray, xlabel: str, fmt: Callable[[float], str],
+              marks: np.ndarray) -> list[str]:
+        xmax = float(max(xs.max(), marks.max() if len(marks) else 0)) or 1.0
         px = x0 + pad + (w - pad - 10) * xs / xmax
         py = h - pad + (pad + 10 - h) * mc["people_covered"].to_numpy(float) / ymax
         out = [f"<rect x='{x0 + pad}' y='10' width='{w - pad - 10}' height='{h - pad - 10}' "
@@ -288,6 +293,12 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
                + " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True)) + "'/>"]
         out += [f"<circle cx='{a:.1f}' cy='{b:.1f}' r='2.5' fill='#6a3d9a'/>"
                 for a, b in zip(px, py, strict=True)]
+        for mark, people, kept in zip(marks, plans["people_covered"].to_numpy(float),
+                                      plans["kind"] == "trips: decision", strict=True):
+            a = x0 + pad + (w - pad - 10) * mark / xmax
+            b = h - pad + (pad + 10 - h) * people / ymax
+            out.append(f"<path d='M{a:.1f},{b - 5:.1f} l5,5 l-5,5 l-5,-5 z' stroke='#e66101' "
+                       f"fill='{'#e66101' if kept else 'none'}'/>")
         if needed:
             ty = h - pad + (pad + 10 - h) * needed / ymax
             out.append(f"<line x1='{x0 + pad}' x2='{x0 + w - 10}' y1='{ty:.1f}' y2='{ty:.1f}' "
@@ -309,9 +320,12 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * w + 20}' height='{h + 20}' "
              f"viewBox='0 0 {2 * w + 20} {h + 20}' font-family='sans-serif' role='img' "
              f"aria-label='{html.escape(label, quote=True)}'>"]
-    parts += panel(0, mc["stops"].to_numpy(float), "new stops", lambda x: f"{x:.0f}")
+    parts += panel(0, mc["stops"].to_numpy(float), "new stops", lambda x: f"{x:.0f}",
+                   plans["stops"].to_numpy(float))
     parts += panel(w + 20, mc["round_trip_cost"].to_numpy(float) / 1e6,
-                   "round-trip cost, Rp million", lambda x: f"{x:,.0f}")
+                   "Rp million: round trips (line), trips (◆)" if len(plans)
+                   else "round-trip cost, Rp million", lambda x: f"{x:,.0f}",
+                   plans["trip_cost"].to_numpy(float) / 1e6 if len(plans) else np.zeros(0))
     parts.append(f"<text x='4' y='{h + 14}' font-size='10'>{html.escape(label)}</text>")
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
@@ -402,15 +416,21 @@ def _decision(plan: Result, curve: pd.DataFrame | None) -> list[str]:
         lines += ["", "### Trade-off: more stops, more people, more cost", "",
                   "<!-- chart -->", "",
                   "The most people k new stops can reach (each proven optimal or with its "
-                  "gap) and what those stops cost; full table in `tradeoff.csv`.", ""]
+                  "gap; of equal answers the cheapest) and their round trips from the "
+                  "nearest offices (before nights); the complete plans tried, priced by "
+                  "their trips with nights (diamonds; the decision filled). Full table in "
+                  "`tradeoff.csv`.", ""]
         alt = curve[curve["kind"] != "max_coverage"]
         if len(alt):
-            lines += ["| answer to the target | stops | people | round trip |",
-                      "|---|---:|---:|---:|"]
+            lines += ["| answer to the target | stops | people | round trips | trips (with "
+                      "nights) | status |", "|---|---:|---:|---:|---:|---|"]
             for r in alt.itertuples():
-                label = {"fewest_stops": "fewest stops", "least_cost": "least cost"}[r.kind]
-                lines.append(f"| {label} | {r.stops} | {count_text(r.people_covered)} | "
-                             f"{rupiah_text(r.round_trip_cost, short=True)} |")
+                label = {"fewest_stops": "fewest stops",
+                         "least_cost": "least round-trip cost"}.get(str(r.kind), str(r.kind))
+                costs = [("" if pd.isna(c) else rupiah_text(c, short=True))
+                         for c in (r.round_trip_cost, getattr(r, "trip_cost", np.nan))]
+                lines.append(f"| {_md(label)} | {r.stops} | {count_text(r.people_covered)} | "
+                             f"{costs[0]} | {costs[1]} | {_md(r.status)} |")
     lines.append("")
     return lines
 

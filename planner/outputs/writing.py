@@ -230,6 +230,8 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
     if choice is not None:
         with _step("trade-off curve", write_steps):
             curve = tradeoff(plan, choice)
+            if plan.decision is not None:
+                curve = pd.concat([curve, plan.decision.tradeoff_rows()], ignore_index=True)
         ind = choice.spec.indicator
         svg = report.tradeoff_svg(curve, choice.needed,
                                   f"people without {ind} reached by k new stops (offices "

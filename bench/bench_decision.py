@@ -3,8 +3,8 @@
 For the bundled Kaltara scenario (and, with ``--level``, a target of ``--share`` in every
 unit of that admin level as well), the decision is made twice: the site choice first and
 its trips after (``decide(joint=False)``: the baseline, with unservable stops replaced)
-and the joint search (``decide()``). Each line: stops, trips, team days, people served, real cost (travel,
-nights), targets met, seconds. Run from the repository root:
+and the joint search (``decide()``). Each line: stops, trips, team days, people served,
+real cost (travel, nights), targets met, seconds. Run from the repository root:
 
     python bench/bench_decision.py
     python bench/bench_decision.py --level kabupaten                  # 99.4% in each too

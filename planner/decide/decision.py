@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..config import TripSpec
+from ..config import SitesSpec, TripSpec
 from ..errors import InfeasibleError
 from . import optimise, sites, trips
 
@@ -266,6 +266,27 @@ def _label(d: Decision, r: Any) -> str:
 
 
 @dataclass
+class _Search:
+    """What every step of the search shares: the study area, the trip settings, the start
+    date, the trips' time limit, the target asked and every plan tried so far."""
+
+    plan: StudyArea
+    spec: TripSpec
+    start: str | None
+    time_limit: float
+    target: float | None
+    tried: list[_Tried] = field(default_factory=list)
+
+    def route(self, choice: SiteChoice) -> tuple[SiteChoice, TripPlan, list[str]]:
+        """:func:`_route` with the shared settings."""
+        return _route(self.plan, choice, self.spec, self.start, self.time_limit)
+
+    def better(self, a: _Tried, b: _Tried) -> bool:
+        """Whether plan ``a`` beats plan ``b``."""
+        return a.key(self.spec.minimise) < b.key(self.spec.minimise)
+
+
+@dataclass
 class _Tried:
     how: str
     round: int
@@ -349,7 +370,8 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
                                       model=plan.scenario.sites.model or "target"),
                               target=target)
     proposals: list[tuple[str, SiteChoice]] = [("choose sites, then route", base)]
-    tried: list[_Tried] = []
+    search = _Search(plan, spec, start, time_limit, target)
+    tried = search.tried
     proven = False
     method = "sites first, then trips"
     if joint:
@@ -357,24 +379,35 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         assert p is not None
         useful = _useful(plan, base)
         if len(useful) <= EXHAUSTIVE_CANDIDATES:
-            best = _exhaustive(plan, base, useful, spec, start, time_limit, tried)
-            proven = best is not None and all(
-                tr.trips.method == "exact" and tr.trips.gap <= 0 for tr in tried)
+            found = _exhaustive(search, base, useful)
+            proven = found and all(tr.trips.method == "exact" and tr.trips.gap <= 0
+                                   for tr in tried)
             method = "exhaustive: every stop set meeting the targets, exact trips"
         else:
-            method = "joint search: proposals by round-trip and lone-trip cost, repaired"
-            proposals.append(("least round-trip cost", sites.choose_sites(
-                plan, replace(s_spec, minimise="cost"), target=target)))
+            method = ("joint search: proposals by round-trip and lone-trip cost (stops no "
+                      "trip can serve left out), repaired")
             lone = trips.lone_trip_costs(plan.network, _alone(plan, base, useful), spec,
                                          start=start)
-            cost = {c: (float(v) if np.isfinite(v) else 1e15) for c, v in zip(
-                useful, lone, strict=True)}
-            proposals.append(("least lone-trip cost", sites.choose_sites(
-                plan, s_spec, target=target, site_cost=cost)))
+            never = [c for c, v in zip(useful, lone, strict=True) if not np.isfinite(v)]
+            cost = {c: float(v) for c, v in zip(useful, lone, strict=True) if np.isfinite(v)}
+            for how, s_how, weights in (
+                    ("fewest stops trips can serve", s_spec, None),
+                    ("least round-trip cost", replace(s_spec, minimise="cost"), None),
+                    ("least lone-trip cost", s_spec, cost)):
+                if weights is None and not never and s_how is s_spec:
+                    continue  # the same as choosing sites first
+                choice = _propose(plan, s_how, target, never, weights)
+                if choice is not None:
+                    proposals.append((how, choice))
     for how, choice in proposals:
-        _try(plan, how, choice, spec, start, time_limit, target, tried)
+        _try(search, how, choice)
     kept = min(tried, key=lambda tr: tr.key(spec.minimise))
     met = kept.key(spec.minimise)[0] <= 0
+    if joint and met and not proven:
+        if spec.minimise == "cost" and len(useful) > EXHAUSTIVE_CANDIDATES:
+            kept = _reprice(search, base, kept, useful, cost, never)
+        kept = _drop_stops(search, kept)
+    proven = proven and met
     bound = float(kept.trips.objective) if proven else (
         joint_bound(plan, base, spec) if met else 0.0)
     table = pd.DataFrame([{
@@ -443,21 +476,90 @@ def joint_bound(plan: StudyArea, base: SiteChoice, spec: TripSpec) -> float:
     return 0.0
 
 
-def _try(plan: StudyArea, how: str, choice: SiteChoice, spec: TripSpec, start: str | None,
-         time_limit: float, target: float | None, tried: list[_Tried]) -> None:
+def _propose(plan: StudyArea, spec: SitesSpec, target: float | None, never: list[str],
+             weights: dict[str, float] | None) -> SiteChoice | None:
+    """A target site choice without the stops no trip can serve (None when the targets
+    cannot be met without them)."""
+    try:
+        return sites.choose_sites(plan, spec, target=target, exclude=never, site_cost=weights)
+    except InfeasibleError:
+        return None
+
+
+REPRICE_ROUNDS = 3
+"""How many times the joint search prices the candidates again from its best trips."""
+
+
+def _reprice(search: _Search, base: SiteChoice, kept: _Tried, useful: list[str],
+             lone: dict[str, float], never: list[str]) -> _Tried:
+    """Price each candidate by what adding it to the best trips so far may cost (the
+    cheapest detour from their stops and back, and the share of a night its service
+    takes), at most its lone trip; choose the stops again, route them, and keep the plan
+    when it is cheaper (up to :data:`REPRICE_ROUNDS` times)."""
+    plan, spec = search.plan, search.spec
+    stops = _alone(plan, base, useful)
+    people = stops.stops["people"].to_numpy(float)
+    length = spec.workday[1] - spec.workday[0]
+    service = spec.night_rupiah * (spec.setup_minutes + spec.serve_minutes * people) / length
+    for rnd in range(REPRICE_ROUNDS):
+        current = set(kept.choice.sites.loc[kept.choice.sites["rank"] > 0,
+                                            "site_code"].astype(str))
+        via = np.array([c in current for c in useful])
+        detour = trips.detour_costs(plan.network, stops, via)
+        weights = {c: min(lone[c], float(d + sv)) for c, d, sv in
+                   zip(useful, detour, service, strict=True) if c in lone}
+        choice = _propose(plan, replace(base.spec, model="target"), search.target, never,
+                          weights)
+        if choice is None:
+            return kept
+        new = set(choice.sites.loc[choice.sites["rank"] > 0, "site_code"].astype(str))
+        if new == current:
+            return kept
+        routed, tp, _ = search.route(choice)
+        trial = _Tried("priced by the best trips", rnd, routed, tp)
+        search.tried.append(trial)
+        if not search.better(trial, kept):
+            return kept
+        kept = trial
+    return kept
+
+
+def _drop_stops(search: _Search, kept: _Tried) -> _Tried:
+    """Close each stop of the kept plan in turn (most expensive trips first) when the
+    targets are still met without it (its villages re-credited to the others), route the
+    rest and keep the first cheaper plan; repeat until no stop can go."""
+    while True:
+        codes = kept.choice.sites.loc[kept.choice.sites["rank"] > 0, "site_code"].astype(str)
+        better = None
+        for code in codes:
+            fewer = sites.with_only(search.plan, kept.choice, set(codes) - {code})
+            if fewer.targets is None or not bool(fewer.targets["met"].all()):
+                continue
+            choice, tp, _ = search.route(fewer)
+            trial = _Tried("one stop fewer", 0, choice, tp)
+            search.tried.append(trial)
+            if search.better(trial, kept):
+                better = trial
+                break
+        if better is None:
+            return kept
+        kept = better
+
+
+def _try(search: _Search, how: str, choice: SiteChoice) -> None:
     """Route a proposal; when trips leave stops out, ask the site choice again without
     them (up to :data:`ROUNDS` times) and route that too."""
     excluded: set[str] = set()
     for rnd in range(ROUNDS):
-        kept, tp, never = _route(plan, choice, spec, start, time_limit)
-        tried.append(_Tried(how, rnd, kept, tp))
+        kept, tp, never = search.route(choice)
+        search.tried.append(_Tried(how, rnd, kept, tp))
         if not never or kept.targets is None or not len(kept.targets) \
                 or bool(kept.targets["met"].all()):
             return
         excluded |= set(never)
         try:
-            choice = sites.choose_sites(plan, replace(choice.spec, model="target"),
-                                        target=target, exclude=excluded)
+            choice = sites.choose_sites(search.plan, replace(choice.spec, model="target"),
+                                        target=search.target, exclude=excluded)
         except InfeasibleError:
             return
 
@@ -494,9 +596,9 @@ def _alone(plan: StudyArea, base: SiteChoice, codes: list[str]) -> Stops:
     return trips.Stops(stops, trip_stops(plan, base).offices, kind)
 
 
-def _exhaustive(plan: StudyArea, base: SiteChoice, useful: list[str], spec: TripSpec,
-                start: str | None, time_limit: float, tried: list[_Tried]) -> bool:
+def _exhaustive(search: _Search, base: SiteChoice, useful: list[str]) -> bool:
     """Every stop set of the useful candidates meeting every target, routed exactly."""
+    plan = search.plan
     p = base.problem
     assert p is not None
     needs = sites.needs_of(plan, sites.area_targets(plan, base.spec, base.target))
@@ -511,7 +613,7 @@ def _exhaustive(plan: StudyArea, base: SiteChoice, useful: list[str], spec: Trip
             choice = sites.with_only(plan, base, combo)
             if len(choice.sites[choice.sites["rank"] > 0]) != size:
                 continue  # a stop credited with nobody: the smaller set is tried too
-            kept, tp, _ = _route(plan, choice, spec, start, time_limit)
-            tried.append(_Tried("every stop set", 0, kept, tp))
+            kept, tp, _ = search.route(choice)
+            search.tried.append(_Tried("every stop set", 0, kept, tp))
             found = True
     return found

@@ -1311,6 +1311,43 @@ def _ends(net: Network, stops: Stops, weight: np.ndarray) -> tuple[np.ndarray, n
             _least(net, weight, s_out, in_nodes).min(axis=1))
 
 
+def detour_costs(net: Network, stops: Stops, via: np.ndarray) -> np.ndarray:
+    """Per stop, the least rupiah (any path of the network) of going there from any stop
+    in ``via`` and back to any of them: what adding it to a trip through them may cost.
+
+    Parameters
+    ----------
+    net : Network
+        The travel network.
+    stops : Stops
+        The stops.
+    via : ndarray of bool
+        The stops already visited.
+
+    Returns
+    -------
+    ndarray
+        Rupiah (0 for the stops in ``via``; ``inf`` when none reaches it).
+    """
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    st = stops.stops
+    if not via.any():
+        return np.full(len(st), np.inf)
+    w = np.nan_to_num(np.asarray(net.cost, float), nan=0.0) + 1e-12
+    order = np.lexsort((w, net.v, net.u))
+    u, v = net.u[order], net.v[order]
+    first = order[np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]]
+    g = sparse.csr_matrix((w[first], (net.u[first], net.v[first])),
+                          shape=(net.n_nodes, net.n_nodes))
+    idx = st["index"].to_numpy(int)
+    outs, ins = net.origin(stops.stop_kind)[idx], net.destination(stops.stop_kind)[idx]
+    go = dijkstra(g, indices=outs[via], min_only=True)[ins]
+    back = dijkstra(g.T.tocsr(), indices=ins[via], min_only=True)[outs]
+    return np.where(via, 0.0, np.asarray(go + back, float))
+
+
 def workday_travel(net: Network, stops: Stops, spec: TripSpec
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per stop, the least minutes of workday-bound travel (modes not allowed after dark;

@@ -296,7 +296,8 @@ def _decide(args: argparse.Namespace, *, joint: bool, producer: str, suffix: str
     print(f"{int((decision.choice.sites['rank'] > 0).sum())} stop(s), {len(t)} trip(s), "
           f"{int(t['days'].sum()) if len(t) else 0} team days, "
           f"{rupiah_text(cost['total'])} (travel {rupiah_text(cost['travel'])}, nights "
-          f"{rupiah_text(cost['nights'])}, days {rupiah_text(cost['days'])}), "
+          f"{rupiah_text(cost['nights'])}, days {rupiah_text(cost['days'])}, stops "
+          f"{rupiah_text(cost['stops'])}), "
           f"{count_text(t['people'].sum() if len(t) else 0)} people; trips {how}; stops: "
           f"{decision.method}" + (" (proven optimal)" if decision.proven else ""))
     if len(t):

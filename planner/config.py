@@ -426,6 +426,9 @@ class TripSpec:
         People a team serves in a day at most.
     night_rupiah, day_rupiah : float
         Cost of one night away and of one trip day, per team (rupiah).
+    stop_rupiah, kit_rupiah : float
+        Cost of each stop set up (local costs: hall, generator fuel...) and, at a stop in a
+        signal blank spot, of its satellite link (rupiah).
     trip_budget, total_budget : float
         Most a trip, and all trips together, may cost (rupiah; infinite when not set).
     kits : int
@@ -445,6 +448,8 @@ class TripSpec:
     setup_minutes: float = 30.0
     people_per_day: float = 100.0
     night_rupiah: float = 0.0
+    stop_rupiah: float = 0.0
+    kit_rupiah: float = 0.0
     day_rupiah: float = 0.0
     trip_budget: float = math.inf
     total_budget: float = math.inf
@@ -460,6 +465,7 @@ class TripSpec:
         problems = _check_numbers(self, where, {
             "teams": None, "max_days": None, "kits": "kits", "serve_minutes": None,
             "setup_minutes": None, "people_per_day": None, "night_rupiah": None,
+            "stop_rupiah": "night_rupiah", "kit_rupiah": "night_rupiah",
             "day_rupiah": None, "trip_budget": None, "total_budget": None},
             integers=("teams", "max_days", "kits"), unset=(math.inf,))
         day = self.workday
@@ -847,6 +853,7 @@ _TRIPS_KEYS: dict[str, Any] = {
     "teams": int, "max_days": int, "workday": list, "after_dark": list, "travel_until": str,
     "serve_minutes": (int, float), "setup_minutes": (int, float),
     "people_per_day": (int, float), "night_rupiah": (int, float), "day_rupiah": (int, float),
+    "stop_rupiah": (int, float), "kit_rupiah": (int, float),
     "trip_budget": (int, float), "total_budget": (int, float), "kits": int, "start": str,
     "minimise": str}
 _PROGRESS_KEYS: dict[str, Any] = {
@@ -1274,8 +1281,9 @@ def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
         if key in raw and in_range(pc, src, where, key, raw[key]):
             out[key] = int(raw[key])
     for key in ("serve_minutes", "setup_minutes", "people_per_day", "night_rupiah",
-                "day_rupiah", "trip_budget", "total_budget"):
-        if key in raw and (v := _positive(pc, src, where, key, raw[key], key)) is not None:
+                "day_rupiah", "stop_rupiah", "kit_rupiah", "trip_budget", "total_budget"):
+        rule = "night_rupiah" if key in ("stop_rupiah", "kit_rupiah") else key
+        if key in raw and (v := _positive(pc, src, where, key, raw[key], rule)) is not None:
             out[key] = v
     out.update(_trip_clocks(pc, src, raw))
     modes = raw.get("after_dark", ["road"])

@@ -137,7 +137,7 @@ def test_round_trip_cost_is_not_what_the_office_pays(area):
     first = area.decide(joint=False)
     assert stops_of(first) == ["Desa Q"]
     assert first.cost() == pytest.approx({"travel": 600_000, "nights": 10_000_000,
-                                          "days": 0, "total": 10_600_000})
+                                          "days": 0, "stops": 0, "total": 10_600_000})
     # together: P, whose trip returns the same day (Rp 9.0 M), proven on every stop set
     d = area.decide()
     assert stops_of(d) == ["Desa P"]

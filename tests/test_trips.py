@@ -200,6 +200,30 @@ def test_a_trip_budget_forces_two_trips_instead_of_one(tmp_path):
     check_feasible(two, st, capped, HOPS)
 
 
+def test_stop_and_satellite_costs_are_paid_where_they_are_incurred(tmp_path):
+    """Each stop set up costs Rp 0.3 M and B, in a blank spot, Rp 0.2 M more for its
+    satellite link: the one trip S-A-B-S costs Rp 3.7 + 0.3 + 0.5 = 4.5 M, its set-up rows
+    carry them and trips.csv still adds up; under a Rp 4.3 M trip budget the two day trips
+    (Rp 2.3 M and 2.5 M) are taken instead, by both methods."""
+    net, _ = star(tmp_path)
+    st = stops({"A": 60, "B": 60}, ["S"], ["A", "B"], blank=("B",))
+    priced = replace(SPEC, stop_rupiah=300_000, kit_rupiah=200_000)
+    one = trips.plan_trips(net, st, priced)
+    t = one.trips.iloc[0]
+    assert one.objective == pytest.approx(4_500_000)
+    assert (t["stop_cost"], t["cost"]) == (pytest.approx(800_000), pytest.approx(4_500_000))
+    setups = one.activities[one.activities["activity"] == "set up"]
+    assert setups.set_index("stop")["cost"].to_dict() == {"A": 300_000, "B": 500_000}
+    check_feasible(one, st, priced, HOPS)
+    assert one.bound <= one.objective + 1e-6 and one.bound >= 800_000
+    capped = replace(priced, trip_budget=4_300_000)
+    for limit in (8, 0):
+        two = trips.plan_trips(net, st, capped, exact_limit=limit)
+        assert sorted(two.trips["cost"]) == [pytest.approx(2_300_000),
+                                             pytest.approx(2_500_000)]
+        assert two.activities["cost"].sum() == pytest.approx(4_800_000)
+
+
 def test_a_total_budget_too_small_serves_what_it_can(tmp_path):
     """Rp 3 M in all: one day trip (Rp 2 M) to one stop; the other is reported."""
     net, st = star(tmp_path)

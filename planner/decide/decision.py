@@ -168,7 +168,7 @@ class Decision:
 
     def cost(self) -> dict[str, float]:
         """The trips' cost by component (rupiah): ``travel``, ``nights``, ``days``,
-        ``total``.
+        ``stops`` (each stop's own cost and satellite link), ``total``.
 
         Returns
         -------
@@ -178,7 +178,8 @@ class Decision:
         t = self.trips.trips
         parts = {"travel": float(t["travel_cost"].sum()) if len(t) else 0.0,
                  "nights": float(t["night_cost"].sum()) if len(t) else 0.0,
-                 "days": float(t["day_cost"].sum()) if len(t) else 0.0}
+                 "days": float(t["day_cost"].sum()) if len(t) else 0.0,
+                 "stops": float(t["stop_cost"].sum()) if len(t) else 0.0}
         parts["total"] = float(t["cost"].sum()) if len(t) else 0.0
         return parts
 
@@ -478,11 +479,12 @@ def joint_bound(plan: StudyArea, base: SiteChoice, spec: TripSpec) -> float:
 
 def _propose(plan: StudyArea, spec: SitesSpec, target: float | None, never: list[str],
              weights: dict[str, float] | None) -> SiteChoice | None:
-    """A target site choice without the stops no trip can serve (None when the targets
-    cannot be met without them)."""
+    """A target site choice without the stops no trip can serve (as near each target as
+    the others reach; None when the site choice's own limits leave no answer)."""
     try:
-        return sites.choose_sites(plan, spec, target=target, exclude=never, site_cost=weights)
-    except InfeasibleError:
+        return sites.choose_sites(plan, spec, target=target, exclude=never, site_cost=weights,
+                                  as_near_as_possible=True)
+    except InfeasibleError:  # the kits or the budget of [sites]
         return None
 
 

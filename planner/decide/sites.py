@@ -506,7 +506,8 @@ def _check_arguments(spec: SitesSpec, k: object, target: object, model: object) 
 def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | None = None,
                  target: float | None = None, model: SiteModel | None = None,
                  exclude: Collection[str] = (),
-                 site_cost: Mapping[str, float] | None = None) -> SiteChoice:
+                 site_cost: Mapping[str, float] | None = None,
+                 as_near_as_possible: bool = False) -> SiteChoice:
     """Choose sites for a plan.
 
     ``k`` given -> max coverage; ``target`` given -> target mode; neither -> the scenario's
@@ -532,6 +533,10 @@ def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | Non
         What opening each candidate costs in the target model's objective (rupiah, e.g. the
         cheapest trip serving it alone), instead of one per stop or the round trip; a
         candidate left out costs its round trip.
+    as_near_as_possible : bool, default False
+        In the target model, when the allowed candidates cannot meet a target, come as
+        near it as they can (each target capped at what they reach) instead of raising
+        :class:`InfeasibleError`.
 
     Returns
     -------
@@ -548,12 +553,13 @@ def choose_sites(plan: StudyArea, spec: SitesSpec | None = None, *, k: int | Non
     spec = spec or plan.scenario.sites
     _check_arguments(spec, k, target, model)
     with steps.step("choose sites"):
-        return _choose(plan, spec, k, target, model, exclude, site_cost)
+        return _choose(plan, spec, k, target, model, exclude, site_cost, as_near_as_possible)
 
 
 def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | None,
             model: SiteModel | None, exclude: Collection[str] = (),
-            site_cost: Mapping[str, float] | None = None) -> SiteChoice:
+            site_cost: Mapping[str, float] | None = None,
+            near: bool = False) -> SiteChoice:
     model = model or ("max_coverage" if k is not None else "target" if target is not None
                       else (spec.model or "target"))
     info = site_info(plan)
@@ -564,9 +570,15 @@ def _choose(plan: StudyArea, spec: SitesSpec, k: int | None, target: float | Non
         plan.scenario.all_targets else []
     if model == "target":
         share, needed = needed_people(plan, spec, target)
+        banned = np.isin(p.site_ids, list(exclude))
+        needs = needs_of(plan, targets)
+        if near:  # each target capped at what the allowed sites reach
+            short = optimise.shortfalls(p, needs, np.flatnonzero(~banned))
+            needs = [replace(n, people=n.people - sh) for n, sh in zip(needs, short,
+                                                                        strict=True)]
         sol = optimise.min_weight_for_needs(
-            p, needs_of(plan, targets), objective_weights(p, spec.minimise, site_cost),
-            kits=spec.kits, budget=spec.budget, exclude=np.isin(p.site_ids, list(exclude)),
+            p, needs, objective_weights(p, spec.minimise, site_cost),
+            kits=spec.kits, budget=spec.budget, exclude=banned,
             time_limit=spec.time_limit)
     elif model == "p_center":
         wide = build_problem(plan, replace(spec, cover_minutes=P_CENTER_CUTOFF), info)

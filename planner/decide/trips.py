@@ -51,7 +51,7 @@ ACTIVITY_COLUMNS = ["trip", "team", "office", "day", "date", "sequence", "activi
 
 TRIP_COLUMNS = ["trip", "team", "office", "office_name", "leaves", "returns", "days",
                 "nights", "stops", "stop_names", "people", "travel_cost", "night_cost",
-                "day_cost", "cost"]
+                "day_cost", "stop_cost", "cost"]
 """Columns of the per-trip summary."""
 
 
@@ -351,6 +351,7 @@ class _Problem:
     names: list[str]                              # per location
     codes: list[str]
     teams: list[tuple[int, int]] = field(default_factory=list)  # (office location, number)
+    stop_cost: np.ndarray = field(default_factory=lambda: np.zeros(0))  # rupiah per stop
     memo: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # evaluations already made
 
     def loc(self, stop: int) -> int:
@@ -389,9 +390,11 @@ def _problem(net: Network, stops: Stops, spec: TripSpec, weekday0: int,
     names = [*offices["name"].astype(str), *st["name"].astype(str)]
     codes = [*offices["code"].astype(str), *st["code"].astype(str)]
     teams = [(o, k) for o in range(len(offices)) for k in range(spec.teams)]
+    blank = st["blank"].to_numpy(bool) if "blank" in st else np.zeros(len(st), bool)
     return _Problem(spec, weekday0, legs, paths, static, static_cost, constrained, daylight,
                     len(offices),
-                    st["people"].to_numpy(float), names, codes, teams)
+                    st["people"].to_numpy(float), names, codes, teams,
+                    spec.stop_rupiah + spec.kit_rupiah * blank)
 
 
 # --- evaluating a team's trips ------------------------------------------------------------
@@ -417,7 +420,8 @@ def _last_day(t: float) -> int:
 
 
 def _trip_cost(spec: TripSpec, route_rupiah: float, days: int) -> float:
-    """A trip's rupiah: its routes, a night between each two days, and its days."""
+    """A trip's rupiah: its routes (and its stops' own costs), a night between each two
+    days, and its days."""
     return route_rupiah + (days - 1) * spec.night_rupiah + days * spec.day_rupiah
 
 
@@ -466,6 +470,7 @@ def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool,
             continue
         clock = _Clock(sp, p.weekday0, _trip_start(sp, day), log=[] if record else None)
         travel_cost = 0.0
+        stop_cost = float(sum(p.stop_cost[s] for s in trip))
         here = office
         for s in [*trip, None]:
             to = office if s is None else p.loc(s)
@@ -481,7 +486,7 @@ def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool,
         leave_day = clock.leave_day()
         days = back_day - leave_day + 1
         nights = days - 1
-        cost = _trip_cost(sp, travel_cost, days)
+        cost = _trip_cost(sp, travel_cost + stop_cost, days)
         if days > sp.max_days:
             return _Eval(False, math.inf, math.inf, [], [],
                          f"a trip would take {days} days (at most {sp.max_days})")
@@ -493,8 +498,8 @@ def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool,
         out_trips.append({"stops": list(trip), "leave": leave_day, "back": back_day,
                           "days": days, "nights": nights, "travel_cost": travel_cost,
                           "night_cost": nights * sp.night_rupiah,
-                          "day_cost": days * sp.day_rupiah, "cost": cost,
-                          "people": float(sum(p.people[s] for s in trip))})
+                          "day_cost": days * sp.day_rupiah, "stop_cost": stop_cost,
+                          "cost": cost, "people": float(sum(p.people[s] for s in trip))})
         if clock.log is not None:  # waiting at the office before leaving is no part of it
             logs.append([a for a in clock.log if clock.moved is None or a["end"] > clock.moved
                          or a["activity"] != "wait"])
@@ -600,7 +605,7 @@ def _visit(p: _Problem, office: int, lab: _Label, here: int, s: int) -> _Label |
     if route is None:
         return None
     clock = _Clock(sp, p.weekday0, lab.t, lab.served_day, lab.served)
-    cost = (lab.legs_cost if here >= 0 else 0.0) + clock.route(route)
+    cost = (lab.legs_cost if here >= 0 else 0.0) + clock.route(route) + p.stop_cost[s]
     start_day = lab.start_day if here >= 0 else clock.leave_day()
     clock.serve(float(p.people[s]), "")
     days = _last_day(clock.t) - start_day + 1
@@ -745,7 +750,7 @@ def _subproblem(p: _Problem, stops: list[int], teams: list[int]) -> _Problem:
                     p.static[np.ix_(idx, idx)], p.static_cost[np.ix_(idx, idx)],
                     p.constrained[np.ix_(idx, idx)], p.daylight[np.ix_(idx, idx)], p.n_off,
                     p.people[stops], [p.names[i] for i in where], [p.codes[i] for i in where],
-                    [p.teams[t] for t in teams])
+                    [p.teams[t] for t in teams], p.stop_cost[stops])
 
 
 def _place_by_resolving(p: _Problem, routes: list[list[list[int]]], values: list[float],
@@ -1092,14 +1097,15 @@ def lower_bound(p: _Problem, stops: list[int]) -> float:
         serve_days = max(math.ceil(need / day - 1e-9),
                          math.ceil(p.people[s] / sp.people_per_day - 1e-9))
         nights += max(serve_days - 1, 0) * sp.night_rupiah
+    fixed = float(sum(p.stop_cost[s] for s in stops))  # every stop's own cost is paid
     best = max(relaxed(p.static_cost), 0.0) + nights + work_days * sp.day_rupiah
     if sp.night_rupiah <= 0 and sp.day_rupiah <= 0:
-        return float(best)
+        return float(best + fixed)
     rate = sp.night_rupiah + sp.day_rupiah
     for w_day, w_any in mixes:
         arc, const = trip_days(w_day, w_any)
         best = max(best, relaxed(p.static_cost + rate * arc, -sp.night_rupiah) + rate * const)
-    return float(best)
+    return float(best + fixed)
 
 
 def _routing_bound(between: np.ndarray, leave: np.ndarray, home: np.ndarray,
@@ -1379,8 +1385,9 @@ def lone_trip_bounds(net: Network, stops: Stops, spec: TripSpec,
     """A lower bound on what any trip serving each stop costs (rupiah, or team days with
     ``minimise = "days"``), whatever other stops it serves.
 
-    A trip leaves an office and comes back to it, passing the stop: its routes cost at
-    least the cheapest path there and back (rupiah on the network, any path), and every
+    A trip leaves an office and comes back to it, passing the stop: it pays the stop's own
+    cost, its routes cost at least the cheapest path there and back (rupiah on the
+    network, any path), and every
     minute of travel in a mode not allowed after dark and of service lies within the
     workday of some day, so it lasts at least (those minutes at the least / the workday)
     days, and at least the days ``people_per_day`` needs; one night fewer than its days.
@@ -1412,8 +1419,9 @@ def lone_trip_bounds(net: Network, stops: Stops, spec: TripSpec,
     if spec.minimise == "days":
         value = n_days
     else:
+        blank = st["blank"].to_numpy(bool) if "blank" in st else np.zeros(len(st), bool)
         value = go_cost + back_cost + (n_days - 1) * spec.night_rupiah \
-            + n_days * spec.day_rupiah
+            + n_days * spec.day_rupiah + spec.stop_rupiah + spec.kit_rupiah * blank
     return np.where(np.isfinite(go_cost + back_cost), value, np.inf)
 
 
@@ -1632,7 +1640,8 @@ def _people_bound(p: _Problem, stops: list[int]) -> float:
         way_in = float(np.min(np.r_[p.static_cost[:, p.loc(s)][np.arange(len(p.names))
                                                                 != p.loc(s)], np.inf]))
         days = math.ceil(p.people[s] / per_day - 1e-9) if per_day > 0 else 1
-        cost.append(way_in + max(days - 1, 0) * (sp.night_rupiah + sp.day_rupiah))
+        cost.append(way_in + max(days - 1, 0) * (sp.night_rupiah + sp.day_rupiah)
+                    + float(p.stop_cost[s]))
     left, people = sp.total_budget, 0.0
     for c, s in sorted(zip(cost, stops, strict=True),
                        key=lambda cs: -p.people[cs[1]] / max(cs[0], 1e-9)):
@@ -1654,12 +1663,15 @@ def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
     rows: list[dict[str, Any]] = []
     trips: list[dict[str, Any]] = []
     number = 0
+    stop_cost = {p.codes[p.loc(s)]: float(c) for s, c in enumerate(p.stop_cost)}
     for ti, ev in enumerate(evals):
         office, k = p.teams[ti]
         team = f"{p.codes[office]}/{k + 1}"
         for tr, log in zip(ev.trips, ev.log, strict=True):
             number += 1
             for seq, a in enumerate(_with_nights(p.spec, log, p.names[office], tr), 1):
+                if a["activity"] == "set up":  # the stop's own cost, where it is paid
+                    a = {**a, "cost": float(stop_cost.get(a["stop"], 0.0))}
                 rows.append(_row(number, team, p.codes[office], day0, tr, seq, a))
             names = [p.names[p.loc(s)] for s in tr["stops"]]
             trips.append({"trip": number, "team": team, "office": p.codes[office],
@@ -1670,7 +1682,8 @@ def _tables(p: _Problem, stops: Stops, evals: list[_Eval], day0: dt.date
                           "stops": ";".join(p.codes[p.loc(s)] for s in tr["stops"]),
                           "stop_names": "; ".join(names), "people": tr["people"],
                           "travel_cost": tr["travel_cost"], "night_cost": tr["night_cost"],
-                          "day_cost": tr["day_cost"], "cost": tr["cost"]})
+                          "day_cost": tr["day_cost"], "stop_cost": tr["stop_cost"],
+                          "cost": tr["cost"]})
     return (pd.DataFrame(rows, columns=ACTIVITY_COLUMNS),
             pd.DataFrame(trips, columns=TRIP_COLUMNS))
 

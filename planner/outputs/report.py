@@ -456,11 +456,12 @@ def _cost_line(plan: Result, round_trips: float) -> str:
                 "the trips the office would pay for)")
     t = tp.trips
     paid = [(float(t[c].sum()) if len(t) else 0.0)
-            for c in ("travel_cost", "night_cost", "day_cost", "cost")]
-    return (f"What the office pays: **{rupiah_text(paid[3], short=True)}** for {len(t)} "
+            for c in ("travel_cost", "night_cost", "day_cost", "stop_cost", "cost")]
+    return (f"What the office pays: **{rupiah_text(paid[4], short=True)}** for {len(t)} "
             f"trip(s) that serve every stop above (travel {rupiah_text(paid[0], short=True)}, "
             f"nights {rupiah_text(paid[1], short=True)}, days "
-            f"{rupiah_text(paid[2], short=True)}; see Trips)")
+            f"{rupiah_text(paid[2], short=True)}, stops {rupiah_text(paid[3], short=True)}; "
+            "see Trips)")
 
 
 def _trip_of_stop(plan: Result) -> dict[str, str]:

@@ -55,7 +55,8 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
              ("Days / nights", f"{trip['days']} / {trip['nights']}"),
              ("People to serve", f"{trip['people']:,.0f}"),
              ("Cost", f"Rp {trip['cost']:,.0f} (travel Rp {trip['travel_cost']:,.0f}, "
-                      f"nights Rp {trip['night_cost']:,.0f}, days Rp {trip['day_cost']:,.0f})")]
+                      f"nights Rp {trip['night_cost']:,.0f}, days Rp {trip['day_cost']:,.0f}, "
+                      f"stops Rp {trip['stop_cost']:,.0f})")]
     stops = places[~places["office"].astype(bool)]
     heading = f"Trip {int(trip['trip'])} - {title}"
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',

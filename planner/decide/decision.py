@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import multiprocessing as mp
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -400,8 +403,7 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
                 choice = _propose(plan, s_how, target, never, weights)
                 if choice is not None:
                     proposals.append((how, choice))
-    for how, choice in proposals:
-        _try(search, how, choice)
+    _try_all(search, proposals)
     kept = min(tried, key=lambda tr: tr.key(spec.minimise))
     met = kept.key(spec.minimise)[0] <= 0
     if joint and met and not proven:
@@ -546,6 +548,39 @@ def _drop_stops(search: _Search, kept: _Tried) -> _Tried:
         if better is None:
             return kept
         kept = better
+
+
+_FORKED: tuple[_Search, list[tuple[str, SiteChoice]]] | None = None
+"""The search and its proposals, as a forked worker inherits them (never pickled)."""
+
+
+def _try_one(i: int) -> list[_Tried]:
+    """In a worker: route proposal ``i`` of the inherited search (see :func:`_try`)."""
+    assert _FORKED is not None
+    search, proposals = _FORKED
+    own = replace(search, tried=[])
+    _try(own, *proposals[i])
+    return own.tried
+
+
+def _try_all(search: _Search, proposals: list[tuple[str, SiteChoice]]) -> None:
+    """Route every proposal (:func:`_try`), in worker processes when the machine has more
+    than one core and can fork (each proposal is independent and deterministic; the plans
+    are collected in the proposals' order, so the answer is the same on any machine)."""
+    global _FORKED
+    workers = min(len(proposals), os.cpu_count() or 1)
+    if workers < 2 or "fork" not in mp.get_all_start_methods():
+        for how, choice in proposals:
+            _try(search, how, choice)
+        return
+    _FORKED = (search, proposals)
+    try:
+        with ProcessPoolExecutor(max_workers=workers,
+                                 mp_context=mp.get_context("fork")) as pool:
+            for found in pool.map(_try_one, range(len(proposals))):
+                search.tried.extend(found)
+    finally:
+        _FORKED = None
 
 
 def _try(search: _Search, how: str, choice: SiteChoice) -> None:

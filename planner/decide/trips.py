@@ -468,43 +468,66 @@ def _evaluate(p: _Problem, office: int, trips: list[list[int]], record: bool,
     for trip in trips:
         if not trip:
             continue
-        clock = _Clock(sp, p.weekday0, _trip_start(sp, day), log=[] if record else None)
-        travel_cost = 0.0
-        stop_cost = float(sum(p.stop_cost[s] for s in trip))
-        here = office
-        for s in [*trip, None]:
-            to = office if s is None else p.loc(s)
-            route = p.legs.get((here, to))
-            if route is None:
-                return _Eval(False, math.inf, math.inf, [], [],
-                             f"no route from {p.names[here]} to {p.names[to]}")
-            travel_cost += clock.route(route)
-            if s is not None:
-                clock.serve(float(p.people[s]), p.names[to], p.codes[to])
-            here = to
-        back_day = _last_day(clock.t)
-        leave_day = clock.leave_day()
-        days = back_day - leave_day + 1
-        nights = days - 1
-        cost = _trip_cost(sp, travel_cost + stop_cost, days)
-        if days > sp.max_days:
-            return _Eval(False, math.inf, math.inf, [], [],
-                         f"a trip would take {days} days (at most {sp.max_days})")
-        if cost > sp.trip_budget + 1e-6:
-            return _Eval(False, math.inf, math.inf, [], [],
-                         f"a trip would cost Rp {cost:,.0f} (at most Rp {sp.trip_budget:,.0f})")
-        total_cost += cost
-        total_obj += cost if sp.minimise == "cost" else days
-        out_trips.append({"stops": list(trip), "leave": leave_day, "back": back_day,
-                          "days": days, "nights": nights, "travel_cost": travel_cost,
-                          "night_cost": nights * sp.night_rupiah,
-                          "day_cost": days * sp.day_rupiah, "stop_cost": stop_cost,
-                          "cost": cost, "people": float(sum(p.people[s] for s in trip))})
-        if clock.log is not None:  # waiting at the office before leaving is no part of it
-            logs.append([a for a in clock.log if clock.moved is None or a["end"] > clock.moved
-                         or a["activity"] != "wait"])
-        day = back_day + 1
+        if record:
+            one = _time_trip(p, office, trip, day, True)
+        else:  # every rule repeats weekly: a trip timed once per weekday it leaves on
+            key = ("trip", office, day % 7, tuple(trip))
+            rel = p.memo.get(key)
+            if rel is None:
+                rel = p.memo[key] = _time_trip(p, office, trip, day % 7, False)
+            shift = day - day % 7
+            one = rel if rel["why"] else {**rel, "leave": rel["leave"] + shift,
+                                          "back": rel["back"] + shift}
+        if one["why"]:
+            return _Eval(False, math.inf, math.inf, [], [], one["why"])
+        log = one.pop("log")
+        one.pop("why")
+        total_cost += one["cost"]
+        total_obj += one["cost"] if sp.minimise == "cost" else one["days"]
+        out_trips.append(one)
+        if log is not None:
+            logs.append(log)
+        day = one["back"] + 1
     return _Eval(True, total_obj, total_cost, out_trips, logs)
+
+
+def _time_trip(p: _Problem, office: int, trip: list[int], day: int, record: bool
+               ) -> dict[str, Any]:
+    """One trip leaving ``office`` on ``day`` (or later, for a departure), timed exactly:
+    its days, nights and costs, ``why`` it breaks a limit ("" when it does not) and, with
+    ``record``, its activities (waiting at the office before leaving is no part of it)."""
+    sp = p.spec
+    clock = _Clock(sp, p.weekday0, _trip_start(sp, day), log=[] if record else None)
+    travel_cost = 0.0
+    stop_cost = float(sum(p.stop_cost[s] for s in trip))
+    here = office
+    for s in [*trip, None]:
+        to = office if s is None else p.loc(s)
+        route = p.legs.get((here, to))
+        if route is None:
+            return {"why": f"no route from {p.names[here]} to {p.names[to]}"}
+        travel_cost += clock.route(route)
+        if s is not None:
+            clock.serve(float(p.people[s]), p.names[to], p.codes[to])
+        here = to
+    back_day = _last_day(clock.t)
+    leave_day = clock.leave_day()
+    days = back_day - leave_day + 1
+    nights = days - 1
+    cost = _trip_cost(sp, travel_cost + stop_cost, days)
+    why = ""
+    if days > sp.max_days:
+        why = f"a trip would take {days} days (at most {sp.max_days})"
+    elif cost > sp.trip_budget + 1e-6:
+        why = f"a trip would cost Rp {cost:,.0f} (at most Rp {sp.trip_budget:,.0f})"
+    log = None if clock.log is None else [
+        a for a in clock.log
+        if clock.moved is None or a["end"] > clock.moved or a["activity"] != "wait"]
+    return {"why": why, "stops": list(trip), "leave": leave_day, "back": back_day,
+            "days": days, "nights": nights, "travel_cost": travel_cost,
+            "night_cost": nights * sp.night_rupiah, "day_cost": days * sp.day_rupiah,
+            "stop_cost": stop_cost, "cost": cost,
+            "people": float(sum(p.people[s] for s in trip)), "log": log}
 
 
 # --- exact: dynamic programming over subsets -------------------------------------------

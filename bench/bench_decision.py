@@ -48,7 +48,9 @@ def main() -> None:
                      "team_days": int(t["days"].sum()), "people": int(t["people"].sum()),
                      "cost": round(cost["total"]), "travel": round(cost["travel"]),
                      "nights": round(cost["nights"]), "met": d.met,
-                     "headline": d.headline(), "trips_gap": round(d.trips.gap, 4),
+                     "headline": d.headline(), "bound": round(d.bound),
+                     "gap": round(d.gap, 4), "proven": d.proven,
+                     "trips_gap": round(d.trips.gap, 4),
                      "seconds": round(seconds, 1)})
         print(json.dumps(rows[-1]))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

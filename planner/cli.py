@@ -50,6 +50,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario)
     failure = None
     choice = None
+    out = _checked_out(args, Path("out") / scenario.slug, "planner run")
     with _progress(args, bool(scenario.sites.model), bool(scenario.progress.logs)):
         plan = run(scenario)
         if scenario.sites.model:
@@ -57,7 +58,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 choice = plan.choose_sites()
             except InfeasibleError as exc:  # the plan itself holds: write it, then exit 3
                 failure = exc
-        out = Path(args.out) if args.out else Path("out") / scenario.slug
         paths = plan.write(out, sites=choice, site_problem=str(failure) if failure else "",
                            producer="planner run")
     rep = plan.report
@@ -95,6 +95,16 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"infeasible: {failure} (every other output was written)", file=sys.stderr)
         return 3
     return 0
+
+
+def _checked_out(args: argparse.Namespace, default: Path, producer: str) -> Path:
+    """The output folder (``--out`` or the command's default), checked before any work:
+    a folder the run may not replace stops it at once (exit 2 or 4)."""
+    from .inputs import io
+
+    out = Path(args.out) if args.out else default
+    io.check_output(out, producer=producer)
+    return out
 
 
 def _cmd_route(args: argparse.Namespace) -> int:
@@ -136,12 +146,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from .pipeline import run
 
     a, b = load_scenario(args.a), load_scenario(args.b)
+    out = _checked_out(args, Path("out") / f"compare_{a.slug}_{b.slug}", "planner compare")
     plan_a, plan_b = run(a), run(b)
     if args.sites:
         plan_a = plan_a.with_sites(plan_a.choose_sites())
         plan_b = plan_b.with_sites(plan_b.choose_sites())
     c = compare(plan_a, plan_b)
-    out = Path(args.out) if args.out else Path("out") / f"compare_{a.slug}_{b.slug}"
     with io.generation(out, producer="planner compare") as staging:
         io.write_csv(staging / "compare_villages.csv", c.villages)
         io.write_csv(staging / "compare_totals.csv", c.totals)
@@ -192,7 +202,7 @@ def _cmd_sites(args: argparse.Namespace) -> int:
     changes = {k: v for k, v in (("kits", args.kits), ("budget", args.budget),
                                  ("cover_minutes", args.cover_minutes),
                                  ("minimise", args.minimise)) if v is not None}
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_sites"
+    out = _checked_out(args, Path("out") / f"{scenario.slug}_sites", "planner sites")
     with _progress(args, True, bool(scenario.progress.logs)):
         plan = run(scenario)
         try:
@@ -234,7 +244,7 @@ def _cmd_progress(args: argparse.Namespace) -> int:
         raise InputError(missing)
     scenario = scenario.replace(progress=replace(spec, logs=logs,
                                                  as_of=args.as_of or spec.as_of))
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}_logs"
+    out = _checked_out(args, Path("out") / f"{scenario.slug}_logs", "planner progress")
     from .steps import expected
 
     run_steps = expected(with_sites=False, with_logs=True)
@@ -278,7 +288,7 @@ def _decide(args: argparse.Namespace, *, joint: bool, producer: str, suffix: str
     from .steps import expected
 
     scenario = load_scenario(args.scenario)
-    out = Path(args.out) if args.out else Path("out") / f"{scenario.slug}{suffix}"
+    out = _checked_out(args, Path("out") / f"{scenario.slug}{suffix}", producer)
     logs = bool(scenario.progress.logs)
     with _progress(args, True, logs, expected(with_sites=True, with_logs=logs, decide=True)):
         plan = run(scenario)
@@ -328,7 +338,8 @@ def _check_date(text: str) -> str:
     from .config import is_date
 
     if not is_date(text):
-        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, found {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD (years 1900-2999), "
+                                         f"found {text!r}")
     return text
 
 

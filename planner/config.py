@@ -6,8 +6,10 @@ missing files are all reported together as one :class:`~planner.errors.InputErro
 
 from __future__ import annotations
 
+import atexit
 import math
 import re
+import shutil
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -734,7 +736,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "weight": (0.0, 1e6, True), "target": (0.0, 1.0, False),
     "cover_minutes": (0.0, 60.0 * 24 * 30, False), "k": (0, 100_000, True),
     "kits": (0, 100_000, True), "budget": (0.0, 1e15, True),
-    "people_per_day": (0.0, 1e7, False), "days": (0.0, 3650.0, False),
+    "people_per_day": (1.0, 1e7, True), "days": (0.0, 3650.0, False),
     "time_limit": (0.0, 86_400.0, False), "snap_m": (0.0, 100.0, False),
     "landing_m": (0.0, 5000.0, True),
     "walk_kmh": (0.0, 20.0, False), "detour": (1.0, 5.0, True), "max_km": (0.0, 500.0, False),
@@ -1322,7 +1324,9 @@ def _date_format_ok(fmt: str) -> bool:
 
 
 def is_date(text: str) -> bool:
-    """Whether ``text`` is a real calendar date written ``YYYY-MM-DD``.
+    """Whether ``text`` is a real calendar date written ``YYYY-MM-DD``, in the years
+    1900-2999 (a plan's dates; a year typo such as 9999 or 0202 is refused here, before any
+    date arithmetic could overflow).
 
     Parameters
     ----------
@@ -1337,10 +1341,10 @@ def is_date(text: str) -> bool:
     if not _DATE.match(text):
         return False
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return False
-    return True
+    return 1900 <= day.year <= 2999
 
 
 def _sites(pc: ProblemCollector, src: str, base: Path, raw: Any,
@@ -1592,6 +1596,67 @@ def _network_frames(network: NetworkFrames) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _check_frames(layers: dict[str, Any], tables: dict[str, Any], network: Any) -> None:
+    """Every frame given to :func:`scenario_from_frames` of the kind it must be, with text
+    column names and cells of one type per column (every problem at once, each naming the
+    argument and column), before anything is stored."""
+    import geopandas as gpd
+    import pandas as pd
+
+    pc = ProblemCollector()
+    where = "from_frames"
+    required = {"villages", "service_points"}
+    frames: dict[str, Any] = {}
+    for name, frame in layers.items():
+        if frame is None:
+            if name in required:
+                pc.add(where, f"{name} is required: expected a GeoDataFrame", where=name)
+        elif not isinstance(frame, gpd.GeoDataFrame):
+            pc.add(where, f"expected a GeoDataFrame (with geometries), found "
+                   f"{type(frame).__name__}", where=name)
+        else:
+            frames[name] = frame
+    for name, frame in tables.items():
+        if frame is not None and not isinstance(frame, pd.DataFrame):
+            pc.add(where, f"expected a DataFrame, found {type(frame).__name__}", where=name)
+        elif frame is not None:
+            frames[name] = frame
+    parts = network if isinstance(network, list | tuple) else [network]
+    for i, frame in enumerate(p for p in parts if p is not None):
+        if not isinstance(frame, pd.DataFrame):
+            pc.add(where, "expected a GeoDataFrame of lines or a DataFrame of links, found "
+                   f"{type(frame).__name__}", where=f"network #{i + 1}")
+        else:
+            frames[f"network #{i + 1}"] = frame
+    for name, frame in frames.items():
+        _check_columns(pc, name, frame)
+    pc.raise_if_any()
+
+
+def _check_columns(pc: ProblemCollector, name: str, frame: Any) -> None:
+    """A frame's columns: text names; in each, cells of one type (text or numbers)."""
+    import numpy as np
+
+    where = "from_frames"
+    for col in frame.columns:
+        if not isinstance(col, str):
+            pc.add(where, f"column names must be text, found {col!r} "
+                   f"({type(col).__name__}); rename it", where=name, column=str(col))
+            continue
+        if col == getattr(frame, "_geometry_column_name", None) or frame[col].dtype != object:
+            continue
+        kinds = {("text" if isinstance(v, str) else "number"
+                  if isinstance(v, int | float | np.number) and not isinstance(v, bool)
+                  else type(v).__name__) for v in frame[col].dropna()}
+        odd = kinds - {"text", "number"}
+        if odd:
+            pc.add(where, "cells must be single values (text or numbers), found "
+                   f"{', '.join(sorted(odd))}", where=name, column=col)
+        elif len(kinds) > 1:
+            pc.add(where, "the column mixes numbers and text; give one type (e.g. "
+                   f"frame[{col!r}].astype(str))", where=name, column=col)
+
+
 def scenario_from_frames(*, villages: gpd.GeoDataFrame, service_points: gpd.GeoDataFrame,
                          network: NetworkFrames = None, estimates: pd.DataFrame | None = None,
                          signal: gpd.GeoDataFrame | None = None,
@@ -1641,7 +1706,16 @@ def scenario_from_frames(*, villages: gpd.GeoDataFrame, service_points: gpd.GeoD
     import json
     import tempfile
 
-    work = Path(folder) if folder is not None else Path(tempfile.mkdtemp(prefix="jangkau-"))
+    _check_frames({"villages": villages, "service_points": service_points, "signal": signal,
+                   "candidates": candidates,
+                   **{f"admin {k}": v[0] if isinstance(v, tuple) else v
+                      for k, v in (admin or {}).items()}},
+                  {"estimates": estimates}, network)
+    if folder is None:
+        work = Path(tempfile.mkdtemp(prefix="jangkau-"))
+        atexit.register(shutil.rmtree, work, True)  # the frames' copies go with the session
+    else:
+        work = Path(folder)
     work.mkdir(parents=True, exist_ok=True)
     data: dict[str, Any] = {k: v for k, v in settings.items()}
 

@@ -134,3 +134,30 @@ def clock_text(m: float) -> str:
     """
     h, mm = divmod(round(m) % 1440, 60)
     return f"{h:02d}:{mm:02d}"
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
+                 "\uff20")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection), with
+their full-width forms."""
+
+
+def as_data(value: object) -> object:
+    """A value for a CSV cell a spreadsheet will open: text a spreadsheet would take for a
+    formula (starting with ``=``, ``+``, ``-``, ``@``, a tab or a line break, or their
+    full-width forms) gets a leading ``'`` (OWASP's rule, as Excel shows it: the text, not
+    a formula); anything else is returned as it is.
+
+    Parameters
+    ----------
+    value : object
+        A cell's value.
+
+    Returns
+    -------
+    object
+        The value, neutralised when it is text that would run as a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -218,3 +218,56 @@ def test_trips_settings_are_checked(tiny_scenario):
                           ("night_rupiah", "expected a number >= 0")):
         hits = [m for m in msg if f"column '{column}'" in m]
         assert len(hits) == 1 and words in hits[0], (column, hits)
+
+
+def test_frames_of_the_wrong_kind_are_named_before_anything_is_stored(tiny_scenario):
+    """from_frames checks its frames first (every problem at once, naming the argument and
+    column): a missing or plain-DataFrame villages layer, column names that are not text,
+    a column mixing numbers and text, cells that are lists."""
+    import geopandas as gpd
+    import pandas as pd
+
+    import planner
+
+    d = tiny_scenario.parent
+    vil = gpd.read_file(d / "villages.geojson")
+    svc = gpd.read_file(d / "service.geojson")
+    net = gpd.read_file(d / "network.gpkg")
+    kw = dict(indicators=[{"key": "ktp", "eligible": "eligible", "served": "recorded"}])
+    with pytest.raises(planner.InputError) as err:
+        planner.scenario_from_frames(villages=None, service_points=pd.DataFrame(svc),
+                                     network=net, **kw)
+    text = str(err.value)
+    assert "villages is required: expected a GeoDataFrame" in text
+    assert "[service_points]" not in text or "found DataFrame" in text
+    mixed = vil.copy()
+    mixed["kode"] = [1, *mixed["kode"].iloc[1:]]
+    mixed[7] = 0
+    mixed["nama"] = [["Desa", "A"], *mixed["nama"].iloc[1:]]
+    est = pd.read_csv(d / "estimates.csv", sep=";", dtype=str)
+    with pytest.raises(planner.InputError) as err:
+        planner.scenario_from_frames(villages=mixed, service_points=svc, network=net,
+                                     estimates=est, **kw)
+    text = str(err.value)
+    assert "column 'kode': the column mixes numbers and text" in text
+    assert "column names must be text, found 7" in text
+    assert "column 'nama': cells must be single values (text or numbers), found list" in text
+
+
+def test_dates_and_capacities_that_would_hang_or_overflow_are_refused(tiny_scenario, capsys):
+    """[trips] people_per_day below one person never finished; a start in the year 9999
+    overflowed the calendar: both are refused, naming the key."""
+    from planner.cli import main
+
+    text = tiny_scenario.read_text()
+    tiny_scenario.write_text(text + '\n[trips]\nstart = "2024-11-04"\npeople_per_day = 0.5\n')
+    with pytest.raises(InputError, match=r"\[trips\], column 'people_per_day': expected a "
+                                         r"number >= 1"):
+        load_scenario(tiny_scenario)
+    tiny_scenario.write_text(text + '\n[trips]\nstart = "9999-12-25"\n')
+    with pytest.raises(InputError, match="start"):
+        load_scenario(tiny_scenario)
+    tiny_scenario.write_text(text + '\n[trips]\nstart = "2024-11-04"\n')
+    with pytest.raises(SystemExit) as stop:
+        main(["trips", str(tiny_scenario), "--start", "9999-12-25"])
+    assert stop.value.code == 2 and "years 1900-2999" in capsys.readouterr().err

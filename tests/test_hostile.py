@@ -102,11 +102,20 @@ def test_spreadsheet_has_no_formula(hostile_run):
 
 
 def test_other_outputs_keep_strings_as_text(hostile_run):
+    """CSV cells are data: a payload a spreadsheet would run as a formula carries a leading
+    quote (nothing else changes); the GeoPackage keeps every string exactly."""
+    from planner.text import as_data
+
     root = hostile_run[0]
     out = root / "out" / "Tiny-7-7-x-q-b"
     table = pd.read_csv(out / "villages.csv", dtype=str, keep_default_na=False)
-    assert sorted(table["nama"]) == sorted(PAYLOADS[:6])
-    assert set(table["kecamatan"]) == {PAYLOADS[6]} and set(table["kabupaten"]) == {PAYLOADS[3]}
+    assert sorted(table["nama"]) == sorted(as_data(p) for p in PAYLOADS[:6])
+    assert set(table["kecamatan"]) == {as_data(PAYLOADS[6])}
+    assert set(table["kabupaten"]) == {as_data(PAYLOADS[3])}
+    for csv_file in out.rglob("*.csv"):  # no cell of any CSV starts a formula
+        cells = pd.read_csv(csv_file, dtype=str, keep_default_na=False).to_numpy().ravel()
+        assert not [c for c in cells if c and (c[0] in "=+@" or (c.startswith("-") and not
+                    c.lstrip("-").replace(".", "", 1).replace("e", "", 1).isdigit()))], csv_file
     gpkg = gpd.read_file(out / "villages.gpkg", layer="villages")
     assert sorted(gpkg["nama"]) == sorted(PAYLOADS[:6])
     summary = (out / "summary.html").read_text(encoding="utf-8")

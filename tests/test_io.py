@@ -90,7 +90,121 @@ def test_a_folder_another_command_wrote_is_refused(tmp_path):
     assert (out / "progress.md").read_text() == "logs again"
     doc = json.loads((out / "run.json").read_text())
     doc.pop("producer")
+    doc.pop("self_sha256")
     (out / "run.json").write_text(json.dumps(doc))  # an older run.json: it does not say
     with io.generation(out, producer="planner run") as staging:
         io.write_manifest(staging, {"producer": "planner run"})
     assert json.loads((out / "run.json").read_text())["producer"] == "planner run"
+
+
+def _one_generation(out, files: dict[str, str], producer: str = "planner run"):
+    with io.generation(out, producer=producer) as staging:
+        for name, text in files.items():
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            io.write_text(staging / name, text)
+        io.write_manifest(staging, {"producer": producer})
+
+
+def test_a_users_backup_beside_the_outputs_is_never_removed(tmp_path):
+    """Only staging folders the planner made and marked, of processes that are gone, are
+    cleared: a user's copy named like one (``.out.bak-2024-06``, ``.out.staging-1-2``
+    without the mark) stays, with everything in it."""
+    out = tmp_path / "out"
+    _one_generation(out, {"villages.csv": "a"})
+    for name in (".out.bak-2024-06", ".out.staging-1-2", ".out.old-99999999-5"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "villages.csv").write_text("mine")
+    dead = tmp_path / ".out.staging-99999998-7"  # a killed run's: named and marked
+    dead.mkdir()
+    (dead / io.STAGING_MARK).write_text("99999998")
+    _one_generation(out, {"villages.csv": "b"})
+    for name in (".out.bak-2024-06", ".out.staging-1-2", ".out.old-99999999-5"):
+        assert (tmp_path / name / "villages.csv").read_text() == "mine"
+    assert not dead.exists()
+    assert io.check_generation(out) == []
+
+
+@pytest.mark.parametrize("change", ["a file in a subfolder", "an edited output",
+                                    "a foreign run.json", "a changed run.json"])
+def test_only_what_the_planner_wrote_is_replaced(tmp_path, change):
+    """A re-run replaces the folder whole only when everything in it is what the planner
+    wrote, unchanged (run.json lists every file with its SHA-256); a user's file in
+    ``sheets/``, an edited output, or a run.json the planner did not write make the run
+    refuse, naming what would be lost, and nothing is touched."""
+    import json
+
+    out = tmp_path / "out"
+    _one_generation(out, {"villages.csv": "a", "sheets/trip_001.html": "<p>1</p>"})
+    if change == "a file in a subfolder":
+        (out / "sheets" / "notes from the team.txt").write_text("keep me")
+        lost = "sheets/notes from the team.txt"
+    elif change == "an edited output":
+        (out / "villages.csv").write_text("a, with the office's corrections")
+        lost = "villages.csv (changed since the planner wrote it)"
+    elif change == "a foreign run.json":
+        (out / "run.json").write_text(json.dumps({"files": {"villages.csv": "0"}}))
+        lost = "villages.csv"
+    else:
+        doc = json.loads((out / "run.json").read_text())
+        doc["files"]["mine.txt"] = doc["files"]["villages.csv"]
+        (out / "run.json").write_text(json.dumps(doc))
+        lost = "villages.csv"
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    with pytest.raises(InputError, match="would lose") as err:
+        with io.generation(out, producer="planner run") as staging:
+            io.write_text(staging / "villages.csv", "new")
+    assert lost in str(err.value)
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+    with pytest.raises(InputError, match="would lose"):  # and before any work
+        io.check_output(out, producer="planner run")
+
+
+def test_planner_check_on_a_broken_run_json(tmp_path):
+    """`planner check` says what is wrong with a run.json whose files are a list, or whose
+    own content was changed; it never crashes."""
+    import json
+
+    out = tmp_path / "out"
+    _one_generation(out, {"villages.csv": "a"})
+    assert io.check_generation(out) == []
+    doc = json.loads((out / "run.json").read_text())
+    doc["producer"] = "someone else"
+    (out / "run.json").write_text(json.dumps(doc))
+    assert any("run.json: changed since the run" in p for p in io.check_generation(out))
+    doc["files"] = ["villages.csv"]
+    (out / "run.json").write_text(json.dumps(doc))
+    assert "is not a table" in io.check_generation(out)[0]
+
+
+def test_csv_text_never_runs_as_a_formula(tmp_path):
+    """Every text cell of every CSV written is data: a formula prefix gets a quote (OWASP),
+    numbers stay numbers."""
+    import pandas as pd
+
+    f = tmp_path / "t.csv"
+    io.write_csv(f, pd.DataFrame({"team": ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0",
+                                           "@SUM(1)", "-2+3", "Tim A", "\uff1dSUM(1)"],
+                                  "people": [1, -2, 3, 4, 5, 6]}))
+    back = pd.read_csv(f)
+    assert back["team"].tolist() == ["'=HYPERLINK(\"http://x\",\"y\")", "'+cmd|' /C calc'!A0",
+                                     "'@SUM(1)", "'-2+3", "Tim A", "'\uff1dSUM(1)"]
+    assert back["people"].tolist() == [1, -2, 3, 4, 5, 6]
+
+
+def test_a_library_writer_failing_for_want_of_space_is_an_output_fault(tmp_path):
+    """GDAL (through pyogrio) reports a full disk in its own exception: the run still says
+    the outputs could not be written (exit 4), and the previous outputs stay."""
+    from planner.errors import OutputError
+
+    class DataSourceError(RuntimeError):  # what pyogrio raises, not an OSError
+        pass
+
+    out = tmp_path / "out"
+    _one_generation(out, {"villages.csv": "a"})
+    with pytest.raises(OutputError, match="disk is full"):
+        with io.generation(out, producer="planner run") as staging:
+            io.write_text(staging / "villages.csv", "b")
+            raise DataSourceError("sqlite3_exec(CREATE TABLE) failed: database or disk is "
+                                  "full: No space left on device")
+    assert (out / "villages.csv").read_text() == "a"
+    assert io.check_generation(out) == []

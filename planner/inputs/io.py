@@ -10,7 +10,6 @@ import contextlib
 import csv
 import ctypes
 import errno
-import glob
 import hashlib
 import io as _io
 import json
@@ -28,6 +27,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InputError, OutputError, Problem
+from ..text import as_data
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -344,6 +344,10 @@ def write_text(target: Path, text: str) -> None:
 def write_csv(target: Path, df: pd.DataFrame) -> None:
     """Write a table as UTF-8 CSV atomically (floats as written by pandas, '\\n' line ends).
 
+    Every text cell is data: text a spreadsheet would run as a formula gets a leading ``'``
+    (:func:`planner.text.as_data`), in every column (names, teams, notes, reasons...);
+    numbers are written as numbers.
+
     Parameters
     ----------
     target : Path
@@ -351,6 +355,10 @@ def write_csv(target: Path, df: pd.DataFrame) -> None:
     df : DataFrame
         The table (the index is not written).
     """
+    text = [c for c in df.columns if df[c].dtype == object or pd.api.types.is_string_dtype(
+        df[c].dtype)]
+    if text:
+        df = df.assign(**{str(c): df[c].map(as_data) for c in text})
     write_text(target, df.to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL))
 
 
@@ -377,21 +385,49 @@ GENERATOR = "jangkau-planner"
 
 
 def _is_generation(folder: Path) -> tuple[bool, list[str]]:
-    """Whether ``folder`` holds only the outputs of an earlier run (its manifest and the files
-    it lists); returns the names of anything else found."""
-    entries = sorted(p.name for p in folder.iterdir())
-    if not entries:
+    """Whether ``folder`` may be replaced: empty, or holding only what an earlier run wrote
+    there, unchanged (its ``run.json`` lists every file with its SHA-256). Returns what would
+    be lost otherwise: files the planner did not write, and outputs changed since."""
+    if not any(folder.iterdir()):
         return True, []
-    listed: set[str] = set()
+    files = _listed(folder)
+    if files is None:
+        return False, [f"{name} (no run.json of the planner lists it)"
+                       for name in _files_below(folder)] or ["an empty subfolder"]
+    lost = [f"{name} (not written by the planner)" for name in _files_below(folder)
+            if name not in files and name != MANIFEST]
+    lost += [f"{name} (changed since the planner wrote it)"
+             for name, digest in sorted(files.items())
+             if (folder / name).is_file() and file_sha256(folder / name) != digest]
+    lost += [f"{p.relative_to(folder).as_posix()}/ (a folder the planner did not write)"
+             for p in sorted(folder.rglob("*")) if p.is_dir() and not any(
+                 n.startswith(p.relative_to(folder).as_posix() + "/") for n in files)]
+    return not lost, lost
+
+
+def _listed(folder: Path) -> dict[str, str] | None:
+    """The files ``run.json`` lists with their SHA-256 (None when it is missing, unreadable,
+    not the planner's, or has been changed)."""
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        listed = {MANIFEST, *map(str, manifest.get("outputs", {}).values()),
-                  *map(str, manifest.get("files", {}))}
-        listed |= {name.split("/")[0] for name in listed}  # folders of listed files
-    except (OSError, ValueError, AttributeError):
-        pass
-    foreign = [e for e in entries if e not in listed]
-    return not foreign, foreign
+        doc = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("generator") != GENERATOR:
+        return None
+    files = doc.get("files")
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return None
+    if "self_sha256" in doc and doc["self_sha256"] != _self_digest(doc):
+        return None
+    return files
+
+
+def _self_digest(doc: dict[str, Any]) -> str:
+    """SHA-256 of a manifest's content without its own digest (canonical JSON)."""
+    body = {k: v for k, v in doc.items() if k != "self_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False,
+                                     default=str).encode("utf-8")).hexdigest()
 
 
 def _pid_alive(pid: int) -> bool:
@@ -404,11 +440,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+STAGING_MARK = ".jangkau-staging"
+"""The file the planner puts in each staging folder it makes (with its process id): only
+folders named as the planner names them *and* holding it are ever removed as stale."""
+
+
 def _clean_stale(parent: Path, name: str) -> None:
-    """Remove staging and old folders left by runs that were killed (their process is gone)."""
-    for p in parent.glob(f".{glob.escape(name)}.*-*"):
-        tail = p.name.rsplit("-", 2)
-        if len(tail) == 3 and tail[1].isdigit() and p.is_dir() and not _pid_alive(int(tail[1])):
+    """Remove staging folders left by runs that were killed (their process is gone): only
+    folders named exactly ``.<name>.staging-<pid>-<ns>`` (or ``.old-``) that hold the
+    planner's mark with the same process id; anything else beside the output folder (a
+    user's ``.out.bak-2024-06``) is never touched."""
+    pattern = re.compile(rf"^\.{re.escape(name)}\.(staging|old)-(\d+)-(\d+)$")
+    for p in parent.iterdir():
+        m = pattern.match(p.name)
+        if m is None or not p.is_dir() or p.is_symlink() or _pid_alive(int(m.group(2))):
+            continue
+        try:
+            mark = (p / STAGING_MARK).read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        if mark == m.group(2):
             shutil.rmtree(p, ignore_errors=True)
 
 
@@ -441,6 +492,7 @@ def _swap_in(staging: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         return
     old = target.parent / f".{target.name}.old-{os.getpid()}-{time.time_ns()}"  # pragma: no cover
+    (target / STAGING_MARK).write_text(str(os.getpid()), encoding="utf-8")  # pragma: no cover
     os.rename(target, old)  # pragma: no cover
     os.rename(staging, target)  # pragma: no cover
     shutil.rmtree(old, ignore_errors=True)  # pragma: no cover
@@ -484,6 +536,62 @@ def resolve_output(out_dir: Path | str) -> Path:
                                   "links; give another --out")]) from exc
 
 
+def check_output(out_dir: Path | str, *, producer: str | None = None) -> Path:
+    """Check, before any work, that a run may write ``out_dir`` (the checks
+    :func:`generation` makes again when it writes): not a file, nothing in it the planner
+    did not write or that changed since, not another command's outputs, and a parent
+    folder that can be written.
+
+    Parameters
+    ----------
+    out_dir : Path or str
+        The output folder.
+    producer : str, optional
+        What will write it (``planner run``...).
+
+    Returns
+    -------
+    Path
+        The folder, absolute.
+
+    Raises
+    ------
+    InputError
+        ``out_dir`` is a file, holds what the planner would lose, or another producer's
+        outputs.
+    OutputError
+        Its parent folder cannot be written (read-only, no permission).
+    """
+    target = resolve_output(out_dir)
+    if target.exists() and not target.is_dir():
+        raise InputError([Problem(str(target), "the output folder is a file; expected a "
+                                  "folder (give another --out)")])
+    if target.is_dir():
+        ok, foreign = _is_generation(target)
+        if not ok:
+            names = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
+                                              if len(foreign) > 5 else "")
+            raise InputError([Problem(str(target), "the output folder holds what the "
+                                      f"planner would lose: {names}; the planner replaces "
+                                      "its output folder whole and replaces only what it "
+                                      "wrote, so move these away or give an empty or new "
+                                      "folder with --out")])
+        earlier = _producer(target)
+        if producer and earlier and earlier != producer:
+            raise InputError([Problem(str(target), f"the output folder holds the outputs of "
+                                      f"`{earlier}` (run.json); `{producer}` would replace "
+                                      "them: give another folder with --out, or remove this "
+                                      "one first")])
+    parent = target.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if hasattr(os, "statvfs") and os.statvfs(parent).f_flag & getattr(os, "ST_RDONLY", 1):
+        raise _output_fault(OSError(errno.EROFS, "Read-only file system"), target)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise _output_fault(OSError(errno.EACCES, "Permission denied"), target)
+    return target
+
+
 @contextlib.contextmanager
 def generation(out_dir: Path, *, producer: str | None = None) -> Iterator[Path]:
     """Write a run's outputs as one generation.
@@ -516,46 +624,34 @@ def generation(out_dir: Path, *, producer: str | None = None) -> Iterator[Path]:
     OutputError
         The disk is full, the folder is read-only or not writable.
     """
-    target = resolve_output(out_dir)
-    if target.exists() and not target.is_dir():
-        raise InputError([Problem(str(target), "the output folder is a file; expected a "
-                                  "folder (give another --out)")])
-    if target.is_dir():
-        ok, foreign = _is_generation(target)
-        if not ok:
-            names = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more"
-                                              if len(foreign) > 5 else "")
-            raise InputError([Problem(str(target), "the output folder holds files that are "
-                                      f"not outputs of a plan ({names}); the planner replaces "
-                                      "its output folder whole, so give an empty or new folder "
-                                      "with --out")])
-        earlier = _producer(target)
-        if producer and earlier and earlier != producer:
-            raise InputError([Problem(str(target), f"the output folder holds the outputs of "
-                                      f"`{earlier}` (run.json); `{producer}` would replace "
-                                      "them: give another folder with --out, or remove this "
-                                      "one first")])
+    target = check_output(out_dir, producer=producer)
     staging: Path | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _clean_stale(target.parent, target.name)
         staging = target.parent / f".{target.name}.staging-{os.getpid()}-{time.time_ns()}"
         staging.mkdir()
+        (staging / STAGING_MARK).write_text(str(os.getpid()), encoding="utf-8")
         yield staging
+        (staging / STAGING_MARK).unlink(missing_ok=True)
         _swap_in(staging, target)
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise
         raise _output_fault(exc, target) from exc
     except Exception as exc:
-        # writers of other libraries (GDAL, openpyxl) do not always raise OSError
+        # writers of other libraries (GDAL through pyogrio, openpyxl) do not always raise
+        # OSError: a full disk is known by the space left or by what their message says
         try:
             free = shutil.disk_usage(target.parent if target.parent.exists() else "/").free
         except OSError:  # pragma: no cover
             free = 1 << 30
-        if free < (1 << 20):
-            raise _output_fault(OSError(errno.ENOSPC, "No space left on device"),
-                                target) from exc
+        text = str(exc).lower()
+        for code, words in ((errno.ENOSPC, ("no space left", "disk full", "not enough space")),
+                            (errno.EROFS, ("read-only file system",)),
+                            (errno.EACCES, ("permission denied",))):
+            if any(w in text for w in words) or (code == errno.ENOSPC and free < (1 << 20)):
+                raise _output_fault(OSError(code, os.strerror(code)), target) from exc
         raise
     finally:
         if staging is not None and staging.exists():
@@ -595,7 +691,7 @@ def file_sha256(path: Path) -> str:
 def _files_below(folder: Path) -> list[str]:
     """Every file in ``folder`` and its subfolders, as sorted relative paths with ``/``."""
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                  if p.is_file() or p.is_symlink())
+                  if (p.is_file() or p.is_symlink()) and p != folder / STAGING_MARK)
 
 
 def check_generation(folder: Path) -> list[str]:
@@ -618,7 +714,17 @@ def check_generation(folder: Path) -> list[str]:
     except (OSError, ValueError, KeyError, TypeError):
         return [f"{folder / MANIFEST}: missing or unreadable; the folder is not a complete "
                 "generation of outputs"]
+    if not isinstance(files, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return [f"{folder / MANIFEST}: 'files' is not a table of file names and SHA-256 "
+                "digests; the folder is not a complete generation of outputs"]
     problems = []
+    if "self_sha256" not in manifest:
+        problems.append(f"{folder / MANIFEST}: carries no digest of itself (an older run, or "
+                        "changed): its own content cannot be checked")
+    elif manifest["self_sha256"] != _self_digest(manifest):
+        problems.append(f"{folder / MANIFEST}: changed since the run (its own SHA-256 "
+                        "differs)")
     for name, digest in sorted(files.items()):
         p = folder / name
         if name.startswith("/") or ".." in name.split("/"):
@@ -652,6 +758,8 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     files = {name: file_sha256(Path(folder) / name) for name in _files_below(Path(folder))
              if name != MANIFEST}
     doc = {"generator": GENERATOR, **manifest, "files": files}
+    doc = json.loads(json.dumps(doc, ensure_ascii=False, default=str))  # as it will be read
+    doc["self_sha256"] = _self_digest(doc)
     target = Path(folder) / MANIFEST
     write_text(target, json.dumps(doc, indent=2, ensure_ascii=False, default=str) + "\n")
     return target

@@ -22,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from ..crs import WGS84
-from ..text import clock_text, count_text, minutes_text, percent_text, rupiah_text
+from ..text import (
+    FORMULA_START,
+    clock_text,
+    count_text,
+    minutes_text,
+    percent_text,
+    rupiah_text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..result import Result
@@ -100,10 +107,6 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d",
-                  "\uff20")
-"""Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection), with
-their full-width forms."""
 
 
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -138,7 +141,7 @@ def write_cell(ws: Any, row: int, column: int, value: object, formats: _CellForm
         ws.write_blank(row, column, None, formats.get(style))
     elif isinstance(value, str):
         value = _XML_ILLEGAL.sub("\ufffd", value)
-        quoted = value.startswith(_FORMULA_START)
+        quoted = value.startswith(FORMULA_START)
         ws.write_string(row, column, value,
                         formats.get({**(style or {}), **({"quote_prefix": True} if quoted
                                                          else {})}))

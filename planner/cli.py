@@ -234,14 +234,23 @@ def _cmd_progress(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     spec = scenario.progress
-    logs = tuple(Path(p).resolve() for p in args.logs) or spec.logs
-    if not logs:
+    problems: list[Problem] = []
+    given = []
+    for p in args.logs:
+        try:
+            given.append(Path(p).resolve())
+        except (OSError, RuntimeError):
+            problems.append(Problem(str(p), "a loop of symbolic links; expected a log file"))
+    logs = tuple(given) or spec.logs
+    if not logs and not problems:
         raise InputError([Problem(str(scenario.source), "no field logs: give log files "
                                   "(planner progress LOGS...) or set [progress] logs",
                                   where="[progress]", column="logs")])
-    missing = [Problem(str(p), "file not found") for p in logs if not p.is_file()]
-    if missing:
-        raise InputError(missing)
+    problems += [Problem(str(p), "a folder; expected a log file (CSV, XLSX or a point "
+                         "layer)" if p.is_dir() else "file not found")
+                 for p in logs if not p.is_file()]
+    if problems:
+        raise InputError(problems)
     scenario = scenario.replace(progress=replace(spec, logs=logs,
                                                  as_of=args.as_of or spec.as_of))
     out = _checked_out(args, Path("out") / f"{scenario.slug}_logs", "planner progress")

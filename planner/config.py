@@ -940,7 +940,10 @@ def _resolve(pc: ProblemCollector, src: str, base: Path, section: str, value: An
         pc.add(src, f"the path {value!r} is a loop of symbolic links", where=f"[{section}]",
                column="path")
         return base / raw
-    if not path.is_file():
+    if path.is_dir():
+        pc.add(src, f"{path} is a folder; expected a file (paths are relative to the "
+               "scenario file)", where=f"[{section}]", column="path")
+    elif not path.is_file():
         pc.add(src, f"file not found: {path} (paths are relative to the scenario file)",
                where=f"[{section}]", column="path")
     return path

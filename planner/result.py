@@ -367,6 +367,13 @@ class Result:
             raise InputError([Problem(str(self.scenario.source), "trips need a start date: "
                                       "set [trips] start = \"YYYY-MM-DD\" or give --start",
                                       where="[trips]", column="start")])
+        modes = {str(m) for m in self.network.mode} - {"", "transfer", "stop", "access"}
+        unknown = sorted(set(spec.after_dark) - modes - set(TripSpec().after_dark))
+        if unknown:
+            raise InputError([Problem(str(self.scenario.source), f"unknown mode(s) "
+                                      f"{', '.join(map(repr, unknown))}; the network's modes "
+                                      f"are {', '.join(sorted(modes))}", where="[trips]",
+                                      column="after_dark")])
         return spec
 
     def plan_trips(self, *, sites: SiteChoice | None = None,

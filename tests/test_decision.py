@@ -286,3 +286,23 @@ def test_bundled_plan_every_page_agrees_with_decision_json(tmp_path):
     first = [t for t in d["tried"] if t["how"] == "choose sites, then route"]
     assert first and min(t["objective"] for t in first if t["met"]) >= d["objective"] - 1e-6
     assert 0 < d["bound"] <= d["objective"] and d["proven_optimal"] is False
+
+
+def test_after_dark_modes_must_be_the_networks(area):
+    """[trips] after_dark naming a mode the network does not have (a typo) is refused,
+    naming the network's modes, for the trips and the decision alike."""
+    for call in (area.plan_trips, area.decide):
+        with pytest.raises(planner.InputError, match=r"after_dark.*unknown mode\(s\) 'bost'; "
+                                                     r"the network's modes are river, road"):
+            call(after_dark=("road", "bost"))
+
+
+def test_log_paths_that_are_folders_or_loops_are_named(tmp_path, capsys):
+    scenario = write_area(tmp_path / "l")
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    code = main(["-q", "progress", str(tmp_path / "a"), str(tmp_path), "--scenario",
+                 str(scenario), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "a loop of symbolic links" in err and "a folder; expected a log file" in err

@@ -399,3 +399,27 @@ def test_an_office_spreadsheet_with_a_title_row(tmp_path):
     assert check.rows["date"].tolist() == ["2024-02-03", "2024-02-05"]
     assert check.rows["status"].tolist() == ["applied", "applied"]
     assert check.applied["ktp_logged"].sum() == 15
+
+
+def test_a_corrected_resend_is_weighed_on_its_own(tmp_path):
+    """F's gap is 20. A team reports 25 (too many: set aside), then resends the same
+    session corrected to 18 (same team, time and place; another submission id): the resend
+    is not a duplicate of a row that was set aside, it is applied. A later copy of the
+    applied resend is a duplicate. Impossible clock times and year typos are set aside
+    with the date reason, never kept."""
+    def row(uid, when, ktp, xy=(11, 5)):
+        lon, lat = lonlat(*xy)
+        return {"KEY": uid, "start": when, "deviceid": "T3", "location-Latitude": lat,
+                "location-Longitude": lon, "village_code": "", "ktp": ktp}
+    rows = [row("a", "2024-02-04T10:00", 25), row("b", "2024-02-04T10:00", 18),
+            row("c", "2024-02-04T10:00", 18), row("d", "2024-02-05T25:61", 1, (21, 1)),
+            row("e", "0202-02-05", 1, (21, 1)), row("f", "2024-02-05 23:59", 1, (21, 1))]
+    scenario, logs = _tiny_with_logs(tmp_path, rows)
+    r = _check(scenario, logs).rows.set_index("id")
+    assert r.loc["a", "status"] == "set_aside" and "only 20 remain" in r.loc["a", "reason"]
+    assert r.loc["b", "status"] == "applied", r.loc["b", "reason"]
+    assert r.loc["c", "status"] == "set_aside"
+    assert "duplicate of logs.csv row 3" in r.loc["c", "reason"]
+    for bad in ("d", "e"):
+        assert r.loc[bad, "status"] == "set_aside" and "date: expected" in r.loc[bad, "reason"]
+    assert r.loc["f", "status"] == "applied" and r.loc["f", "time"] == "23:59"

@@ -19,7 +19,7 @@ from planner.decide.optimise import (
     min_sites_for_target,
     p_median,
 )
-from planner.errors import InfeasibleError
+from planner.errors import InfeasibleError, InputError
 
 INF = np.inf
 # 4 villages x 3 candidate sites, minutes; cover time 30:
@@ -286,6 +286,10 @@ def test_p_median_equals_brute_force():
         forced[0] = rng.random() < 0.4
         p = optimise.CoverageProblem.from_matrix(mat, demand, 1e9, forced=forced)
         k = int(rng.integers(0, (~forced).sum() + 1))
+        if k == 0 and not forced.any():  # nothing would be open: said, not "optimal"
+            with pytest.raises(InputError, match="expected k >= 1"):
+                optimise.p_median(p, k, time_limit=10)
+            continue
         sol = optimise.p_median(p, k, time_limit=10)
         pen = 2 * float(np.max(p.minutes.tocoo().data, initial=1.0))
         D = pmedian.dense(p.demand, p.minutes, p.forced, pen)
@@ -371,3 +375,22 @@ def test_p_center_and_set_cover_equal_brute_force():
                           else np.zeros(int(need.sum()), bool)).all())
         p = optimise.CoverageProblem.from_matrix(mat, demand, 30.0, forced=forced)
         assert optimise.set_cover(p).objective == fewest
+
+
+def test_what_spopt_calls_infeasible_is_said_plainly():
+    """k above the number of candidates, sites that would add nobody, p-median with nothing
+    open and set covering with nothing in reach are said in the status (or refused), never
+    a bare "Optimal"."""
+    mat = np.array([[5.0, np.inf], [np.inf, 5.0], [np.inf, np.inf]])
+    p = optimise.CoverageProblem.from_matrix(mat, np.array([3.0, 4.0, 5.0]), 10)
+    sol = optimise.max_coverage(p, 5)
+    assert "k = 5 is more than the 2 candidates: 2 opened" in sol.status
+    lone = optimise.CoverageProblem.from_matrix(np.array([[5.0, 5.0]]), np.array([3.0]), 10)
+    sol = optimise.max_coverage(lone, 2)
+    assert "1 of the k = 2 opened" in sol.status and sol.objective == 3
+    with pytest.raises(InputError, match="expected k >= 0"):
+        optimise.max_coverage(p, -1)
+    with pytest.raises(InputError, match="expected k >= 1"):
+        optimise.p_median(p, 0)
+    far = optimise.CoverageProblem.from_matrix(np.full((2, 2), np.inf), np.ones(2), 10)
+    assert optimise.set_cover(far).status.startswith("nothing to cover")

@@ -160,3 +160,20 @@ def test_local_table_equals_global_table():
                          max_cells=10_000)
         assert len(a) > 1000
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_a_village_whose_nearby_lines_are_closed_in_the_season_says_so(tiny_scenario):
+    """In the wet season the river is closed: C (on the river, 10 km from the road) has
+    no open line within walking reach. The reason says the season closed it, not that it
+    lies beyond the walking limit (which it does not, in the baseline); D, off every line
+    in any season, is beyond the walking limit (from the nearest line, not "node")."""
+    import planner
+
+    text = tiny_scenario.read_text().replace('[network.speed_kmh]',
+                                             'season = "wet"\n[network.speed_kmh]')
+    tiny_scenario.write_text(text + '\n[network.seasons.wet.river]\nclosed = true\n')
+    t = planner.run(planner.load_scenario(tiny_scenario), use_cache=False).table()
+    why = t.set_index("nama")["unreachable_reason"]
+    assert why["Desa C"].startswith("closed in season 'wet': the lines within walking reach")
+    assert why["Desa D"].startswith("beyond the walking limit: more than 5 km from the "
+                                    "nearest line of the network")

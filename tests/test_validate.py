@@ -117,3 +117,18 @@ def test_count_values_is_the_one_rule_for_counts():
                                 "too large", "not a number", ""]
     assert values[[0, 1, 2, 9]].tolist() == [12.0, 12.0, 1000.0, 0.0]
     assert np.isnan(values[[3, 4, 8]]).all()
+
+
+def test_eligible_above_the_population_is_said(tiny_scenario):
+    """An estimate with more eligible people than the village's population is kept but
+    said (file, row and column), so a typo does not pass silently."""
+    import planner
+
+    est = tiny_scenario.parent / "estimates.csv"
+    lines = est.read_text().splitlines()
+    rows = [lines[0] + ";population"] + [ln + (";90" if i == 0 else ";1000")
+                                          for i, ln in enumerate(lines[1:])]
+    est.write_text("\n".join(rows) + "\n")
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    said = [w for w in plan.report["warnings"] if "above the village's population" in w]
+    assert said and "row 2" in said[0] and "'eligible'" in said[0] and "100 > 90" in said[0]

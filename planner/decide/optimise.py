@@ -22,14 +22,14 @@ coverage that scales to national size (subgradient steps on the sparse coverage 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, InputError, Problem
 from .milp import Milp, relative_gap, solve_milp
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -463,21 +463,22 @@ def _guided(p: CoverageProblem, k: int, start: np.ndarray, heur: float, integer:
 
 
 def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
-                 budget: float | None = None, time_limit: float = 60.0,
-                 exact: bool = True, method: str = "auto",
-                 start: np.ndarray | None = None) -> Solution:
-    """Open ``k`` new sites (forced ones stay open) to cover the most demand.
+                 budget: float | None = None, time_limit: float = 60.0, exact: bool = True,
+                 method: str = "auto", start: np.ndarray | None = None) -> Solution:
+    """Choose at most ``k`` new sites covering the most demand.
 
     MILP: max Σ d_r y_r  s.t.  y_r ≤ Σ_j a_rj x_j,  Σ x_j ≤ k,  kits and budget rows,
     x binary, 0 ≤ y ≤ 1 (identical rows merged). Capacity, when set, turns coverage into
-    assignment (z_rj ≤ x_j, Σ_j z_rj ≤ 1, Σ_r d_r z_rj ≤ cap_j x_j).
+    assignment (z_rj ≤ x_j, Σ_j z_rj ≤ 1, Σ_r d_r z_rj ≤ cap_j x_j). At most ``k``: a site
+    that would add nobody is not opened, and when ``k`` is more than the candidates all of
+    them may open; the status then says how many were opened of the ``k`` asked.
 
     Parameters
     ----------
     p : CoverageProblem
         Villages × sites: demand, who covers whom, forced sites, kits, costs.
     k : int
-        New sites.
+        New sites, at most (>= 0).
     kits : int, optional
         At most this many chosen sites in a blank spot.
     budget : float, optional
@@ -495,7 +496,31 @@ def max_coverage(p: CoverageProblem, k: int, kits: int | None = None,
     -------
     Solution
         The sites, the people covered, the proven bound and gap, the solver and status.
+
+    Raises
+    ------
+    InputError
+        When ``k`` is negative.
     """
+    if k < 0:
+        raise InputError([Problem("max_coverage", f"expected k >= 0, found {k}", column="k")])
+    sol = _max_coverage_solve(p, k, kits, budget, time_limit, exact, method, start)
+    opened = int((~p.forced[np.asarray(sol.open, int)]).sum()) if len(sol.open) else 0
+    free = int((~p.forced).sum())
+    if k > free:
+        return replace(sol, status=f"{sol.status}; k = {k} is more than the {free} "
+                                   f"candidates: {opened} opened")
+    if opened < k:
+        return replace(sol, status=f"{sol.status}; {opened} of the k = {k} opened (another "
+                                   "would add nobody, or the kits or budget stop it)")
+    return sol
+
+
+def _max_coverage_solve(p: CoverageProblem, k: int, kits: int | None = None,
+                 budget: float | None = None, time_limit: float = 60.0,
+                 exact: bool = True, method: str = "auto",
+                 start: np.ndarray | None = None) -> Solution:
+    """The model of :func:`max_coverage` (``k`` already at most the candidates)."""
     t0 = time.perf_counter()
     free = np.flatnonzero(~p.forced)
     k = min(k, len(free))
@@ -820,6 +845,9 @@ def p_median(p: CoverageProblem, k: int, unserved_minutes: float | None = None,
     """
     from . import pmedian
 
+    if k < 0 or (k == 0 and not p.forced.any()):
+        raise InputError([Problem("p_median", f"expected k >= 1 when no site is open already "
+                                  f"(nobody would be served), found {k}", column="k")])
     t0 = time.perf_counter()
     T = p.minutes.tocoo()
     pen = unserved_minutes if unserved_minutes is not None else \
@@ -1067,8 +1095,9 @@ def set_cover(p: CoverageProblem, minimise: Minimise = "sites", kits: int | None
     cols = np.flatnonzero(~p.forced)
     rows = cover[need][:, cols].astype(float).tocsr()
     if rows.shape[0] == 0:
-        return Solution(forced, 0.0, 0.0, 0.0, "highs", "Optimal (the offices cover them)",
-                        time.perf_counter() - t0)
+        status = "Optimal (the offices cover them)" if done.any() else \
+            "nothing to cover: no village is within the cover time of any site"
+        return Solution(forced, 0.0, 0.0, 0.0, "highs", status, time.perf_counter() - t0)
     rows.sort_indices()
     keys = [rows.indices[rows.indptr[i]:rows.indptr[i + 1]].tobytes()
             for i in range(rows.shape[0])]

@@ -434,8 +434,7 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     _check_dates(p, spec.baseline, as_of or "", today_text)
     xy = _metric_xy(p, villages_m.crs)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
-    _check_duplicates(raw, p, xy, keys)  # a copy of a row that is applied
-    _check_gaps(raw, p, kode, villages_m, indicators)
+    _duplicates_and_gaps(raw, p, xy, keys, kode, villages_m, indicators)
     status = np.array(["set_aside" if r else "applied" for r in p.reasons], dtype=object)
     reasons = ["; ".join(r) for r in p.reasons]
     rows = pd.DataFrame({
@@ -486,17 +485,25 @@ def _date_as(text: str, fmt: str) -> tuple[str, str]:
         when = datetime.strptime(text.strip(), fmt)
     except ValueError:
         return "", ""
+    if not 1900 <= when.year <= 2999:  # a year typo
+        return "", ""
     return when.date().isoformat(), (f"{when:%H:%M}" if "%H" in fmt else "")
 
 
 def _iso_date(text: str) -> tuple[str, str]:
+    """``YYYY-MM-DD`` and ``HH:MM`` of an ISO date ("" and "" when it is not one, its time
+    is impossible (25:61) or its year lies outside 1900-2999, a typo)."""
     m = _DATE_RE.match(text)
     if not m:
         return "", ""
     d = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
     try:
-        date.fromisoformat(d)
+        day = date.fromisoformat(d)
     except ValueError:
+        return "", ""
+    if not 1900 <= day.year <= 2999:
+        return "", ""
+    if m.group(4) and (int(m.group(4)) > 23 or int(m.group(5)) > 59):
         return "", ""
     return d, (f"{m.group(4)}:{m.group(5)}" if m.group(4) else "")
 
@@ -584,10 +591,32 @@ def _where(raw: pd.DataFrame, i: int) -> str:
                                                        else f"row {row}")
 
 
+def _duplicates_and_gaps(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
+                         keys: tuple[str, ...], kode: np.ndarray,
+                         villages_m: gpd.GeoDataFrame,
+                         indicators: tuple[Indicator, ...] | list[Indicator]) -> None:
+    """Rules 4 and 5: a row is a duplicate only of a row that is applied. When the counts
+    rule sets aside a row others were taken as copies of (a corrected resend follows a
+    wrong report), it stays aside and the rules run again, so the resend is weighed on its
+    own (until nothing changes)."""
+    before = [list(r) for r in p.reasons]
+    aside: dict[int, list[str]] = {}
+    while True:
+        p.reasons[:] = [list(aside.get(i, r)) for i, r in enumerate(before)]
+        firsts = _check_duplicates(raw, p, xy, keys)
+        _check_gaps(raw, p, kode, villages_m, indicators)
+        newly = {j for j in firsts.values() if p.reasons[j] and j not in aside}
+        if not newly:
+            return
+        aside.update({j: list(p.reasons[j]) for j in newly})
+
+
 def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
-                      keys: tuple[str, ...]) -> None:
+                      keys: tuple[str, ...]) -> dict[int, int]:
     """Later copies of a submission (same id), or of a session (same team and time, within
-    :data:`DUPLICATE_METRES`), among the rows not already set aside."""
+    :data:`DUPLICATE_METRES`), among the rows not already set aside; returns each copy's
+    first row."""
+    copies: dict[int, int] = {}
     first_by_id: dict[str, int] = {}
     groups: dict[tuple[Any, ...], list[int]] = {}
     for i in range(len(raw)):
@@ -598,6 +627,7 @@ def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
             if sid in first_by_id:
                 p.reasons[i].append(f"duplicate of {_where(raw, first_by_id[sid])} (same "
                                     f"submission id {sid})")
+                copies[i] = first_by_id[sid]
                 continue
             first_by_id[sid] = i
         team = str(raw["team"].iat[i]).strip()
@@ -610,9 +640,11 @@ def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
             if np.hypot(*(xy[i] - xy[j])) <= DUPLICATE_METRES:
                 p.reasons[i].append(f"duplicate of {_where(raw, j)} (same team, time and "
                                     "place)")
+                copies[i] = j
                 break
         else:
             groups.setdefault(key, []).append(i)
+    return copies
 
 
 def _attach(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray, villages_m: gpd.GeoDataFrame,

@@ -505,11 +505,33 @@ def check_estimates(df: pd.DataFrame, layer: Layer,
         out[ind.eligible_col] = e.to_numpy()
         out[ind.served_col] = s.to_numpy()
     pc.raise_if_any()
+    _warn_above_population(df, src, indicators, out, nums, warnings)
     for ind in indicators:
         for c in (ind.eligible_col, ind.served_col):
             out[c] = out[c].astype("int64")
     out.attrs["row_numbers"] = nums
     return out
+
+
+def _warn_above_population(df: pd.DataFrame, src: str, indicators: tuple[Indicator, ...],
+                           out: pd.DataFrame,
+                           nums: np.ndarray, warnings: list[str] | None) -> None:
+    """With a ``population`` column, eligible people above it are said (a warning: the
+    counts are kept, but an estimate that large is likely a typo)."""
+    col = next((c for c in df.columns if str(c).strip().lower() in ("population",
+                                                                   "penduduk")), None)
+    if col is None or warnings is None:
+        return
+    pop = pd.to_numeric(df[col].astype(str).str.replace(",", "", regex=False),
+                        errors="coerce").to_numpy(float)
+    for ind in indicators:
+        above = np.flatnonzero(out[ind.eligible_col].to_numpy(float) > pop)
+        if len(above):
+            i = int(above[0])
+            warnings.append(f"{src}: {row_refs(above, numbers=nums)}, column "
+                            f"'{ind.eligible}': eligible above the village's {col} "
+                            f"({out[ind.eligible_col].iat[i]:,.0f} > {pop[i]:,.0f}); kept as "
+                            "given, check the estimate")
 
 
 def check_polygons(gdf: gpd.GeoDataFrame, src: str, warnings: list[str]) -> gpd.GeoDataFrame:

@@ -661,19 +661,24 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
     unreached = ~np.isfinite(res.value)
     if unreached.any():
         beyond = unreached & np.isnan(net.access_m["village"])
-        reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
-                           "the nearest network node, and no link reaches it")
         rest = unreached & ~beyond
-        if rest.any() and s.network.season:
-            dry = build_network(replace(s.network, season=""), net.crs,
-                                {k: net.points[k] for k in ("village", "service")},
-                                s.access, sources=sources)
-            alt = nearest_source(to_csr(dry), dry.origin("service"),
-                                        dry.destination("village"))
-            closed = rest & np.isfinite(alt.value)
-            reasons[closed] = (f"closed in season '{s.network.season}': reachable only by "
-                               "lines closed in that season")
+        if s.network.season:  # what the season closes: the baseline network tells
+            base = build_network(replace(s.network, season=""), net.crs,
+                                 {k: net.points[k] for k in ("village", "service")},
+                                 s.access, sources=sources)
+            alt = nearest_source(to_csr(base), base.origin("service"),
+                                 base.destination("village"))
+            closed = unreached & np.isfinite(alt.value)
+            walk = closed & beyond
+            reasons[walk] = (f"closed in season '{s.network.season}': the lines within "
+                             f"walking reach ({s.access.max_km:g} km) are closed in that "
+                             "season")
+            reasons[closed & ~beyond] = (f"closed in season '{s.network.season}': reachable "
+                                         "only by lines closed in that season")
+            beyond &= ~closed
             rest &= ~closed
+        reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
+                           "the nearest line of the network, and no link reaches it")
         # a part with an office, yet no route: lines of one direction (one-way roads or
         # links, currents) turn the way; else the part holds no service point at all
         _, part = parts(net)

@@ -289,6 +289,11 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
     net = build_network(s.network, crs, points, s.access, sources=sources)
     osm_reports = cast(list[dict[str, Any]], net.report.get("osm", []))
     for r in osm_reports:
+        if not r.get("ways_kept"):
+            warnings.append(f"{r['file']}: the extract adds no line to the network "
+                            f"({r.get('ways_read', 0)} way(s) read, none a road, track, path, "
+                            "river or ferry the rules keep; counts in run.json, "
+                            "report.network.osm)")
         damaged = (r["ways_cut_at_missing_nodes"], r["ways_outside_the_extract"],
                    r["parts_too_short"])
         if any(damaged):

@@ -458,3 +458,68 @@ def test_read_extracts_are_kept_in_the_cache_folder(tmp_path, monkeypatch):
     finally:
         osm.use_store.reset(token)
     assert not list((tmp_path / "cache").glob("osm-*")) and len(calls) == 2
+
+
+@pytest.mark.parametrize("node, words", [
+    ('<node id="99999999999999999999999" lat="3.0" lon="117.0"/>', "illegal id"),
+    ('<node id="1" lat="999.0" lon="117.0"/>', "wrong format for coordinate")])
+def test_an_extract_the_parser_refuses_is_a_clear_error(tmp_path, node, words):
+    """An id beyond 64 bits or a malformed coordinate: the file and the value are named
+    (exit 2), never a traceback."""
+    from planner.errors import InputError
+    from planner.inputs import osm
+
+    ref = node.split('"')[1]
+    f = tmp_path / "bad.osm"
+    f.write_text(f'<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n {node}\n'
+                 ' <node id="2" lat="3.01" lon="117.01"/>\n'
+                 f' <way id="5"><nd ref="{ref}"/><nd ref="2"/><tag k="highway" v="track"/>'
+                 '</way>\n</osm>\n')
+    with pytest.raises(InputError, match=f"bad.osm: cannot be read as an OSM extract.*{words}"):
+        osm.read_osm(f)
+
+
+def test_an_extract_that_adds_nothing_is_said(tiny_scenario):
+    """An OSM extract whose ways are none the rules keep (here a building) adds no line:
+    the run says so, naming the file."""
+    import planner
+
+    f = tiny_scenario.parent / "buildings.osm"
+    f.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+                 ' <node id="1" lat="2.72" lon="117.0"/><node id="2" lat="2.721" lon="117.0"/>\n'
+                 ' <way id="5"><nd ref="1"/><nd ref="2"/><tag k="building" v="yes"/></way>\n'
+                 '</osm>\n')
+    text = tiny_scenario.read_text().replace('path = "network.gpkg"\n',
+                                             'path = "network.gpkg"\nosm = ["buildings.osm"]\n')
+    tiny_scenario.write_text(text)
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    assert any("buildings.osm: the extract adds no line to the network" in w
+               for w in plan.report["warnings"])
+
+
+def test_a_class_the_scenario_walks_gets_no_vehicle_rules(tiny_scenario):
+    """A track from F (11, 5) to B (11, 1), 4 km, tagged surface=gravel and oneway=yes
+    (drawn B -> F): the scenario walks tracks (mode foot, 4 km/h), so neither the surface
+    factor nor the one-way applies: F is 60 min from B on foot, 75 min from the office S
+    (15 min by road to B)."""
+    from pyproj import Transformer
+
+    import planner
+
+    to_wgs = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True)
+    (lon_b, lat_b), (lon_f, lat_f) = (to_wgs.transform(500_000 + x * 1000, 300_000 + y * 1000)
+                                      for x, y in ((11, 1), (11, 5)))
+    f = tiny_scenario.parent / "track.osm"
+    f.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+                 f' <node id="1" lat="{lat_b:.7f}" lon="{lon_b:.7f}"/>\n'
+                 f' <node id="2" lat="{lat_f:.7f}" lon="{lon_f:.7f}"/>\n'
+                 ' <way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="track"/>'
+                 '<tag k="surface" v="gravel"/><tag k="oneway" v="yes"/></way>\n</osm>\n')
+    text = tiny_scenario.read_text().replace('path = "network.gpkg"\n',
+                                             'path = "network.gpkg"\nosm = ["track.osm"]\n')
+    tiny_scenario.write_text(text + '\n[network.classes.track]\nmode = "foot"\n'
+                                    'speed_kmh = 4\n')
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    t = plan.table().set_index("nama")
+    assert t.loc["Desa F", "travel_minutes"] == pytest.approx(75, abs=0.5)
+    assert t.loc["Desa F", "route_modes"].endswith("foot")

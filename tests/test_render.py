@@ -67,3 +67,30 @@ def test_map_of_one_area(kaltara_plan):
     assert html.count('"kode":"65.02.') > 100 and '"kode":"65.71.' not in html
     with pytest.raises(planner.InputError, match="no village code starts with"):
         kaltara_plan.map(area="99")
+
+
+def test_many_logged_sessions_are_drawn_per_village():
+    """200,000 sessions are one dot per village and status (with their count, people and
+    dates), never 200,000 dots a phone cannot open; a few are drawn one by one."""
+    import numpy as np
+    import pandas as pd
+
+    from planner.outputs import render
+
+    n = 200_000
+    rng = np.random.default_rng(3)
+    village = rng.integers(0, 3, n)
+    rows = pd.DataFrame({
+        "lat": 3.0 + village * 0.1, "lon": 117.0 + village * 0.1,
+        "status": np.where(rng.random(n) < 0.9, "applied", "set_aside"),
+        "date": "2024-07-0" + pd.Series(rng.integers(1, 9, n)).astype(str),
+        "team": "T", "nama": "Desa " + pd.Series(village).astype(str),
+        "kode": "99.01.01.200" + pd.Series(village).astype(str), "reason": "",
+        "file": "logs.csv", "row": "2", "ktp_logged": 1})
+    (layer, _legend), = render._sessions_layer(rows)
+    feats = layer["data"]["features"]
+    assert len(feats) == 6 and "200,000" in layer["name"]
+    assert sum(int(f["properties"]["sessions"].replace(",", "")) for f in feats) == n
+    assert sum(int(f["properties"]["people"].split()[1]) for f in feats) == n
+    (few, _), = render._sessions_layer(rows.head(50))
+    assert len(few["data"]["features"]) == 50

@@ -88,6 +88,7 @@ TRACKTYPE_FACTOR = {"grade1": 1.0, "grade2": 0.8, "grade3": 0.6, "grade4": 0.5,
 
 SURFACE_FACTOR = {
     "paved": 1.0, "asphalt": 1.0, "concrete": 1.0, "paving_stones": 0.9, "sett": 0.8,
+    "cobblestone": 0.8, "unhewn_cobblestone": 0.6,
     "compacted": 0.8, "fine_gravel": 0.8, "gravel": 0.7, "unpaved": 0.7, "pebblestone": 0.7,
     "ground": 0.6, "dirt": 0.6, "earth": 0.6, "grass": 0.5, "sand": 0.5, "mud": 0.4}
 """Speed factor of ``surface`` on roads and tracks (values not listed: 1)."""
@@ -396,9 +397,12 @@ def _read_osm(path: Path, shown: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFram
                                     "amenity", "leisure"))
         for o in fp:
             reader.add(o)
-    except RuntimeError as exc:
-        raise InputError([Problem(shown, f"cannot be read as an OSM extract ({exc})")]) \
-            from exc
+    except (RuntimeError, ValueError, osmium.InvalidLocationError) as exc:
+        # libosmium's parser refuses ids beyond 64 bits and malformed coordinates with a
+        # ValueError (or its own error) naming the value
+        raise InputError([Problem(shown, f"cannot be read as an OSM extract ({exc}); "
+                                  "expected an OSM XML or PBF file as an OSM export or "
+                                  "osmium writes it")]) from exc
     return reader.result()
 
 

@@ -469,8 +469,15 @@ def _read_lines(spec: NetworkSpec, crs: CRS, pc: ProblemCollector, closed_log: l
         (path, layer, spec, spec.class_column) for path, layer in read.line_layers]
     for path, lines, aero in read.osm:
         osm_spec = spec_with_osm_defaults(spec, lines)
-        lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh
-                                        for c in pd.unique(lines["class"].to_numpy(object))})
+        classes = pd.unique(lines["class"].to_numpy(object))
+        walking = [c for c in classes if osm_spec.class_spec(c).mode == "foot"]
+        if walking:  # classes the scenario walks: no vehicle rules (surface, one-way)
+            on_foot = lines["class"].isin(walking).to_numpy()
+            lines = lines.assign(
+                speed_factor=np.where(on_foot, 1.0, lines["speed_factor"].astype(float)),
+                maxspeed_kmh=np.where(on_foot, np.nan, lines["maxspeed_kmh"].astype(float)),
+                oneway=np.where(on_foot, False, lines["oneway"].astype(bool)))
+        lines = osm.with_speeds(lines, {c: osm_spec.class_spec(c).speed_kmh for c in classes})
         sources.append((path, lines, osm_spec, "class"))
         out.osm_reports.append(lines.attrs.get("osm_report", {}))
         if len(lines.attrs.get("landings", ())):

@@ -582,6 +582,8 @@ def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
     r = r[(r["lat"].astype(float).abs() <= 90) & (r["lon"].astype(float).abs() <= 180)]
     if not len(r):
         return []
+    if len(r) > MAX_SESSION_DOTS:
+        return _sessions_by_place(r)
     applied = (r["status"] == "applied").to_numpy()
     dates = pd.to_datetime(r["date"].where(r["date"] != ""), errors="coerce")
     ok = dates[applied]
@@ -622,6 +624,51 @@ def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
         "style_properties": [["fill", "fillColor"]],
         "style": {"radius": 4, "color": "#555555", "fillOpacity": 0.9, "weight": 1}},
         legend)]
+
+
+MAX_SESSION_DOTS = 5000
+"""Above this many logged sessions the map draws one dot per village (and status) with
+their count, people and dates, instead of one per session (a phone opens it)."""
+
+
+def _sessions_by_place(r: pd.DataFrame) -> _Made:
+    """Logged sessions gathered per village (or, without one, per point to 3 decimals)
+    and status: one dot each, with the number of sessions, the people and the dates."""
+    lat, lon = r["lat"].astype(float), r["lon"].astype(float)
+    place = np.where(r["kode"].astype(str) != "", r["kode"].astype(str),
+                     lat.round(3).astype(str) + "," + lon.round(3).astype(str))
+    people_cols = [c for c in r.columns if c.endswith("_logged")]
+    g = r.assign(_place=place, _lat=lat, _lon=lon, _n=1).groupby(
+        ["_place", "status"], sort=True)
+    agg = g.agg(_lat=("_lat", "mean"), _lon=("_lon", "mean"), _n=("_n", "sum"),
+                first=("date", "min"), last=("date", "max"), nama=("nama", "first"),
+                kode=("kode", "first"), **{c: (c, "sum") for c in people_cols}).reset_index()
+    applied = (agg["status"] == "applied").to_numpy()
+    people = [", ".join(f"{c[: -len('_logged')]} {int(n)}" for c, n in zip(people_cols, vals,
+                                                                           strict=True) if n)
+              for vals in agg[people_cols].to_numpy()]
+    xy = np.c_[agg["_lon"].to_numpy(float), agg["_lat"].to_numpy(float)]
+    return [({
+        "name": f"Logged field sessions ({len(r):,}, per village)", "type": "circles",
+        "show": True,
+        "data": _points(xy, WGS84, {
+            "village": [f"{display_text(n)} ({display_text(k)})" if k else display_text(p)
+                        for n, k, p in zip(agg["nama"], agg["kode"], agg["_place"],
+                                           strict=True)],
+            "sessions": [f"{int(n):,}" for n in agg["_n"]],
+            "when": [f"{display_text(a)} to {display_text(b)}"
+                     for a, b in zip(agg["first"], agg["last"], strict=True)],
+            "people": people,
+            "status": [display_text(x).replace("_", " ") for x in agg["status"]],
+            "fill": np.where(applied, SESSION_COLOURS[-1], "#9e9e9e").tolist()}),
+        "fields": [["village", "Village"], ["sessions", "Sessions"], ["when", "Dates"],
+                   ["people", "People served"], ["status", "Status"]],
+        "style_properties": [["fill", "fillColor"]],
+        "style": {"radius": 5, "color": "#555555", "fillOpacity": 0.9, "weight": 1}},
+        [{"label": "sessions applied, per village", "color": SESSION_COLOURS[-1],
+          "shape": "dot", "border": "#555555"},
+         {"label": "sessions set aside, per village (reasons in rejected_logs.csv)",
+          "color": "#9e9e9e", "shape": "dot", "border": "#555555"}])]
 
 
 def _office_layer(service_m: gpd.GeoDataFrame) -> _Made:

@@ -302,20 +302,46 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                             f"wholly outside it, {damaged[2]} part(s) too short to keep "
                             "(repeated or lone nodes); the parts present are used (counts in "
                             "run.json, report.network.osm)")
-        if r["classes_at_fallback_speed"]:
+        given = set(s.network.classes) | set(s.network.speed_kmh)
+        fallback = [c for c in r["classes_at_fallback_speed"] if c not in given]
+        if fallback:  # the classes the scenario sets have its speeds
             warnings.append(f"{r['file']}: highway classes without a default speed, at "
                             f"{osm.FALLBACK_KMH:g} km/h as roads: "
-                            f"{', '.join(r['classes_at_fallback_speed'])} (set them in "
+                            f"{', '.join(fallback)} (set them in "
                             "[network.classes] if they differ)")
+        for c in sorted(given & osm.EXCLUDED_HIGHWAY):
+            n = r.get("excluded", {}).get(f"highway={c}", 0)
+            if n:
+                warnings.append(f"{r['file']}: {n} way(s) highway={c} are not travelled and "
+                                f"left out of OSM extracts; the scenario's speed for class "
+                                f"'{c}' is not used")
     svc_ok = np.isin(net.origin("service"), net.u)
     if not svc_ok.any():
-        raise InputError([Problem(str(s.service_points.path),
-                                  f"no service point lies within {s.access.max_km:g} km of "
-                                  "the network or on a link; expected at least one")])
+        raise InputError([_no_office_on_the_network(s, net, vil_m)])
     for r in svc_m[~svc_ok].itertuples():
         warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
                         f"{s.access.max_km:g} km from the network and on no link: unused")
     return net, sources
+
+
+def _no_office_on_the_network(s: Scenario, net: Network, vil_m: gpd.GeoDataFrame) -> Problem:
+    """Why no office joins the network: when the network lies away from the villages (a
+    wrong extract or layer), the network's files are named with the distance; else the
+    offices are."""
+    on_lines = net.u[net.kind == "line"]
+    xy = net.phys_xy[net.node_phys[on_lines]] if len(on_lines) else np.zeros((0, 2))
+    if len(xy):
+        lines = shapely.box(*xy.min(axis=0), *xy.max(axis=0))
+        area = shapely.box(*vil_m.total_bounds)
+        gap_km = float(shapely.distance(lines, area)) / 1000
+        if gap_km > s.access.max_km:
+            files = ", ".join(str(p) for p in s.network.files()) or "the network"
+            return Problem(files, f"the network lies {gap_km:,.0f} km from the study area's "
+                           "villages (its extent does not reach theirs): is it the extract or "
+                           "layer of this area?")
+    return Problem(str(s.service_points.path),
+                   f"no service point lies within {s.access.max_km:g} km of the network or "
+                   "on a link; expected at least one")
 
 
 def validate_scenario(scenario: Scenario) -> dict[str, Any]:

@@ -423,3 +423,29 @@ def test_a_corrected_resend_is_weighed_on_its_own(tmp_path):
     for bad in ("d", "e"):
         assert r.loc[bad, "status"] == "set_aside" and "date: expected" in r.loc[bad, "reason"]
     assert r.loc["f", "status"] == "applied" and r.loc["f", "time"] == "23:59"
+
+
+def test_logs_on_another_sheet_of_the_workbook_are_pointed_to(tmp_path):
+    """An office workbook whose first sheet is a cover page: the message says which sheet
+    was read and names the others, to set [progress] sheet; set, the logs are read."""
+    from openpyxl import Workbook
+
+    scenario = write_tiny(tmp_path / "tiny")
+    wb = Workbook()
+    wb.active.title = "Sampul"
+    wb.active.append(["Laporan perekaman KTP-el"])
+    data = wb.create_sheet("Data")
+    rows = odk_rows()[:2]
+    data.append(list(rows[0]))
+    for r in rows:
+        data.append([str(v) for v in r.values()])
+    f = scenario.parent / "logs.xlsx"
+    wb.save(f)
+    s = planner.load_scenario(scenario)
+    with pytest.raises(planner.InputError, match=r"the first sheet \('Sampul'\) was read; the "
+                                                  r"workbook also holds 'Data'"):
+        fieldlog.read_logs([f], s.progress, s.indicators)
+    from dataclasses import replace
+
+    spec = replace(s.progress, columns={**s.progress.columns, "sheet": "Data"})
+    assert len(fieldlog.read_logs([f], spec, s.indicators)) == 2

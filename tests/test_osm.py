@@ -523,3 +523,32 @@ def test_a_class_the_scenario_walks_gets_no_vehicle_rules(tiny_scenario):
     t = plan.table().set_index("nama")
     assert t.loc["Desa F", "travel_minutes"] == pytest.approx(75, abs=0.5)
     assert t.loc["Desa F", "route_modes"].endswith("foot")
+
+
+def test_warnings_say_what_the_scenario_sets(tiny_scenario):
+    """A class without a default speed that the scenario sets is not reported at the
+    fallback speed; a class the rules never travel (highway=construction) that the
+    scenario gives a speed is said to stay out."""
+    from pyproj import Transformer
+
+    import planner
+
+    to_wgs = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True)
+    pts = [to_wgs.transform(500_000 + x * 1000, 300_000 + y * 1000)
+           for x, y in ((1, 1), (1, 3), (11, 1), (11, 3))]
+    nodes = "".join(f' <node id="{i + 1}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n'
+                    for i, (lon, lat) in enumerate(pts))
+    f = tiny_scenario.parent / "mixed.osm"
+    f.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n' + nodes +
+                 ' <way id="5"><nd ref="1"/><nd ref="2"/><tag k="highway" v="jalan_desa"/>'
+                 '</way>\n <way id="6"><nd ref="3"/><nd ref="4"/>'
+                 '<tag k="highway" v="construction"/></way>\n</osm>\n')
+    text = tiny_scenario.read_text().replace('path = "network.gpkg"\n',
+                                             'path = "network.gpkg"\nosm = ["mixed.osm"]\n')
+    tiny_scenario.write_text(text + '\n[network.classes.jalan_desa]\nspeed_kmh = 20\n'
+                                    '\n[network.classes.construction]\nspeed_kmh = 10\n')
+    warnings = planner.run(planner.load_scenario(tiny_scenario),
+                           use_cache=False).report["warnings"]
+    assert not [w for w in warnings if "without a default speed" in w]
+    assert any("1 way(s) highway=construction are not travelled" in w
+               and "speed for class 'construction' is not used" in w for w in warnings)

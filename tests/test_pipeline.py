@@ -218,3 +218,20 @@ def test_commands_do_not_clobber_each_other(tiny_scenario, tmp_path, capsys):
     assert main(["sites", str(tiny_scenario), "--k", "1", "--out", str(tmp_path / "s"),
                  "-q"]) == 0
     assert "1 new site(s)" in capsys.readouterr().out
+
+
+def test_a_network_far_from_the_villages_is_named_not_the_offices(tiny_scenario):
+    """A line layer of another area (500 km away): the message names the network's file and
+    the distance, not the offices."""
+    import geopandas as gpd
+    from shapely import affinity
+
+    import planner
+
+    f = tiny_scenario.parent / "network.gpkg"
+    lines = gpd.read_file(f)
+    lines["geometry"] = lines.geometry.map(lambda g: affinity.translate(g, 500_000, 0))
+    lines.to_file(f, driver="GPKG")
+    with pytest.raises(planner.InputError, match=r"network.gpkg: the network lies 4\d\d km "
+                                                  r"from the study area's villages"):
+        planner.run(planner.load_scenario(tiny_scenario), use_cache=False)

@@ -252,7 +252,10 @@ def _read_one(path: Path, spec: ProgressSpec,
         table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype(object)
         table = table.where(table.notna(), "").astype(str)
         rows = [f"feature {i + 1}" for i in range(len(layer))]
-    columns = _resolve_columns(path, table, spec, indicators, has_geometry=lat is not None)
+    try:
+        columns = _resolve_columns(path, table, spec, indicators, has_geometry=lat is not None)
+    except InputError as exc:
+        raise InputError([*exc.problems, *_other_sheets(path, spec)]) from None
     out = pd.DataFrame({"file": str(path), "row": rows})
     for role in ("id", "date", "team", "village"):
         out[role] = _text(table, columns.get(role))
@@ -265,6 +268,24 @@ def _read_one(path: Path, spec: ProgressSpec,
     for ind in indicators:
         out[ind.key] = _text(table, columns.get(f"served:{ind.key}"))
     return out
+
+
+def _other_sheets(path: Path, spec: ProgressSpec) -> list[Problem]:
+    """When the first sheet of a workbook was read (no ``[progress] sheet``) and it has
+    others, a problem naming them: the logs may be on another one."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or spec.columns.get("sheet"):
+        return []
+    try:
+        from openpyxl import load_workbook
+
+        names = load_workbook(path, read_only=True).sheetnames
+    except Exception:
+        return []
+    if len(names) < 2:
+        return []
+    return [Problem(str(path), f"the first sheet ({names[0]!r}) was read; the workbook also "
+                    f"holds {', '.join(map(repr, names[1:]))}: name the sheet with the logs "
+                    "in [progress] sheet", column="sheet")]
 
 
 def _text(table: pd.DataFrame, column: str | None) -> np.ndarray:

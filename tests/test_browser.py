@@ -4,7 +4,9 @@ recorded. Skipped, with the reason, only where Chromium or Playwright is missing
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +16,9 @@ import planner
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARTIFACTS = ROOT / "out" / "test-screenshots"
+# screenshots and figures go outside the repository (the suite never writes inside it)
+ARTIFACTS = Path(os.environ.get("JANGKAU_TEST_ARTIFACTS",
+                                Path(tempfile.gettempdir()) / "jangkau-test-screenshots"))
 EVIL = '<img src=x onerror="window.__xss=1">'
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -224,7 +228,8 @@ def test_map_usability_figures(browser, kaltara_plan, tmp_path):
     profile card fits a 1400 x 900 window, no control overlaps another at 412 x 915 and the
     illustrative warning stays readable, the legend lists every layer, search tells
     villages of one name apart and says when nothing matches. Figures are written to
-    out/test-screenshots/map_usability.json."""
+    $JANGKAU_TEST_ARTIFACTS (default: the temp folder's jangkau-test-screenshots)/
+    map_usability.json."""
     import json
 
     paths = kaltara_plan.write(tmp_path / "out",

@@ -141,11 +141,12 @@ def test_oneway_minus_one_is_travelled_against_the_drawing(tmp_path):
 
 def test_maxspeed_and_condition_factors(tmp_path):
     f = tmp_path / "speed.osm.pbf"
-    n = {i: (1000 * i, 0) for i in range(1, 9)}
+    n = {i: (1000 * i, 0) for i in range(1, 10)}
     cases = [({"highway": "primary", "maxspeed": "30"}, 30.0),            # lower: used
              ({"highway": "primary", "maxspeed": "80"}, 50.0),            # higher: class
              ({"highway": "primary", "maxspeed": "20 mph"}, 20 * 1.609344),
              ({"highway": "primary", "maxspeed": "RU:urban"}, 50.0),      # not a number
+             ({"highway": "primary", "maxspeed": "0"}, 50.0),             # 0: a mapping error
              ({"highway": "track", "tracktype": "grade3"}, 10 * 0.6),
              ({"highway": "unclassified", "surface": "dirt"}, 25 * 0.6),
              ({"highway": "track", "tracktype": "grade2", "surface": "mud"}, 10 * 0.4)]

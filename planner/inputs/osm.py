@@ -172,7 +172,7 @@ def maxspeed_kmh(value: str | None) -> float:
     Returns
     -------
     float
-        km/h; NaN when absent or not a number (``none``, ``RU:urban``...).
+        km/h; NaN when absent, not a number (``none``, ``RU:urban``...) or 0.
     """
     if not value:
         return np.nan
@@ -182,8 +182,9 @@ def maxspeed_kmh(value: str | None) -> float:
         if m:
             v = float(m.group(1))
             unit = (m.group(2) or "km/h").lower()
-            speeds.append(v * 1.609344 if unit == "mph" else v * 1.852 if unit == "knots"
-                          else v)
+            if v > 0:  # maxspeed=0 is a mapping error, not a closed way: ignored
+                speeds.append(v * 1.609344 if unit == "mph" else v * 1.852 if unit == "knots"
+                              else v)
     return min(speeds) if speeds else np.nan
 
 

@@ -178,27 +178,41 @@ def test_site_layers_as_frames(tiny_scenario):
 
 
 def test_unreachable_reason_one_way_inside_a_part_with_an_office(tmp_path):
-    """Road A-B drawn from B to A and one-way: B (and C, F behind it) cannot be reached from
-    the office at A although they share its part of the network; E's part has no office."""
+    """A one-way link (a boat downstream) from B to the office S, and the river B-C: B (and
+    C, F behind it) cannot be reached from S although they share its part of the network;
+    E's part has no office. A one-way road, by contrast, stops vehicles, not people: drawn
+    from B to A, B is reached walking it back (10 km at 4 km/h, 150 min)."""
     import geopandas as gpd
+    import pandas as pd
     from shapely.geometry import LineString
 
     from .conftest import CRS, km, write_tiny
 
     scenario = write_tiny(tmp_path / "tiny")
     lines = gpd.GeoDataFrame(
-        {"mode": ["road", "river", "road"], "speed_kmh": [None, 20.0, None],
-         "wait_minutes": [None, 15.0, None], "oneway": [True, False, False]},
-        geometry=[LineString([km(11, 1), km(1, 1)]), LineString([km(11, 1), km(21, 1)]),
-                  LineString([km(61, 1), km(71, 1)])], crs=CRS)
+        {"mode": ["river", "road"], "speed_kmh": [20.0, None], "wait_minutes": [15.0, None]},
+        geometry=[LineString([km(11, 1), km(21, 1)]), LineString([km(61, 1), km(71, 1)])],
+        crs=CRS)
     lines.to_file(scenario.parent / "network.gpkg", driver="GPKG")
+    pd.DataFrame({"from": ["village:99.01.01.2002"], "to": ["service:S"], "mode": ["boat"],
+                  "minutes": [30], "oneway": [True]}).to_csv(scenario.parent / "links.csv",
+                                                              index=False)
+    text = scenario.read_text().replace('path = "network.gpkg"\n',
+                                        'path = "network.gpkg"\nlinks = ["links.csv"]\n')
+    scenario.write_text(text)
     t = planner.run(planner.load_scenario(scenario), use_cache=False).table().set_index("kode")
     for v in ("2002", "2003", "2006"):
         assert t.loc[f"99.01.01.{v}", "unreachable_reason"].startswith(
             "no route from any service point in the direction of travel"), v
     assert t.loc["99.01.01.2005", "unreachable_reason"].startswith(
         "no path from any service point: its part of the network holds no service point")
-
+    road = gpd.GeoDataFrame({"mode": ["road"], "oneway": [True]},
+                            geometry=[LineString([km(11, 1), km(1, 1)])], crs=CRS)
+    road.to_file(scenario.parent / "network.gpkg", driver="GPKG")
+    scenario.write_text(text.replace('links = ["links.csv"]\n', ""))
+    t = planner.run(planner.load_scenario(scenario), use_cache=False).table().set_index("kode")
+    b = t.loc["99.01.01.2002"]
+    assert b["travel_minutes"] == pytest.approx(150, abs=0.5) and "foot" in b["route_modes"]
 
 
 def test_commands_do_not_clobber_each_other(tiny_scenario, tmp_path, capsys):

@@ -426,6 +426,11 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         edges.add(lb[two], la[two], attrs["back"][two], attrs["length"][two],
                   attrs["cost"][two], attrs["mode"][two], "line", attrs["name"][two],
                   attrs["wait"][two])
+        # a one-way road or track stops vehicles, not people: they walk it back on foot
+        walk = k & attrs["oneway"] & np.isin(attrs["mode"], list(LAND_MODES - {"foot"}))
+        if walk.any():
+            edges.add(lb[walk], la[walk], attrs["length"][walk] / (access.walk_kmh * 1000 / 60),
+                      attrs["length"][walk], 0.0, "foot", "line", attrs["name"][walk])
     _add_link_edges(edges, links, all_points, point_phys, phys_xy)
 
     net = _expand(crs, phys_xy, labels, edges, spec)

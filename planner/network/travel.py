@@ -679,15 +679,16 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
             rest &= ~closed
         reasons[beyond] = (f"beyond the walking limit: more than {s.access.max_km:g} km from "
                            "the nearest line of the network, and no link reaches it")
-        # a part with an office, yet no route: lines of one direction (one-way roads or
-        # links, currents) turn the way; else the part holds no service point at all
+        # a part with an office, yet no route: links of one direction (a boat downstream)
+        # turn the way (one-way roads do not: people walk them back); else the part holds
+        # no service point at all
         _, part = parts(net)
         with_office = np.isin(part[net.destination("village")],
                               part[net.origin("service")])
         one_way = rest & with_office
         reasons[one_way] = ("no route from any service point in the direction of travel: its "
-                            "part of the network has a service point, but one-way lines (roads "
-                            "or links) only lead away from this village")
+                            "part of the network has a service point, but one-way links "
+                            "only lead away from this village")
         reasons[rest & ~with_office] = ("no path from any service point: its part of the "
                                         "network holds no service point")
     out["unreachable_reason"] = reasons

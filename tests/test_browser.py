@@ -320,3 +320,11 @@ def test_trips_on_the_map_and_printable_sheets_offline(browser, kaltara_plan, tm
     page.pdf(path=str(tmp_path / "trip_001.pdf"))
     assert asked == [] and (tmp_path / "trip_001.pdf").stat().st_size > 1000
     page.close()
+    # on a phone (390 px): the sheet and the summary lay out at the phone's width, nothing
+    # scrolls the whole page sideways (wide tables scroll in their own box)
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    for page_file in (sheet, tmp_path / "out" / "summary.html"):
+        phone.goto(page_file.as_uri(), wait_until="load")
+        width = phone.evaluate("() => document.documentElement.scrollWidth")
+        assert width <= 390, (page_file.name, width)
+    phone.close()

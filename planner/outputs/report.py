@@ -748,14 +748,14 @@ def _block_kind(line: str) -> str:
 
 def _html_table(rows: list[str]) -> list[str]:
     """Markdown table rows as HTML: the first row is the header, separator rows are left out."""
-    out = ["<table>"]
+    out = ["<div class='scroll'><table>"]
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
         if set("".join(cells)) <= set("-:"):
             continue
         tag = "th" if len(out) == 1 else "td"
         out.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
-    return [*out, "</table>"]
+    return [*out, "</table></div>"]
 
 
 def _html_line(line: str, chart_svg: str) -> str:
@@ -807,8 +807,9 @@ def summary_html(markdown: str, title: str, chart_svg: str = "") -> str:
              "td:nth-child(-n+3){text-align:left}td:last-child{text-align:left}"
              "h2{border-bottom:2px solid #6a3d9a;margin-top:1.2em}figure{margin:.5em 0}"
              ".note{color:#b10026;font-weight:bold}"
+             ".scroll{overflow-x:auto;max-width:100%}svg{max-width:100%;height:auto}"
              "@media print{body{margin:0;max-width:none}h2{break-after:avoid}"
-             "tr{break-inside:avoid}}")
+             "tr{break-inside:avoid}.scroll{overflow:visible}}")
     return ("<!DOCTYPE html><html><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
             f"<title>{html.escape(title)}</title><style>{style}</style></head><body>"

@@ -16,10 +16,14 @@ body{font-family:system-ui,Arial,sans-serif;margin:1.5em;color:#222;font-size:13
 h1{font-size:18px;margin:0 0 .3em}h2{font-size:15px;margin:1.2em 0 .3em}
 .note{background:#fff3cd;border:1px solid #e0c36b;padding:.4em .6em;margin:.5em 0}
 table{border-collapse:collapse;width:100%;margin:.3em 0}
+.scroll{overflow-x:auto;max-width:100%}
+svg{max-width:100%;height:auto}
 td,th{border:1px solid #bbb;padding:2px 5px;text-align:left;vertical-align:top}
 th{background:#eee}td.n{text-align:right}.facts td{border:none;padding:1px 8px 1px 0}
 svg{border:1px solid #bbb;background:#fafafa}
-@media print{body{margin:0}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}}
+@media (max-width:600px){body{margin:.6em}td,th{padding:2px 3px}}
+@media print{body{margin:0}h2{break-after:avoid}table{break-inside:auto}tr{break-inside:avoid}
+.scroll{overflow:visible}}
 """
 
 
@@ -60,6 +64,7 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
     stops = places[~places["office"].astype(bool)]
     heading = f"Trip {int(trip['trip'])} - {title}"
     out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           '<meta name="viewport" content="width=device-width, initial-scale=1">',
            f"<title>{e(heading)}</title><style>{_CSS}</style>",
            "</head><body>", f"<h1>Trip {int(trip['trip'])}: {e(str(title))}</h1>"]
     if illustrative_note:
@@ -72,7 +77,8 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
     out.append("<h2>Day by day</h2>")
     for date, day in activities.groupby("date", sort=True):
         n = int(day["day"].iloc[0])
-        out.append(f"<h3>Day {n}: {e(str(date))}</h3><table><tr><th>From</th><th>To</th>"
+        out.append(f"<h3>Day {n}: {e(str(date))}</h3><div class=scroll><table><tr>"
+                   "<th>From</th><th>To</th>"
                    "<th>Activity</th><th>Where</th><th>Mode</th><th>Minutes</th>"
                    "<th>People</th><th>Rp</th><th>Note</th></tr>")
         for r in day.to_dict("records"):
@@ -83,7 +89,7 @@ def trip_sheet(title: str, trip: pd.Series, activities: pd.DataFrame,
                 f"<td>{e(str(r['mode']))}</td><td class=n>{r['minutes']:,.0f}</td>"
                 f"<td class=n>{r['people']:,.0f}</td><td class=n>{r['cost']:,.0f}</td>"
                 f"<td>{e(str(r['note']))}</td></tr>")
-        out.append("</table>")
+        out.append("</table></div>")
     out.append("<p>Times are local; travel times follow the planner's network and its "
                "stated assumptions. Check departures with the operators before leaving.</p>")
     out.append("</body></html>")

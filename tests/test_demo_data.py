@@ -46,3 +46,20 @@ def test_remote_and_blank_villages_have_larger_gaps(kaltara_plan):
     blank = v["blank_spot_share"] > 0.9
     covered = v["blank_spot_share"] < 0.1
     assert rate[blank].mean() > 1.5 * rate[covered].mean()
+
+
+def test_every_cited_source_file_is_in_the_repository():
+    """The figures' and files' sources the project cites (data/FACTS.md, data/SOURCES.md,
+    the data READMEs...) are in the repository: every `data/....md` a README, scenario,
+    test or module names exists."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    texts = [*root.glob("*.md"), *root.glob("data/**/*.md"), *root.glob("scenarios/*.toml"),
+             *root.glob("tests/*.py"), *root.glob("planner/**/*.py")]
+    cited = {m for f in texts for m in re.findall(r"(?<![\w/])data/\w[\w/.-]*?\.md\b",
+                                                  f.read_text(encoding="utf-8"))}
+    assert {"data/FACTS.md", "data/SOURCES.md"} <= cited
+    missing = sorted(c for c in cited if not (root / c).is_file())
+    assert not missing, missing

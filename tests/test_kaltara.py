@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_kaltara_plan_totals_and_rows(kaltara_plan):
     v = kaltara_plan.villages
     assert len(v) == 482 and v["kode"].is_unique
-    # June 2024 province figures (FACTS.md): 530,130 wajib KTP, 523,815 recorded.
+    # June 2024 province figures (data/FACTS.md): 530,130 wajib KTP, 523,815 recorded.
     assert int(v["ktp_eligible"].sum()) == 530_130
     assert int(v["ktp_recorded"].sum()) == 523_815
     kia = v["kia_served"].sum() / v["kia_eligible"].sum()
@@ -60,7 +60,7 @@ def test_kaltara_routes_for_every_village(kaltara_plan):
 
 
 def test_upstream_costs_calibrated_to_reported_trip(kaltara_plan):
-    """FACTS.md: an outreach round trip Tanjung Selor - Pujungan costs up to Rp 35 million.
+    """data/FACTS.md: an outreach round trip Tanjung Selor - Pujungan costs up to Rp 35 million.
     The illustrative rates give a one-way trip of the same order (15-25 million)."""
     v = kaltara_plan.villages.set_index("kode")
     assert 15e6 <= v.loc["65.02.03.2001", "travel_cost"] <= 25e6

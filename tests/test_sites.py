@@ -104,7 +104,7 @@ def test_target_nobody_can_reach(tiny_scenario):
 
 def test_kaltara_target_and_max_coverage_proven_optimal(kaltara_plan):
     c = kaltara_plan.choose_sites()  # the scenario's default: target 99.4% e-KTP
-    # ceil(0.994 x 530,130) = 526,950 recorded needed -> 3,135 more (FACTS.md rounds to 3,134)
+    # ceil(0.994 x 530,130) = 526,950 recorded needed -> 3,135 more (data/FACTS.md rounds to 3,134)
     assert c.needed == 3_135
     assert c.solution.status == "Optimal" and c.solution.gap <= 1e-6
     assert c.sites["cumulative_people"].iloc[-1] >= 3_135

@@ -449,3 +449,24 @@ def test_logs_on_another_sheet_of_the_workbook_are_pointed_to(tmp_path):
 
     spec = replace(s.progress, columns={**s.progress.columns, "sheet": "Data"})
     assert len(fieldlog.read_logs([f], spec, s.indicators)) == 2
+
+
+def test_the_progress_chart_title_fits_and_panels_use_labels(tmp_path):
+    """progress.png: the (long) title lies within the figure, and each panel is named by
+    its indicator's label, not its key."""
+    scenario, logs = _tiny_with_logs(tmp_path)
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s.replace(progress={"logs": (logs,)}), use_cache=False)
+    title = ("Kalimantan Utara: civil-registry outreach priorities: coverage from field logs "
+             "(ILLUSTRATIVE)")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = fieldlog.chart_figure(plan.progress_over_time, title, {"ktp": "e-KTP recording"})
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    box = fig._suptitle.get_window_extent(renderer)
+    assert 0 <= box.y0 and box.y1 <= fig.bbox.height and box.x0 >= 0
+    assert box.x1 <= fig.bbox.width
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["e-KTP recording"]
+    assert all(ax.get_ylabel() == "coverage, %" for ax in fig.axes)
+    for ax in fig.axes:  # the panel's own title stays below the figure's
+        assert ax.title.get_window_extent(renderer).y1 <= box.y0 + 1

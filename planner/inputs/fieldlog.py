@@ -1008,7 +1008,8 @@ def updated_estimates(villages: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
-def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
+def chart_png(over_time: pd.DataFrame, title: str,
+              labels: dict[str, str] | None = None) -> bytes:
     """Coverage over time in the study area: one panel per indicator (their levels differ
     widely), its target as a dashed line (a figure of its own; PNG bytes, fixed
     metadata).
@@ -1018,7 +1019,9 @@ def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
     over_time : DataFrame
         :func:`progress_over_time`.
     title : str
-        The chart's title.
+        The chart's title (wrapped to fit the figure).
+    labels : dict of str to str, optional
+        Each indicator's label (``e-KTP recording``), else its key.
 
     Returns
     -------
@@ -1027,29 +1030,59 @@ def chart_png(over_time: pd.DataFrame, title: str) -> bytes:
     """
     import io as _io
 
+    fig = chart_figure(over_time, title, labels)
+    buf = _io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def chart_figure(over_time: pd.DataFrame, title: str,
+                 labels: dict[str, str] | None = None) -> Any:
+    """The figure :func:`chart_png` draws (a matplotlib ``Figure``).
+
+    Parameters
+    ----------
+    over_time : DataFrame
+        :func:`progress_over_time`.
+    title : str
+        The title, wrapped to the figure's width.
+    labels : dict of str to str, optional
+        Each indicator's label, else its key.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure.
+    """
+    import textwrap
+
     from matplotlib.figure import Figure
 
+    labels = labels or {}
     area = over_time[over_time["level"] == "study area"]
     groups = list(area.groupby("indicator", sort=False))
-    fig = Figure(figsize=(8, 1.2 + 2.0 * max(1, len(groups))), dpi=110)
+    lines = textwrap.wrap(title, 80) or [""]
+    height = 1.2 + 2.0 * max(1, len(groups)) + 0.2 * len(lines)
+    fig = Figure(figsize=(8, height), dpi=110)
     axes = fig.subplots(max(1, len(groups)), 1, sharex=True, squeeze=False)[:, 0]
     colours = ["#6a3d9a", "#ff7f00", "#1f78b4", "#33a02c", "#e31a1c"]
     for i, (ax, (key, g)) in enumerate(zip(axes, groups, strict=False)):
         c = colours[i % len(colours)]
+        name = labels.get(str(key), str(key))
         x = pd.to_datetime(g["date"])
         y = 100 * g["coverage"].to_numpy(float)
-        ax.step(x, y, where="post", color=c, lw=1.8, label=f"{key} coverage")
+        ax.step(x, y, where="post", color=c, lw=1.8, label=f"{name}: coverage")
         ax.plot(x, y, "o", color=c, ms=2)
         target = g["target"].iloc[0]
         if pd.notna(target):
             ax.axhline(100 * target, color=c, ls="--", lw=1,
                        label=f"target {100 * target:.1f}%")
-        ax.set_ylabel(f"{key}, %")
+        ax.set_ylabel("coverage, %")
+        ax.set_title(name, fontsize=9, loc="left")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")
-    axes[0].set_title(title, fontsize=10)
+    fig.suptitle("\n".join(lines), fontsize=10)
     fig.autofmt_xdate()
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.93, bottom=0.12, hspace=0.15)
-    buf = _io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    top = 1 - (0.25 + 0.2 * len(lines) + 0.25) / height  # the title and a panel's own
+    fig.subplots_adjust(left=0.1, right=0.97, top=top, bottom=0.12, hspace=0.35)
+    return fig

@@ -89,7 +89,7 @@ def _write_progress(plan: Result, out_dir: Path) -> dict[str, str]:
                  fieldlog.updated_estimates(plan.villages, s.indicators))
     io.write_bytes(out_dir / files["progress_png"], fieldlog.chart_png(
         over, f"{s.title or s.name}: coverage from field logs"
-        + (" (ILLUSTRATIVE)" if s.illustrative else "")))
+        + (" (ILLUSTRATIVE)" if s.illustrative else ""), {i.key: i.label for i in s.indicators}))
     return files
 
 

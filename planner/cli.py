@@ -363,6 +363,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trip_options(p: argparse.ArgumentParser, suffix: str) -> None:
+    """The options `planner trips` and `planner plan` share: the scenario, the trips'
+    limits and the output folder."""
+    p.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    p.add_argument("--teams", type=_number(int, 1, 10_000), help="teams per office")
+    p.add_argument("--days", type=_number(int, 1, 366), help="the longest trip, days")
+    p.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
+                   help="total budget of all trips, rupiah")
+    p.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
+    p.add_argument("--out", help=f"output folder (default: out/<scenario name>{suffix})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``planner`` command's argument parser.
 
@@ -440,25 +452,13 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=_cmd_progress)
     tr = command("trips", "multi-day trips serving the chosen stops: day-by-day itineraries "
                           "per team")
-    tr.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
-    tr.add_argument("--teams", type=_number(int, 1, 10_000), help="teams per office")
-    tr.add_argument("--days", type=_number(int, 1, 366), help="the longest trip, days")
-    tr.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
-                    help="total budget of all trips, rupiah")
-    tr.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
-    tr.add_argument("--out", help="output folder (default: out/<scenario name>_trips)")
+    _trip_options(tr, "_trips")
     tr.set_defaults(func=_cmd_trips)
     pl = command("plan", "the whole decision: stops and trips chosen together at the cost "
                          "the office pays, against every target (decision.json)")
-    pl.add_argument("scenario", nargs="?", help="scenario TOML (default: bundled Kaltara)")
+    _trip_options(pl, "_plan")
     pl.add_argument("--target", type=_number(float, 0, 1, low_ok=False),
                     help="study-area target share of the site indicator, e.g. 0.994")
-    pl.add_argument("--teams", type=_number(int, 1, 10_000), help="teams per office")
-    pl.add_argument("--days", type=_number(int, 1, 366), help="the longest trip, days")
-    pl.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
-                    help="total budget of all trips, rupiah")
-    pl.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
-    pl.add_argument("--out", help="output folder (default: out/<scenario name>_plan)")
     pl.set_defaults(func=_cmd_plan)
     ck = command("check", "check that an output folder is one complete "
                         "generation (every file listed in its run.json, with its SHA-256)")

@@ -80,11 +80,15 @@ def trip_stops(plan: StudyArea, choice: SiteChoice) -> Stops:
                           "people": new["people_newly_covered"].to_numpy(float),
                           "blank": new["satellite_kit_needed"].to_numpy(bool),
                           "index": [index[c] for c in new["site_code"]]})
-    svc = net.points["service"]
-    offices = pd.DataFrame({"code": [str(r) for r in svc.refs],
-                            "name": [str(n) for n in svc.labels],
-                            "index": np.arange(len(svc.refs))})
-    return trips.Stops(stops, offices, kind)
+    return trips.Stops(stops, _offices(plan), kind)
+
+
+def _offices(plan: StudyArea) -> pd.DataFrame:
+    """The service points as the offices teams leave from (code, name, index)."""
+    svc = plan.network.points["service"]
+    return pd.DataFrame({"code": [str(r) for r in svc.refs],
+                         "name": [str(n) for n in svc.labels],
+                         "index": np.arange(len(svc.refs))})
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,7 @@ class Decision:
         if self.met:
             return "every target met" if len(t) > 1 else "target met"
         return "not met: " + "; ".join(
-            f"{r.short:,} people short in {_where(r)} ({_label(self, r)} "
+            f"{r.short:,} people short in {_where(r)} ({r.label} "
             f"{100 * r.share:g}%)" for r in t[~t["met"]].itertuples())
 
     def cost(self) -> dict[str, float]:
@@ -178,13 +182,7 @@ class Decision:
         dict
             The components; ``total`` is their sum and the trips' cost.
         """
-        t = self.trips.trips
-        parts = {"travel": float(t["travel_cost"].sum()) if len(t) else 0.0,
-                 "nights": float(t["night_cost"].sum()) if len(t) else 0.0,
-                 "days": float(t["day_cost"].sum()) if len(t) else 0.0,
-                 "stops": float(t["stop_cost"].sum()) if len(t) else 0.0}
-        parts["total"] = float(t["cost"].sum()) if len(t) else 0.0
-        return parts
+        return self.trips.costs()
 
     def tradeoff_rows(self) -> pd.DataFrame:
         """Every complete plan tried, as rows of the trade-off table, priced by its trips.
@@ -250,23 +248,22 @@ class Decision:
             "trips_bound": float(tp.bound), "trips_gap": float(tp.gap),
             "unreached": [{"code": str(r.code), "name": str(r.name), "people": float(r.people),
                            "reason": str(r.reason)} for r in tp.unreached.itertuples()],
-            "targets": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                        for row in self.targets.to_dict("records")],
-            "coverage": [{k: (None if isinstance(v, float) and math.isnan(v) else
-                              v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                         for row in ch.coverage.to_dict("records")],
-            "tried": [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()}
-                      for row in self.tried.to_dict("records")],
+            "targets": _records(self.targets),
+            "coverage": _records(ch.coverage),
+            "tried": _records(self.tried),
             "notes": list(self.notes),
         }
 
 
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A table's rows as JSON objects (pandas gives Python scalars; a missing figure is
+    null, JSON having no NaN)."""
+    return [{k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
 def _where(r: Any) -> str:
     return "the study area" if r.level == "study area" else str(r.area)
-
-
-def _label(d: Decision, r: Any) -> str:
-    return str(getattr(r, "label", r.indicator))
 
 
 @dataclass
@@ -279,15 +276,16 @@ class _Search:
     start: str | None
     time_limit: float
     target: float | None
+    info: pd.DataFrame | None = None  # the possible sites (sites.site_info), made once
     tried: list[_Tried] = field(default_factory=list)
 
     def route(self, choice: SiteChoice) -> tuple[SiteChoice, TripPlan, list[str]]:
         """:func:`_route` with the shared settings."""
-        return _route(self.plan, choice, self.spec, self.start, self.time_limit)
+        return _route(self.plan, choice, self.spec, self.start, self.time_limit, self.info)
 
     def better(self, a: _Tried, b: _Tried) -> bool:
         """Whether plan ``a`` beats plan ``b``."""
-        return a.key(self.spec.minimise) < b.key(self.spec.minimise)
+        return a.key() < b.key()
 
 
 @dataclass
@@ -297,14 +295,16 @@ class _Tried:
     choice: SiteChoice
     trips: TripPlan
 
-    def key(self, minimise: str) -> tuple[float, float, int]:
+    def key(self) -> tuple[float, float, int]:
+        """Fewest people short, then the least objective, then the fewest stops."""
         t = self.choice.targets
         short = float(t["short"].sum()) if t is not None and len(t) else 0.0
         return (short, float(self.trips.objective), int((self.choice.sites["rank"] > 0).sum()))
 
 
 def _route(plan: StudyArea, choice: SiteChoice, spec: TripSpec, start: str | None,
-           time_limit: float) -> tuple[SiteChoice, TripPlan, list[str]]:
+           time_limit: float, info: pd.DataFrame | None = None
+           ) -> tuple[SiteChoice, TripPlan, list[str]]:
     """Trips for a choice; the stops no trip serves are closed, the rest described again
     (their villages re-credited) and routed again, until the trips serve every stop kept.
     Returns the kept choice, its trips and the codes no plan can serve at all (not those
@@ -322,7 +322,7 @@ def _route(plan: StudyArea, choice: SiteChoice, spec: TripSpec, start: str | Non
                   if why != "over the total budget"]
         served = set(choice.sites.loc[choice.sites["rank"] > 0, "site_code"].astype(str)) \
             - {str(c) for c in un["code"]}
-        choice = sites.with_only(plan, choice, served)
+        choice = sites.with_only(plan, choice, served, info=info)
     if left_out:  # the stops closed on the way stay listed, with why
         un = pd.concat([*left_out, tp.unreached]).drop_duplicates("code", keep="last")
         tp = replace(tp, unreached=un.reset_index(drop=True))
@@ -374,7 +374,7 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
                                       model=plan.scenario.sites.model or "target"),
                               target=target)
     proposals: list[tuple[str, SiteChoice]] = [("choose sites, then route", base)]
-    search = _Search(plan, spec, start, time_limit, target)
+    search = _Search(plan, spec, start, time_limit, target, sites.site_info(plan))
     tried = search.tried
     proven = False
     method = "sites first, then trips"
@@ -404,8 +404,8 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
                 if choice is not None:
                     proposals.append((how, choice))
     _try_all(search, proposals)
-    kept = min(tried, key=lambda tr: tr.key(spec.minimise))
-    met = kept.key(spec.minimise)[0] <= 0
+    kept = min(tried, key=lambda tr: tr.key())
+    met = kept.key()[0] <= 0
     if joint and met and not proven:
         if spec.minimise == "cost" and len(useful) > EXHAUSTIVE_CANDIDATES:
             kept = _reprice(search, base, kept, useful, cost, never)
@@ -418,9 +418,9 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         "stops": int((tr.choice.sites["rank"] > 0).sum()),
         "people": int(tr.trips.trips["people"].sum()) if len(tr.trips.trips) else 0,
         "objective": float(tr.trips.objective),
-        "cost": float(tr.trips.trips["cost"].sum()) if len(tr.trips.trips) else 0.0,
+        "cost": tr.trips.costs()["total"],
         "days": int(tr.trips.trips["days"].sum()) if len(tr.trips.trips) else 0,
-        "short": tr.key(spec.minimise)[0], "met": tr.key(spec.minimise)[0] <= 0,
+        "short": tr.key()[0], "met": tr.key()[0] <= 0,
         "kept": tr is kept} for tr in tried])
     notes = () if proven or not met else (
         "the lower bound counts one trip (the dearest stop any decision meeting the targets "
@@ -536,7 +536,8 @@ def _drop_stops(search: _Search, kept: _Tried) -> _Tried:
         codes = kept.choice.sites.loc[kept.choice.sites["rank"] > 0, "site_code"].astype(str)
         better = None
         for code in codes:
-            fewer = sites.with_only(search.plan, kept.choice, set(codes) - {code})
+            fewer = sites.with_only(search.plan, kept.choice, set(codes) - {code},
+                                    info=search.info)
             if fewer.targets is None or not bool(fewer.targets["met"].all()):
                 continue
             choice, tp, _ = search.route(fewer)
@@ -630,7 +631,7 @@ def _alone(plan: StudyArea, base: SiteChoice, codes: list[str]) -> Stops:
                           "people": [float(gains[col[c]]) for c in codes],
                           "blank": [bool(p.needs_kit[col[c]]) for c in codes],
                           "index": [index[c] for c in codes]})
-    return trips.Stops(stops, trip_stops(plan, base).offices, kind)
+    return trips.Stops(stops, _offices(plan), kind)
 
 
 def _exhaustive(search: _Search, base: SiteChoice, useful: list[str]) -> bool:
@@ -647,7 +648,7 @@ def _exhaustive(search: _Search, base: SiteChoice, useful: list[str]) -> bool:
             open_ = np.r_[forced, [index[c] for c in combo]].astype(int)
             if (optimise.shortfalls(p, needs, open_) > 1e-9).any():
                 continue
-            choice = sites.with_only(plan, base, combo)
+            choice = sites.with_only(plan, base, combo, info=search.info)
             if len(choice.sites[choice.sites["rank"] > 0]) != size:
                 continue  # a stop credited with nobody: the smaller set is tried too
             kept, tp, _ = search.route(choice)

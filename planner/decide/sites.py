@@ -137,6 +137,18 @@ class SiteChoice:
         return text
 
 
+def _in_network_order(plan: StudyArea) -> pd.DataFrame:
+    """The villages (indexed by code) in the order of the network's village points, the
+    rows of every coverage problem."""
+    return plan.villages.set_index("kode").loc[plan.network.points["village"].refs]
+
+
+def _gaps(scenario: Scenario, v: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Each indicator's gap per village of ``v`` (people; 0 without an estimate)."""
+    return {i.key: v[i.gap_col].astype("Float64").fillna(0).to_numpy(float)
+            for i in scenario.indicators}
+
+
 def needed_people(plan: StudyArea, spec: SitesSpec,
                   target: float | None = None) -> tuple[float, float]:
     """(target share, people needed): ``ceil(share × eligible) − served``, at least 0.
@@ -163,9 +175,8 @@ def needed_people(plan: StudyArea, spec: SitesSpec,
         raise InputError([Problem("scenario", f"no target for indicator '{ind.key}': set "
                                   "[sites] target or the indicator's target", column="target")])
     v = plan.villages
-    eligible = int(v[ind.eligible_col].sum())
-    served = int(v[ind.served_col].sum())
-    return share, float(max(0, math.ceil(round(share * eligible, 6)) - served))
+    return share, people_needed(share, int(v[ind.eligible_col].sum()),
+                                int(v[ind.served_col].sum()))
 
 
 @dataclass(frozen=True)
@@ -244,9 +255,7 @@ def area_targets(plan: StudyArea, spec: SitesSpec | None = None,
     """
     s = plan.scenario
     spec = spec or s.sites
-    net = plan.network
-    refs = net.points["village"].refs
-    v = plan.villages.set_index("kode").loc[refs]
+    v = _in_network_order(plan)
     specs = list(s.all_targets)
     share = target if target is not None else spec.target
     if share is not None:
@@ -310,13 +319,12 @@ def target_status(plan: StudyArea, targets: list[AreaTarget],
     """
     net = plan.network
     refs = net.points["village"].refs
-    v = plan.villages.set_index("kode").loc[refs]
+    v = _in_network_order(plan)
     offices = {str(r) for r in net.points["service"].refs}
     site = pd.Series(pd.Index(refs).map(assignment.set_index("kode")["site"]), dtype=object)
     counted = site.notna() & (spec.offices_count | ~site.astype(str).isin(offices))
     counted_arr = counted.to_numpy(bool)
-    gaps = {i.key: v[i.gap_col].astype("Float64").fillna(0).to_numpy(float)
-            for i in plan.scenario.indicators}
+    gaps = _gaps(plan.scenario, v)
     rows = []
     for t in targets:
         reached = float(gaps[t.indicator][t.mask & counted_arr].sum())
@@ -350,9 +358,7 @@ def needs_of(plan: StudyArea, targets: list[AreaTarget]) -> list[optimise.Need]:
     list of Need
         One per target, in order.
     """
-    v = plan.villages.set_index("kode").loc[plan.network.points["village"].refs]
-    gaps = {i.key: v[i.gap_col].astype("Float64").fillna(0).to_numpy(float)
-            for i in plan.scenario.indicators}
+    gaps = _gaps(plan.scenario, _in_network_order(plan))
     return [optimise.Need(t.name, gaps[t.indicator] * t.mask, t.needed) for t in targets]
 
 
@@ -441,8 +447,7 @@ def build_problem(plan: StudyArea, spec: SitesSpec,
     """
     net = plan.network
     ind = _indicator(plan, spec)
-    refs = net.points["village"].refs
-    v = plan.villages.set_index("kode").loc[refs]
+    v = _in_network_order(plan)
     demand = v[ind.gap_col].astype("Float64").fillna(0).to_numpy(float)
     info = site_info(plan) if info is None else info
     kind = _site_kind(plan)
@@ -717,7 +722,7 @@ def _describe(plan: StudyArea, spec: SitesSpec, p: optimise.CoverageProblem,
 
 
 def with_only(plan: StudyArea, choice: SiteChoice, codes: Collection[str],
-              status: str = "") -> SiteChoice:
+              status: str = "", info: pd.DataFrame | None = None) -> SiteChoice:
     """The same choice with only some of its new stops open, described again in the one
     coverage model (villages re-credited, coverage and targets recomputed).
 
@@ -732,6 +737,8 @@ def with_only(plan: StudyArea, choice: SiteChoice, codes: Collection[str],
         is opened; the offices stay open).
     status : str, optional
         The status to record instead of the solver's (e.g. what the trips delivered).
+    info : DataFrame, optional
+        :func:`site_info` when already made (a search describing many choices).
 
     Returns
     -------
@@ -746,8 +753,8 @@ def with_only(plan: StudyArea, choice: SiteChoice, codes: Collection[str],
     sol = replace(choice.solution, open=open_, status=status or choice.solution.status)
     targets = area_targets(plan, choice.spec, choice.target) \
         if choice.targets is not None and len(choice.targets) else []
-    out = _describe(plan, choice.spec, p, sol, choice.needed, choice.model, site_info(plan),
-                    targets)
+    out = _describe(plan, choice.spec, p, sol, choice.needed, choice.model,
+                    site_info(plan) if info is None else info, targets)
     out.model, out.k, out.target = choice.model, choice.k, choice.target
     return out
 
@@ -756,7 +763,7 @@ def _best_next(plan: StudyArea, p: optimise.CoverageProblem, covered: np.ndarray
                open_: np.ndarray, coverage: pd.DataFrame) -> np.ndarray:
     """Per coverage row: the most people (of that indicator, in that area) that one more
     stop, at any site not open, would add."""
-    v = plan.villages.set_index("kode").loc[plan.network.points["village"].refs]
+    v = _in_network_order(plan)
     closed = np.ones(p.m, bool)
     closed[open_] = False
     closed &= ~p.forced

@@ -127,6 +127,20 @@ class TripPlan:
     note: str = ""  # e.g. that the time limit stopped the improvement moves
     people_bound: float = math.inf  # the most people any plan within the limits can serve
 
+    def costs(self) -> dict[str, float]:
+        """The trips' cost by component (rupiah), from ``trips``.
+
+        Returns
+        -------
+        dict
+            ``travel``, ``nights``, ``days``, ``stops`` and ``total`` (their sum, the
+            trips' cost).
+        """
+        t = self.trips
+        return {name: float(t[col].sum()) if len(t) else 0.0 for name, col in (
+            ("travel", "travel_cost"), ("nights", "night_cost"), ("days", "day_cost"),
+            ("stops", "stop_cost"), ("total", "cost"))}
+
     @property
     def gap(self) -> float:
         """Relative gap between the objective and the bound (0 when proven optimal)."""
@@ -1307,25 +1321,27 @@ def lone_trip_costs(net: Network, stops: Stops, spec: TripSpec, *,
     blank = stops.stops["blank"].to_numpy(bool) if "blank" in stops.stops else \
         np.zeros(len(p.people), bool)
     for s in range(len(p.people)):
-        if blank[s] and spec.kits < 1:
-            continue
-        for office in np.flatnonzero(np.isfinite(p.static[:p.n_off, p.loc(s)])):
-            for day in range(7):
-                ev = evaluate(p, int(office), [[s]], first_day=day)
-                if ev.feasible:
-                    out[s] = min(out[s], ev.objective)
+        if not (blank[s] and spec.kits < 1):
+            out[s] = min((ev.objective for ev in _lone_trips(p, s) if ev.feasible),
+                         default=np.inf)
     return out
+
+
+def _lone_trips(p: _Problem, s: int) -> Iterator[_Eval]:
+    """Stop ``s`` served alone: a trip from each office that reaches it, leaving on each day
+    of the first week (every rule repeats weekly), timed exactly."""
+    for office in np.flatnonzero(np.isfinite(p.static[:p.n_off, p.loc(s)])):
+        for day in range(7):
+            yield evaluate(p, int(office), [[s]], first_day=day)
 
 
 def _least(net: Network, weight: np.ndarray, sources: np.ndarray, targets: np.ndarray
            ) -> np.ndarray:
     """(sources × targets) least sums of ``weight`` over any path of the network (a
     lower bound on the same sum along any route, the fixed routes of trips included)."""
-    from scipy import sparse
     from scipy.sparse.csgraph import dijkstra
 
-    g = sparse.csr_matrix((np.asarray(weight, float) + 1e-12, (net.u, net.v)),
-                      shape=(net.n_nodes, net.n_nodes))
+    g = travel.to_csr(net, np.asarray(weight, float)).matrix
     return np.asarray(dijkstra(g, indices=sources, min_only=False)[:, targets])
 
 
@@ -1358,18 +1374,12 @@ def detour_costs(net: Network, stops: Stops, via: np.ndarray) -> np.ndarray:
     ndarray
         Rupiah (0 for the stops in ``via``; ``inf`` when none reaches it).
     """
-    from scipy import sparse
     from scipy.sparse.csgraph import dijkstra
 
     st = stops.stops
     if not via.any():
         return np.full(len(st), np.inf)
-    w = np.nan_to_num(np.asarray(net.cost, float), nan=0.0) + 1e-12
-    order = np.lexsort((w, net.v, net.u))
-    u, v = net.u[order], net.v[order]
-    first = order[np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]]
-    g = sparse.csr_matrix((w[first], (net.u[first], net.v[first])),
-                          shape=(net.n_nodes, net.n_nodes))
+    g = travel.to_csr(net, np.nan_to_num(np.asarray(net.cost, float), nan=0.0)).matrix
     idx = st["index"].to_numpy(int)
     outs, ins = net.origin(stops.stop_kind)[idx], net.destination(stops.stop_kind)[idx]
     go = dijkstra(g, indices=outs[via], min_only=True)[ins]
@@ -1473,9 +1483,9 @@ def _why_unservable(p: _Problem, s: int, day0: dt.date) -> str:
     leaving on each day of the first week (a team's earlier trips may make it leave on any
     weekday), is timed; only when none fits the limits is the stop unservable, and the
     reason names the attempt that came closest (fewest days, then least cost)."""
-    attempts = [(office, day) for office in range(p.n_off) for day in range(7)]
-    if any(evaluate(p, office, [[s]], first_day=day).feasible for office, day in attempts):
+    if any(ev.feasible for ev in _lone_trips(p, s)):
         return ""
+    attempts = [(office, day) for office in range(p.n_off) for day in range(7)]
     loose = replace(p, spec=replace(p.spec, max_days=366, trip_budget=math.inf), memo={})
     tried = []
     for office, day in attempts:

@@ -69,7 +69,7 @@ def edge_weight(net: Network, weight: str) -> np.ndarray:
     raise ValueError(f"unknown weight {weight!r}; expected 'minutes' or 'cost'")
 
 
-def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
+def to_csr(net: Network, weight: str | np.ndarray = "minutes") -> CSRGraph:
     """Copy the network into CSR form; of parallel edges the lightest is kept.
 
     Zero weights (transfers without penalty, stops) are stored as real edges.
@@ -78,15 +78,16 @@ def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
     ----------
     net : Network
         The network.
-    weight : str, default "minutes"
-        ``"minutes"`` or ``"cost"`` (see :func:`edge_weight`).
+    weight : str or ndarray, default "minutes"
+        ``"minutes"`` or ``"cost"`` (see :func:`edge_weight`), or one weight per edge
+        (e.g. rupiah without the tie-breaker, for a lower bound).
 
     Returns
     -------
     CSRGraph
         The sparse matrix and, per stored entry, the network edge it came from.
     """
-    w = edge_weight(net, weight)
+    w = edge_weight(net, weight) if isinstance(weight, str) else np.asarray(weight, float)
     order = np.lexsort((w, net.v, net.u))
     u, v = net.u[order], net.v[order]
     first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]
@@ -97,7 +98,7 @@ def to_csr(net: Network, weight: str = "minutes") -> CSRGraph:
     np.add.at(indptr, u + 1, 1)
     indptr = np.cumsum(indptr)
     return CSRGraph(sp.csr_matrix((data, v, indptr), shape=(n, n)), keep,
-                    u.astype(np.int64) * n + v, weight)
+                    u.astype(np.int64) * n + v, weight if isinstance(weight, str) else "given")
 
 
 @dataclass(frozen=True)

@@ -596,10 +596,7 @@ def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
         bins = np.clip((frac * len(SESSION_COLOURS)).astype(np.int64), 0,
                        len(SESSION_COLOURS) - 1)
     fill = np.where(applied, np.array(SESSION_COLOURS, dtype=object)[bins], "#9e9e9e")
-    people_cols = [c for c in r.columns if c.endswith("_logged")]
-    people = [", ".join(f"{c[: -len('_logged')]} {int(n)}" for c, n in zip(people_cols, vals,
-                                                                           strict=True) if n)
-              for vals in r[people_cols].to_numpy()]
+    people = _people_text(r)
     xy = np.c_[r["lon"].astype(float), r["lat"].astype(float)]
     legend = [{"label": f"session {a:%Y-%m-%d} to {b:%Y-%m-%d}", "color": c, "shape": "dot",
                "border": "#555555"}
@@ -626,6 +623,14 @@ def _sessions_layer(rows: pd.DataFrame | None) -> _Made:
         legend)]
 
 
+def _people_text(rows: pd.DataFrame) -> list[str]:
+    """Per row, the people logged per indicator (``ktp 12, kia 3``; zeros left out)."""
+    cols = [c for c in rows.columns if c.endswith("_logged")]
+    return [", ".join(f"{c[: -len('_logged')]} {int(n)}" for c, n in zip(cols, vals,
+                                                                        strict=True) if n)
+            for vals in rows[cols].to_numpy()]
+
+
 MAX_SESSION_DOTS = 5000
 """Above this many logged sessions the map draws one dot per village (and status) with
 their count, people and dates, instead of one per session (a phone opens it)."""
@@ -644,9 +649,7 @@ def _sessions_by_place(r: pd.DataFrame) -> _Made:
                 first=("date", "min"), last=("date", "max"), nama=("nama", "first"),
                 kode=("kode", "first"), **{c: (c, "sum") for c in people_cols}).reset_index()
     applied = (agg["status"] == "applied").to_numpy()
-    people = [", ".join(f"{c[: -len('_logged')]} {int(n)}" for c, n in zip(people_cols, vals,
-                                                                           strict=True) if n)
-              for vals in agg[people_cols].to_numpy()]
+    people = _people_text(agg)
     xy = np.c_[agg["_lon"].to_numpy(float), agg["_lat"].to_numpy(float)]
     return [({
         "name": f"Logged field sessions ({len(r):,}, per village)", "type": "circles",

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..crs import WGS84
+from ..decide.sites import people_needed
 from ..text import (
     FORMULA_START,
     clock_text,
@@ -457,13 +458,13 @@ def _cost_line(plan: Result, round_trips: float) -> str:
         return ("Round trips from the nearest offices, one per stop, before nights and "
                 f"days: **{rupiah_text(round_trips, short=True)}** (`planner plan` prices "
                 "the trips the office would pay for)")
-    t = tp.trips
-    paid = [(float(t[c].sum()) if len(t) else 0.0)
-            for c in ("travel_cost", "night_cost", "day_cost", "stop_cost", "cost")]
-    return (f"What the office pays: **{rupiah_text(paid[4], short=True)}** for {len(t)} "
-            f"trip(s) that serve every stop above (travel {rupiah_text(paid[0], short=True)}, "
-            f"nights {rupiah_text(paid[1], short=True)}, days "
-            f"{rupiah_text(paid[2], short=True)}, stops {rupiah_text(paid[3], short=True)}; "
+    paid = tp.costs()
+    return (f"What the office pays: **{rupiah_text(paid['total'], short=True)}** for "
+            f"{len(tp.trips)} trip(s) that serve every stop above (travel "
+            f"{rupiah_text(paid['travel'], short=True)}, nights "
+            f"{rupiah_text(paid['nights'], short=True)}, days "
+            f"{rupiah_text(paid['days'], short=True)}, stops "
+            f"{rupiah_text(paid['stops'], short=True)}; "
             "see Trips)")
 
 
@@ -578,7 +579,7 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
             gap = int(g[ind.gap_col].sum())
             need = tgt = ""
             if ind.target is not None:
-                need = count_text(_people_to_target(ind.target, e, sv))
+                need = count_text(people_needed(ind.target, e, sv))
                 tgt = percent_text(ind.target)
             now = percent_text(sv / e if e else np.nan)
             aft = percent_text(after[(ind.key, name)]) if (ind.key, name) in after else ""
@@ -640,11 +641,6 @@ def progress_markdown(plan: Result) -> str:
              *([f"> **{s.illustrative_note}**", ""] if s.illustrative else []),
              *_progress_section(plan)]
     return "\n".join(lines) + "\n"
-
-
-def _people_to_target(target: float, eligible: float, served: float) -> int:
-    """People still to serve for ``target`` (a share) of ``eligible`` (0 once met)."""
-    return max(0, int(np.ceil(round(target * eligible, 6))) - int(served))
 
 
 def _trips_section(plan: Result) -> list[str]:
@@ -711,7 +707,7 @@ def _progress_section(plan: Result) -> list[str]:
         first, end = g.iloc[0], g.iloc[-1]
         need = ""
         if ind.target is not None:
-            need = count_text(_people_to_target(ind.target, end["eligible"], end["served"]))
+            need = count_text(people_needed(ind.target, end["eligible"], end["served"]))
         lines.append(f"| {_md(ind.label)} | {percent_text(first['coverage'])} | "
                      f"{count_text(int(end['served']) - int(first['served']))} | "
                      f"{percent_text(end['coverage'])} | "

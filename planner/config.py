@@ -564,8 +564,8 @@ class Scenario:
             pc.add(src, problem.message, problem.where, problem.column)
         _check_season(pc, src, self.network.season, self.network.seasons)
         _check_indicator(pc, src, self.sites.indicator, [i.key for i in self.indicators])
-        _check_targets(pc, src, self.targets, [i.key for i in self.indicators],
-                       [a.level for a in self.admin])
+        _check_targets(pc, src, [(t.indicator, t.level) for t in self.targets],
+                       [i.key for i in self.indicators], [a.level for a in self.admin])
         pc.raise_if_any()
 
     @property
@@ -1017,6 +1017,10 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
                          str(data.get("data_date", "")))
     trips = _trips(pc, src, data.get("trips"))
     targets = _targets(pc, src, data.get("targets"))
+    _check_targets(pc, src, [(t.get("indicator"), t.get("level", ""))
+                             for _, t in _tables(ProblemCollector(), src, data.get("targets"),
+                                                 "targets")],
+                   [i.key for i in indicators], [a.level for a in admin])
 
     pc.raise_if_any()
     if villages is None or service is None or network is None:  # pragma: no cover
@@ -1162,16 +1166,17 @@ def _check_indicator(pc: ProblemCollector, src: str, indicator: str, keys: list[
                where="[sites]", column="indicator")
 
 
-def _check_targets(pc: ProblemCollector, src: str, targets: tuple[TargetSpec, ...],
+def _check_targets(pc: ProblemCollector, src: str, targets: list[tuple[Any, Any]],
                    keys: list[str], levels: list[str]) -> None:
-    """The rule for ``[[targets]]``: a known indicator, a level among ``[[admin]]``'s."""
-    for n, t in enumerate(targets, 1):
-        where = f"[[targets]] #{n}"
-        if t.indicator not in keys:
-            pc.add(src, f"unknown indicator {t.indicator!r}; expected one of "
+    """The rule for ``[[targets]]``, given as (indicator, level) in table order: a known
+    indicator, a level among ``[[admin]]``'s."""
+    for n, (indicator, level) in enumerate(targets, 1):
+        where = f"[targets #{n}]"
+        if isinstance(indicator, str) and indicator not in keys:
+            pc.add(src, f"unknown indicator {indicator!r}; expected one of "
                    f"{', '.join(keys)}", where=where, column="indicator")
-        if t.level and t.level not in levels:
-            pc.add(src, f"unknown level {t.level!r}; expected one of the [[admin]] levels "
+        if isinstance(level, str) and level and level not in levels:
+            pc.add(src, f"unknown level {level!r}; expected one of the [[admin]] levels "
                    f"({', '.join(levels) or 'none given'}), or leave it out for the study "
                    "area", where=where, column="level")
 

@@ -271,3 +271,16 @@ def test_dates_and_capacities_that_would_hang_or_overflow_are_refused(tiny_scena
     with pytest.raises(SystemExit) as stop:
         main(["trips", str(tiny_scenario), "--start", "9999-12-25"])
     assert stop.value.code == 2 and "years 1900-2999" in capsys.readouterr().err
+
+
+def test_targets_problems_are_all_named_with_their_table(tiny_scenario):
+    """Every problem of a [[targets]] table at once (share, indicator, level), each naming
+    the table as written in the file."""
+    text = tiny_scenario.read_text()
+    tiny_scenario.write_text(text + '\n[[targets]]\nindicator = "ktq"\nshare = 1.5\n'
+                                    'level = "provinsi"\n')
+    with pytest.raises(InputError) as err:
+        load_scenario(tiny_scenario)
+    said = str(err.value)
+    for column in ("share", "indicator", "level"):
+        assert f"[targets #1], column '{column}'" in said

@@ -266,7 +266,7 @@ def area_targets(plan: StudyArea, spec: SitesSpec | None = None,
     codes = pd.Series(v.index, dtype=object).astype(str).str.replace(".", "", regex=False)
     out = []
     problems = ProblemCollector()
-    for n, t in enumerate(specs, 1):
+    for t in specs:
         ind = labels[t.indicator]
         e = v[ind.eligible_col].astype("Float64").fillna(0).to_numpy(float)
         srv = v[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
@@ -284,7 +284,8 @@ def area_targets(plan: StudyArea, spec: SitesSpec | None = None,
                            or (key and bool((prefix[m] == key).any()))]
                     if not hit:
                         problems.add(str(s.source), f"no {t.level} named or coded {a!r} in "
-                                     "the study area", where=f"[[targets]] #{n}",
+                                     "the study area",
+                                     where=f"[targets #{s.targets.index(t) + 1}]",
                                      column="areas")
                     wanted += [h for h in hit if h not in wanted]
                 units = wanted

@@ -436,7 +436,7 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     check = over_time = None
     if s.progress.logs:
         with _step("field logs", timings):
-            vil_m, check, over_time = _apply_field_logs(s, vil_m)
+            vil_m, check, over_time = _apply_field_logs(s, vil_m, warnings)
 
     with _step("prioritise", timings):
         ranked = prioritise.score(vil_m, s.indicators, s.weights)
@@ -479,11 +479,11 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
                 progress_over_time=over_time)
 
 
-def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame
+def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame, warnings: list[str]
                       ) -> tuple[gpd.GeoDataFrame, fieldlog.LogCheck, pd.DataFrame]:
     """Read and check the scenario's field logs, add the applied sessions to the villages'
     served counts, and follow coverage over time (see :mod:`planner.inputs.fieldlog`)."""
-    raw = fieldlog.read_logs(s.progress.logs, s.progress, s.indicators)
+    raw = fieldlog.read_logs(s.progress.logs, s.progress, s.indicators, warnings)
     check = fieldlog.check_logs(raw, villages, s.indicators, s.progress)
     over_time = fieldlog.progress_over_time(villages, check, s.indicators, s.admin)
     return fieldlog.apply_logs(villages, check, s.indicators), check, over_time

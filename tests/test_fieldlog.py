@@ -470,3 +470,52 @@ def test_the_progress_chart_title_fits_and_panels_use_labels(tmp_path):
     assert all(ax.get_ylabel() == "coverage, %" for ax in fig.axes)
     for ax in fig.axes:  # the panel's own title stays below the figure's
         assert ax.title.get_window_extent(renderer).y1 <= box.y0 + 1
+
+
+def test_merged_date_and_team_cells_hold_for_each_row(tmp_path):
+    """An office sheet with one date cell merged over a day's three sessions (A4:A6) and a
+    team merged over them (B4:B6): each row gets that date and team, and a warning names the
+    range; a count merged over two rows (E7:E8) is a total, read once on its first row."""
+    import datetime
+
+    import openpyxl
+
+    scenario = write_tiny(tmp_path / "tiny")
+    pts = [lonlat(11, 1), lonlat(11, 5), lonlat(21, 1), lonlat(11, 5), lonlat(11, 1)]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Laporan perekaman KTP-el keliling"])
+    ws.append([])
+    ws.append(["Tanggal", "Tim", "Lintang", "Bujur", "Rekam KTP"])
+    for (lon, lat), n, day in zip(pts, [2, 3, 4, 5, None],
+                                  [datetime.date(2024, 2, 3), None, None,
+                                   datetime.date(2024, 2, 6), datetime.date(2024, 2, 7)],
+                                  strict=True):
+        ws.append([day, "T1" if day == datetime.date(2024, 2, 3) else "T2", lat, lon, n])
+    ws.merge_cells("A4:A6")
+    ws.merge_cells("B4:B6")
+    ws.merge_cells("E7:E8")
+    f = scenario.parent / "merged.xlsx"
+    wb.save(f)
+    s = planner.load_scenario(scenario)
+    spec = s.progress.__class__(columns={"date": "Tanggal", "team": "Tim", "lat": "Lintang",
+                                         "lon": "Bujur"}, served={"ktp": "Rekam KTP"},
+                                baseline="2024-01-01")
+    warnings: list[str] = []
+    raw = fieldlog.read_logs([f], spec, s.indicators, warnings)
+    assert raw["row"].tolist() == ["4", "5", "6", "7", "8"]
+    assert raw["date"].tolist()[:3] == [raw["date"].iloc[0]] * 3
+    assert raw["date"].iloc[0].startswith("2024-02-03")
+    assert raw["team"].tolist() == ["T1", "T1", "T1", "T2", "T2"]
+    assert raw["ktp"].tolist() == ["2", "3", "4", "5", ""]
+    said = "\n".join(warnings)
+    assert "'Tanggal': cells A4:A6 are merged" in said and "rows 4–6" in said
+    assert "'Tim': cells B4:B6 are merged" in said
+    assert "'Rekam KTP': cells E7:E8 are merged; their value is read once, on row 7" in said
+    plan = planner.run(s, use_cache=False)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    r = check.rows.set_index("row")
+    assert r.loc[["4", "5", "6"], "date"].tolist() == ["2024-02-03"] * 3
+    assert r.loc[["4", "5", "6", "7"], "status"].tolist() == ["applied"] * 4
+    assert check.applied["ktp_logged"].sum() == 14
+    assert r.loc["8", "status"] == "set_aside" and "no count" in r.loc["8", "reason"]

@@ -178,7 +178,8 @@ class LogCheck:
 
 
 def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
-              indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+              indicators: tuple[Indicator, ...] | list[Indicator],
+              warnings: list[str] | None = None) -> pd.DataFrame:
     """Read log files into one table of text cells with ``file``, ``row`` and a column per
     role (``id, date, team, village, lat, lon``) and per indicator (``<key>``); "" where a
     role has no column. Point layers give ``lat``/``lon`` from their geometry.
@@ -191,6 +192,9 @@ def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
         Column names and formats.
     indicators : sequence of Indicator
         The scenario's indicators.
+    warnings : list of str, optional
+        Where reading notes go (title rows skipped, merged cells filled, control characters
+        replaced).
 
     Returns
     -------
@@ -207,7 +211,7 @@ def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
     frames = []
     for path in paths:
         try:
-            frames.append(_read_one(Path(path), spec, indicators))
+            frames.append(_read_one(Path(path), spec, indicators, warnings))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:
@@ -224,13 +228,14 @@ def _empty(indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
 
 
 def _read_one(path: Path, spec: ProgressSpec,
-              indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+              indicators: tuple[Indicator, ...] | list[Indicator],
+              warnings: list[str] | None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".xlsx", ".xlsm"):
         # title rows above the header (as office spreadsheets have) are skipped when the
         # date column is named: the header is the row that holds it
         table = io.read_table(path, spec.columns.get("sheet"),
-                              find_header=spec.columns.get("date"))
+                              find_header=spec.columns.get("date"), warnings=warnings)
         rows = [str(n) for n in table.attrs.get("row_numbers", range(2, len(table) + 2))]
         lat = lon = None
     else:
@@ -256,6 +261,10 @@ def _read_one(path: Path, spec: ProgressSpec,
         columns = _resolve_columns(path, table, spec, indicators, has_geometry=lat is not None)
     except InputError as exc:
         raise InputError([*exc.problems, *_other_sheets(path, spec)]) from None
+    # a date, team or village merged over several rows (one day's sessions) holds for each
+    # row; a merged count is a total, read once
+    table = io.fill_merged(table, [columns[r] for r in ("date", "team", "village")
+                                   if r in columns], path, warnings)
     out = pd.DataFrame({"file": str(path), "row": rows})
     for role in ("id", "date", "team", "village"):
         out[role] = _text(table, columns.get(role))

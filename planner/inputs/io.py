@@ -197,16 +197,98 @@ def _formula_cells(path: Path, sheet: str | None) -> list[str]:
         wb_v.close()
 
 
+def _merged_ranges(path: Path, sheet: str | None) -> list[tuple[int, int, int, int, str]]:
+    """The merged cell ranges of the sheet that span rows, as ``(first column, first row,
+    last column, last row, "A4:A6")`` (1-based, as the spreadsheet numbers them)."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=False, data_only=True)
+    except Exception:
+        return []
+    try:
+        ws = wb[sheet] if sheet in wb.sheetnames else wb.worksheets[0]
+        return sorted((r.min_col, r.min_row, r.max_col, r.max_row, r.coord)
+                      for r in ws.merged_cells.ranges if r.max_row > r.min_row)
+    finally:
+        wb.close()
+
+
+def _note_merged(df: pd.DataFrame, ranges: list[tuple[int, int, int, int, str]],
+                 rows: pd.Series) -> None:
+    """Record in ``df.attrs["merged"]`` which data cells lie in a merged range below its
+    first cell: ``{column: [(first row, last row, "A4:A6"), ...]}`` (spreadsheet rows)."""
+    merged: dict[str, list[tuple[int, int, str]]] = {}
+    present = set(int(r) for r in rows)
+    for c0, r0, c1, r1, coord in ranges:
+        if not any(r in present for r in range(r0, r1 + 1)):
+            continue
+        for c in range(c0, c1 + 1):
+            if c <= len(df.columns):
+                merged.setdefault(str(df.columns[c - 1]), []).append((r0, r1, coord))
+    df.attrs["merged"] = merged
+
+
+def fill_merged(df: pd.DataFrame, columns: list[str], path: Path,
+                warnings: list[str] | None) -> pd.DataFrame:
+    """Give every row of a merged cell range the value its first cell shows, in ``columns``
+    (a date or team merged over the sessions of one day means that date for each); merged
+    cells of other columns keep their value on the first row only, and a warning says so.
+
+    Parameters
+    ----------
+    df : DataFrame
+        A table from :func:`read_table` (its ``attrs`` name the rows and merged ranges).
+    columns : list of str
+        Columns whose merged ranges apply to every row they span.
+    path : Path
+        The file (named in the warnings).
+    warnings : list of str or None
+        Where the warnings go.
+
+    Returns
+    -------
+    DataFrame
+        The table, filled (a copy when anything changed).
+    """
+    merged = df.attrs.get("merged") or {}
+    if not merged:
+        return df
+    numbers = [int(n) for n in df.attrs["row_numbers"]]
+    pos = {n: i for i, n in enumerate(numbers)}
+    df = df.copy()
+    for col, ranges in merged.items():
+        if col not in df.columns:
+            continue
+        for r0, r1, coord in ranges:
+            if col not in columns:
+                if warnings is not None:
+                    warnings.append(f"{path}: column '{col}': cells {coord} are merged; their "
+                                    f"value is read once, on row {r0}")
+                continue
+            first = pos.get(r0)
+            if first is None or pd.isna(df.iat[first, df.columns.get_loc(col)]):
+                continue
+            value = df.iat[first, df.columns.get_loc(col)]
+            at = [pos[r] for r in range(r0 + 1, r1 + 1) if r in pos]
+            df.iloc[at, df.columns.get_loc(col)] = value
+            if warnings is not None and at:
+                warnings.append(f"{path}: column '{col}': cells {coord} are merged; their "
+                                f"value {value!r} is taken for rows {r0}–{r1}")
+    return df
+
+
 def read_table(path: Path, sheet: str | None = None, find_header: str | None = None,
                warnings: list[str] | None = None) -> pd.DataFrame:
     """Read a CSV or XLSX table with every cell as text (codes keep their leading zeros).
 
     CSV: encoding UTF-8 (with or without BOM) or UTF-16 with a BOM, else
     Windows-1252/Latin-1; separator ',' or ';' or tab, detected from the header line.
-    XLSX: the named sheet or the first one; formulas without a saved value are refused.
-    Blank rows are skipped but counted: ``df.attrs["row_numbers"]`` holds each data row's
-    number as a spreadsheet shows it (header = row 1), which every message uses. Control
-    characters in cells are replaced by U+FFFD with a warning.
+    XLSX: the named sheet or the first one; formulas without a saved value are refused;
+    merged cells spanning rows are recorded in ``df.attrs["merged"]`` (see
+    :func:`fill_merged`). Blank rows are skipped but counted: ``df.attrs["row_numbers"]``
+    holds each data row's number as a spreadsheet shows it (header = row 1), which every
+    message uses. Control characters in cells are replaced by U+FFFD with a warning.
 
     Parameters
     ----------
@@ -242,6 +324,7 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
         if suffix in (".xlsx", ".xlsm"):
             df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
             rows = pd.Series(range(2, len(df) + 2))
+            merged = _merged_ranges(path, sheet) if df.isna().to_numpy().any() else []
             if df.isna().to_numpy().any():
                 cells = _formula_cells(path, sheet)
                 if cells:
@@ -252,6 +335,7 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
                                                    if len(cells) > 10 else "")
                         + "; open and save it in Excel or LibreOffice, or paste the values")])
         else:
+            merged = []
             text, _ = _decode(raw, path)
             first = text.splitlines()[0] if text else ""
             sep = max([",", ";", "\t"], key=first.count)
@@ -284,6 +368,8 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
                 warnings.append(f"{path}: the header row is row {header_row}; skipped the "
                                 f"{header_row - 1} title row(s) above it")
     df.attrs["row_numbers"] = rows.to_numpy()
+    if merged:
+        _note_merged(df, merged, rows)
     return clean_text(df, path, warnings, unit="row", numbers=rows.to_numpy())
 
 

@@ -1,7 +1,8 @@
 """A hostile copy of the tiny study area: a payload in every text field of every input file
 and of the scenario (village, kecamatan, kabupaten, office, airstrip, line and candidate
 names and ids, an unmatched estimate code, title, note, date, indicator label, scenario
-name). Used by tests/test_hostile.py and the browser tests."""
+name, and the submission id, team and stated village of every field-log row). Used by
+tests/test_hostile.py and the browser tests."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 from shapely.geometry import Point, box
 
 from .conftest import CRS, km, write_tiny
@@ -68,6 +70,7 @@ def write_hostile(folder: Path) -> Path:
     gpd.GeoDataFrame({"id": ["C1 {{7*7}}", "C2 `x`"], "nama": [PAYLOADS[7], PAYLOADS[8]]},
                      geometry=[Point(km(21, 1)), Point(km(41, 1))], crs=CRS).to_crs(
         4326).to_file(d / "candidates.geojson")
+    _write_logs(d / "logs.csv")
     text = scenario.read_text()
     text = text.replace('name = "tiny"', f'name = "{_toml(SCENARIO_NAME)}"')
     text = text.replace('title = "Tiny test area"',
@@ -102,9 +105,32 @@ def write_hostile(folder: Path) -> Path:
         cover_minutes = 30
         indicator = "ktp"
         candidates = "candidates.geojson"
+
+        [progress]
+        logs = ["logs.csv"]
+        baseline = "2024-01-01"
         """)
     scenario.write_text(text, encoding="utf-8")
     return scenario
+
+
+def _write_logs(path: Path) -> None:
+    """Field-log rows whose id, team and stated village are payloads: sessions in villages
+    B and C (applied) and copies, far points and bad counts (set aside), so that payloads
+    reach both logs_checked.csv and rejected_logs.csv. Only row 4 (no stated village, a
+    point in village B) is applied: every stated payload is not a village code (row 5's is
+    punctuation only)."""
+    xy = [(11, 1), (21, 1), (11, 1), (1, -30), (21, 1), (11, 5)]
+    pts = gpd.GeoSeries([Point(km(*p)) for p in xy], crs=CRS).to_crs(4326)
+    stated = [PAYLOADS[8], PAYLOADS[9], "", PAYLOADS[10], PAYLOADS[0], PAYLOADS[11]]
+    rows = []
+    for i, (pt, ktp) in enumerate(zip(pts, ["2", "3", "2", "4", "=1+1", "1"], strict=True)):
+        rows.append({"KEY": PAYLOADS[(i + 6) % len(PAYLOADS)] if i != 2 else PAYLOADS[6],
+                     "start": f"2024-02-0{1 + min(i, 1)}T09:00:00",
+                     "deviceid": PAYLOADS[(i + 7) % len(PAYLOADS)],
+                     "location-Latitude": pt.y, "location-Longitude": pt.x,
+                     "village_code": stated[i], "ktp": ktp})
+    pd.DataFrame(rows).to_csv(path, index=False)
 
 
 def _toml(s: str) -> str:

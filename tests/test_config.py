@@ -239,7 +239,8 @@ def test_frames_of_the_wrong_kind_are_named_before_anything_is_stored(tiny_scena
                                      network=net, **kw)
     text = str(err.value)
     assert "villages is required: expected a GeoDataFrame" in text
-    assert "[service_points]" not in text or "found DataFrame" in text
+    assert "expected a GeoDataFrame (with geometries), found DataFrame" in text
+    assert "service_points" in text
     mixed = vil.copy()
     mixed["kode"] = [1, *mixed["kode"].iloc[1:]]
     mixed[7] = 0

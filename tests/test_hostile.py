@@ -127,6 +127,27 @@ def test_other_outputs_keep_strings_as_text(hostile_run):
     assert "=cmd|' /C calc'!A0" in unmatched
 
 
+def test_field_log_text_is_data_in_every_log_output(hostile_run):
+    """Field-log ids, teams and stated villages (payloads) come back in logs_checked.csv and
+    rejected_logs.csv as text with a leading quote where a spreadsheet would run them; every
+    row is there once; a stated village made only of punctuation is not taken for 'none'."""
+    from planner.text import as_data
+
+    root = hostile_run[0]
+    out = root / "out" / "Tiny-7-7-x-q-b"
+    sent = pd.read_csv(root / "tiny" / "logs.csv", dtype=str, keep_default_na=False)
+    checked = pd.read_csv(out / "logs_checked.csv", dtype=str, keep_default_na=False)
+    rejected = pd.read_csv(out / "rejected_logs.csv", dtype=str, keep_default_na=False)
+    assert checked["row"].tolist() == [str(i) for i in range(2, len(sent) + 2)]
+    assert checked["id"].tolist() == [as_data(v) for v in sent["KEY"]]
+    assert checked["team"].tolist() == [as_data(v) for v in sent["deviceid"]]
+    assert checked["stated_village"].tolist() == [as_data(v) for v in sent["village_code"]]
+    assert checked["status"].tolist() == ["set_aside"] * 2 + ["applied"] + ["set_aside"] * 3
+    assert rejected["row"].tolist() == ["2", "3", "5", "6", "7"]
+    assert sent["village_code"].iat[3] == PAYLOADS[10]
+    assert "is not a village of this plan" in rejected.set_index("row").loc["5", "reason"]
+
+
 def test_compare_names_are_data(hostile_run, tmp_path):
     _, scenario, _, _ = hostile_run
     out = tmp_path / "cmp"

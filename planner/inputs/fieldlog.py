@@ -706,7 +706,8 @@ def _attach(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray, villages_m: gpd.GeoDa
         nearest_km[ok[near_p]] = near_d / 1000
     for i in range(n):
         stated = normalise_code(raw["village"].iat[i])
-        if stated and stated not in by_code:
+        given = str(raw["village"].iat[i]).strip()
+        if (stated and stated not in by_code) or (given and not stated):  # not a code at all
             p.reasons[i].append(f"stated village {raw['village'].iat[i]!r} is not a village "
                                 "of this plan")
             continue

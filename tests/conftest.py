@@ -15,6 +15,8 @@ representative point is its centre):
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import tempfile
 import textwrap
 from pathlib import Path
@@ -25,6 +27,44 @@ from shapely.geometry import LineString, Point, box
 
 # keep the run cache of the test session out of the user's ~/.cache
 os.environ["JANGKAU_CACHE"] = tempfile.mkdtemp(prefix="jangkau-cache-")
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _git_status() -> set[str] | None:
+    """``git status --porcelain`` of the repository (untracked files listed one by one), or
+    None outside a git checkout."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        return None
+    res = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT,
+                         capture_output=True, text=True)
+    return set(res.stdout.splitlines()) if res.returncode == 0 else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # the controller, not an xdist worker
+        session.config.stash[_STATUS] = _git_status()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite writes nothing inside the repository: ``git status`` after it is what it
+    was before (ignored files, e.g. caches and the editable install's metadata, aside)."""
+    if hasattr(session.config, "workerinput"):
+        return
+    before = session.config.stash.get(_STATUS, None)
+    after = _git_status()
+    if before is None or after is None or after == before:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.ensure_newline()
+        reporter.write_line("FAILED: the test suite changed the repository (git status): "
+                            + ", ".join(sorted(after - before) or sorted(before - after)),
+                            red=True)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_STATUS = pytest.StashKey[set[str] | None]()
 
 X0, Y0 = 500_000.0, 300_000.0
 CRS = "EPSG:32650"

@@ -174,6 +174,84 @@ class Result:
                                   crs=self.network.crs)
         return points, links, routes
 
+    def data_as_of(self) -> str:
+        """When the figures hold, as every page says it: the estimates' date, or with field
+        logs applied the last session's date and what it adds to.
+
+        Returns
+        -------
+        str
+            E.g. ``"2024-06-03"`` or ``"2024-10-31 (estimates of 2024-06-03 with 1,204 field
+            sessions applied)"``.
+        """
+        applied = self.progress.applied if self.progress is not None else None
+        if applied is None or not len(applied):
+            return str(self.scenario.data_date)
+        last = str(applied["date"].max())
+        return (f"{last} (estimates of {self.scenario.data_date} with {len(applied):,} field "
+                "sessions applied)")
+
+    def call_in(self, sites: SiteChoice | None = None) -> pd.DataFrame:
+        """Whom each new stop serves: its villages, their people and how they come.
+
+        The villages are those the coverage model credits to the stop (the nearest open
+        site within the cover time); their people are each indicator's gap; the way is the
+        fastest route from the village to the stop, leg by leg.
+
+        Parameters
+        ----------
+        sites : SiteChoice, optional
+            A site choice (default: the attached one).
+
+        Returns
+        -------
+        DataFrame
+            One row per stop and village, the stops in rank order and each stop's villages
+            nearest first: ``site_code, kode, nama`` (and the admin levels' names), one
+            column per indicator key (people), ``minutes`` (village to stop) and ``way``
+            (e.g. ``foot 40 min → river 1 h 5 min``).
+
+        Raises
+        ------
+        ValueError
+            When there is no site choice.
+        """
+        choice = sites if sites is not None else self.site_choice
+        if choice is None:
+            raise ValueError("this plan has no site choice: pass one (plan.call_in(c))")
+        net = self.network
+        new = choice.sites[choice.sites["rank"] > 0]
+        a = choice.assignment[choice.assignment["site"].isin(set(new["site_code"]))]
+        rank = dict(zip(new["site_code"], new["rank"], strict=True))
+        a = a.assign(_rank=a["site"].map(rank)).sort_values(["_rank", "minutes", "kode"],
+                                                              kind="stable")
+        kind = "candidate" if "candidate" in net.stops else "village"
+        site_pos = {r: i for i, r in enumerate(net.points[kind].refs)}
+        vil_pos = {r: i for i, r in enumerate(net.points["village"].refs)}
+        origins = net.origin("village")
+        csr = travel.to_csr(net)
+        ways: dict[tuple[str, str], str] = {}
+        for code, group in a.groupby("site", sort=False):
+            stop = net.destination(kind)[site_pos[code]]
+            targets = origins[[vil_pos[k] for k in group["kode"]]]
+            res = travel.nearest_source(csr, np.array([stop]), targets, reverse=True)
+            texts = travel.legs_texts(net, travel.paths_to(res, targets))
+            ways.update({(str(code), str(k)): t or "on the spot"
+                         for k, t in zip(group["kode"], texts, strict=True)})
+        v = self.villages.set_index("kode")
+        levels = [lv.level for lv in self.scenario.admin if lv.level in v.columns]
+        out = pd.DataFrame({"site_code": a["site"].to_numpy(object),
+                            "kode": a["kode"].to_numpy(object)})
+        for col in ["nama", *levels]:
+            out[col] = v.loc[out["kode"], col].to_numpy(object)
+        for ind in self.scenario.indicators:
+            out[ind.key] = (v.loc[out["kode"], ind.gap_col].astype("Float64").fillna(0)
+                            .to_numpy(float).round().astype(np.int64))
+        out["minutes"] = a["minutes"].to_numpy(float)
+        out["way"] = [ways[(str(c), str(k))] for c, k in zip(out["site_code"], out["kode"],
+                                                             strict=True)]
+        return out
+
     def site_frames(self) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """The attached site choice as frames (metric CRS).
 

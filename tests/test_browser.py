@@ -328,3 +328,43 @@ def test_trips_on_the_map_and_printable_sheets_offline(browser, kaltara_plan, tm
         width = phone.evaluate("() => document.documentElement.scrollWidth")
         assert width <= 390, (page_file.name, width)
     phone.close()
+
+
+def test_phone_search_closes_the_panel_and_the_legend_says_it_scrolls(browser, kaltara_plan,
+                                                                      tmp_path):
+    """At 390 × 844: choosing a search result folds the search panel and shows the village's
+    whole card inside the screen, clear of the panels; the legend, opened, shows a "more
+    below" line while part of it is hidden, and not once scrolled to its end."""
+    paths = kaltara_plan.write(tmp_path / "out", sites=kaltara_plan.choose_sites())
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(paths["map"].as_uri())
+    page.wait_for_function("() => window.jkReady")
+    page.click("#jk-tools .jk-fold")                       # open the (folded) search panel
+    page.fill("#jk-search", "long")
+    page.click("#jk-results .jk-hit >> nth=0")
+    page.wait_for_timeout(300)
+    assert page.evaluate("() => document.querySelector('#jk-tools .jk-panel-body')"
+                         ".style.display") == "none"
+    card = page.evaluate("() => { const t = document.querySelector('.leaflet-tooltip.jk-tip');"
+                         " if (!t) return null; const r = t.getBoundingClientRect();"
+                         " return [r.left, r.top, r.right, r.bottom]; }")
+    assert card is not None
+    assert card[0] >= 0 and card[1] >= 0 and card[2] <= 390 and card[3] <= 844, card
+    for panel in ("#jk-tools", "#jk-title"):
+        r = page.evaluate(f"() => {{ const r = document.querySelector('{panel}')"
+                          ".getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; }")
+        overlap = not (card[2] <= r[0] or r[2] <= card[0] or card[3] <= r[1] or r[3] <= card[1])
+        assert not overlap, (panel, card, r)
+    page.click("#jk-legend .jk-fold")                      # open the (folded) legend
+    page.wait_for_timeout(100)
+    sizes = page.evaluate("() => { const b = document.getElementById('jk-legend');"
+                          " return [b.scrollHeight, b.clientHeight]; }")
+    hint = "() => getComputedStyle(document.querySelector('#jk-legend .jk-more')).display"
+    if sizes[0] > sizes[1] + 2:                            # it scrolls: it says so
+        assert page.evaluate(hint) != "none", sizes
+        page.evaluate("() => { const b = document.getElementById('jk-legend');"
+                      " b.scrollTop = b.scrollHeight; b.dispatchEvent(new Event('scroll')); }")
+        page.wait_for_timeout(100)
+    assert page.evaluate(hint) == "none"
+    assert sizes[0] > sizes[1] + 2, f"the Kaltara legend fits a phone: {sizes}"
+    page.close()

@@ -10,6 +10,7 @@ estimate, F 20; data_date 2024-01-01 (the baseline).
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from datetime import date
 
@@ -307,6 +308,11 @@ def test_cli_progress_and_the_map_layer(tmp_path, capsys):
     assert main(["check", str(out)]) == 0
     md = (out / "progress.md").read_text()
     assert "| duplicate | 2 | 40 |" in md and "![Coverage over time" in md
+    # the progress display ends on its last step (it stopped at 6/7)
+    assert main(["progress", str(logs), "--scenario", str(scenario), "--out",
+                 str(tmp_path / "p2")]) == 0
+    steps = re.findall(r"planner: step (\d+)/(\d+): (.+)", capsys.readouterr().err)
+    assert steps[-1] == ("7", "7", "write progress")  # (a cached run starts at 5/7)
     # as-of: a bad date is refused by the option itself; no logs at all is a clear error
     with pytest.raises(SystemExit) as exc:
         main(["progress", str(logs), "--scenario", str(scenario), "--as-of", "2024-02-30"])

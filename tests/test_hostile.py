@@ -198,7 +198,7 @@ def test_trip_sheets_and_trips_csv_hold_strings_as_data(tmp_path):
 
     allowed = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table",
                "tr", "td", "th", "b", "ol", "li", "svg", "polyline", "rect", "circle", "text",
-               "div"}
+               "div", "path"}
     for sheet in sheets:
         html = sheet.read_text(encoding="utf-8")
         parsed = Tags()

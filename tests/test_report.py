@@ -3,9 +3,11 @@ from __future__ import annotations
 import re
 
 import geopandas as gpd
+import numpy as np
 import pyogrio
 from openpyxl import load_workbook
 
+import planner
 from planner.outputs import report
 
 
@@ -107,3 +109,49 @@ def test_xlsx_cells_are_data(tmp_path):
     quoted = [ws.cell(row=i, column=2).quotePrefix for i in range(3, 3 + len(values))]
     assert quoted == [True, True, True, True, True, False, False, False]
     assert villages_xlsx(table, "=title", "@note") == data  # byte-identical
+
+
+def test_nice_ticks_known_answers():
+    assert report.nice_ticks(3883).tolist() == [0, 1000, 2000, 3000, 4000]
+    assert report.nice_ticks(130.6).tolist() == [0, 50, 100, 150]
+    assert report.nice_ticks(1, integer=True).tolist() == [0, 1]     # stops: whole steps
+    assert report.nice_ticks(12, integer=True).tolist() == [0, 5, 10, 15]
+    assert report.nice_ticks(0).tolist() == [0, 1]
+
+
+def test_tradeoff_chart_ticks_are_round_and_label_names_the_indicator(kaltara_plan, tmp_path):
+    """The written chart's ticks are round numbers (steps of 1, 2 or 5 × 10^k) covering the
+    data, and its label uses the indicator's label, not its key."""
+    choice = kaltara_plan.choose_sites()
+    kaltara_plan.write(tmp_path / "o", sites=choice)
+    svg = (tmp_path / "o" / "tradeoff.svg").read_text()
+    assert "e-KTP recording" in svg and "without ktp" not in svg
+    ticks = [float(t.replace(",", "")) for t in re.findall(r"font-size='10'>([\d,.]+)</text>",
+                                                           svg)]
+    assert ticks
+    for t in ticks:
+        mantissa = t / 10 ** np.floor(np.log10(t)) if t else 1
+        assert round(mantissa, 9) in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 8, 9) or t % 1 == 0, t
+    people = [t for t in ticks if t >= 1000]
+    assert people and all(t % 500 == 0 for t in people)  # not 1,941 / 3,883
+
+
+def test_data_as_of_the_last_log_and_the_assumption_of_coverage_after(kaltara_plan,
+                                                                      tmp_path):
+    from .test_fieldlog import _tiny_with_logs
+
+    choice = kaltara_plan.choose_sites()
+    md = report.summary_markdown(kaltara_plan.with_sites(choice))
+    assert "Data as of 2024-06-03 (registry totals); boundaries Kepmendagri 2025." in md
+    assert ("Coverage after: the stops were chosen for e-KTP recording. For Child ID card "
+            "(KIA), Birth certificate it assumes that every person not yet served in a "
+            "village within 60 minutes of a stop") in md
+    scenario, logs = _tiny_with_logs(tmp_path)
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s.replace(progress={"logs": (logs,)}), use_cache=False)
+    last = plan.progress.applied["date"].max()
+    md = report.summary_markdown(plan)
+    assert (f"Data as of {last} (estimates of {s.data_date} with "
+            f"{len(plan.progress.applied)} field sessions applied).") in md
+    assert f"Data as of {plan.data_as_of()}" in plan.map().get_root().render()
+    assert last == "2024-03-04" and "Coverage after:" not in md  # one indicator, no choice

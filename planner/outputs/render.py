@@ -768,7 +768,7 @@ def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
         places = inside_places
     return outreach_map(
         v, services, s.indicators,
-        text=MapText(s.title or s.name, s.data_date,
+        text=MapText(s.title or s.name, plan.data_as_of(),
                             s.illustrative_note if s.illustrative else ""),
         blank_m=blank, reach_m=reach,
         overlays=Overlays(

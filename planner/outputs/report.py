@@ -13,7 +13,7 @@ import io as _io
 import itertools
 import re
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,7 @@ from ..text import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..decide.sites import SiteChoice
     from ..result import Result
 
 FIXED_TIME = "2000-01-01T00:00:00.000Z"
@@ -257,6 +258,42 @@ def _md(text: object) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
 
+def nice_ticks(vmax: float, most: int = 5, integer: bool = False) -> np.ndarray:
+    """Round tick values from 0 to at least ``vmax``: steps of 1, 2 or 5 × 10^k, at most
+    ``most`` intervals (0, 1,000, 2,000... rather than 0, 1,941, 3,883).
+
+    Parameters
+    ----------
+    vmax : float
+        The largest value to show (> 0; 0 or less gives ``[0, 1]``).
+    most : int, default 5
+        The most intervals.
+    integer : bool, default False
+        Whole steps only (counts of stops).
+
+    Returns
+    -------
+    ndarray of float
+        The ticks, the last one at or above ``vmax``.
+    """
+    if not np.isfinite(vmax) or vmax <= 0:
+        return np.array([0.0, 1.0])
+    raw = vmax / most
+    mag = float(10 ** np.floor(np.log10(raw)))
+    step = next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * (1 - 1e-12))
+    if integer:
+        step = max(step, 1.0)
+    n = int(np.ceil(vmax / step - 1e-9))
+    return np.arange(n + 1, dtype=float) * step
+
+
+def _tick_texts(ticks: np.ndarray) -> list[str]:
+    """Tick labels with the decimals their step needs (0.5, 1.0... or 1,000, 2,000...)."""
+    step = float(ticks[1] - ticks[0]) if len(ticks) > 1 else 1.0
+    decimals = max(0, int(-np.floor(np.log10(step) + 1e-9))) if step > 0 else 0
+    return [f"{t:,.{decimals}f}" for t in ticks]
+
+
 def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     """Two small charts as one SVG: people covered against the number of stops, and against
     the cost: the most people ``k`` stops reach (a line, at their round trips) and the
@@ -283,12 +320,15 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
     plans = curve[curve["kind"].astype(str).str.startswith("trips: ")] \
         if "trip_cost" in curve else curve.iloc[:0]
     w, h, pad = 300, 190, 44
-    ymax = float(max(mc["people_covered"].max(), needed or 0,
-                     plans["people_covered"].max() if len(plans) else 0)) * 1.05 or 1.0
+    yticks = nice_ticks(float(max(mc["people_covered"].max(), needed or 0,
+                                  plans["people_covered"].max() if len(plans) else 0)))
+    ymax = float(yticks[-1])
 
-    def panel(x0: float, xs: np.ndarray, xlabel: str, fmt: Callable[[float], str],
+    def panel(x0: float, xs: np.ndarray, xlabel: str, integer: bool,
               marks: np.ndarray) -> list[str]:
-        xmax = float(max(xs.max(), marks.max() if len(marks) else 0)) or 1.0
+        xticks = nice_ticks(float(max(xs.max(), marks.max() if len(marks) else 0)),
+                            integer=integer)
+        xmax = float(xticks[-1])
         px = x0 + pad + (w - pad - 10) * xs / xmax
         py = h - pad + (pad + 10 - h) * mc["people_covered"].to_numpy(float) / ymax
         out = [f"<rect x='{x0 + pad}' y='10' width='{w - pad - 10}' height='{h - pad - 10}' "
@@ -309,26 +349,26 @@ def tradeoff_svg(curve: pd.DataFrame, needed: float | None, label: str) -> str:
                        "stroke='#b10026' stroke-dasharray='4 3'/>")
             out.append(f"<text x='{x0 + w - 12}' y='{ty - 4:.1f}' text-anchor='end' "
                        "fill='#b10026' font-size='10'>target</text>")
-        for frac in (0, 0.5, 1):
-            out.append(f"<text x='{x0 + pad + (w - pad - 10) * frac:.1f}' y='{h - pad + 14}' "
-                       f"text-anchor='middle' font-size='10'>{html.escape(fmt(xmax * frac))}"
-                       "</text>")
+        for tick, text in zip(xticks, _tick_texts(xticks), strict=True):
+            out.append(f"<text x='{x0 + pad + (w - pad - 10) * tick / xmax:.1f}' "
+                       f"y='{h - pad + 14}' text-anchor='middle' font-size='10'>"
+                       f"{html.escape(text)}</text>")
         out.append(f"<text x='{x0 + pad + (w - pad) / 2:.1f}' y='{h - 8}' text-anchor='middle'"
                    f" font-size='11'>{html.escape(xlabel)}</text>")
-        for frac in (0, 0.5, 1):
-            y = h - pad + (pad + 10 - h) * frac
+        for tick, text in zip(yticks, _tick_texts(yticks), strict=True):
+            y = h - pad + (pad + 10 - h) * tick / ymax
             out.append(f"<text x='{x0 + pad - 4}' y='{y + 3:.1f}' text-anchor='end' "
-                       f"font-size='10'>{ymax * frac:,.0f}</text>")
+                       f"font-size='10'>{text}</text>")
         return out
 
     parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{2 * w + 20}' height='{h + 20}' "
              f"viewBox='0 0 {2 * w + 20} {h + 20}' font-family='sans-serif' role='img' "
              f"aria-label='{html.escape(label, quote=True)}'>"]
-    parts += panel(0, mc["stops"].to_numpy(float), "new stops", lambda x: f"{x:.0f}",
+    parts += panel(0, mc["stops"].to_numpy(float), "new stops", True,
                    plans["stops"].to_numpy(float))
     parts += panel(w + 20, mc["round_trip_cost"].to_numpy(float) / 1e6,
                    "Rp million: round trips (line), trips (◆)" if len(plans)
-                   else "round-trip cost, Rp million", lambda x: f"{x:,.0f}",
+                   else "round-trip cost, Rp million", False,
                    plans["trip_cost"].to_numpy(float) / 1e6 if len(plans) else np.zeros(0))
     parts.append(f"<text x='4' y='{h + 14}' font-size='10'>{html.escape(label)}</text>")
     parts.append("</svg>")
@@ -546,7 +586,7 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     lines = [f"# Outreach plan: {s.title or s.name}", ""]
     if s.illustrative:
         lines += [f"> **{s.illustrative_note}**", ""]
-    lines += [f"Data as of {s.data_date}. {len(v):,} villages. Travel times on the planner's "
+    lines += [f"Data as of {plan.data_as_of()}. {len(v):,} villages. Travel times on the planner's "
               "network from the nearest office.", ""]
     choice = plan.site_choice
     if choice is not None:
@@ -561,32 +601,11 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
         lines += _progress_section(plan)
     if plan.trip_plan is not None:
         lines += _trips_section(plan)
-    lines += ["## Coverage now, target and after", "",
-              "| indicator | area | eligible | served | coverage now | gap (people) | target "
-              "| people to target | coverage after the proposed stops |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    after: dict[tuple[str, str], float] = {}
-    if choice is not None:
-        cov = choice.coverage
-        after = {(r.indicator, "province" if r.level == "province" else r.area):
-                 r.coverage_after for r in cov.itertuples()}
-    areas = [("province", v)] + ([(k, g) for k, g in v.groupby("kabupaten", sort=True)]
-                                 if "kabupaten" in v.columns else [])
-    for ind in s.indicators:
-        for name, g in areas:
-            e = int(g[ind.eligible_col].sum())
-            sv = int(g[ind.served_col].sum())
-            gap = int(g[ind.gap_col].sum())
-            need = tgt = ""
-            if ind.target is not None:
-                need = count_text(people_needed(ind.target, e, sv))
-                tgt = percent_text(ind.target)
-            now = percent_text(sv / e if e else np.nan)
-            aft = percent_text(after[(ind.key, name)]) if (ind.key, name) in after else ""
-            lines.append(f"| {_md(ind.label)} | {_md(name)} | {e:,} | {sv:,} | {now} | {gap:,} "
-                         f"| {tgt} | {need} | {aft} |")
-    lines += ["", "## Reach", "", "| reach band | villages | e-KTP gap |", "|---|---:|---:|"]
-    gap_col = s.indicators[0].gap_col
+    lines += _coverage_table(plan)
+    first = s.indicators[0]
+    lines += ["", "## Reach", "", f"| reach band | villages | {_md(first.label)} gap |",
+              "|---|---:|---:|"]
+    gap_col = first.gap_col
     for band, n in plan.report["reach_bands"].items():
         g = int(v.loc[v["reach_band"] == band, gap_col].sum())
         lines.append(f"| {band} | {n:,} | {g:,} |")
@@ -595,20 +614,7 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     lines += ([f"- {u['nama']} ({u['kode']}): {u['unreachable_reason']}" for u in unreach]
               or ["None: every village is reached from some office."])
     if choice is not None:
-        spec = choice.spec
-        sol = choice.solution
-        lines += ["", "## Site choice settings", "",
-                  f"- Model: {choice.model}; indicator {spec.indicator}; cover time "
-                  f"{spec.cover_minutes:g} min; "
-                  + (f"target {percent_text(choice.target)}; " if choice.target is not None else "")
-                  + (f"k = {choice.k}; " if choice.k is not None else "")
-                  + f"minimise {spec.minimise}; satellite kits "
-                  + ("unlimited" if spec.kits is None else str(spec.kits)) + "; budget "
-                  + ("none" if spec.budget is None else rupiah_text(spec.budget, short=True))
-                  + "; offices count "
-                  + ("yes" if spec.offices_count else "no") + ".",
-                  f"- Solver {sol.solver}: {sol.status}, proven gap {100 * sol.gap:.2f}% "
-                  "(solve time in run.json)."]
+        lines += _settings_section(choice)
     join = plan.report["join"]
     lines += ["", "## Data caveats", ""]
     if s.illustrative:
@@ -681,6 +687,79 @@ def _trips_section(plan: Result) -> list[str]:
         lines += [f"- {_md(r.name)} ({_md(r.code)}): {_md(r.reason)}" for r in un.itertuples()]
         lines.append("")
     return lines
+
+
+def _settings_section(choice: SiteChoice) -> list[str]:
+    """The site choice's settings and the solver's proof, as the summary lists them."""
+    spec = choice.spec
+    sol = choice.solution
+    return ["", "## Site choice settings", "",
+              f"- Model: {choice.model}; indicator {spec.indicator}; cover time "
+              f"{spec.cover_minutes:g} min; "
+              + (f"target {percent_text(choice.target)}; " if choice.target is not None else "")
+              + (f"k = {choice.k}; " if choice.k is not None else "")
+              + f"minimise {spec.minimise}; satellite kits "
+              + ("unlimited" if spec.kits is None else str(spec.kits)) + "; budget "
+              + ("none" if spec.budget is None else rupiah_text(spec.budget, short=True))
+              + "; offices count "
+              + ("yes" if spec.offices_count else "no") + ".",
+              f"- Solver {sol.solver}: {sol.status}, proven gap {100 * sol.gap:.2f}% "
+              "(solve time in run.json)."]
+
+
+def _coverage_table(plan: Result) -> list[str]:
+    """Coverage per indicator and area: now, the target, the people to it and after the
+    proposed stops (with the assumption behind "after" for the other indicators)."""
+    s = plan.scenario
+    v = plan.villages
+    choice = plan.site_choice
+    lines: list[str] = []
+    lines += ["## Coverage now, target and after", "",
+              "| indicator | area | eligible | served | coverage now | gap (people) | target "
+              "| people to target | coverage after the proposed stops |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    after: dict[tuple[str, str], float] = {}
+    if choice is not None:
+        cov = choice.coverage
+        after = {(r.indicator, "province" if r.level == "province" else r.area):
+                 r.coverage_after for r in cov.itertuples()}
+    areas = [("province", v)] + ([(k, g) for k, g in v.groupby("kabupaten", sort=True)]
+                                 if "kabupaten" in v.columns else [])
+    for ind in s.indicators:
+        for name, g in areas:
+            e = int(g[ind.eligible_col].sum())
+            sv = int(g[ind.served_col].sum())
+            gap = int(g[ind.gap_col].sum())
+            need = tgt = ""
+            if ind.target is not None:
+                need = count_text(people_needed(ind.target, e, sv))
+                tgt = percent_text(ind.target)
+            now = percent_text(sv / e if e else np.nan)
+            aft = percent_text(after[(ind.key, name)]) if (ind.key, name) in after else ""
+            lines.append(f"| {_md(ind.label)} | {_md(name)} | {e:,} | {sv:,} | {now} | {gap:,} "
+                         f"| {tgt} | {need} | {aft} |")
+    if choice is not None:
+        lines += _after_assumption(plan)
+    return lines
+
+
+def _after_assumption(plan: Result) -> list[str]:
+    """The assumption behind "coverage after" for the indicators the stops were not chosen
+    for: every person of theirs in a village credited to a stop is served there."""
+    choice = plan.site_choice
+    if choice is None:  # pragma: no cover - only called with a choice
+        return []
+    key = choice.spec.indicator or plan.scenario.indicators[0].key
+    others = [i for i in plan.scenario.indicators if i.key != key]
+    if not others:
+        return []
+    chosen = next(i for i in plan.scenario.indicators if i.key == key)
+    minutes = choice.spec.cover_minutes
+    return ["", f"Coverage after: the stops were chosen for {_md(chosen.label)}. For "
+            + ", ".join(_md(i.label) for i in others)
+            + f" it assumes that every person not yet served in a village within "
+            f"{minutes:g} minutes of a stop (or an office) is served there; it is an upper "
+            "figure, not a forecast."]
 
 
 def _progress_section(plan: Result) -> list[str]:

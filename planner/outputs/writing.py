@@ -60,7 +60,7 @@ def write_progress(plan: Result, out_dir: Path, *, producer: str = "python"
         raise InputError([Problem("progress", "this plan applied no field logs; set "
                                   "[progress] logs in the scenario or give log files")])
     final = io.resolve_output(Path(out_dir))
-    with io.generation(final, producer=producer) as staging:
+    with io.generation(final, producer=producer) as staging, _step("write progress"):
         names = _write_progress(plan, staging)
         io.write_text(staging / "progress.md", report.progress_markdown(plan))
         names["progress_md"] = "progress.md"
@@ -110,13 +110,19 @@ def _write_trips(plan: Result, out_dir: Path) -> dict[str, str]:
     if len(tp.trips):  # no empty folder: a later run must recognise every entry as output
         (out_dir / "sheets").mkdir(exist_ok=True)
     places = tp.places if tp.places is not None else pd.DataFrame({"trip": []})
+    context = None
+    if len(tp.trips):
+        context = sheets.MapContext.from_plan(
+            plan.villages, plan.network,
+            plan.call_in() if plan.site_choice is not None else None,
+            {ind.key: ind.label for ind in s.indicators})
     for i, trip in tp.trips.iterrows():
         name = f"sheets/{sheets.sheet_name(trip['trip'])}"
         io.write_text(out_dir / name, sheets.trip_sheet(
             s.title or s.name, trip, tp.activities[tp.activities["trip"] == trip["trip"]],
             tp.lines.geometry.iloc[i] if tp.lines is not None else None,
             places[places["trip"] == trip["trip"]],
-            s.illustrative_note if s.illustrative else ""))
+            s.illustrative_note if s.illustrative else "", context))
         files[f"sheet_{int(trip['trip'])}"] = name
     return files
 
@@ -232,9 +238,10 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
             curve = tradeoff(plan, choice)
             if plan.decision is not None:
                 curve = pd.concat([curve, plan.decision.tradeoff_rows()], ignore_index=True)
-        ind = choice.spec.indicator
+        labels = {i.key: i.label for i in plan.scenario.indicators}
+        ind = labels.get(choice.spec.indicator, choice.spec.indicator)
         svg = report.tradeoff_svg(curve, choice.needed,
-                                  f"people without {ind} reached by k new stops (offices "
+                                  f"people reached, not yet served for {ind} (offices "
                                   f"{'included' if choice.spec.offices_count else 'excluded'})"
                                   )
         for key, name in (("tradeoff", "tradeoff.csv"), ("tradeoff_svg", "tradeoff.svg")):

@@ -64,13 +64,15 @@
     setPosition.call(this, pos);
     var map = this._map, el = this._container;
     if (!map || !el) { return; }
-    var size = map.getSize(), at = L.DomUtil.getPosition(el);
-    var c = map.layerPointToContainerPoint(at);
-    var w = el.offsetWidth, h = el.offsetHeight, m = 4;
-    var x = Math.min(Math.max(c.x, m), Math.max(m, size.x - w - m));
-    var y = Math.min(Math.max(c.y, m), Math.max(m, size.y - h - m));
-    if (x !== c.x || y !== c.y) {
-      L.DomUtil.setPosition(el, map.containerPointToLayerPoint(L.point(x, y)));
+    // measured as drawn (the direction's CSS margin included), against the map's box
+    var r = el.getBoundingClientRect(), box = map.getContainer().getBoundingClientRect();
+    var m = 4, dx = 0, dy = 0;
+    if (r.right > box.right - m) { dx = box.right - m - r.right; }
+    if (r.left + dx < box.left + m) { dx = box.left + m - r.left; }
+    if (r.bottom > box.bottom - m) { dy = box.bottom - m - r.bottom; }
+    if (r.top + dy < box.top + m) { dy = box.top + m - r.top; }
+    if (dx || dy) {
+      L.DomUtil.setPosition(el, L.DomUtil.getPosition(el).add(L.point(dx, dy)));
     }
   };
 
@@ -91,8 +93,28 @@
       toggle.setAttribute('aria-expanded', open ? 'true' : 'false');
       toggle.textContent = (open ? '\u25be ' : '\u25b8 ') + label;
     }
-    toggle.addEventListener('click', function () { set(body.style.display === 'none'); });
+    toggle.addEventListener('click', function () {
+      set(body.style.display === 'none');
+      box.dispatchEvent(new Event('jk-fold'));
+    });
     set(!folded);
+    box.jkFold = function () { set(false); box.dispatchEvent(new Event('jk-fold')); };
+  }
+
+  // A panel that scrolls says so: a "more below" line at its foot while content is hidden.
+  function scrollHint(box) {
+    var hint = el('div', 'jk-more', '\u25be more below (scroll)');
+    hint.setAttribute('aria-hidden', 'true');
+    box.appendChild(hint);
+    function update() {
+      var hidden = box.scrollHeight - box.clientHeight - box.scrollTop > 2;
+      hint.style.display = hidden ? '' : 'none';
+    }
+    box.addEventListener('scroll', update);
+    box.addEventListener('jk-fold', update);
+    window.addEventListener('resize', update);
+    box.jkUpdateHint = update;
+    return update;
   }
 
   function pointLayer(spec, makeMarker) {
@@ -208,6 +230,7 @@
     });
     box.appendChild(body);
     foldable(box, 'Legend', body, folded);
+    scrollHint(box);
     return box;
   }
 
@@ -282,7 +305,9 @@
     if (map.zoomControl) { map.zoomControl.addTo(map); }
     control(map, 'topleft', toolsBox(data, phone));
     layers.addTo(map);
-    control(map, 'bottomright', legendBox(data, phone));
+    var legend = legendBox(data, phone);
+    control(map, 'bottomright', legend);
+    legend.jkUpdateHint();
     if (data.bounds) {
       var left = cornerWidth(map, 'topleft'), right = Math.max(
         cornerWidth(map, 'topright'), cornerWidth(map, 'bottomright'));
@@ -297,7 +322,21 @@
       if (window.jkSelected && searchLayer) { searchLayer.resetStyle(window.jkSelected); }
       l.setStyle({weight: 4, color: '#000'});
       window.jkSelected = l;
-      map.fitBounds(l.getBounds(), {maxZoom: 12});
+      var tools = document.getElementById('jk-tools');
+      if (map.getSize().x < 600 && tools && tools.jkFold) {
+        tools.jkFold();   // on a phone the panel gives the card the screen
+        box.blur();       // and the keyboard goes away
+      }
+      // the village in the part of the map no panel covers, the card opened beside it
+      var left = cornerWidth(map, 'topleft');
+      var top = 0;
+      Array.prototype.forEach.call(map._controlCorners.topleft.children, function (ch) {
+        top = Math.max(top, ch.offsetTop + ch.offsetHeight);
+      });
+      var narrow = map.getSize().x < 600;
+      map.fitBounds(l.getBounds(), {maxZoom: 12, animate: false,
+                                    paddingTopLeft: narrow ? [8, top + 8] : [left + 16, 12],
+                                    paddingBottomRight: [12, 12]});
       l.openTooltip(l.getBounds().getCenter());
     }
     window.jkFind = function (q) {

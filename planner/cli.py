@@ -293,17 +293,19 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 def _decide(args: argparse.Namespace, *, joint: bool, producer: str, suffix: str) -> int:
     """The decision (stops and trips), written whole; exit 3 when a target is not met."""
     from .config import load_scenario
+    from .inputs.io import read_stops
     from .pipeline import run
     from .steps import expected
 
     scenario = load_scenario(args.scenario)
+    stops = read_stops(args.stops) if args.stops else None
     out = _checked_out(args, Path("out") / f"{scenario.slug}{suffix}", producer)
     logs = bool(scenario.progress.logs)
     with _progress(args, True, logs, expected(with_sites=True, with_logs=logs, decide=True)):
         plan = run(scenario)
         decision = plan.decide(joint=joint, target=getattr(args, "target", None),
                                teams=args.teams, days=args.days, budget=args.budget,
-                               start=args.start)
+                               start=args.start, stops=stops)
         view = plan.with_decision(decision)
         paths = view.write(out, producer=producer)
     tp = decision.trips
@@ -372,6 +374,9 @@ def _trip_options(p: argparse.ArgumentParser, suffix: str) -> None:
     p.add_argument("--budget", type=_number(float, 0, 1e15, low_ok=False),
                    help="total budget of all trips, rupiah")
     p.add_argument("--start", type=_check_date, help="the date trips leave (YYYY-MM-DD)")
+    p.add_argument("--stops", metavar="FILE",
+                   help="serve these stops, as given: a stops.csv downloaded from the map "
+                        "(column code) or a sites.csv (site_code); no other stops are tried")
     p.add_argument("--out", help=f"output folder (default: out/<scenario name>{suffix})")
 
 

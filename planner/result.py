@@ -10,6 +10,7 @@ choice or trips gives a new result. Drawing and writing it are :class:`planner.P
 from __future__ import annotations
 
 import html as _html
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Self, TypedDict
 
@@ -500,7 +501,8 @@ class Result:
     def decide(self, *, target: float | None = None, joint: bool = True,
                teams: int | None = None, days: int | None = None,
                budget: float | None = None, start: str | None = None,
-               time_limit: float = 300.0, **spec_changes: Any) -> Decision:
+               time_limit: float = 300.0, stops: Collection[str] | None = None,
+               **spec_changes: Any) -> Decision:
         """Stops and trips chosen together against every target (see
         :mod:`planner.decide.decision`).
 
@@ -521,6 +523,9 @@ class Result:
             The start date ``YYYY-MM-DD``, instead of ``[trips] start``.
         time_limit : float, default 300
             Seconds each trip search may use (a safety net).
+        stops : collection of str, optional
+            Serve these stops as given (codes; e.g. the map's downloaded ``stops.csv``,
+            :func:`planner.inputs.io.read_stops`): no search, their trips and what they buy.
         **spec_changes
             Other ``[trips]`` settings (``night_rupiah=...``).
 
@@ -540,7 +545,7 @@ class Result:
         spec = self._trip_spec(teams, days, budget, start, spec_changes)
         with steps.step("decide stops and trips", self.timings):
             return decide(self, spec=spec, target=target, joint=joint,
-                          time_limit=time_limit)
+                          time_limit=time_limit, stops=stops)
 
     def with_decision(self, decision: Decision) -> Self:
         """A new result with a decision attached: its stops as the site choice, its trips,

@@ -161,3 +161,22 @@ def as_data(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def from_data(value: str) -> str:
+    """The text :func:`as_data` neutralised: a leading ``'`` before a formula character is
+    dropped (a file the planner wrote, read back).
+
+    Parameters
+    ----------
+    value : str
+        A cell's text.
+
+    Returns
+    -------
+    str
+        The text as it was before :func:`as_data`.
+    """
+    if value.startswith("'") and value[1:].startswith(FORMULA_START):
+        return value[1:]
+    return value

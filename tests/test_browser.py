@@ -368,3 +368,69 @@ def test_phone_search_closes_the_panel_and_the_legend_says_it_scrolls(browser, k
     assert page.evaluate(hint) == "none"
     assert sizes[0] > sizes[1] + 2, f"the Kaltara legend fits a phone: {sizes}"
     page.close()
+
+
+def test_try_other_stops_in_the_map_equals_the_planner(browser, kaltara_plan, tmp_path):
+    """The map's "try other stops" panel prices any stop set in the browser: for random
+    stop sets its people per stop, cost, kits, coverage per indicator and area and every
+    target's status equal the planner's own stops_choice for that set; the set downloaded
+    from the panel plans its trips through `planner trips --stops`."""
+    import json
+    import random
+
+    import pandas as pd
+
+    from planner.cli import main
+    from planner.decide import sites
+
+    choice = kaltara_plan.choose_sites()
+    paths = kaltara_plan.write(tmp_path / "out", sites=choice)
+    page, requests, errors = open_map(browser, paths["map"])
+    page.wait_for_function("() => window.jkReady")
+    tables = sites.whatif_tables(kaltara_plan, choice)
+    candidates = [c for c, f in zip(tables["sites"]["code"], tables["sites"]["forced"],
+                                    strict=True) if not f]
+    rng = random.Random(7)
+    sets = [tables["chosen"], [], candidates[:1]] + [
+        rng.sample(candidates, rng.randint(1, 25)) for _ in range(17)]
+    for codes in sets:
+        got = page.evaluate("codes => window.jkWhatIf(codes)", codes)
+        ref = sites.stops_choice(kaltara_plan, codes)
+        stops = ref.sites[ref.sites["rank"] > 0]
+        assert [(s["code"], s["people"]) for s in got["stops"]] == list(
+            zip(stops["site_code"], stops["people_newly_covered"], strict=True)), codes
+        assert got["cost"] == stops["round_trip_cost"].sum()
+        assert got["kits"] == int(stops["satellite_kit_needed"].sum())
+        assert sorted(got["dropped"]) == sorted(ref.dropped)
+        cov = ref.coverage.set_index(["indicator", "area"])
+        for row in got["coverage"]:
+            r = cov.loc[(row["indicator"], row["area"])]
+            assert row["reached_by_new_sites"] == r["reached_by_new_sites"], row
+            assert row["covered_by_offices"] == r["covered_by_offices"], row
+            assert row["coverage_after"] == pytest.approx(r["coverage_after"], abs=1e-9)
+        assert len(got["coverage"]) == len(cov)
+        t = ref.targets
+        assert [(g["reached"], g["short"], g["met"]) for g in got["targets"]] == list(
+            zip(t["reached"], t["short"], t["met"], strict=True))
+    # the panel: untick a stop, add one from the list, download the set
+    page.click("#jk-whatif .jk-fold")
+    page.uncheck("#jk-whatif .jk-wi-list input >> nth=0")
+    page.select_option("#jk-wi-add", candidates[-1])
+    shown = page.evaluate("() => window.jkWhatIfResult.stops.map(s => s.code)")
+    want = [c for c in tables["chosen"][1:]] + [candidates[-1]]
+    ref = sites.stops_choice(kaltara_plan, want)
+    assert shown == list(ref.sites.loc[ref.sites["rank"] > 0, "site_code"])
+    with page.expect_download() as info:
+        page.click("#jk-wi-download")
+    saved = tmp_path / "stops.csv"
+    info.value.save_as(saved)
+    assert pd.read_csv(saved, dtype=str)["code"].tolist() == want
+    assert not requests and not errors, (requests, errors)
+    page.close()
+    out = tmp_path / "trips"
+    code = main(["-q", "trips", "--stops", str(saved), "--out", str(out)])
+    assert code in (0, 3)
+    decision = json.loads((out / "decision.json").read_text())
+    planned = {s["code"] for s in decision["stops"]} | {
+        u["code"] for u in decision.get("unreached", [])}
+    assert planned == set(ref.sites.loc[ref.sites["rank"] > 0, "site_code"])

@@ -306,3 +306,30 @@ def test_log_paths_that_are_folders_or_loops_are_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "a loop of symbolic links" in err and "a folder; expected a log file" in err
+
+
+def test_stops_given_are_served_as_they_are(tmp_path, capsys):
+    """`planner plan --stops FILE`: the stops given, not another set. P alone (Rp 9.0 M)
+    meets the province but not Kab Dua (18 short, exit 3); a code that is no candidate
+    stops the run at once, naming the file, row and code (exit 2)."""
+    scenario = write_area(tmp_path / "g", kabupaten_target=True)
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    p_code = plan.villages.set_index("nama").loc["Desa P", "kode"]
+    stops = tmp_path / "stops.csv"
+    stops.write_text(f"code,name\n{p_code},Desa P\n", encoding="utf-8")
+    d = plan.decide(stops=[p_code])
+    assert stops_of(d) == ["Desa P"] and d.method == "the stops given, then trips"
+    assert d.headline() == "not met: 18 people short in Kab Dua (e-KTP 98%)"
+    assert d.cost()["total"] == pytest.approx(9_000_000)
+    out = tmp_path / "out"
+    assert main(["-q", "plan", str(scenario), "--stops", str(stops), "--out", str(out)]) == 3
+    saved = json.loads((out / "decision.json").read_text())
+    assert [s["name"] for s in saved["stops"]] == ["Desa P"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"code\n{p_code}\nNOPE\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["-q", "plan", str(scenario), "--stops", str(bad), "--out",
+                 str(tmp_path / "o2")]) == 2
+    err = capsys.readouterr().err
+    assert "bad.csv" in err and "row 3" in err and "'NOPE' is not a candidate" in err
+    assert "Traceback" not in err

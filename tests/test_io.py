@@ -208,3 +208,24 @@ def test_a_library_writer_failing_for_want_of_space_is_an_output_fault(tmp_path)
                                   "full: No space left on device")
     assert (out / "villages.csv").read_text() == "a"
     assert io.check_generation(out) == []
+
+
+def test_read_stops_from_the_map_or_a_sites_csv(tmp_path):
+    """A stops.csv from the map (code), a sites.csv (site_code; its offices, rank 0, left
+    out), codes a spreadsheet guard quoted read back as written, rows named in messages."""
+    f = tmp_path / "stops.csv"
+    f.write_text("code,name\n65.01.01.2001,A\n\n'=cmd,B\n,blank\n", encoding="utf-8")
+    stops = io.read_stops(f)
+    assert list(stops) == ["65.01.01.2001", "=cmd"] and stops.rows == [2, 4]
+    assert stops.source == str(f)
+    s = tmp_path / "sites.csv"
+    s.write_text("rank,site_code,site_name\n0,S,Office\n1,65.01.01.2002,B\n", encoding="utf-8")
+    assert list(io.read_stops(s)) == ["65.01.01.2002"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("kode_desa\nx\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad.csv.*no 'code' column.*columns: kode_desa"):
+        io.read_stops(bad)
+    none = tmp_path / "none.csv"
+    none.write_text("code\n\n", encoding="utf-8")
+    with pytest.raises(InputError, match="names no stop"):
+        io.read_stops(none)

@@ -221,3 +221,37 @@ def test_p_center_and_set_cover_by_hand(plan):
     assert s.solution.objective == 2
     wide = plan.choose_sites(model="set_cover", cover_minutes=60)  # C is exactly 60 from S
     assert wide.sites.loc[wide.sites["rank"] > 0, "site_code"].tolist() == ["99.01.01.2006"]
+
+
+def test_given_stops_by_hand(plan):
+    """stops_choice: exactly the stops given, in the one coverage model. F (20) and C (30)
+    serve themselves; B is covered by the office already, so a stop at B buys nobody and is
+    left out; codes without dots are accepted, an office's code is open anyway; every
+    unknown code is named at once. The tables the map carries give the same figures."""
+    from planner.decide import sites
+
+    code = {k: f"99.01.01.20{i:02d}" for i, k in enumerate("ABCDEF", start=1)}
+    c = sites.stops_choice(plan, [code["F"], code["C"].replace(".", ""), code["B"], "S"])
+    new = c.sites[c.sites["rank"] > 0]
+    assert new["site_name"].tolist() == ["Desa C", "Desa F"]
+    assert new["people_newly_covered"].tolist() == [30, 20]
+    assert c.dropped == [code["B"]] and c.model == "given stops"
+    prov = c.coverage.set_index(["indicator", "level"]).loc[("ktp", "province")]
+    assert prov["covered_by_offices"] == 60 and prov["reached_by_new_sites"] == 50
+    assert prov["coverage_after"] == pytest.approx((360 + 110) / 470, abs=1e-6)
+    with pytest.raises(planner.InputError) as err:
+        sites.stops_choice(plan, ["nope", code["C"], "99.01.01.2099"])
+    text = str(err.value)
+    assert "stop 1, column 'code': 'nope' is not a candidate" in text
+    assert "stop 3, column 'code': '99.01.01.2099' is not a candidate" in text
+    t = sites.whatif_tables(plan, plan.choose_sites(k=1))
+    assert t is not None and t["chosen"] == [code["C"]]
+    j = {c: i for i, c in enumerate(t["sites"]["code"])}
+    # the table: each site's villages within the cover time, minutes by hand (S: A 0, B 15)
+    s = j["S"]
+    pairs = dict(zip(t["rows"][t["indptr"][s]:t["indptr"][s + 1]],
+                     t["minutes"][t["indptr"][s]:t["indptr"][s + 1]], strict=True))
+    refs = list(plan.network.points["village"].refs)
+    assert {refs[i]: round(m, 6) for i, m in pairs.items()} == {code["A"]: 0.0,
+                                                                  code["B"]: 15.0}
+    assert sites.whatif_tables(plan, plan.choose_sites(k=1), max_pairs=1) is None

@@ -29,6 +29,7 @@ import math
 import multiprocessing as mp
 import os
 import time
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -331,7 +332,7 @@ def _route(plan: StudyArea, choice: SiteChoice, spec: TripSpec, start: str | Non
 
 def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | None = None,
            joint: bool = True, start: str | None = None,
-           time_limit: float = 300.0) -> Decision:
+           time_limit: float = 300.0, stops: Collection[str] | None = None) -> Decision:
     """Choose the stops and the trips together against every target.
 
     Parameters
@@ -350,6 +351,10 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         The date the first trips leave (default ``[trips] start``).
     time_limit : float, default 300
         Seconds each trip search may use (a safety net).
+    stops : collection of str, optional
+        The stops to serve, as given (a file, the map's "try other stops" panel): no search;
+        the trips serve them (a stop no trip can serve is closed and listed, not replaced)
+        and each target's status says what they buy.
 
     Returns
     -------
@@ -364,6 +369,8 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
     """
     t0 = time.perf_counter()
     spec = spec or plan.scenario.trips
+    if stops is not None:
+        return _given(plan, spec, stops, start, time_limit, t0)
     s_spec = replace(plan.scenario.sites, model="target")
     has_targets = bool(plan.scenario.all_targets) or target is not None \
         or plan.scenario.sites.target is not None
@@ -431,6 +438,29 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         choice = replace(choice, model=DECIDED, sites=choice.sites.assign(model=DECIDED))
     return Decision(choice, kept.trips, table, method, proven, spec.minimise,
                     time.perf_counter() - t0, notes, bound)
+
+
+def _given(plan: StudyArea, spec: TripSpec, stops: Collection[str], start: str | None,
+           time_limit: float, t0: float) -> Decision:
+    """The decision for stops given as they are: their trips, nothing searched."""
+    choice = sites.stops_choice(plan, stops)
+    search = _Search(plan, spec, start, time_limit, None, sites.site_info(plan))
+    kept, tp, _ = search.route(choice)
+    kept.targets = sites.target_status(plan, sites.area_targets(plan, plan.scenario.sites),
+                                       kept.assignment, kept.spec)
+    kept.model = sites.GIVEN
+    kept.sites = kept.sites.assign(model=sites.GIVEN)
+    tried = _Tried("the stops given", 0, kept, tp)
+    table = pd.DataFrame([{
+        "how": tried.how, "round": 0, "stops": int((kept.sites["rank"] > 0).sum()),
+        "people": int(tp.trips["people"].sum()) if len(tp.trips) else 0,
+        "objective": float(tp.objective), "cost": tp.costs()["total"],
+        "days": int(tp.trips["days"].sum()) if len(tp.trips) else 0,
+        "short": tried.key()[0], "met": tried.key()[0] <= 0, "kept": True}])
+    notes = ("the stops were given (a file or the map), not chosen: no other stop set was "
+             "tried, and the bound is the trips' own",)
+    return Decision(kept, tp, table, "the stops given, then trips", False, spec.minimise,
+                    time.perf_counter() - t0, notes, float(tp.bound))
 
 
 def joint_bound(plan: StudyArea, base: SiteChoice, spec: TripSpec) -> float:

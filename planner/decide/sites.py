@@ -929,3 +929,135 @@ def tradeoff(plan: StudyArea, choice: SiteChoice, *, max_stops: int | None = Non
             if sol is not None:
                 add(kind, sol)
     return pd.DataFrame(rows)
+
+
+GIVEN = "given stops"
+"""The model name of a choice whose stops were given (a file, the map's what-if panel)."""
+
+
+def stops_choice(plan: StudyArea, codes: Collection[str],
+                 spec: SitesSpec | None = None) -> SiteChoice:
+    """A site choice with exactly the given stops open (and the offices), described in the
+    one coverage model: each village credited to the nearest open site within the cover
+    time, offices first; a stop credited with nobody buys nothing and is left out
+    (``choice.dropped``).
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    codes : collection of str
+        Candidate codes (dots optional, as village codes); a
+        :class:`planner.inputs.io.StopList` names its file and rows in messages.
+    spec : SitesSpec, optional
+        The settings (cover time, indicator, kits...; default the scenario's).
+
+    Returns
+    -------
+    SiteChoice
+        The choice (model ``"given stops"``), its coverage and each target's status.
+
+    Raises
+    ------
+    InputError
+        When a code is not a candidate site (every such code listed).
+    """
+    from ..inputs.validate import normalise_code
+
+    spec = replace(spec or plan.scenario.sites, model="max_coverage")
+    base = _choose(plan, spec, 0, None, "max_coverage")  # the offices alone
+    p = base.problem
+    assert p is not None
+    known = {normalise_code(c): str(c) for c in p.site_ids[~p.forced]}
+    offices = {normalise_code(c) for c in p.site_ids[p.forced]}
+    pc = ProblemCollector()
+    chosen: list[str] = []
+    source = str(getattr(codes, "source", "stops"))  # a file's name and rows (io.read_stops)
+    rows = getattr(codes, "rows", None)
+    for i, c in enumerate(codes):
+        key = normalise_code(c)
+        if key in known:
+            if known[key] not in chosen:
+                chosen.append(known[key])
+        elif key not in offices:  # an office is open anyway
+            pc.add(source, f"{c!r} is not a candidate site of this plan (expected a "
+                   "candidate or village code)",
+                   where=f"row {rows[i]}" if rows else f"stop {i + 1}", column="code")
+    pc.raise_if_any()
+    out = with_only(plan, base, chosen, status=GIVEN)
+    out.model = GIVEN
+    out.sites = out.sites.assign(model=GIVEN)
+    targets = area_targets(plan, plan.scenario.sites)
+    out.targets = target_status(plan, targets, out.assignment, spec)
+    return out
+
+
+def whatif_tables(plan: StudyArea, choice: SiteChoice,
+                  max_pairs: int = 300_000) -> dict[str, Any] | None:
+    """What the map's "try other stops" panel needs to price any stop set in the browser by
+    the rules of :func:`stops_choice` (offices first, then the stops in the table's order,
+    each village credited to the nearest): the site × village table within the cover time, each
+    village's gap per indicator and kabupaten, each site's round-trip cost and kit, the
+    areas' eligible and served people and every target's villages and needs.
+
+    Parameters
+    ----------
+    plan : StudyArea
+        A run's result.
+    choice : SiteChoice
+        The plan's site choice (its stops start switched on).
+    max_pairs : int, default 300,000
+        Larger tables (national plans) are left out of the map: ``None``.
+
+    Returns
+    -------
+    dict or None
+        JSON-ready tables (villages and sites in the coverage problem's order).
+    """
+    spec = replace(choice.spec, model="max_coverage")
+    info = site_info(plan)
+    p = build_problem(plan, spec, info)  # the problem every stop set is described on
+    mins = p.minutes.tocsc()
+    if mins.nnz > max_pairs:
+        return None
+    mins.sort_indices()
+    v = _in_network_order(plan)
+    gaps = _gaps(plan.scenario, v)
+    kab = v["kabupaten"].astype(str).to_numpy() if "kabupaten" in v.columns else \
+        np.full(len(v), "")
+    kab_names = sorted(set(kab) - {""})
+    kab_index = {k: i for i, k in enumerate(kab_names)}
+    areas = [("province", "all", np.ones(len(v), bool))] + [
+        ("kabupaten", k, kab == k) for k in kab_names]
+    indicators = []
+    for ind in plan.scenario.indicators:
+        e = v[ind.eligible_col].astype("Float64").fillna(0).to_numpy(float)
+        s = v[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
+        indicators.append({"key": ind.key, "label": ind.label,
+                           "gap": [float(x) for x in gaps[ind.key]],
+                           "eligible": [float(e[m].sum()) for _, _, m in areas],
+                           "served": [float(s[m].sum()) for _, _, m in areas]})
+    lonlat = shapely.get_coordinates(gpd.GeoSeries(
+        gpd.points_from_xy(info["x"], info["y"]), crs=plan.network.crs).to_crs(4326).values)
+    chosen = [str(c) for c in choice.sites.loc[choice.sites["rank"] > 0, "site_code"]]
+    targets = area_targets(plan, plan.scenario.sites)
+    return {
+        "cover_minutes": float(spec.cover_minutes), "offices_count": bool(spec.offices_count),
+        "indicator": _indicator(plan, spec).key, "indicators": indicators,
+        "areas": [{"level": lv, "name": name} for lv, name, _ in areas],
+        "village_kabupaten": [kab_index.get(k, -1) + 1 for k in kab],  # 0: none
+        "sites": {"code": [str(c) for c in p.site_ids],
+                  "name": [str(x) for x in info["name"]],
+                  "forced": [bool(x) for x in p.forced],
+                  "cost": [round(float(x), 0) for x in p.cost],
+                  "kit": [bool(x) for x in p.needs_kit],
+                  "lon": [round(float(x), 6) for x in lonlat[:, 0]],
+                  "lat": [round(float(x), 6) for x in lonlat[:, 1]]},
+        "indptr": [int(x) for x in mins.indptr], "rows": [int(x) for x in mins.indices],
+        "minutes": [float(x) for x in mins.data],
+        "targets": [{"name": t.name, "indicator": t.indicator, "needed": float(t.needed),
+                     "villages": (None if not t.level
+                                  else [int(i) for i in np.flatnonzero(t.mask)])}
+                    for t in targets],
+        "chosen": chosen,
+    }

@@ -27,7 +27,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ..errors import InputError, OutputError, Problem
-from ..text import as_data
+from ..text import as_data, from_data
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet"}
 TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -371,6 +371,64 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
     if merged:
         _note_merged(df, merged, rows)
     return clean_text(df, path, warnings, unit="row", numbers=rows.to_numpy())
+
+
+class StopList(list[str]):
+    """Stop codes read from a file, with the file and each code's row number (header =
+    row 1) for messages.
+
+    Parameters
+    ----------
+    codes : list of str
+        The codes.
+    source : str
+        The file they were read from.
+    rows : list of int
+        Each code's row number.
+    """
+
+    def __init__(self, codes: list[str], source: str, rows: list[int]) -> None:
+        super().__init__(codes)
+        self.source = source
+        self.rows = rows
+
+
+def read_stops(path: Path | str) -> StopList:
+    """The stop codes of a stops file: the map's ``stops.csv`` (a ``code`` column) or a
+    ``sites.csv`` the planner wrote (``site_code``; its offices, ``rank`` 0, left out), CSV
+    or XLSX. Codes a spreadsheet guard quoted (``'=...``) are read back as written.
+
+    Parameters
+    ----------
+    path : Path or str
+        The file.
+
+    Returns
+    -------
+    StopList
+        The codes, in the file's order, blank cells left out, with their row numbers.
+
+    Raises
+    ------
+    InputError
+        When the file cannot be read, has no code column or names no stop.
+    """
+    path = Path(path)
+    table = read_table(path)
+    column = next((c for c in ("code", "site_code", "kode") if c in table.columns), None)
+    if column is None:
+        raise InputError([Problem(str(path), "no 'code' column (a stops.csv from the map, or "
+                                  "'site_code' of a sites.csv); columns: "
+                                  + ", ".join(map(str, table.columns)), column="code")])
+    numbers = list(table.attrs.get("row_numbers", range(2, len(table) + 2)))
+    keep = table[column].fillna("").astype(str).str.strip() != ""
+    if "rank" in table.columns:
+        keep &= table["rank"].fillna("").astype(str).str.strip() != "0"
+    codes = [from_data(str(c).strip()) for c in table.loc[keep, column]]
+    if not codes:
+        raise InputError([Problem(str(path), "names no stop", column=column)])
+    return StopList(codes, str(path), [int(n) for n, k in zip(numbers, keep, strict=True)
+                                       if k])
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from branca.element import Element, MacroElement, Template  # type: ignore[attr-
 
 from ..config import Indicator
 from ..crs import WGS84
+from ..decide.sites import whatif_tables
 from ..errors import InputError, Problem
 from ..inputs import validate
 from ..network import travel
@@ -404,6 +405,7 @@ class Overlays:
     places: list[tuple[str, list[str], np.ndarray]] | None = None
     sessions: pd.DataFrame | None = None
     trips: gpd.GeoDataFrame | None = None  # one route line per trip (metric), ``label``
+    whatif: dict[str, Any] | None = None  # the "try other stops" tables (sites.whatif_tables)
 
 
 SESSION_COLOURS = ("#fde0dd", "#fa9fb5", "#f768a1", "#c51b8a", "#7a0177")
@@ -470,7 +472,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     if reach_m is not None and len(reach_m):
         legend.append({"title": "Reach band (layer)",
                        "items": [{"label": b, "color": c} for b, c in REACH_COLOURS.items()]})
-    data = {
+    data: dict[str, Any] = {
         "title": text.title, "note": text.illustrative_note,
         "subtitle": [f"Data as of {text.data_date} · {len(villages_m)} villages · travel "
                      "times on the planner's network"],
@@ -478,6 +480,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         "colour_options": [["color", "Outreach priority"]] + [
             [f"c_{ind.key}", f"{ind.label} gap"] for ind in indicators],
     }
+    if extra.whatif is not None:
+        data["whatif"] = extra.whatif
     return make_map(vg.total_bounds, data)
 
 
@@ -777,4 +781,6 @@ def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
             places=places,
             sessions=plan.progress.rows if plan.progress is not None else None,
             trips=(plan.trip_plan.lines if plan.trip_plan is not None and not area
-                   else None)))
+                   else None),
+            whatif=(whatif_tables(plan, plan.site_choice)
+                    if plan.site_choice is not None and not area else None)))

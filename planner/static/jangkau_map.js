@@ -274,6 +274,248 @@
     return box;
   }
 
+  // ---- Try other stops: the planner's coverage model (planner.decide.sites.stops_choice),
+  // run in the browser on the tables the map carries (data.whatif). ----
+
+  // Each village's site (-1: none) and the minutes to it: offices first (each village to
+  // the nearest office within the cover time), then the stops for the villages left, the
+  // nearest; ties go to the site listed first (as sites._assign).
+  function assignSites(W, open) {
+    var n = W.village_kabupaten.length;
+    var site = new Array(n).fill(-1), best = new Array(n).fill(Infinity);
+    [open.filter(function (j) { return W.sites.forced[j]; }),
+     open.filter(function (j) { return !W.sites.forced[j]; })].forEach(function (group) {
+      var free = site.map(function (s) { return s < 0; });
+      group.forEach(function (j) {
+        for (var k = W.indptr[j]; k < W.indptr[j + 1]; k++) {
+          var r = W.rows[k], val = W.minutes[k] - 1e-12;
+          if (val < best[r] - 1e-9 && free[r]) { site[r] = j; best[r] = val; }
+        }
+      });
+    });
+    return site;
+  }
+
+  function sum(values, keep) {
+    var t = 0;
+    for (var i = 0; i < values.length; i++) { if (keep(i)) { t += values[i]; } }
+    return t;
+  }
+
+  function pyRound(x, digits) {  // Python's round (to even on exact halves), for the figures
+    var f = Math.pow(10, digits || 0), y = x * f, r = Math.round(y);
+    if (Math.abs(y % 1) === 0.5 && r % 2 !== 0) { r -= 1; }
+    return r / f;
+  }
+
+  function whatIf(W, codes) {
+    var index = {};
+    W.sites.code.forEach(function (c, j) { index[c] = j; });
+    var want = {};
+    codes.forEach(function (c) { if (c in index && !W.sites.forced[index[c]]) { want[index[c]] = true; } });
+    var open = [];
+    W.sites.code.forEach(function (c, j) { if (W.sites.forced[j] || want[j]) { open.push(j); } });
+    var key = W.indicator, demand = null;
+    W.indicators.forEach(function (ind) { if (ind.key === key) { demand = ind.gap; } });
+    function people(site) {
+      var p = {};
+      site.forEach(function (j, i) { if (j >= 0) { p[j] = (p[j] || 0) + demand[i]; } });
+      return p;
+    }
+    var site = assignSites(W, open), per = people(site);
+    var dropped = open.filter(function (j) { return !W.sites.forced[j] && !((per[j] || 0) > 0); });
+    if (dropped.length) {   // a stop credited with nobody buys nothing: left out
+      open = open.filter(function (j) { return dropped.indexOf(j) < 0; });
+      site = assignSites(W, open);
+      per = people(site);
+    }
+    var stops = open.filter(function (j) { return !W.sites.forced[j]; }).map(function (j) {
+      return {code: W.sites.code[j], name: W.sites.name[j], people: pyRound(per[j] || 0),
+              cost: W.sites.cost[j], kit: W.sites.kit[j]};
+    });
+    stops.sort(function (a, b) {
+      return b.people - a.people || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0);
+    });
+    var isOffice = site.map(function (j) { return j >= 0 && W.sites.forced[j]; });
+    var byStop = site.map(function (j) { return j >= 0 && !W.sites.forced[j]; });
+    var coverage = [];
+    W.indicators.forEach(function (ind) {
+      W.areas.forEach(function (area, a) {
+        var inArea = function (i) { return a === 0 || W.village_kabupaten[i] === a; };
+        var off = W.offices_count ? sum(ind.gap, function (i) { return inArea(i) && isOffice[i]; }) : 0;
+        var g = sum(ind.gap, function (i) { return inArea(i) && byStop[i]; });
+        var E = ind.eligible[a], S = ind.served[a];
+        coverage.push({indicator: ind.key, level: area.level, area: area.name,
+                       covered_by_offices: Math.trunc(off), reached_by_new_sites: Math.trunc(g),
+                       coverage_after: E ? pyRound((S + off + g) / E, 6) : null});
+      });
+    });
+    var counted = site.map(function (j) { return j >= 0 && (W.offices_count || !W.sites.forced[j]); });
+    var gaps = {};
+    W.indicators.forEach(function (ind) { gaps[ind.key] = ind.gap; });
+    var targets = W.targets.map(function (t) {
+      var reached = 0, g = gaps[t.indicator];
+      if (t.villages === null) {
+        reached = sum(g, function (i) { return counted[i]; });
+      } else {
+        t.villages.forEach(function (i) { if (counted[i]) { reached += g[i]; } });
+      }
+      var short = Math.max(0, t.needed - reached);
+      return {name: t.name, reached: pyRound(reached), short: pyRound(short), met: short <= 1e-9};
+    });
+    return {stops: stops, dropped: dropped.map(function (j) { return W.sites.code[j]; }),
+            cost: stops.reduce(function (t, s) { return t + s.cost; }, 0),
+            kits: stops.filter(function (s) { return s.kit; }).length,
+            coverage: coverage, targets: targets};
+  }
+
+  var FORMULA_START = ['=', '+', '-', '@', '\t', '\r', '\n', '\uff1d', '\uff0b', '\uff0d', '\uff20'];
+  function csvCell(text) {   // as planner.text.as_data, then quoted for CSV
+    text = String(text);
+    if (FORMULA_START.indexOf(text.charAt(0)) >= 0) { text = "'" + text; }
+    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function rupiahM(x) { return 'Rp ' + (x / 1e6).toLocaleString('en-US', {maximumFractionDigits: 1}) + ' M'; }
+  function count(x) { return Math.round(x).toLocaleString('en-US'); }
+  function pct(x) { return x === null ? '' : (100 * x).toFixed(2) + '%'; }
+
+  function whatIfPanel(map, W, folded, renderer) {
+    var box = el('div', 'jk-box jk-noprint jk-panel');
+    box.id = 'jk-whatif';
+    var body = el('div', 'jk-panel-body');
+    var summary = el('div', 'jk-wi-summary');
+    var table = el('table', 'jk-wi-table');
+    var targets = el('div', 'jk-wi-targets');
+    var list = el('div', 'jk-wi-list');
+    var add = el('select');
+    add.id = 'jk-wi-add';
+    add.setAttribute('aria-label', 'Add a stop');
+    var first = el('option', null, 'Add a stop\u2026');
+    first.value = '';
+    add.appendChild(first);
+    var names = W.sites.code.map(function (c, j) { return j; })
+      .filter(function (j) { return !W.sites.forced[j]; })
+      .sort(function (a, b) {
+        var x = W.sites.name[a], y = W.sites.name[b];
+        return x < y ? -1 : x > y ? 1 : a - b;
+      });
+    names.forEach(function (j) {
+      var o = el('option', null, W.sites.name[j] + ' (' + W.sites.code[j] + ')');
+      o.value = W.sites.code[j];
+      add.appendChild(o);
+    });
+    var buttons = el('div', 'jk-buttons');
+    var reset = el('button', null, "The plan's stops");
+    reset.type = 'button';
+    reset.id = 'jk-wi-reset';
+    var save = el('button', null, 'Download stops.csv');
+    save.type = 'button';
+    save.id = 'jk-wi-download';
+    buttons.appendChild(reset);
+    buttons.appendChild(save);
+    var how = el('div', 'jk-sub', 'Every change is priced at once by the planner\'s rules: '
+      + 'each village credited to the nearest office, else the nearest stop, within '
+      + W.cover_minutes + ' min. Cost: round trips from the nearest office (as sites.csv). '
+      + 'Trips with nights and timetables: planner trips --stops stops.csv.');
+    [summary, table, targets, el('div', 'jk-legend-title', 'Stops (untick to drop)'), list, add,
+     buttons, how].forEach(function (x) { body.appendChild(x); });
+    box.appendChild(body);
+    foldable(box, 'Try other stops', body, folded);
+
+    var markers = L.layerGroup().addTo(map);
+    var rows = W.chosen.slice();              // listed stops, ticked or not
+    var on = {};
+    rows.forEach(function (c) { on[c] = true; });
+    var index = {};
+    W.sites.code.forEach(function (c, j) { index[c] = j; });
+
+    function chosen() { return rows.filter(function (c) { return on[c]; }); }
+
+    function draw() {
+      var r = whatIf(W, chosen());
+      window.jkWhatIfResult = r;
+      summary.textContent = r.stops.length + ' stop(s) \u00b7 ' + rupiahM(r.cost)
+        + ' round trips \u00b7 ' + r.kits + ' satellite kit(s)'
+        + (r.dropped.length ? ' \u00b7 ' + r.dropped.length + ' add(s) nobody new' : '');
+      table.replaceChildren();
+      var head = el('tr');
+      ['', 'reached by stops', 'coverage after'].forEach(function (h) { head.appendChild(el('th', null, h)); });
+      table.appendChild(head);
+      W.indicators.forEach(function (ind) {
+        r.coverage.filter(function (c) { return c.indicator === ind.key && c.level === 'province'; })
+          .forEach(function (c) {
+            var tr = el('tr');
+            tr.appendChild(el('td', null, ind.label));
+            tr.appendChild(el('td', 'jk-n', count(c.reached_by_new_sites)));
+            tr.appendChild(el('td', 'jk-n', pct(c.coverage_after)));
+            table.appendChild(tr);
+          });
+      });
+      targets.replaceChildren();
+      r.targets.forEach(function (t) {
+        targets.appendChild(el('div', t.met ? 'jk-met' : 'jk-short',
+          (t.met ? '\u2713 ' : '\u2717 ') + t.name + (t.met ? ': met' : ': ' + count(t.short) + ' short')));
+      });
+      var people = {};
+      r.stops.forEach(function (s) { people[s.code] = s.people; });
+      list.replaceChildren();
+      rows.forEach(function (c) {
+        var label = el('label', 'jk-wi-stop');
+        var tick = el('input');
+        tick.type = 'checkbox';
+        tick.checked = !!on[c];
+        tick.value = c;
+        tick.addEventListener('change', function () { on[c] = tick.checked; draw(); });
+        label.appendChild(tick);
+        var j = index[c];
+        label.appendChild(el('span', null, ' ' + W.sites.name[j] + ' (' + c + ')'
+          + (on[c] ? ': +' + count(people[c] || 0) : '')));
+        list.appendChild(label);
+      });
+      markers.clearLayers();
+      chosen().forEach(function (c) {
+        var j = index[c];
+        // on the map's one canvas (an SVG pane above it would take the villages' hover)
+        L.circleMarker([W.sites.lat[j], W.sites.lon[j]], {radius: 9, color: '#1b7837', weight: 3,
+          fill: false, interactive: false, renderer: renderer}).addTo(markers);
+      });
+    }
+    add.addEventListener('change', function () {
+      var c = add.value;
+      if (c && rows.indexOf(c) < 0) { rows.push(c); }
+      if (c) { on[c] = true; }
+      add.value = '';
+      draw();
+    });
+    reset.addEventListener('click', function () {
+      rows = W.chosen.slice();
+      on = {};
+      rows.forEach(function (c) { on[c] = true; });
+      draw();
+    });
+    save.addEventListener('click', function () {
+      var lines = ['code,name'];
+      chosen().forEach(function (c) { lines.push(csvCell(c) + ',' + csvCell(W.sites.name[index[c]])); });
+      var blob = new Blob([lines.join('\r\n') + '\r\n'], {type: 'text/csv'});
+      var a = el('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = 'stops.csv';
+      document.body.appendChild(a);
+      a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+    });
+    window.jkWhatIf = function (codes) { return whatIf(W, codes); };
+    window.jkWhatIfSet = function (codes) {
+      rows = codes.slice();
+      on = {};
+      rows.forEach(function (c) { on[c] = true; });
+      draw();
+    };
+    draw();
+    return box;
+  }
+
   // Widest control of a corner (px), to keep the villages out from under the panels.
   function cornerWidth(map, corner) {
     var c = map._controlCorners[corner], w = 0;
@@ -304,6 +546,12 @@
     control(map, 'topleft', titleBox(data));
     if (map.zoomControl) { map.zoomControl.addTo(map); }
     control(map, 'topleft', toolsBox(data, phone));
+    if (data.whatif) {
+      var wi = whatIfPanel(map, data.whatif, true, renderer);
+      control(map, 'topleft', wi);
+      scrollHint(wi);
+      wi.jkUpdateHint();
+    }
     layers.addTo(map);
     var legend = legendBox(data, phone);
     control(map, 'bottomright', legend);

@@ -320,14 +320,32 @@ def test_trips_on_the_map_and_printable_sheets_offline(browser, kaltara_plan, tm
     page.pdf(path=str(tmp_path / "trip_001.pdf"))
     assert asked == [] and (tmp_path / "trip_001.pdf").stat().st_size > 1000
     page.close()
-    # on a phone (390 px): the sheet and the summary lay out at the phone's width, nothing
-    # scrolls the whole page sideways (wide tables scroll in their own box)
-    phone = browser.new_page(viewport={"width": 390, "height": 844})
-    for page_file in (sheet, tmp_path / "out" / "summary.html"):
-        phone.goto(page_file.as_uri(), wait_until="load")
-        width = phone.evaluate("() => document.documentElement.scrollWidth")
-        assert width <= 390, (page_file.name, width)
-    phone.close()
+    # on a phone (390 × 844) and a laptop (1366 × 768): every page lays out at the screen's
+    # width, nothing scrolls the whole page sideways (wide tables scroll in their own box);
+    # every sheet lists the villages to call in; every text of the trade-off chart lies
+    # inside its image
+    out = tmp_path / "out"
+    pages = [*sorted((out / "sheets").glob("trip_*.html")), out / "summary.html",
+             out / "map.html"]
+    for w, h in ((390, 844), (1366, 768)):
+        view = browser.new_page(viewport={"width": w, "height": h})
+        for page_file in pages:
+            view.goto(page_file.as_uri(), wait_until="load")
+            width = view.evaluate("() => document.documentElement.scrollWidth")
+            assert width <= w, (page_file.name, w, width)
+            if page_file.parent.name == "sheets":
+                assert "Stops and the villages to call in" in view.inner_text("body")
+                assert view.locator("h3 + div.scroll table").count() >= 1
+        view.goto((out / "tradeoff.svg").as_uri(), wait_until="load")
+        outside = view.evaluate("""() => { const svg = document.querySelector('svg');
+            const box = svg.getBoundingClientRect();
+            return Array.from(svg.querySelectorAll('text')).map(t => {
+              const r = t.getBoundingClientRect();
+              return [t.textContent, r.left - box.left, r.right - box.right,
+                      r.top - box.top, r.bottom - box.bottom]; })
+              .filter(x => x[1] < -0.5 || x[2] > 0.5 || x[3] < -0.5 || x[4] > 0.5); }""")
+        assert outside == [], outside
+        view.close()
 
 
 def test_phone_search_closes_the_panel_and_the_legend_says_it_scrolls(browser, kaltara_plan,

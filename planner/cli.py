@@ -265,6 +265,9 @@ def _cmd_progress(args: argparse.Namespace) -> int:
     if check is None:  # pragma: no cover - run applied the logs given
         return 1
     print(check.summary())
+    for file, g in check.roles_table().groupby("file", sort=False):
+        print(f"  columns of {Path(str(file)).name}: " + "; ".join(
+            f"{r.role} <- {r.column or '(none)'} ({r.how})" for r in g.itertuples()))
     over = plan.progress_over_time
     if over is not None:
         area = over[over["level"] == "study area"]

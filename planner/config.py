@@ -390,7 +390,13 @@ class ProgressSpec:
         named as the key, ``<key>_served`` or the estimates' served column.
     date_format : str
         How the dates are written when not ``YYYY-MM-DD`` (a time may follow), as
-        ``strftime`` codes: ``"%d/%m/%Y"`` for 31/07/2024, ``"%d/%m/%Y %H:%M"``.
+        ``strftime`` codes: ``"%d/%m/%Y"`` for 31/07/2024, ``"%d/%m/%Y %H:%M"``,
+        ``"%b %d, %Y %I:%M:%S %p"`` (Briefcase), ``"%d %B %Y"`` (17 Agustus 2024).
+    timezone : str
+        The time zone that dates a session by its local day (an IANA name,
+        ``Asia/Makassar``, or an offset, ``+08:00``); times with an offset, and the
+        server's receipt times (UTC), are turned into it. Default: the whole-hour offset
+        of the study area's longitude.
     """
 
     logs: tuple[Path, ...] = ()
@@ -400,6 +406,7 @@ class ProgressSpec:
     columns: dict[str, str] = field(default_factory=dict)
     served: dict[str, str] = field(default_factory=dict)
     date_format: str = ""
+    timezone: str = ""
 
 
 @dataclass(frozen=True)
@@ -861,7 +868,7 @@ _TRIPS_KEYS: dict[str, Any] = {
 _PROGRESS_KEYS: dict[str, Any] = {
     "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
     "id": str, "date": str, "team": str, "village": str, "lat": str, "lon": str,
-    "geopoint": str, "sheet": str, "served": dict, "date_format": str}
+    "geopoint": str, "sheet": str, "served": dict, "date_format": str, "timezone": str}
 PROGRESS_COLUMNS = ("id", "date", "team", "village", "lat", "lon", "geopoint", "sheet")
 """The column roles of ``[progress]`` (see :class:`ProgressSpec`)."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -1221,10 +1228,20 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         if isinstance(value, str) and value and not is_date(value):
             pc.add(src, f"expected a date YYYY-MM-DD, found {value!r}", where="[progress]",
                    column=key)
+    for key in ("date", "lat", "lon", "geopoint", "sheet"):
+        if raw.get(key) == "":
+            pc.add(src, "cannot be switched off (\"\"): name the column, or leave the key out "
+                   "to let the planner find it (only id, team and village may be \"\")",
+                   where="[progress]", column=key)
     date_format = raw.get("date_format", "")
     if isinstance(date_format, str) and date_format and not _date_format_ok(date_format):
         pc.add(src, f"expected strftime codes for a date (e.g. '%d/%m/%Y'), found "
                f"{date_format!r}", where="[progress]", column="date_format")
+    zone = raw.get("timezone", "")
+    if isinstance(zone, str) and zone and not _time_zone_ok(zone):
+        pc.add(src, f"expected a time zone (an IANA name such as 'Asia/Makassar', or an "
+               f"offset such as '+08:00'), found {zone!r}", where="[progress]",
+               column="timezone")
     distance = raw.get("max_distance_km", 1.0)
     if not in_range(pc, src, "[progress]", "max_distance_km", distance):
         distance = 1.0
@@ -1243,7 +1260,8 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         as_of=str(raw.get("as_of", "") or ""), max_distance_km=float(distance),
         columns={k: str(raw[k]) for k in PROGRESS_COLUMNS if isinstance(raw.get(k), str)},
         served={k: str(v) for k, v in served.items() if isinstance(v, str)},
-        date_format=date_format if isinstance(date_format, str) else "")
+        date_format=date_format if isinstance(date_format, str) else "",
+        timezone=zone if isinstance(zone, str) and _time_zone_ok(zone) else "")
 
 
 def _trip_clocks(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -1318,11 +1336,26 @@ def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
     return _make(pc, src, TripSpec, TripSpec, **out)
 
 
+def _time_zone_ok(name: str) -> bool:
+    """An IANA time zone name the machine knows, or an offset ``+08:00`` / ``UTC+8``."""
+    from zoneinfo import ZoneInfo
+
+    if re.fullmatch(r"(?:UTC)?[+-]\d{1,2}(?::?\d{2})?", name.strip()):
+        return True
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):
+        return False
+    return True
+
+
 def _date_format_ok(fmt: str) -> bool:
-    """A strftime format that writes a whole date (day, month, year) and reads it back."""
+    """A strftime format that writes a whole date (day; month as a number or a name; year)
+    and reads it back (``%b %d, %Y %I:%M:%S %p`` as Briefcase writes, ``%d-%b-%y``...)."""
     from datetime import datetime
 
-    if not all(code in fmt for code in ("%d", "%m")) or not ("%Y" in fmt or "%y" in fmt):
+    month = any(code in fmt for code in ("%m", "%b", "%B"))
+    if "%d" not in fmt or not month or not ("%Y" in fmt or "%y" in fmt):
         return False
     sample = datetime(2024, 7, 31, 9, 5)
     try:

@@ -472,6 +472,8 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     if check is not None:
         report["progress"] = {"logs": [str(p) for p in s.progress.logs],
                               "baseline": check.baseline, "as_of": check.as_of,
+                              "columns": cast(list[Json],
+                                              check.roles_table().to_dict("records")),
                               "totals": cast(list[Json],
                                              check.totals().to_dict("records"))}
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,

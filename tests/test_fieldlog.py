@@ -525,3 +525,128 @@ def test_merged_date_and_team_cells_hold_for_each_row(tmp_path):
     assert r.loc[["4", "5", "6", "7"], "status"].tolist() == ["applied"] * 4
     assert check.applied["ktp_logged"].sum() == 14
     assert r.loc["8", "status"] == "set_aside" and "no count" in r.loc["8", "reason"]
+
+
+def test_column_roles_are_reported_and_the_form_dates_the_session(tmp_path):
+    """An ODK Central export with the server's receipt time (UTC, days late), the form's
+    start, end and today, a question named 'date', the submitter and the device: the form's
+    start dates the session, the submitter is the team, and every role says which column
+    filled it and why (the other date columns named, to choose with [progress] date)."""
+    b_lon, b_lat = lonlat(11, 1)
+    rows = [{"SubmissionDate": "2024-02-09T03:00:00.000Z", "start": "2024-02-01T09:00:00",
+             "end": "2024-02-01T09:20:00", "today": "2024-02-01", "date": "1990-05-05",
+             "location-Latitude": b_lat, "location-Longitude": b_lon, "ktp": 3,
+             "meta-instanceID": "uuid:1", "KEY": "uuid:1", "SubmitterName": "Tim Satu",
+             "DeviceID": "collect:abc"}]
+    scenario, logs = _tiny_with_logs(tmp_path, rows)
+    s = planner.load_scenario(scenario)
+    raw = fieldlog.read_logs([logs], s.progress, s.indicators)
+    assert raw["date"].tolist() == ["2024-02-01T09:00:00"] and raw["team"].tolist() == [
+        "Tim Satu"]
+    check = _check(scenario, logs)
+    roles = check.roles_table().set_index("role")
+    assert roles.loc["date", "column"] == "start"
+    assert roles.loc["date", "how"].startswith("the form's start time; also present: "
+                                               "'today', 'date', 'end', 'SubmissionDate'")
+    assert roles.loc["team", "column"] == "SubmitterName"
+    assert roles.loc["id", "column"] == "meta-instanceID"
+    assert roles.loc["served:ktp", ["column", "how"]].tolist() == ["ktp", "found by its name"]
+    assert roles.loc["village", "how"] == "not found"
+    # the server's receipt time alone: used, and said to be the last resort
+    only = [{k: v for k, v in rows[0].items() if k not in ("start", "end", "today", "date")}]
+    scenario2, logs2 = _tiny_with_logs(tmp_path / "b", only)
+    roles2 = _check(scenario2, logs2).roles_table().set_index("role")
+    assert roles2.loc["date", "column"] == "SubmissionDate"
+    assert "the server's receipt time" in roles2.loc["date", "how"]
+    assert "last resort" in roles2.loc["date", "how"]
+
+
+def test_choice_columns_are_not_counts_and_roles_can_be_switched_off(tmp_path):
+    """KoBo splits a multiple-choice question into 0/1 columns (layanan/ktp): never a
+    number of people unless named; a file with only those says so. A `village` column of
+    names is switched off with village = ""; two columns that could each be the date are
+    an error asking for the setting."""
+    from dataclasses import replace
+
+    b_lon, b_lat = lonlat(11, 1)
+    base = {"_uuid": "k1", "start": "2024-02-01T09:00:00", "_geolocation": f"[{b_lat}, {b_lon}]",
+            "layanan": "ktp kia", "layanan/ktp": "1", "layanan/kia": "1", "village": "Desa B"}
+    scenario, logs = _tiny_with_logs(tmp_path, [base])
+    s = planner.load_scenario(scenario)
+    with pytest.raises(planner.InputError) as err:
+        fieldlog.read_logs([logs], s.progress, s.indicators)
+    assert "'layanan/ktp' hold 0/1 answers of a multiple-choice question" in str(err.value)
+    assert "[progress.served]" in str(err.value)
+    with_count = dict(base, jumlah_ktp="12")
+    scenario, logs = _tiny_with_logs(tmp_path / "c", [with_count])
+    spec = replace(s.progress, served={"ktp": "jumlah_ktp"})
+    check = fieldlog.check_logs(fieldlog.read_logs([logs], spec, s.indicators),
+                                planner.run(s, use_cache=False).villages, s.indicators,
+                                spec, today=TODAY)
+    assert check.rows["status"].tolist() == ["set_aside"]     # 'Desa B' is not a code
+    assert "stated village 'Desa B'" in check.rows["reason"].iloc[0]
+    off = replace(spec, columns={"village": ""})
+    check = fieldlog.check_logs(fieldlog.read_logs([logs], off, s.indicators),
+                                planner.run(s, use_cache=False).villages, s.indicators,
+                                off, today=TODAY)
+    assert check.rows[["status", "ktp_logged"]].values.tolist() == [["applied", 12]]
+    assert check.roles_table().set_index("role").loc["village", "how"] == \
+        "switched off in [progress]"
+    two = {k: v for k, v in with_count.items() if k != "start"}
+    two.update({"grp1-start": "2024-02-01", "grp2-start": "2024-02-02"})
+    scenario, logs = _tiny_with_logs(tmp_path / "d", [two])
+    with pytest.raises(planner.InputError, match=r"columns 'grp1-start', 'grp2-start' could "
+                                                  r"each be the session's date: name one in "
+                                                  r"\[progress\] date"):
+        fieldlog.read_logs([logs], spec, s.indicators)
+
+
+def test_only_optional_roles_can_be_switched_off(tmp_path):
+    scenario = write_tiny(tmp_path / "tiny")
+    text = scenario.read_text()
+    scenario.write_text(text + '\n[progress]\nvillage = ""\nteam = ""\n')
+    s = planner.load_scenario(scenario)
+    assert s.progress.columns == {"village": "", "team": ""}
+    scenario.write_text(text + '\n[progress]\ndate = ""\nlat = ""\n')
+    with pytest.raises(planner.InputError) as err:
+        planner.load_scenario(scenario)
+    said = str(err.value)
+    assert "column 'date': cannot be switched off" in said and "column 'lat'" in said
+
+
+def test_dates_as_offices_write_them_and_the_local_day(tmp_path):
+    """Briefcase's "Apr 26, 2018 8:58:20 PM" (12-hour clock), Excel's "20-May-96" and an
+    Indonesian "17 Agustus 2024" read with [progress] date_format; an Excel serial number;
+    a spreadsheet's date-only cell (00:00:00) stays a date; a UTC time (Z, or the server's
+    receipt column, which carries no offset) is dated by the study area's local day
+    (UTC+08:00 for the tiny area at 117°E, or the [progress] timezone)."""
+    from datetime import timedelta, timezone
+
+    from planner.inputs.fieldlog import _date_as, _excel_serial, _iso_date, time_zone
+
+    assert _date_as("Apr 26, 2018 8:58:20 PM", "%b %d, %Y %I:%M:%S %p") == ("2018-04-26",
+                                                                            "20:58")
+    assert _date_as("20-May-96", "%d-%b-%y") == ("1996-05-20", "")
+    assert _date_as("17 Agustus 2024", "%d %B %Y") == ("2024-08-17", "")
+    assert _excel_serial("45323") == ("2024-02-01", "")
+    assert _excel_serial("45323.75") == ("2024-02-01", "18:00")
+    assert _excel_serial("2024") == ("", "")  # a year, not a serial
+    assert _iso_date("2024-02-03 00:00:00") == ("2024-02-03", "")
+    wita = timezone(timedelta(hours=8))
+    assert _iso_date("2024-02-08T23:30:00.000Z", wita) == ("2024-02-09", "07:30")
+    assert _iso_date("2024-02-08T23:30:00", wita, utc=True) == ("2024-02-09", "07:30")
+    assert _iso_date("2024-02-08T23:30:00+07:00", wita) == ("2024-02-09", "00:30")
+    assert _iso_date("2024-02-08T23:30:00") == ("2024-02-08", "23:30")   # local already
+    s = planner.load_scenario(write_tiny(tmp_path / "tiny"))
+    plan = planner.run(s, use_cache=False)
+    zone, said = time_zone("", plan.villages)
+    assert zone.utcoffset(None) == timedelta(hours=8) and said.startswith("UTC+08:00")
+    assert time_zone("Asia/Jakarta", plan.villages)[1] == "Asia/Jakarta ([progress] timezone)"
+    # end to end: KoBo's _submission_time (UTC, no offset) late in the evening
+    b_lon, b_lat = lonlat(11, 1)
+    rows = [{"_uuid": "k1", "_submission_time": "2024-02-08T23:30:00",
+             "_geolocation": f"[{b_lat}, {b_lon}]", "ktp": "2"}]
+    scenario, logs = _tiny_with_logs(tmp_path / "k", rows)
+    check = _check(scenario, logs)
+    assert check.rows[["date", "time"]].values.tolist() == [["2024-02-09", "07:30"]]
+    assert check.timezone.startswith("UTC+08:00")

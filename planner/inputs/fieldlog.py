@@ -37,7 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +58,29 @@ DUPLICATE_METRES = 50.0
 _ROLE_NAMES = {
     "id": ("_uuid", "meta-instanceid", "meta/instanceid", "instanceid", "key", "_id", "id",
            "submission_id", "uuid"),
-    "date": ("date", "service_date", "tanggal", "start", "today", "submissiondate",
-             "_submission_time"),
-    "team": ("team", "tim", "team_id", "deviceid", "_submitted_by", "username",
-             "enumerator"),
+    "team": ("team", "tim", "team_id", "nama_tim", "enumerator", "petugas", "submittername",
+             "_submitted_by", "username", "deviceid"),
     "village": ("village_code", "kode_desa", "kode", "village", "desa_kode"),
     "geopoint": ("_geolocation", "geolocation", "geopoint", "location", "gps"),
 }
-"""Column names looked for, per role, when ``[progress]`` does not name one (compared
-without case; ODK's ``group-field`` and KoBo's ``group/field`` paths match by their last
-part too)."""
+"""Column names looked for, per role, when ``[progress]`` does not name one, in order of
+preference (compared without case; ODK's ``group-field`` and KoBo's ``group/field`` paths
+match by their last part too). The team is the submitter before the device."""
+
+DATE_TIERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("a service-date question", ("service_date", "session_date", "tanggal_layanan",
+                                 "tanggal_pelayanan")),
+    ("the form's start time", ("start", "starttime", "start_time")),
+    ("the form's date (today)", ("today",)),
+    ("a date question", ("date", "tanggal", "tgl")),
+    ("the form's end time", ("end", "endtime", "end_time")),
+    ("the server's receipt time (UTC; uploads from blank spots can lag by days: the last "
+     "resort)", ("submissiondate", "_submission_time", "submission_time")),
+)
+"""Where a session's date comes from when ``[progress] date`` does not say: the first tier
+with a column, in this order (the form's own times before the server's receipt)."""
+
+_ROLE_NAMES["date"] = tuple(n for _, names in DATE_TIERS for n in names)
 
 REASON_KINDS = (
     ("duplicate of", "duplicate"), ("in the future", "date in the future"),
@@ -100,7 +113,13 @@ def reason_kind(reason: str) -> str:
     return "other" if reason else ""
 
 
-_DATE_RE = re.compile(r"^\s*(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2}))?")
+_DATE_RE = re.compile(r"^\s*(\d{4})[-/](\d{2})[-/](\d{2})(?:[T ](\d{2}):(\d{2})"
+                      r"(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?)?")
+_MONTHS_ID = {"januari": "January", "februari": "February", "maret": "March",
+              "mei": "May", "juni": "June", "juli": "July", "agustus": "August",
+              "oktober": "October", "desember": "December", "agu": "Aug", "agt": "Aug",
+              "okt": "Oct", "des": "Dec", "nop": "Nov", "peb": "Feb"}
+"""Indonesian month names (and their usual short forms) as ``%b``/``%B`` read them."""
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -121,12 +140,18 @@ class LogCheck:
         The indicator keys.
     baseline, as_of : str
         The dates used (``YYYY-MM-DD``; "" when none).
+    roles : tuple of Role
+        Which column of each file filled each role, and why.
+    timezone : str
+        The time zone sessions were dated in, and how it was chosen.
     """
 
     rows: pd.DataFrame
     indicators: tuple[str, ...]
     baseline: str = ""
     as_of: str = ""
+    roles: tuple[Role, ...] = ()
+    timezone: str = ""
 
     @property
     def applied(self) -> pd.DataFrame:
@@ -158,6 +183,18 @@ class LogCheck:
                         "people_applied": int(self.applied[col].sum()),
                         "people_set_aside": int(self.set_aside[col].sum())})
         return pd.DataFrame(out)
+
+    def roles_table(self) -> pd.DataFrame:
+        """Which column of each file filled each role, and why.
+
+        Returns
+        -------
+        DataFrame
+            ``file, role, column, how``; one row per file and role.
+        """
+        return pd.DataFrame([{"file": r.file, "role": r.role, "column": r.column,
+                              "how": r.how} for r in self.roles],
+                            columns=["file", "role", "column", "how"])
 
     def summary(self) -> str:
         """One line: people applied of those logged per indicator, rows set aside.
@@ -218,7 +255,9 @@ def read_logs(paths: list[Path] | tuple[Path, ...], spec: ProgressSpec,
         raise InputError(problems)
     if not frames:
         return _empty(indicators)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    out.attrs["roles"] = [r for f in frames for r in f.attrs.get("roles", [])]
+    return out
 
 
 def _empty(indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
@@ -258,7 +297,8 @@ def _read_one(path: Path, spec: ProgressSpec,
         table = table.where(table.notna(), "").astype(str)
         rows = [f"feature {i + 1}" for i in range(len(layer))]
     try:
-        columns = _resolve_columns(path, table, spec, indicators, has_geometry=lat is not None)
+        columns, roles = _resolve_columns(path, table, spec, indicators,
+                                          has_geometry=lat is not None)
     except InputError as exc:
         raise InputError([*exc.problems, *_other_sheets(path, spec)]) from None
     # a date, team or village merged over several rows (one day's sessions) holds for each
@@ -268,6 +308,9 @@ def _read_one(path: Path, spec: ProgressSpec,
     out = pd.DataFrame({"file": str(path), "row": rows})
     for role in ("id", "date", "team", "village"):
         out[role] = _text(table, columns.get(role))
+    # the server stamps its receipt time in UTC (KoBo's _submission_time has no offset)
+    last = re.split(r"[-/.]", _norm(columns.get("date", "")))[-1]
+    out["date_zone"] = "utc" if last in DATE_TIERS[-1][1] else ""
     if lat is not None:
         out["lat"], out["lon"] = lat, lon
     elif "lat" in columns:
@@ -276,6 +319,9 @@ def _read_one(path: Path, spec: ProgressSpec,
         out["lat"], out["lon"] = _split_geopoint(_text(table, columns["geopoint"]))
     for ind in indicators:
         out[ind.key] = _text(table, columns.get(f"served:{ind.key}"))
+    if lat is not None:
+        roles.append(Role(str(path), "geopoint", "(geometry)", "the features' points"))
+    out.attrs["roles"] = roles
     return out
 
 
@@ -307,19 +353,24 @@ def _norm(name: str) -> str:
     return str(name).strip().lower()
 
 
+def _matches(table: pd.DataFrame, name: str) -> list[str]:
+    """Columns named ``name`` (without case), else those whose last path part (after ``-``,
+    ``/`` or ``.``) is ``name``."""
+    exact = [str(c) for c in table.columns if _norm(c) == name]
+    if exact:
+        return exact
+    return [str(c) for c in table.columns if re.split(r"[-/.]", _norm(c))[-1] == name]
+
+
 def _find(table: pd.DataFrame, names: tuple[str, ...]) -> str | None:
     """The first column named as one of ``names`` (without case), or whose last path part
     (after ``-``, ``/`` or ``.``) is."""
-    by_name = {_norm(c): c for c in table.columns}
-    by_last: dict[str, str] = {}
-    for c in table.columns:
-        by_last.setdefault(re.split(r"[-/.]", _norm(c))[-1], c)
     for n in names:
-        if n in by_name:
-            return str(by_name[n])
+        if (hits := [str(c) for c in table.columns if _norm(c) == n]):
+            return hits[0]
     for n in names:
-        if n in by_last:
-            return by_last[n]
+        if (hits := _matches(table, n)):
+            return hits[0]
     return None
 
 
@@ -340,45 +391,165 @@ def _lat_lon_pair(table: pd.DataFrame) -> tuple[str, str] | None:
     return None
 
 
+@dataclass(frozen=True)
+class Role:
+    """Which column of a log file fills a role, and why (every file's roles are reported:
+    ``planner progress`` prints them, ``run.json`` and ``progress.md`` keep them).
+
+    Attributes
+    ----------
+    file : str
+        The log file.
+    role : str
+        ``id``, ``date``, ``team``, ``village``, ``lat``, ``lon``, ``geopoint`` or
+        ``served:<indicator>``.
+    column : str
+        The column ("" when none fills it).
+    how : str
+        Why: named in ``[progress]``, found by its name (which), switched off, not found.
+    """
+
+    file: str
+    role: str
+    column: str
+    how: str
+
+
+_OPTIONAL = ("id", "team", "village")
+"""Roles a file may lack, or a scenario switch off (``village = ""``)."""
+
+
 def _resolve_columns(path: Path, table: pd.DataFrame, spec: ProgressSpec,
                      indicators: tuple[Indicator, ...] | list[Indicator],
-                     has_geometry: bool) -> dict[str, str]:
-    """The column of each role in one file; every missing column is reported at once."""
+                     has_geometry: bool) -> tuple[dict[str, str], list[Role]]:
+    """The column of each role in one file and why; every missing or ambiguous column is
+    reported at once."""
     problems: list[Problem] = []
     out: dict[str, str] = {}
+    roles: list[Role] = []
+    where = str(path)
 
     def named(role: str, column: str) -> None:
         if column in table.columns:
             out[role] = column
+            roles.append(Role(where, role, column, "named in [progress]"))
         else:
-            problems.append(Problem(str(path), f"no column '{column}' (named by [progress] "
+            problems.append(Problem(where, f"no column '{column}' (named by [progress] "
                                     f"{role}); columns: {', '.join(map(str, table.columns))}",
                                     column=column))
 
-    for role in ("id", "date", "team", "village"):
-        if role in spec.columns:
+    for role in _OPTIONAL:
+        if role in spec.columns and not spec.columns[role]:
+            roles.append(Role(where, role, "", "switched off in [progress]"))
+        elif role in spec.columns:
             named(role, spec.columns[role])
-        elif (found := _find(table, _ROLE_NAMES[role])) is not None:
-            out[role] = found
-    if "date" not in out and "date" not in spec.columns:
-        problems.append(Problem(str(path), "no date column: expected one of "
-                                f"{', '.join(_ROLE_NAMES['date'])}, or name it with "
-                                "[progress] date", column="date"))
+        else:
+            _found(table, role, _ROLE_NAMES[role], out, roles, problems, where)
+    if "date" in spec.columns:
+        named("date", spec.columns["date"])
+    else:
+        _date_column(table, out, roles, problems, where)
     if not has_geometry:
         _place_columns(path, table, spec, named, out, problems)
+        for role in ("lat", "lon", "geopoint"):
+            if role in out and not any(r.role == role for r in roles):
+                roles.append(Role(where, role, out[role], "found by its name"))
+    choices = _count_columns(table, spec, indicators, named, out, roles, where)
+    if not any(k.startswith("served:") for k in out) and not problems:
+        hint = (f" ({', '.join(repr(c) for c in choices)} hold 0/1 answers of a "
+                "multiple-choice question: which services were given, not how many people)"
+                if choices else "")
+        problems.append(Problem(where, "no count column: expected a column per indicator "
+                                f"({', '.join(i.key for i in indicators)}) with the number of "
+                                f"people served{hint}; name them in [progress.served]",
+                                column="served"))
+    if problems:
+        raise InputError(problems)
+    return out, roles
+
+
+def _count_columns(table: pd.DataFrame, spec: ProgressSpec,
+                   indicators: tuple[Indicator, ...] | list[Indicator], named: Any,
+                   out: dict[str, str], roles: list[Role], where: str) -> list[str]:
+    """Each indicator's count column: as named, else found by its name unless it holds the
+    0/1 answers of a multiple-choice question (returned, for the message)."""
+    choices: list[str] = []
     for ind in indicators:
         if ind.key in spec.served:
             named(f"served:{ind.key}", spec.served[ind.key])
-        elif (found := _find(table, (ind.key.lower(), f"{ind.key.lower()}_served",
-                                     ind.served.lower()))) is not None:
+            continue
+        names = (ind.key.lower(), f"{ind.key.lower()}_served", ind.served.lower())
+        found = _find(table, names)
+        if found is not None and _is_choice(table, found):
+            choices.append(found)
+            roles.append(Role(where, f"served:{ind.key}", "", f"'{found}' holds 0/1 answers "
+                              "of a multiple-choice question, not people: not a count"))
+        elif found is not None:
             out[f"served:{ind.key}"] = found
-    if not any(k.startswith("served:") for k in out) and not spec.served:
-        problems.append(Problem(str(path), "no count column: expected a column per indicator "
-                                f"({', '.join(i.key for i in indicators)}), or name them in "
-                                "[progress.served]", column="served"))
-    if problems:
-        raise InputError(problems)
-    return out
+            roles.append(Role(where, f"served:{ind.key}", found, "found by its name"))
+        else:
+            roles.append(Role(where, f"served:{ind.key}", "", "not found"))
+    return choices
+
+
+def _found(table: pd.DataFrame, role: str, names: tuple[str, ...], out: dict[str, str],
+           roles: list[Role], problems: list[Problem], where: str) -> None:
+    """The first of ``names`` a column has; two columns for it (``a-team``, ``b-team``)
+    are ambiguous: an error asking for the setting."""
+    for n in names:
+        hits = _matches(table, n)
+        if len(hits) > 1:
+            problems.append(Problem(where, f"columns {', '.join(repr(h) for h in hits)} could "
+                                    f"each be the {role}: name one in [progress] {role}",
+                                    column=role))
+            return
+        if hits:
+            out[role] = hits[0]
+            roles.append(Role(where, role, hits[0], f"found by its name ({n})"))
+            return
+    roles.append(Role(where, role, "", "not found"))
+
+
+def _date_column(table: pd.DataFrame, out: dict[str, str], roles: list[Role],
+                 problems: list[Problem], where: str) -> None:
+    """The session date's column by :data:`DATE_TIERS`; the others that could hold a date
+    are named so that a user can choose one; two columns in the first tier found are
+    ambiguous."""
+    found: list[tuple[str, str]] = []   # (column, tier)
+    for tier, names in DATE_TIERS:
+        hits = [h for n in names for h in _matches(table, n)]
+        hits = list(dict.fromkeys(hits))
+        if hits and not found and len(hits) > 1:
+            problems.append(Problem(where, f"columns {', '.join(repr(h) for h in hits)} could "
+                                    "each be the session's date: name one in [progress] date",
+                                    column="date"))
+            return
+        found += [(h, tier) for h in hits]
+    if not found:
+        problems.append(Problem(where, "no date column: expected one of "
+                                f"{', '.join(_ROLE_NAMES['date'])}, or name it with "
+                                "[progress] date", column="date"))
+        return
+    column, tier = found[0]
+    others = [c for c, _ in found[1:]]
+    out["date"] = column
+    roles.append(Role(where, "date", column, f"{tier}" + (
+        f"; also present: {', '.join(repr(c) for c in others)} (set [progress] date to use "
+        "one)" if others else "")))
+
+
+def _is_choice(table: pd.DataFrame, column: str) -> bool:
+    """A column of one choice of a multiple-choice question (KoBo's ``layanan/ktp``: 1 when
+    the choice was ticked): its name is a path whose parent is a column too, or every value
+    is 0 or 1 (or TRUE/FALSE) under a path name."""
+    parts = re.split(r"[-/.]", str(column))
+    if len(parts) < 2:
+        return False
+    parent = str(column)[: -len(parts[-1]) - 1]
+    if parent in table.columns:
+        return True
+    values = set(table[column].dropna().astype(str).str.strip().str.lower()) - {""}
+    return bool(values) and values <= {"0", "1", "true", "false", "0.0", "1.0"}
 
 
 def _place_columns(path: Path, table: pd.DataFrame, spec: ProgressSpec, named: Any,
@@ -460,7 +631,8 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     keys = tuple(i.key for i in indicators)
     as_of = as_of if as_of is not None else spec.as_of
     today_text = (today or date.today()).isoformat()
-    p = _parse(raw, keys, spec.date_format)
+    zone, zone_text = time_zone(spec.timezone, villages_m)
+    p = _parse(raw, keys, spec.date_format, zone)
     _check_dates(p, spec.baseline, as_of or "", today_text)
     xy = _metric_xy(p, villages_m.crs)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
@@ -477,27 +649,77 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
         "status": status,
         "reason": reasons, "reason_kind": [reason_kind(r) for r in reasons],
         "note": _notes(raw, dist, status, spec.max_distance_km)})
-    return LogCheck(rows, keys, spec.baseline, as_of or "")
+    return LogCheck(rows, keys, spec.baseline, as_of or "",
+                    tuple(raw.attrs.get("roles", ())), zone_text)
 
 
-def _parse(raw: pd.DataFrame, keys: tuple[str, ...], fmt: str = "") -> _Parsed:
+def time_zone(name: str, villages_m: gpd.GeoDataFrame) -> tuple[Any, str]:
+    """The time zone sessions are dated in: ``[progress] timezone`` (an IANA name such as
+    ``Asia/Makassar``, or an offset ``+08:00``), else the whole-hour offset of the study
+    area's centre longitude (Kaltara, 117°E: UTC+08:00, which is WITA), said so.
+
+    Parameters
+    ----------
+    name : str
+        The setting ("" for none).
+    villages_m : GeoDataFrame
+        The villages (any CRS), for the default.
+
+    Returns
+    -------
+    tzinfo
+        The zone.
+    str
+        How it was chosen, for the report.
+    """
+    from datetime import timedelta, timezone
+    from zoneinfo import ZoneInfo
+
+    if name:
+        m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", name.strip())
+        if m:
+            sign = -1 if m.group(1) == "-" else 1
+            return (timezone(sign * timedelta(hours=int(m.group(2)),
+                                              minutes=int(m.group(3) or 0))),
+                    f"{name} ([progress] timezone)")
+        return ZoneInfo(name), f"{name} ([progress] timezone)"
+    lon = 0.0
+    if len(villages_m):
+        x0, y0, x1, y1 = villages_m.total_bounds
+        centre = gpd.GeoSeries(gpd.points_from_xy([(x0 + x1) / 2], [(y0 + y1) / 2]),
+                               crs=villages_m.crs).to_crs(WGS84)
+        lon = float(centre.x.iloc[0])
+    hours = max(-12, min(14, round(lon / 15)))
+    return (timezone(timedelta(hours=hours)),
+            f"UTC{hours:+03d}:00 (from the study area's longitude, {lon:.1f}°; set "
+            "[progress] timezone, e.g. Asia/Makassar)")
+
+
+def _parse(raw: pd.DataFrame, keys: tuple[str, ...], fmt: str = "",
+           zone: Any = None) -> _Parsed:
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
-    dates, times = _parse_dates(raw["date"], reasons, fmt)
+    utc = raw["date_zone"] if "date_zone" in raw.columns else pd.Series([""] * len(raw))
+    dates, times = _parse_dates(raw["date"], reasons, fmt, zone, utc.to_numpy(object))
     counts = _parse_counts(raw, keys, reasons)
     lat, lon, ok = _parse_coordinates(raw, reasons)
     return _Parsed(dates, times, counts, lat, lon, ok, reasons)
 
 
-def _parse_dates(values: pd.Series, reasons: list[list[str]],
-                 fmt: str = "") -> tuple[list[str], list[str]]:
-    """Dates as ``YYYY-MM-DD`` and times as ``HH:MM`` ("" when none): read as ``fmt`` says
-    when given, else (or when that fails: dates typed in a spreadsheet) as ISO dates, a time
-    may follow."""
+def _parse_dates(values: pd.Series, reasons: list[list[str]], fmt: str = "",
+                 zone: Any = None, utc: Any = None) -> tuple[list[str], list[str]]:
+    """Dates as ``YYYY-MM-DD`` and times as ``HH:MM`` ("" when none), in the study area's
+    time zone ``zone``: read as ``fmt`` says when given, else (or when that fails: dates
+    typed in a spreadsheet) as ISO dates, a time may follow; a time with an offset (``Z``,
+    ``+07:00``), or from a column the server stamps in UTC (``utc`` says ``"utc"``), is
+    turned into the zone's local time before its day is taken; an Excel serial number
+    (45323.5) is a date too."""
     dates, times = [], []
     for i, text in enumerate(values.astype(str)):
         d, t = _date_as(text, fmt) if fmt else ("", "")
         if not d:
-            d, t = _iso_date(text)
+            d, t = _iso_date(text, zone, utc is not None and utc[i] == "utc")
+        if not d:
+            d, t = _excel_serial(text)
         if not d:
             expected = f"the format {fmt!r} or YYYY-MM-DD" if fmt else \
                 "YYYY-MM-DD (a time may follow)"
@@ -511,18 +733,27 @@ def _parse_dates(values: pd.Series, reasons: list[list[str]],
 def _date_as(text: str, fmt: str) -> tuple[str, str]:
     from datetime import datetime
 
+    text = text.strip()
+    if "%b" in fmt or "%B" in fmt:  # Indonesian month names too (Mei, Agustus, Okt...)
+        text = re.sub(r"[A-Za-z]+", lambda m: _MONTHS_ID.get(m.group(0).lower(), m.group(0)),
+                      text)
     try:
-        when = datetime.strptime(text.strip(), fmt)
+        when = datetime.strptime(text, fmt)
     except ValueError:
         return "", ""
     if not 1900 <= when.year <= 2999:  # a year typo
         return "", ""
-    return when.date().isoformat(), (f"{when:%H:%M}" if "%H" in fmt else "")
+    timed = any(code in fmt for code in ("%H", "%I"))  # 24-hour, or 12-hour with %p
+    return when.date().isoformat(), (f"{when:%H:%M}" if timed else "")
 
 
-def _iso_date(text: str) -> tuple[str, str]:
+def _iso_date(text: str, zone: Any = None, utc: bool = False) -> tuple[str, str]:
     """``YYYY-MM-DD`` and ``HH:MM`` of an ISO date ("" and "" when it is not one, its time
-    is impossible (25:61) or its year lies outside 1900-2999, a typo)."""
+    is impossible (25:61) or its year lies outside 1900-2999, a typo). A time with an
+    offset, or stamped in UTC (``utc``), is turned into ``zone``'s local time first; a
+    time of exactly 00:00:00 is a date without a time (a spreadsheet's date cell)."""
+    from datetime import datetime, timedelta, timezone
+
     m = _DATE_RE.match(text)
     if not m:
         return "", ""
@@ -533,9 +764,41 @@ def _iso_date(text: str) -> tuple[str, str]:
         return "", ""
     if not 1900 <= day.year <= 2999:
         return "", ""
-    if m.group(4) and (int(m.group(4)) > 23 or int(m.group(5)) > 59):
+    if not m.group(4):
+        return d, ""
+    hour, minute, sec = int(m.group(4)), int(m.group(5)), int(m.group(6) or 0)
+    if hour > 23 or minute > 59 or sec > 59:
         return "", ""
-    return d, (f"{m.group(4)}:{m.group(5)}" if m.group(4) else "")
+    offset = m.group(7)
+    if zone is not None and (offset or utc):
+        if not offset or offset == "Z":
+            tz = UTC
+        else:
+            sign = -1 if offset[0] == "-" else 1
+            hh, mm = int(offset[1:3]), int(offset[-2:])
+            tz = timezone(sign * timedelta(hours=hh, minutes=mm))
+        local = datetime(day.year, day.month, day.day, hour, minute, sec,
+                         tzinfo=tz).astimezone(zone)
+        return local.date().isoformat(), f"{local:%H:%M}"
+    if m.group(6) is not None and (hour, minute, sec) == (0, 0, 0) and not offset:
+        return d, ""
+    return d, f"{hour:02d}:{minute:02d}"
+
+
+def _excel_serial(text: str) -> tuple[str, str]:
+    """A date written as Excel's serial number (days since 1899-12-30; a fraction is the
+    time of day), within the years 1950-2100 (a bare 2024 is a year, not a serial)."""
+    from datetime import datetime, timedelta
+
+    t = text.strip()
+    if not re.fullmatch(r"\d{1,7}(\.\d+)?", t):
+        return "", ""
+    value = float(t)
+    if not 18_264 <= value <= 73_415:  # 1950-01-01 .. 2100-12-31
+        return "", ""
+    when = datetime(1899, 12, 30) + timedelta(days=value)
+    when = when.replace(second=0, microsecond=0) + timedelta(minutes=round(when.second / 60))
+    return when.date().isoformat(), (f"{when:%H:%M}" if "." in t else "")
 
 
 def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],

@@ -646,6 +646,11 @@ def progress_markdown(plan: Result) -> str:
     lines = [f"# Field-log progress: {s.title or s.name}", "",
              *([f"> **{s.illustrative_note}**", ""] if s.illustrative else []),
              *_progress_section(plan)]
+    if plan.progress is not None and plan.progress.roles:
+        lines += ["", "## Columns read", "", "| file | role | column | why |",
+                  "|---|---|---|---|"]
+        lines += [f"| {_md(Path(r.file).name)} | {_md(r.role)} | {_md(r.column or '(none)')} "
+                  f"| {_md(r.how)} |" for r in plan.progress.roles]
     return "\n".join(lines) + "\n"
 
 

@@ -383,6 +383,8 @@ class ProgressSpec:
         farther, it is set aside.
     columns : dict
         Log columns by role: ``id``, ``date``, ``team``, ``village`` (a stated village code),
+        ``review`` (a reviewer's verdict: ODK Central's ReviewState, KoBo's
+        _validation_status),
         ``lat``/``lon`` or ``geopoint`` (``"lat lon"`` or ``"[lat, lon]"``), ``sheet``
         (XLSX). Roles left out are found by the names ODK Collect and KoBoToolbox use.
     served : dict
@@ -397,6 +399,9 @@ class ProgressSpec:
         ``Asia/Makassar``, or an offset, ``+08:00``); times with an offset, and the
         server's receipt times (UTC), are turned into it. Default: the whole-hour offset
         of the study area's longitude.
+    max_per_session : float or None
+        The most people one session can serve (per indicator); a count above it is set
+        aside. Default: none (only a count above the village's whole eligible estimate is).
     """
 
     logs: tuple[Path, ...] = ()
@@ -407,6 +412,7 @@ class ProgressSpec:
     served: dict[str, str] = field(default_factory=dict)
     date_format: str = ""
     timezone: str = ""
+    max_per_session: float | None = None
 
 
 @dataclass(frozen=True)
@@ -750,7 +756,8 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "speed_kmh": (0.0, 2000.0, False), "upstream_kmh": (0.0, 2000.0, False),
     "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
     "speed_factor": (0.0, 10.0, False), "prefix_digits": (1, 64, True),
-    "max_distance_km": (0.0, 500.0, True), "teams": (1, 10_000, True),
+    "max_distance_km": (0.0, 500.0, True), "max_per_session": (1, 1e9, True),
+    "teams": (1, 10_000, True),
     "max_days": (1, 366, True), "serve_minutes": (0.0, 24 * 60.0, True),
     "setup_minutes": (0.0, 24 * 60.0, True), "night_rupiah": (0.0, 1e15, True),
     "day_rupiah": (0.0, 1e15, True), "trip_budget": (0.0, 1e15, False),
@@ -867,9 +874,11 @@ _TRIPS_KEYS: dict[str, Any] = {
     "minimise": str}
 _PROGRESS_KEYS: dict[str, Any] = {
     "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
-    "id": str, "date": str, "team": str, "village": str, "lat": str, "lon": str,
-    "geopoint": str, "sheet": str, "served": dict, "date_format": str, "timezone": str}
-PROGRESS_COLUMNS = ("id", "date", "team", "village", "lat", "lon", "geopoint", "sheet")
+    "id": str, "date": str, "team": str, "village": str, "review": str, "lat": str, "lon": str,
+    "geopoint": str, "sheet": str, "served": dict, "date_format": str, "timezone": str,
+    "max_per_session": (int, float)}
+PROGRESS_COLUMNS = ("id", "date", "team", "village", "review", "lat", "lon", "geopoint",
+                    "sheet")
 """The column roles of ``[progress]`` (see :class:`ProgressSpec`)."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SITES_KEYS: dict[str, Any] = {
@@ -1228,23 +1237,15 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         if isinstance(value, str) and value and not is_date(value):
             pc.add(src, f"expected a date YYYY-MM-DD, found {value!r}", where="[progress]",
                    column=key)
-    for key in ("date", "lat", "lon", "geopoint", "sheet"):
-        if raw.get(key) == "":
-            pc.add(src, "cannot be switched off (\"\"): name the column, or leave the key out "
-                   "to let the planner find it (only id, team and village may be \"\")",
-                   where="[progress]", column=key)
+    _progress_texts(pc, src, raw)
     date_format = raw.get("date_format", "")
-    if isinstance(date_format, str) and date_format and not _date_format_ok(date_format):
-        pc.add(src, f"expected strftime codes for a date (e.g. '%d/%m/%Y'), found "
-               f"{date_format!r}", where="[progress]", column="date_format")
     zone = raw.get("timezone", "")
-    if isinstance(zone, str) and zone and not _time_zone_ok(zone):
-        pc.add(src, f"expected a time zone (an IANA name such as 'Asia/Makassar', or an "
-               f"offset such as '+08:00'), found {zone!r}", where="[progress]",
-               column="timezone")
     distance = raw.get("max_distance_km", 1.0)
     if not in_range(pc, src, "[progress]", "max_distance_km", distance):
         distance = 1.0
+    most = raw.get("max_per_session")
+    if most is not None and not in_range(pc, src, "[progress]", "max_per_session", most):
+        most = None
     served = raw.get("served", {}) if isinstance(raw.get("served"), dict) else {}
     keys = [i.key for i in indicators]
     for key, column in served.items():
@@ -1261,7 +1262,8 @@ def _progress(pc: ProblemCollector, src: str, base: Path, raw: Any,
         columns={k: str(raw[k]) for k in PROGRESS_COLUMNS if isinstance(raw.get(k), str)},
         served={k: str(v) for k, v in served.items() if isinstance(v, str)},
         date_format=date_format if isinstance(date_format, str) else "",
-        timezone=zone if isinstance(zone, str) and _time_zone_ok(zone) else "")
+        timezone=zone if isinstance(zone, str) and _time_zone_ok(zone) else "",
+        max_per_session=float(most) if most is not None else None)
 
 
 def _trip_clocks(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> dict[str, Any]:
@@ -1334,6 +1336,25 @@ def _trips(pc: ProblemCollector, src: str, raw: Any) -> TripSpec:
     else:
         out["minimise"] = minimise
     return _make(pc, src, TripSpec, TripSpec, **out)
+
+
+def _progress_texts(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> None:
+    """``[progress]`` roles that cannot be switched off, the date format and the time
+    zone: each problem named."""
+    for key in ("date", "lat", "lon", "geopoint", "sheet"):
+        if raw.get(key) == "":
+            pc.add(src, "cannot be switched off (\"\"): name the column, or leave the key out "
+                   "to let the planner find it (only id, team, village and review may be \"\")",
+                   where="[progress]", column=key)
+    date_format = raw.get("date_format", "")
+    if isinstance(date_format, str) and date_format and not _date_format_ok(date_format):
+        pc.add(src, f"expected strftime codes for a date (e.g. '%d/%m/%Y'), found "
+               f"{date_format!r}", where="[progress]", column="date_format")
+    zone = raw.get("timezone", "")
+    if isinstance(zone, str) and zone and not _time_zone_ok(zone):
+        pc.add(src, f"expected a time zone (an IANA name such as 'Asia/Makassar', or an "
+               f"offset such as '+08:00'), found {zone!r}", where="[progress]",
+               column="timezone")
 
 
 def _time_zone_ok(name: str) -> bool:

@@ -75,12 +75,14 @@ EXPECTED = {  # row -> (status, village, words in the reason or note)
     "7": ("applied", "B", "point 0.50 km outside the nearest village"),
     "8": ("set_aside", "C",  # (1, 1) to the square 20..22 km: 19 km
           "19.0 km from the stated village Desa C (99.01.01.2003), in Desa A"),
-    "9": ("set_aside", "F", "reports 25 served in Desa F (99.01.01.2006), but only 20 remain"),
+    "9": ("applied", "F", "ktp: the estimate was low: 25 served in Desa F (99.01.01.2006) "
+          "where 20 remained unserved (gap 20 at the baseline); its estimate is raised"),
     "10": ("set_aside", "C", "before the baseline 2024-01-01"),
     "11": ("set_aside", "C", "dated 2099-01-01, in the future"),
     "12": ("set_aside", "B", "duplicate of logs.csv row 2 (same team, time and place)"),
     "13": ("set_aside", "E", "the village has no estimate"),
-    "14": ("set_aside", "A", "only 0 remain unserved there (gap 10 at the baseline, 10 applied"),
+    "14": ("applied", "A", "the estimate was low: 1 served in Desa A (99.01.01.2001) where 0 "
+           "remained unserved (gap 10 at the baseline)"),
     "15": ("applied", "A", ""),
     "16": ("set_aside", "C", "ktp: expected a whole number of people >= 0, found 'abc'"),
     "17": ("set_aside", "C", "no count for any indicator"),
@@ -125,12 +127,22 @@ def test_people_are_conserved_and_applied_to_the_right_village(tmp_path):
     # logged: every readable count (rows 16, 17, 20 have none or an unreadable one: 0)
     logged = sum(int(r["ktp"]) for r in odk_rows() if str(r["ktp"]).isdigit())
     assert t["people_logged"] == logged == 150
-    assert t["people_applied"] == 20 + 10 + 10 + 4 == 44
+    # applied: B 20 + 10, F 25 (the estimate was low), A 10 + 1 (the same), C 4
+    assert t["people_applied"] == 20 + 10 + 25 + 10 + 1 + 4 == 70
     assert t["people_applied"] + t["people_set_aside"] == t["people_logged"]
     assert t["rows_applied"] + t["rows_set_aside"] == t["rows_logged"] == 19
     by_village = fieldlog.served_by_village(check, pd.Series([code(v) for v in "ABCDEF"]))
-    assert by_village["ktp"].tolist() == [10, 30, 4, 0, 0, 0]
-    assert by_village["sessions"].tolist() == [1, 2, 1, 0, 0, 0]
+    assert by_village["ktp"].tolist() == [11, 30, 4, 0, 0, 25]
+    assert by_village["sessions"].tolist() == [2, 2, 1, 0, 0, 1]
+    # the estimates are raised where the sessions exceed them: F 60 + 25 = 85 > 80, A 101
+    plan = planner.run(planner.load_scenario(scenario), use_cache=False)
+    after = fieldlog.apply_logs(plan.villages, check, planner.load_scenario(scenario)
+                                .indicators).set_index("nama")
+    assert after.loc["Desa F", ["ktp_eligible", "ktp_recorded", "ktp_gap",
+                                "ktp_eligible_raised"]].tolist() == [85, 85, 0, 5]
+    assert after.loc["Desa A", ["ktp_eligible", "ktp_gap"]].tolist() == [101, 0]
+    assert after.loc["Desa B", ["ktp_eligible", "ktp_gap", "ktp_eligible_raised"]
+                     ].tolist() == [200, 20, 0]
 
 
 def test_as_of_sets_later_rows_aside(tmp_path):
@@ -140,7 +152,7 @@ def test_as_of_sets_later_rows_aside(tmp_path):
     assert rows.loc["15", "status"] == "set_aside"
     assert "after the as-of date 2024-02-15" in rows.loc["15", "reason"]
     assert rows.loc["14", "reason"].startswith("dated 2024-03-02, after the as-of date")
-    assert check.applied["ktp_logged"].sum() == 30  # rows 2 and 7
+    assert check.applied["ktp_logged"].sum() == 55  # rows 2, 7 and 9
 
 
 def test_replan_served_villages_fall_in_rank_and_outputs(tmp_path):
@@ -155,8 +167,10 @@ def test_replan_served_villages_fall_in_rank_and_outputs(tmp_path):
     # today's clock decides "future" in a real run: row 11 (2099) stays set aside
     assert gap(after, "B") == gap(before, "B") - 30 and gap(after, "A") == 0
     assert rank(after, "B") > rank(before, "B")
-    assert after["ktp_served_from_logs"].sum() == 44
-    assert after["ktp_recorded"].sum() == before["ktp_recorded"].sum() + 44
+    assert after["ktp_served_from_logs"].sum() == 70
+    assert after["ktp_recorded"].sum() == before["ktp_recorded"].sum() + 70
+    # F's estimate was low (25 served, 20 unserved): raised to match, its gap 0
+    assert after["ktp_eligible"].sum() == before["ktp_eligible"].sum() + 5 + 1
     paths = plan.write(tmp_path / "out")
     out = tmp_path / "out"
     for name in ("progress.csv", "progress_villages.csv", "logs_checked.csv",
@@ -165,17 +179,19 @@ def test_replan_served_villages_fall_in_rank_and_outputs(tmp_path):
     assert set(paths) >= {"progress", "rejected_logs", "estimates_updated"}
     checked = pd.read_csv(out / "logs_checked.csv", dtype=str)
     rejected = pd.read_csv(out / "rejected_logs.csv", dtype=str)
-    assert len(checked) == 19 and len(rejected) == 15  # applied: rows 2, 7, 15, 19
+    assert len(checked) == 19 and len(rejected) == 13  # applied: rows 2, 7, 9, 14, 15, 19
     assert rejected["reason"].str.len().gt(0).all()
     villages = pd.read_csv(out / "progress_villages.csv", dtype={"kode": str})
-    assert len(villages) == 6 and villages["ktp_served_from_logs"].sum() == 44
+    assert len(villages) == 6 and villages["ktp_served_from_logs"].sum() == 70
     over = pd.read_csv(out / "progress.csv", dtype={"code": str})
     area = over[over["level"] == "study area"]
-    assert area["date"].tolist() == ["2024-01-01", "2024-02-01", "2024-02-03", "2024-03-01",
-                                     "2024-03-04"]
-    assert area["served"].diff().fillna(0).tolist() == [0, 20, 10, 10, 4]
+    assert area["date"].tolist() == ["2024-01-01", "2024-02-01", "2024-02-03", "2024-02-04",
+                                     "2024-03-01", "2024-03-02", "2024-03-04"]
+    assert area["served"].diff().fillna(0).tolist() == [0, 20, 10, 25, 10, 1, 4]
+    # the estimate is raised on the day the sessions exceed it: F on 02-04, A on 03-02
+    assert area["eligible"].tolist() == [470, 470, 470, 475, 475, 476, 476]
     run = json.loads((out / "run.json").read_text())
-    assert run["report"]["progress"]["totals"][0]["people_applied"] == 44
+    assert run["report"]["progress"]["totals"][0]["people_applied"] == 70
     # the updated estimates give the same served counts when run as the estimates
     est = pd.read_csv(out / "estimates_updated.csv", dtype=str)
     est.to_csv(scenario.parent / "estimates.csv", sep=";", index=False)
@@ -278,7 +294,7 @@ def test_bundled_logs_are_reproducible_and_reconcile(tmp_path):
     assert t.loc["ktp", "people_applied"] == 3_300
     kinds = check.set_aside["reason_kind"].value_counts().to_dict()
     assert kinds == {"duplicate": 6, "bad coordinates": 9, "outside every village": 3,
-                     "far from the stated village": 3, "more than the gap": 3,
+                     "far from the stated village": 3, "more than the village's eligible": 3,
                      "date in the future": 3, "before the baseline": 3, "bad count": 3}
     assert check.set_aside["reason"].str.len().gt(0).all()
     over = plan.progress_over_time
@@ -300,8 +316,11 @@ def test_cli_progress_and_the_map_layer(tmp_path, capsys):
     assert main(["progress", str(logs), "--scenario", str(scenario), "--out", str(out),
                  "-q"]) == 0
     text = capsys.readouterr().out
-    assert "19 log rows: 4 applied, 15 set aside" in text
-    assert "ktp: coverage 76.60% at the baseline -> 85.96% on 2024-03-04" in text
+    assert "19 log rows: 6 applied, 13 set aside" in text
+    # 360 of 470 at the baseline; 430 of 476 after (two estimates raised: +5, +1)
+    assert "ktp: coverage 76.60% at the baseline -> 90.34% on 2024-03-04" in text
+    assert "columns of logs.csv: id <- KEY (found by its name (key))" in text
+    assert "date <- start (the form's start time)" in text
     assert sorted(p.name for p in out.iterdir()) == sorted([
         "progress.csv", "progress_villages.csv", "logs_checked.csv", "rejected_logs.csv",
         "estimates_updated.csv", "progress.png", "progress.md", "run.json"])
@@ -422,8 +441,12 @@ def test_a_corrected_resend_is_weighed_on_its_own(tmp_path):
             row("e", "0202-02-05", 1, (21, 1)), row("f", "2024-02-05 23:59", 1, (21, 1))]
     scenario, logs = _tiny_with_logs(tmp_path, rows)
     r = _check(scenario, logs).rows.set_index("id")
-    assert r.loc["a", "status"] == "set_aside" and "only 20 remain" in r.loc["a", "reason"]
+    assert r.loc["a", "status"] == "set_aside"
+    assert r.loc["a", "reason"] == ("replaced by its corrected resend, logs.csv row 3 (same "
+                                    "team, time and place, other counts)")
+    assert r.loc["a", "reason_kind"] == "replaced by a resend"
     assert r.loc["b", "status"] == "applied", r.loc["b", "reason"]
+    assert r.loc["b", "note"] == ""    # 18 of the 20 unserved
     assert r.loc["c", "status"] == "set_aside"
     assert "duplicate of logs.csv row 3" in r.loc["c", "reason"]
     for bad in ("d", "e"):
@@ -607,11 +630,38 @@ def test_only_optional_roles_can_be_switched_off(tmp_path):
     scenario.write_text(text + '\n[progress]\nvillage = ""\nteam = ""\n')
     s = planner.load_scenario(scenario)
     assert s.progress.columns == {"village": "", "team": ""}
-    scenario.write_text(text + '\n[progress]\ndate = ""\nlat = ""\n')
+    scenario.write_text(text + '\n[progress]\ndate = ""\nlat = ""\ntimezone = "Mars/Olympus"\n'
+                        'max_per_session = 0\n')
     with pytest.raises(planner.InputError) as err:
         planner.load_scenario(scenario)
     said = str(err.value)
     assert "column 'date': cannot be switched off" in said and "column 'lat'" in said
+    assert "column 'timezone': expected a time zone" in said and "'Mars/Olympus'" in said
+    assert "max_per_session" in said
+    scenario.write_text(text + '\n[progress]\ntimezone = "Asia/Makassar"\n'
+                        'max_per_session = 15\n')
+    s = planner.load_scenario(scenario)
+    assert s.progress.timezone == "Asia/Makassar" and s.progress.max_per_session == 15
+
+
+def test_max_per_session_sets_a_count_aside(tmp_path):
+    """With [progress] max_per_session = 15, B's 20 (of 50 unserved) is set aside and its
+    10 applied; without it, both apply."""
+    from dataclasses import replace
+
+    rows = [odk_rows()[0], odk_rows()[5]]                        # B: 20, then 10
+    scenario, logs = _tiny_with_logs(tmp_path, rows)
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    raw = fieldlog.read_logs([logs], s.progress, s.indicators)
+    spec = replace(s.progress, max_per_session=15.0)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    assert check.rows["status"].tolist() == ["set_aside", "applied"]
+    assert check.rows["reason"].iloc[0] == ("ktp: reports 20 served in one session, more than "
+                                            "max_per_session (15)")
+    assert check.rows["reason_kind"].iloc[0] == "more than max_per_session"
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY)
+    assert check.rows["status"].tolist() == ["applied", "applied"]
 
 
 def test_dates_as_offices_write_them_and_the_local_day(tmp_path):
@@ -650,3 +700,49 @@ def test_dates_as_offices_write_them_and_the_local_day(tmp_path):
     check = _check(scenario, logs)
     assert check.rows[["date", "time"]].values.tolist() == [["2024-02-09", "07:30"]]
     assert check.timezone.startswith("UTC+08:00")
+
+
+def test_each_count_is_decided_on_its_own_and_reviews_count(tmp_path):
+    """n/a is "not given" for that indicator; an unreadable count is left out with a note
+    while the row's other counts apply; a row with no readable count is set aside. A
+    submission a reviewer rejected (ODK Central's ReviewState, KoBo's _validation_status)
+    is set aside; one flagged is applied with a note. People stay conserved."""
+    from dataclasses import replace
+
+    def row(uid, ktp, review="", xy=(11, 1), when="2024-02-01T09:00"):
+        lon, lat = lonlat(*xy)
+        return {"KEY": uid, "start": when, "deviceid": uid, "location-Latitude": lat,
+                "location-Longitude": lon, "ktp": ktp, "ReviewState": review}
+    rows = [row("a", "n/a"), row("b", "dua"), row("c", "3", "rejected"),
+            row("d", "2", "hasIssues", (21, 1)), row("e", "1", "approved", (21, 1))]
+    scenario, logs = _tiny_with_logs(tmp_path, rows)
+    check = _check(scenario, logs)
+    r = check.rows.set_index("id")
+    assert r.loc["a", "reason"] == "no count for any indicator (ktp all empty)"
+    assert r.loc["b", "reason"] == "ktp: expected a whole number of people >= 0, found 'dua'"
+    assert r.loc["c", "reason"] == "rejected by a reviewer (rejected)"
+    assert r.loc["c", "reason_kind"] == "rejected in review"
+    assert r.loc["d", "status"] == "applied"
+    assert "flagged by a reviewer (hasIssues): check it" in r.loc["d", "note"]
+    assert r.loc["e", "status"] == "applied" and r.loc["e", "note"] == ""
+    assert check.roles_table().set_index("role").loc["review", "column"] == "ReviewState"
+    # two indicators: an unreadable KIA count leaves the KTP count applied
+    s = planner.load_scenario(scenario)
+    kia = replace(s.indicators[0], key="kia", label="KIA", eligible="eligible",
+                  served="recorded", target=None)
+    two = (s.indicators[0], kia)
+    raw = pd.DataFrame([row("f", "2", xy=(11, 5)) | {"kia": "abc"},
+                        row("g", "n/a", xy=(21, 1), when="2024-02-02") | {"kia": "1"}])
+    raw.to_csv(logs, index=False)
+    plan = planner.run(s, use_cache=False)
+    villages = plan.villages.assign(kia_gap=plan.villages["ktp_gap"],
+                                    kia_eligible=plan.villages["ktp_eligible"])
+    got = fieldlog.read_logs([logs], s.progress, two)
+    check = fieldlog.check_logs(got, villages, two, s.progress, today=TODAY)
+    r = check.rows.set_index("id")
+    assert r.loc["f", ["status", "ktp_logged", "kia_logged"]].tolist() == ["applied", 2, 0]
+    assert r.loc["f", "note"] == ("kia: expected a whole number of people >= 0, found 'abc': "
+                                  "left out (the row's other counts apply)")
+    assert r.loc["g", ["status", "ktp_logged", "kia_logged"]].tolist() == ["applied", 0, 1]
+    t = check.totals().set_index("indicator")
+    assert (t["people_applied"] + t["people_set_aside"] == t["people_logged"]).all()

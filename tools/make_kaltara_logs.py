@@ -164,7 +164,7 @@ def _bad_rows(good: pd.DataFrame, v, vm, crs_m, rng, new_id) -> pd.DataFrame:
         r4["KEY"] = new_id()
         bad.append(r4)
         r5 = dict(next(it))                                       # more than the whole gap
-        r5["ktp"] = int(eligible[r5["village_code"]])
+        r5["ktp"] = int(eligible[r5["village_code"]]) + 1        # above its whole estimate
         r5["KEY"] = new_id()
         r5["start"] = r5["start"][:11] + "16" + r5["start"][13:]  # a session of its own
         bad.append(r5)
@@ -172,7 +172,10 @@ def _bad_rows(good: pd.DataFrame, v, vm, crs_m, rng, new_id) -> pd.DataFrame:
              KEY=new_id())                                        # future
         copy(start="2024-05-2" + str(len(bad) % 9) + "T09:00:00.000+08:00",
              KEY=new_id())                                        # before the baseline
-        copy(ktp="dua", KEY=new_id())                             # unreadable count
+        r6 = dict(next(it))                 # a KTP-only session, its count written as a word
+        r6.update(ktp="dua", kia="", akta="", KEY=new_id(),
+                  start=r6["start"][:11] + "15" + r6["start"][13:])  # a session of its own
+        bad.append(r6)
         copy(**{"location-Latitude": "", "location-Longitude": "", "KEY": new_id()})
     return pd.DataFrame(bad, columns=COLUMNS).assign(
         **{"meta-instanceID": lambda d: d["KEY"]})

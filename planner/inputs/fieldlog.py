@@ -27,9 +27,14 @@ Checks, in order (a row is set aside for every reason that holds):
    point in a village, the reason says so;
 4. duplicates, among the rows that passed 1-3: the same submission id as an earlier row, or
    the same team at the same time (to the minute; with dates only, the same date and the same
-   counts) within 50 m of an earlier row; the first is applied;
-5. counts against the village's gap: in date order, a row reporting more people served than
-   the village still has unserved (its gap less what earlier rows applied) is set aside.
+   counts) within 50 m of an earlier row; the first is applied; sent again with other counts
+   (another submission), the later one is the correction and replaces it;
+5. counts against the village's estimate, in date order: a count above what the village
+   still has unserved is applied with a note (the estimate was low; :func:`apply_logs`
+   raises it); a row is set aside only for a count above the village's whole eligible
+   estimate or ``max_per_session``, or a village without an estimate. Each count is decided
+   on its own: ``n/a`` is not given, an unreadable count is left out with a note and the
+   row's other counts apply; a row a reviewer rejected is set aside, one flagged is noted.
 """
 
 from __future__ import annotations
@@ -61,6 +66,7 @@ _ROLE_NAMES = {
     "team": ("team", "tim", "team_id", "nama_tim", "enumerator", "petugas", "submittername",
              "_submitted_by", "username", "deviceid"),
     "village": ("village_code", "kode_desa", "kode", "village", "desa_kode"),
+    "review": ("reviewstate", "review_state", "_validation_status", "validation_status"),
     "geopoint": ("_geolocation", "geolocation", "geopoint", "location", "gps"),
 }
 """Column names looked for, per role, when ``[progress]`` does not name one, in order of
@@ -83,11 +89,15 @@ with a column, in this order (the form's own times before the server's receipt).
 _ROLE_NAMES["date"] = tuple(n for _, names in DATE_TIERS for n in names)
 
 REASON_KINDS = (
-    ("duplicate of", "duplicate"), ("in the future", "date in the future"),
+    ("rejected by a reviewer", "rejected in review"), ("duplicate of", "duplicate"),
+    ("corrected resend", "replaced by a resend"),
+    ("in the future", "date in the future"),
     ("before the baseline", "before the baseline"), ("after the as-of", "after the as-of date"),
     ("outside every village", "outside every village"),
     ("from the stated village", "far from the stated village"),
-    ("is not a village", "unknown stated village"), ("remain unserved", "more than the gap"),
+    ("is not a village", "unknown stated village"),
+    ("whole eligible estimate", "more than the village's eligible"),
+    ("max_per_session", "more than max_per_session"),
     ("no estimate", "village without an estimate"), ("coordinates", "bad coordinates"),
     ("date", "bad date"), ("count", "bad count"), ("whole number", "bad count"))
 """The kind of a set-aside row, from words of its first reason (for the summary's table)."""
@@ -306,7 +316,7 @@ def _read_one(path: Path, spec: ProgressSpec,
     table = io.fill_merged(table, [columns[r] for r in ("date", "team", "village")
                                    if r in columns], path, warnings)
     out = pd.DataFrame({"file": str(path), "row": rows})
-    for role in ("id", "date", "team", "village"):
+    for role in ("id", "date", "team", "village", "review"):
         out[role] = _text(table, columns.get(role))
     # the server stamps its receipt time in UTC (KoBo's _submission_time has no offset)
     last = re.split(r"[-/.]", _norm(columns.get("date", "")))[-1]
@@ -415,7 +425,7 @@ class Role:
     how: str
 
 
-_OPTIONAL = ("id", "team", "village")
+_OPTIONAL = ("id", "team", "village", "review")
 """Roles a file may lack, or a scenario switch off (``village = ""``)."""
 
 
@@ -599,6 +609,7 @@ class _Parsed:
     lon: np.ndarray
     coords_ok: np.ndarray
     reasons: list[list[str]]
+    notes: list[list[str]]
 
 
 def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
@@ -636,7 +647,8 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
     _check_dates(p, spec.baseline, as_of or "", today_text)
     xy = _metric_xy(p, villages_m.crs)
     kode, nama, dist = _attach(raw, p, xy, villages_m, spec.max_distance_km)
-    _duplicates_and_gaps(raw, p, xy, keys, kode, villages_m, indicators)
+    _duplicates_and_gaps(raw, p, xy, keys, kode, villages_m, indicators,
+                         spec.max_per_session)
     status = np.array(["set_aside" if r else "applied" for r in p.reasons], dtype=object)
     reasons = ["; ".join(r) for r in p.reasons]
     rows = pd.DataFrame({
@@ -648,7 +660,8 @@ def check_logs(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
         "kode": kode, "nama": nama, "distance_km": np.round(dist, 3),
         "status": status,
         "reason": reasons, "reason_kind": [reason_kind(r) for r in reasons],
-        "note": _notes(raw, dist, status, spec.max_distance_km)})
+        "note": ["; ".join(x for x in (a, *n) if x) for a, n in zip(
+            _notes(raw, dist, status, spec.max_distance_km), p.notes, strict=True)]})
     return LogCheck(rows, keys, spec.baseline, as_of or "",
                     tuple(raw.attrs.get("roles", ())), zone_text)
 
@@ -698,11 +711,13 @@ def time_zone(name: str, villages_m: gpd.GeoDataFrame) -> tuple[Any, str]:
 def _parse(raw: pd.DataFrame, keys: tuple[str, ...], fmt: str = "",
            zone: Any = None) -> _Parsed:
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
+    notes: list[list[str]] = [[] for _ in range(len(raw))]
+    _check_review(raw, reasons, notes)
     utc = raw["date_zone"] if "date_zone" in raw.columns else pd.Series([""] * len(raw))
     dates, times = _parse_dates(raw["date"], reasons, fmt, zone, utc.to_numpy(object))
-    counts = _parse_counts(raw, keys, reasons)
+    counts = _parse_counts(raw, keys, reasons, notes)
     lat, lon, ok = _parse_coordinates(raw, reasons)
-    return _Parsed(dates, times, counts, lat, lon, ok, reasons)
+    return _Parsed(dates, times, counts, lat, lon, ok, reasons, notes)
 
 
 def _parse_dates(values: pd.Series, reasons: list[list[str]], fmt: str = "",
@@ -801,22 +816,55 @@ def _excel_serial(text: str) -> tuple[str, str]:
     return when.date().isoformat(), (f"{when:%H:%M}" if "." in t else "")
 
 
-def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...],
-                  reasons: list[list[str]]) -> dict[str, np.ndarray]:
+NOT_GIVEN = {"n/a", "na", "-", "\u2013", "\u2014", "null", "none", "nan", "tidak ada"}
+"""Cells that mean "not given" for one indicator (Ona and older KoBo exports write n/a)."""
+
+
+def _parse_counts(raw: pd.DataFrame, keys: tuple[str, ...], reasons: list[list[str]],
+                  notes: list[list[str]]) -> dict[str, np.ndarray]:
+    """People per indicator. Each count is decided on its own: a blank or ``n/a`` is not
+    given; an unreadable count is left out with a note while the row's other counts apply;
+    a row with no readable count at all is set aside."""
     counts: dict[str, np.ndarray] = {}
-    given = np.zeros(len(raw), bool)
+    readable = np.zeros(len(raw), bool)
+    bad: list[list[str]] = [[] for _ in range(len(raw))]
     for k in keys:
         texts = raw[k].astype(str).str.strip()
+        texts = texts.where(~texts.str.lower().isin(NOT_GIVEN), "")
         number, problem = count_values(texts)
-        given |= problem != "blank"
         ok = problem == ""
+        readable |= ok
         for i in np.flatnonzero(~ok & (problem != "blank")).tolist():
-            reasons[i].append(f"{k}: expected a whole number of people >= 0, found "
-                              f"{texts.iat[i]!r}")
+            bad[i].append(f"{k}: expected a whole number of people >= 0, found "
+                          f"{texts.iat[i]!r}")
         counts[k] = np.where(ok, np.nan_to_num(number), 0).astype(np.int64)
-    for missing in np.flatnonzero(~given).tolist():
-        reasons[missing].append(f"no count for any indicator ({', '.join(keys)} all empty)")
+    for i in range(len(raw)):
+        if readable[i]:
+            notes[i].extend(f"{b}: left out (the row's other counts apply)" for b in bad[i])
+        elif bad[i]:
+            reasons[i].extend(bad[i])
+        else:
+            reasons[i].append(f"no count for any indicator ({', '.join(keys)} all empty)")
     return counts
+
+
+_REJECTED = ("rejected", "not_approved", "not approved")
+_FLAGGED = ("hasissues", "has issues", "on_hold", "on hold")
+
+
+def _check_review(raw: pd.DataFrame, reasons: list[list[str]],
+                  notes: list[list[str]]) -> None:
+    """A submission a reviewer rejected (ODK Central's ReviewState ``rejected``, KoBo's
+    ``_validation_status`` not approved) is set aside; one flagged (has issues, on hold) is
+    applied with a note to check it."""
+    if "review" not in raw.columns:
+        return
+    for i, value in enumerate(raw["review"].astype(str)):
+        v = value.strip().lower()
+        if any(w in v for w in _REJECTED):
+            reasons[i].append(f"rejected by a reviewer ({value.strip()})")
+        elif any(w in v for w in _FLAGGED):
+            notes[i].append(f"flagged by a reviewer ({value.strip()}): check it")
 
 
 def _parse_coordinates(raw: pd.DataFrame, reasons: list[list[str]]
@@ -887,17 +935,20 @@ def _where(raw: pd.DataFrame, i: int) -> str:
 def _duplicates_and_gaps(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
                          keys: tuple[str, ...], kode: np.ndarray,
                          villages_m: gpd.GeoDataFrame,
-                         indicators: tuple[Indicator, ...] | list[Indicator]) -> None:
+                         indicators: tuple[Indicator, ...] | list[Indicator],
+                         max_per_session: float | None = None) -> None:
     """Rules 4 and 5: a row is a duplicate only of a row that is applied. When the counts
     rule sets aside a row others were taken as copies of (a corrected resend follows a
     wrong report), it stays aside and the rules run again, so the resend is weighed on its
     own (until nothing changes)."""
     before = [list(r) for r in p.reasons]
+    notes_before = [list(n) for n in p.notes]
     aside: dict[int, list[str]] = {}
     while True:
         p.reasons[:] = [list(aside.get(i, r)) for i, r in enumerate(before)]
+        p.notes[:] = [list(n) for n in notes_before]
         firsts = _check_duplicates(raw, p, xy, keys)
-        _check_gaps(raw, p, kode, villages_m, indicators)
+        _check_gaps(raw, p, kode, villages_m, indicators, max_per_session)
         newly = {j for j in firsts.values() if p.reasons[j] and j not in aside}
         if not newly:
             return
@@ -929,14 +980,23 @@ def _check_duplicates(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray,
         key: tuple[Any, ...] = (team, p.date[i], p.time[i])
         if not p.time[i]:  # a date only: the same counts too
             key += tuple(int(p.counts[k][i]) for k in keys)
-        for j in groups.get(key, []):
-            if np.hypot(*(xy[i] - xy[j])) <= DUPLICATE_METRES:
+        group = groups.setdefault(key, [])
+        for n, j in enumerate(group):
+            if np.hypot(*(xy[i] - xy[j])) > DUPLICATE_METRES:
+                continue
+            if any(p.counts[k][i] != p.counts[k][j] for k in keys):
+                # the same session sent again with other counts: the later one corrects it
+                p.reasons[j].append(f"replaced by its corrected resend, {_where(raw, i)} "
+                                    "(same team, time and place, other counts)")
+                copies[j] = i
+                group[n] = i
+            else:
                 p.reasons[i].append(f"duplicate of {_where(raw, j)} (same team, time and "
                                     "place)")
                 copies[i] = j
-                break
+            break
         else:
-            groups.setdefault(key, []).append(i)
+            group.append(i)
     return copies
 
 
@@ -1014,19 +1074,25 @@ def _swapped(p: _Parsed, i: int, villages_m: gpd.GeoDataFrame) -> str:
 
 def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
                 villages_m: gpd.GeoDataFrame,
-                indicators: tuple[Indicator, ...] | list[Indicator]) -> None:
-    """In date order, a row reporting more people than its village still has unserved is
-    set aside (whole: a form is one report)."""
+                indicators: tuple[Indicator, ...] | list[Indicator],
+                max_per_session: float | None = None) -> None:
+    """In date order, each count against its village's estimate. The estimate is a model and
+    the team's record an observation: a count above what the village still has unserved is
+    applied, with a note that the estimate was low (:func:`apply_logs` raises it). A row is
+    set aside (whole: a form is one report) only when a count exceeds the village's whole
+    eligible estimate, or ``max_per_session``, or the village has no estimate to add to."""
     pos = {c: j for j, c in enumerate(villages_m["kode"].astype(str))}
     remaining = {ind.key: villages_m[ind.gap_col].astype("Float64").to_numpy(float,
                                                                              na_value=np.nan)
                  for ind in indicators}
+    eligible = {ind.key: villages_m[ind.eligible_col].astype("Float64").to_numpy(
+        float, na_value=np.nan) for ind in indicators}
     start = {k: v.copy() for k, v in remaining.items()}
     order = sorted((i for i in range(len(raw)) if not p.reasons[i]),
                    key=lambda i: (p.date[i], p.time[i], i))
     for i in order:
         j = pos[kode[i]]
-        over = []
+        over, low = [], []
         for ind in indicators:
             n = int(p.counts[ind.key][i])
             if n == 0:
@@ -1034,16 +1100,23 @@ def _check_gaps(raw: pd.DataFrame, p: _Parsed, kode: np.ndarray,
             left = remaining[ind.key][j]
             if not np.isfinite(left):
                 over.append(f"{ind.key}: the village has no estimate to add {n} served to")
+            elif n > eligible[ind.key][j]:
+                over.append(f"{ind.key}: reports {n} served in {_village(villages_m, j)}, more "
+                            f"than its whole eligible estimate ({int(eligible[ind.key][j])})")
+            elif max_per_session is not None and n > max_per_session:
+                over.append(f"{ind.key}: reports {n} served in one session, more than "
+                            f"max_per_session ({max_per_session:g})")
             elif n > left:
-                over.append(f"{ind.key}: reports {n} served in {_village(villages_m, j)}, but "
-                            f"only {int(left)} remain unserved there (gap "
-                            f"{int(start[ind.key][j])} at the baseline, "
-                            f"{int(start[ind.key][j] - left)} applied before)")
+                low.append(f"{ind.key}: the estimate was low: {n} served in "
+                           f"{_village(villages_m, j)} where {int(left)} remained unserved "
+                           f"(gap {int(start[ind.key][j])} at the baseline); its estimate is "
+                           "raised to match")
         if over:
             p.reasons[i].extend(over)
             continue
+        p.notes[i].extend(low)
         for ind in indicators:
-            remaining[ind.key][j] -= p.counts[ind.key][i]
+            remaining[ind.key][j] = max(0.0, remaining[ind.key][j] - p.counts[ind.key][i])
 
 
 def _village(villages_m: gpd.GeoDataFrame, j: int) -> str:
@@ -1095,7 +1168,9 @@ def served_by_village(check: LogCheck, codes: pd.Series) -> pd.DataFrame:
 def apply_logs(villages: gpd.GeoDataFrame, check: LogCheck,
                indicators: tuple[Indicator, ...] | list[Indicator]) -> gpd.GeoDataFrame:
     """A copy of the villages with the applied people added to each served count and taken
-    from each gap; ``<key>_served_from_logs`` and ``sessions_logged`` say how many.
+    from each gap; where they exceed the estimate, the eligible count is raised to match (the
+    estimate was low; the gap is then 0). ``<key>_served_from_logs``,
+    ``<key>_eligible_raised`` and ``sessions_logged`` say how many.
 
     Parameters
     ----------
@@ -1116,9 +1191,13 @@ def apply_logs(villages: gpd.GeoDataFrame, check: LogCheck,
     for ind in indicators:
         n = add[ind.key].to_numpy()
         out[f"{ind.key}_served_from_logs"] = n
-        served = out[ind.served_col].astype("Int64")
-        out[ind.served_col] = (served + n).astype("Int64")
-        out[ind.gap_col] = (out[ind.gap_col].astype("Int64") - n).astype("Int64")
+        served = (out[ind.served_col].astype("Int64") + n).astype("Int64")
+        eligible = out[ind.eligible_col].astype("Int64")
+        raised = (served - eligible).clip(lower=0).fillna(0).astype("Int64")
+        out[ind.served_col] = served
+        out[ind.eligible_col] = (eligible + raised).astype("Int64")  # the estimate was low
+        out[ind.gap_col] = (out[ind.eligible_col] - served).astype("Int64")
+        out[f"{ind.key}_eligible_raised"] = raised.to_numpy(np.int64)
     out["sessions_logged"] = add["sessions"].to_numpy()
     return out
 
@@ -1238,13 +1317,17 @@ def progress_over_time(villages_before: pd.DataFrame, check: LogCheck,
         gained = gained.cumsum(axis=0)
         eligible = villages_before[ind.eligible_col].astype("Float64").fillna(0).to_numpy(float)
         served = villages_before[ind.served_col].astype("Float64").fillna(0).to_numpy(float)
+        # where the sessions exceed the estimate it is raised to match (apply_logs)
+        eligible_t = np.maximum(eligible, served + gained)
         for level, code, name, mask in areas(villages_before, admin):
-            e = float(eligible[mask].sum())
+            e = eligible_t[:, mask].sum(axis=1)
             s = served[mask].sum() + gained[:, mask].sum(axis=1)
             rows.append(pd.DataFrame({
                 "date": dates, "level": level, "code": code, "name": name,
-                "indicator": ind.key, "eligible": int(e), "served": s.astype(np.int64),
-                "coverage": np.round(s / e, 6) if e else np.nan,
+                "indicator": ind.key, "eligible": e.astype(np.int64),
+                "served": s.astype(np.int64),
+                "coverage": np.round(np.divide(s, e, out=np.full(len(e), np.nan),
+                                               where=e > 0), 6),
                 "target": ind.target if ind.target is not None else np.nan,
                 "sessions": sessions[:, mask].sum(axis=1).astype(np.int64)}))
     if not rows:

@@ -13,6 +13,7 @@ import json
 import re
 import textwrap
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -746,3 +747,63 @@ def test_each_count_is_decided_on_its_own_and_reviews_count(tmp_path):
     assert r.loc["g", ["status", "ktp_logged", "kia_logged"]].tolist() == ["applied", 0, 1]
     t = check.totals().set_index("indicator")
     assert (t["people_applied"] + t["people_set_aside"] == t["people_logged"]).all()
+
+
+def test_legacy_excel_opendocument_central_zip_and_hxl(tmp_path):
+    """An .xls (Excel 97-2003) and an .ods (LibreOffice) office log with a title row and
+    typed date cells (dates, not 00:00 times); ODK Central's .csv.zip with people counted in
+    a repeat group (one row per person: summed per submission, an unreadable cell left out
+    with a note); a KoBo CSV with its HXL hashtag row under the header (skipped, said)."""
+    import shutil
+    import zipfile
+    from dataclasses import replace
+
+    root = Path(__file__).resolve().parent / "data" / "logs"
+    scenario = write_tiny(tmp_path / "tiny")
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    spec = replace(s.progress, columns={"date": "Tanggal", "team": "Tim", "lat": "Lintang",
+                                        "lon": "Bujur"}, served={"ktp": "Rekam KTP"},
+                   baseline="2024-01-01")
+    for name in ("office_log.xls", "office_log.ods"):
+        shutil.copy(root / name, scenario.parent / name)
+        raw = fieldlog.read_logs([scenario.parent / name], spec, s.indicators)
+        check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+        assert check.rows[["row", "date", "time", "kode", "ktp_logged", "status"]
+                          ].values.tolist() == [["4", "2024-02-03", "", code("B"), 12, "applied"],
+                                                ["5", "2024-02-04", "", code("C"), 5, "applied"]]
+    # ODK Central's .csv.zip: the main CSV and a repeat group "peserta" (one row per person)
+    b_lon, b_lat = lonlat(11, 1)
+    c_lon, c_lat = lonlat(21, 1)
+    main = pd.DataFrame({"SubmissionDate": ["2024-02-10T01:00:00.000Z"] * 2,
+                         "start": ["2024-02-03T09:00:00.000+08:00",
+                                   "2024-02-04T10:00:00.000+08:00"],
+                         "location-Latitude": [b_lat, c_lat],
+                         "location-Longitude": [b_lon, c_lon],
+                         "KEY": ["uuid:s1", "uuid:s2"], "SubmitterName": ["Tim 1", "Tim 1"],
+                         "ReviewState": ["", ""]})
+    rep = pd.DataFrame({"nama": ["a", "b", "c", "d", "e"], "ktp": ["1", "1", "1", "2", "x"],
+                        "PARENT_KEY": ["uuid:s1", "uuid:s1", "uuid:s1", "uuid:s2", "uuid:s2"],
+                        "KEY": [f"uuid:s{i}/peserta[{j}]" for i, j in
+                                ((1, 1), (1, 2), (1, 3), (2, 1), (2, 2))]})
+    z = scenario.parent / "form.csv.zip"
+    with zipfile.ZipFile(z, "w") as f:
+        f.writestr("form.csv", main.to_csv(index=False))
+        f.writestr("form-peserta.csv", rep.to_csv(index=False))
+    raw = fieldlog.read_logs([z], s.progress, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY)
+    assert check.rows[["kode", "ktp_logged", "status"]].values.tolist() == [
+        [code("B"), 3, "applied"], [code("C"), 0, "set_aside"]]
+    assert "found 'x'" in check.rows["reason"].iloc[1]
+    roles = check.roles_table().set_index("role")
+    assert roles.loc["served:ktp", "how"] == ("found by its name; summed over the repeat "
+                                              "group form-peserta.csv (5 rows) per submission")
+    assert roles.loc["team", "column"] == "SubmitterName"
+    # KoBo CSV with its HXL row
+    kobo = scenario.parent / "kobo.csv"
+    kobo.write_text("_uuid,start,_geolocation,ktp\n#meta +id,#date,#geo,#affected +ktp\n"
+                    f'k1,2024-02-03T09:00:00,"[{b_lat}, {b_lon}]",4\n', encoding="utf-8")
+    warnings: list[str] = []
+    raw = fieldlog.read_logs([kobo], s.progress, s.indicators, warnings)
+    assert raw["ktp"].tolist() == ["4"] and raw["row"].tolist() == ["3"]
+    assert any("row 2 holds HXL hashtags" in w for w in warnings)

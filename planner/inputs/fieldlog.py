@@ -280,7 +280,11 @@ def _read_one(path: Path, spec: ProgressSpec,
               indicators: tuple[Indicator, ...] | list[Indicator],
               warnings: list[str] | None) -> pd.DataFrame:
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".txt", ".xlsx", ".xlsm"):
+    if suffix == ".zip":   # ODK Central's .csv.zip: the submissions and their repeat groups
+        table = _read_central_zip(path, spec, indicators, warnings)
+        rows = [str(n) for n in table.attrs.get("row_numbers", range(2, len(table) + 2))]
+        lat = lon = None
+    elif suffix in io.TABLE_SUFFIXES:
         # title rows above the header (as office spreadsheets have) are skipped when the
         # date column is named: the header is the row that holds it
         table = io.read_table(path, spec.columns.get("sheet"),
@@ -333,6 +337,68 @@ def _read_one(path: Path, spec: ProgressSpec,
         roles.append(Role(str(path), "geopoint", "(geometry)", "the features' points"))
     out.attrs["roles"] = roles
     return out
+
+
+def _read_central_zip(path: Path, spec: ProgressSpec,
+                      indicators: tuple[Indicator, ...] | list[Indicator],
+                      warnings: list[str] | None) -> pd.DataFrame:
+    """The submissions of an ODK Central ``.csv.zip``: its main CSV (the one without
+    ``PARENT_KEY``), with each indicator's count taken from a repeat group's CSV when the
+    main one has none: summed per submission (every repeat row's ``PARENT_KEY`` leads to
+    its submission's ``KEY``)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = {m: z.read(m) for m in z.namelist() if m.lower().endswith(".csv")}
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError([Problem(str(path), f"cannot be read as a zip of CSV files ({exc})")]
+                         ) from None
+    tables = {m: io.read_table(Path(f"{path}:{m}"), warnings=warnings, data=data)
+              for m, data in sorted(members.items())}
+    mains = [m for m, t in tables.items() if "PARENT_KEY" not in t.columns]
+    if len(mains) != 1 or "KEY" not in tables[mains[0]].columns:
+        raise InputError([Problem(str(path), "expected one main CSV with a KEY column (ODK "
+                                  "Central's export) and repeat-group CSVs with PARENT_KEY; "
+                                  f"found {', '.join(tables) or 'no CSV'}")])
+    main = tables[mains[0]]
+    summed: dict[str, str] = {}
+    for ind in indicators:
+        names = ((spec.served[ind.key].lower(),) if ind.key in spec.served else
+                 (ind.key.lower(), f"{ind.key.lower()}_served", ind.served.lower()))
+        if _find(main, names) is not None:
+            continue
+        for m, t in tables.items():
+            col = _find(t, names) if m not in mains else None
+            if col is None:
+                continue
+            main[col] = _sum_repeat(main["KEY"], t, col)
+            summed[col] = f"summed over the repeat group {m} ({len(t)} rows) per submission"
+            break
+    main.attrs["summed"] = summed
+    return main
+
+
+def _sum_repeat(keys: pd.Series, repeat: pd.DataFrame, column: str) -> pd.Series:
+    """A repeat group's counts summed per submission (as text; "" with no repeat row; an
+    unreadable cell is kept as it is, for the count rules to name)."""
+    top = repeat["PARENT_KEY"].fillna("").astype(str).str.split("/").str[0]
+    texts = repeat[column].fillna("").astype(str).str.strip()
+    number, problem = count_values(texts.where(~texts.str.lower().isin(NOT_GIVEN), ""))
+    ok = pd.Series(problem == "", index=repeat.index)
+    bad = (~ok) & (pd.Series(problem, index=repeat.index) != "blank")
+    sums = pd.Series(np.where(ok, number, 0.0), index=repeat.index).groupby(top).sum()
+    given = ok.groupby(top).any()
+    first_bad = texts[bad].groupby(top[bad]).first()
+    out = []
+    for k in keys.fillna("").astype(str):
+        if k in first_bad.index:
+            out.append(str(first_bad[k]))
+        elif k in given.index and bool(given[k]):
+            out.append(str(int(sums[k])))
+        else:
+            out.append("")
+    return pd.Series(out, index=keys.index, dtype=object)
 
 
 def _other_sheets(path: Path, spec: ProgressSpec) -> list[Problem]:
@@ -496,7 +562,9 @@ def _count_columns(table: pd.DataFrame, spec: ProgressSpec,
                               "of a multiple-choice question, not people: not a count"))
         elif found is not None:
             out[f"served:{ind.key}"] = found
-            roles.append(Role(where, f"served:{ind.key}", found, "found by its name"))
+            roles.append(Role(where, f"served:{ind.key}", found, "; ".join(
+                ["found by its name", *([table.attrs["summed"][found]]
+                                        if found in table.attrs.get("summed", {}) else [])])))
         else:
             roles.append(Role(where, f"served:{ind.key}", "", "not found"))
     return choices

@@ -30,7 +30,7 @@ from ..errors import InputError, OutputError, Problem
 from ..text import as_data, from_data
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb", ".parquet", ".geoparquet"}
-TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -278,17 +278,76 @@ def fill_merged(df: pd.DataFrame, columns: list[str], path: Path,
     return df
 
 
+def _read_frame(path: Path, raw: bytes, sheet: str | None
+                ) -> tuple[pd.DataFrame, list[tuple[int, int, int, int, str]]]:
+    """The table as pandas reads it (every cell text) and, for XLSX, its merged ranges;
+    XLSX cells holding formulas without a saved value are refused."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
+        if not df.isna().to_numpy().any():
+            return df, []
+        cells = _formula_cells(path, sheet)
+        if cells:
+            raise InputError([Problem(
+                str(path), "formula cells without a saved value (the file was written "
+                "by a program that does not calculate formulas): "
+                + ", ".join(cells[:10]) + (f" and {len(cells) - 10} more"
+                                           if len(cells) > 10 else "")
+                + "; open and save it in Excel or LibreOffice, or paste the values")])
+        return df, _merged_ranges(path, sheet)
+    if suffix in (".xls", ".ods"):  # legacy Excel, OpenDocument: calamine reads both
+        return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="calamine"), []
+    text, _ = _decode(raw, path)
+    first = text.splitlines()[0] if text else ""
+    sep = max([",", ";", "\t"], key=first.count)
+    return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                       na_values=[""], skipinitialspace=True, skip_blank_lines=False), []
+
+
+def _header_below(df: pd.DataFrame, rows: pd.Series, find_header: str, path: Path,
+                  warnings: list[str] | None) -> tuple[pd.DataFrame, pd.Series]:
+    """The table read from the row (of the first 10) that holds ``find_header``: title rows
+    above the header skipped, with a warning."""
+    head = df.head(10).fillna("").astype(str).apply(lambda col: col.str.strip())
+    hits = [i for i in range(len(head)) if find_header in set(head.iloc[i])]
+    if not hits:
+        return df, rows
+    i = hits[0]
+    header = [str(c).strip() for c in df.iloc[i]]
+    header_row = int(rows.iloc[i])
+    df = df.iloc[i + 1:].reset_index(drop=True)
+    rows = rows.iloc[i + 1:].reset_index(drop=True)
+    df.columns = header
+    df.attrs["row_offset"] = header_row - 1
+    if warnings is not None:
+        warnings.append(f"{path}: the header row is row {header_row}; skipped the "
+                        f"{header_row - 1} title row(s) above it")
+    return df, rows
+
+
+def _hxl_row(row: pd.Series) -> bool:
+    """A row of HXL hashtags (``#adm1 +name``, ``#affected +f``): every filled cell starts
+    with ``#`` and at least one is filled."""
+    cells = [str(v).strip() for v in row if isinstance(v, str) and str(v).strip()]
+    return bool(cells) and all(c.startswith("#") and len(c) > 1 and c[1].isalpha()
+                               for c in cells)
+
+
 def read_table(path: Path, sheet: str | None = None, find_header: str | None = None,
-               warnings: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV or XLSX table with every cell as text (codes keep their leading zeros).
+               warnings: list[str] | None = None, data: bytes | None = None) -> pd.DataFrame:
+    """Read a CSV, XLSX, XLS or ODS table with every cell as text (codes keep their leading
+    zeros).
 
     CSV: encoding UTF-8 (with or without BOM) or UTF-16 with a BOM, else
     Windows-1252/Latin-1; separator ',' or ';' or tab, detected from the header line.
-    XLSX: the named sheet or the first one; formulas without a saved value are refused;
+    XLSX (XLS, ODS): the named sheet or the first one; formulas without a saved value are
+    refused;
     merged cells spanning rows are recorded in ``df.attrs["merged"]`` (see
     :func:`fill_merged`). Blank rows are skipped but counted: ``df.attrs["row_numbers"]``
     holds each data row's number as a spreadsheet shows it (header = row 1), which every
-    message uses. Control characters in cells are replaced by U+FFFD with a warning.
+    message uses. Control characters in cells are replaced by U+FFFD with a warning. A row
+    of HXL hashtags under the header (KoBoToolbox) is skipped with a warning.
 
     Parameters
     ----------
@@ -302,6 +361,9 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
         row and a warning says how many rows were skipped.
     warnings : list of str, optional
         Where warnings go.
+    data : bytes, optional
+        The file's bytes when it is not on disk (a CSV inside a zip; ``path`` then names
+        it in messages, ``archive.zip:form.csv``).
 
     Returns
     -------
@@ -314,34 +376,14 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
         If the file is missing, empty, not a table, or holds formulas without values.
     """
     path = Path(path)
-    if not path.is_file():
+    if data is None and not path.is_file():
         raise InputError([Problem(str(path), "file not found")])
-    raw = path.read_bytes()
+    raw = path.read_bytes() if data is None else data
     if not raw.strip():
         raise InputError([Problem(str(path), "the file is empty; expected a header row and data")])
-    suffix = path.suffix.lower()
     try:
-        if suffix in (".xlsx", ".xlsm"):
-            df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
-            rows = pd.Series(range(2, len(df) + 2))
-            merged = _merged_ranges(path, sheet) if df.isna().to_numpy().any() else []
-            if df.isna().to_numpy().any():
-                cells = _formula_cells(path, sheet)
-                if cells:
-                    raise InputError([Problem(
-                        str(path), "formula cells without a saved value (the file was written "
-                        "by a program that does not calculate formulas): "
-                        + ", ".join(cells[:10]) + (f" and {len(cells) - 10} more"
-                                                   if len(cells) > 10 else "")
-                        + "; open and save it in Excel or LibreOffice, or paste the values")])
-        else:
-            merged = []
-            text, _ = _decode(raw, path)
-            first = text.splitlines()[0] if text else ""
-            sep = max([",", ";", "\t"], key=first.count)
-            df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             na_values=[""], skipinitialspace=True, skip_blank_lines=False)
-            rows = pd.Series(range(2, len(df) + 2))
+        df, merged = _read_frame(path, raw, sheet)
+        rows = pd.Series(range(2, len(df) + 2))
         blank = df.isna().all(axis=1).to_numpy()
         if blank.any():
             df = df[~blank]
@@ -354,19 +396,13 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
         raise InputError([Problem(str(path), f"cannot be read as a table ({exc})")]) from exc
     df.columns = [str(c).strip() for c in df.columns]
     if find_header and find_header not in df.columns and len(df):
-        head = df.head(10).fillna("").astype(str).apply(lambda col: col.str.strip())
-        hits = [i for i in range(len(head)) if find_header in set(head.iloc[i])]
-        if hits:
-            i = hits[0]
-            header = [str(c).strip() for c in df.iloc[i]]
-            header_row = int(rows.iloc[i])
-            df = df.iloc[i + 1:].reset_index(drop=True)
-            rows = rows.iloc[i + 1:].reset_index(drop=True)
-            df.columns = header
-            df.attrs["row_offset"] = header_row - 1
-            if warnings is not None:
-                warnings.append(f"{path}: the header row is row {header_row}; skipped the "
-                                f"{header_row - 1} title row(s) above it")
+        df, rows = _header_below(df, rows, find_header, path, warnings)
+    if len(df) and _hxl_row(df.iloc[0]):  # KoBo's HXL hashtag row under the header
+        if warnings is not None:
+            warnings.append(f"{path}: row {int(rows.iloc[0])} holds HXL hashtags "
+                            f"({df.iloc[0].dropna().iloc[0]}...), not data: skipped")
+        df = df.iloc[1:].reset_index(drop=True)
+        rows = rows.iloc[1:].reset_index(drop=True)
     df.attrs["row_numbers"] = rows.to_numpy()
     if merged:
         _note_merged(df, merged, rows)

@@ -382,7 +382,9 @@ class ProgressSpec:
         when it lies within this distance of it (GPS error, a stop at the village edge);
         farther, it is set aside.
     columns : dict
-        Log columns by role: ``id``, ``date``, ``team``, ``village`` (a stated village code),
+        Log columns by role: ``id``, ``date``, ``team``, ``village`` (the stated village: a
+        code or a name), ``kecamatan`` (the stated kecamatan, to tell villages of one name
+        apart),
         ``review`` (a reviewer's verdict: ODK Central's ReviewState, KoBo's
         _validation_status),
         ``lat``/``lon`` or ``geopoint`` (``"lat lon"`` or ``"[lat, lon]"``), ``sheet``
@@ -874,11 +876,12 @@ _TRIPS_KEYS: dict[str, Any] = {
     "minimise": str}
 _PROGRESS_KEYS: dict[str, Any] = {
     "logs": list, "baseline": str, "as_of": str, "max_distance_km": (int, float),
-    "id": str, "date": str, "team": str, "village": str, "review": str, "lat": str, "lon": str,
+    "id": str, "date": str, "team": str, "village": str, "kecamatan": str, "review": str,
+    "lat": str, "lon": str,
     "geopoint": str, "sheet": str, "served": dict, "date_format": str, "timezone": str,
     "max_per_session": (int, float)}
-PROGRESS_COLUMNS = ("id", "date", "team", "village", "review", "lat", "lon", "geopoint",
-                    "sheet")
+PROGRESS_COLUMNS = ("id", "date", "team", "village", "kecamatan", "review", "lat", "lon",
+                    "geopoint", "sheet")
 """The column roles of ``[progress]`` (see :class:`ProgressSpec`)."""
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SITES_KEYS: dict[str, Any] = {
@@ -1344,7 +1347,8 @@ def _progress_texts(pc: ProblemCollector, src: str, raw: dict[str, Any]) -> None
     for key in ("date", "lat", "lon", "geopoint", "sheet"):
         if raw.get(key) == "":
             pc.add(src, "cannot be switched off (\"\"): name the column, or leave the key out "
-                   "to let the planner find it (only id, team, village and review may be \"\")",
+                   "to let the planner find it (only id, team, village, kecamatan and review "
+                   "may be \"\")",
                    where="[progress]", column=key)
     date_format = raw.get("date_format", "")
     if isinstance(date_format, str) and date_format and not _date_format_ok(date_format):

@@ -594,7 +594,7 @@ def test_choice_columns_are_not_counts_and_roles_can_be_switched_off(tmp_path):
 
     b_lon, b_lat = lonlat(11, 1)
     base = {"_uuid": "k1", "start": "2024-02-01T09:00:00", "_geolocation": f"[{b_lat}, {b_lon}]",
-            "layanan": "ktp kia", "layanan/ktp": "1", "layanan/kia": "1", "village": "Desa B"}
+            "layanan": "ktp kia", "layanan/ktp": "1", "layanan/kia": "1", "village": "Desa Z"}
     scenario, logs = _tiny_with_logs(tmp_path, [base])
     s = planner.load_scenario(scenario)
     with pytest.raises(planner.InputError) as err:
@@ -607,8 +607,8 @@ def test_choice_columns_are_not_counts_and_roles_can_be_switched_off(tmp_path):
     check = fieldlog.check_logs(fieldlog.read_logs([logs], spec, s.indicators),
                                 planner.run(s, use_cache=False).villages, s.indicators,
                                 spec, today=TODAY)
-    assert check.rows["status"].tolist() == ["set_aside"]     # 'Desa B' is not a code
-    assert "stated village 'Desa B'" in check.rows["reason"].iloc[0]
+    assert check.rows["status"].tolist() == ["set_aside"]     # no village is 'Desa Z'
+    assert "stated village 'Desa Z' is not a village" in check.rows["reason"].iloc[0]
     off = replace(spec, columns={"village": ""})
     check = fieldlog.check_logs(fieldlog.read_logs([logs], off, s.indicators),
                                 planner.run(s, use_cache=False).villages, s.indicators,
@@ -807,3 +807,69 @@ def test_legacy_excel_opendocument_central_zip_and_hxl(tmp_path):
     raw = fieldlog.read_logs([kobo], s.progress, s.indicators, warnings)
     assert raw["ktp"].tolist() == ["4"] and raw["row"].tolist() == ["3"]
     assert any("row 2 holds HXL hashtags" in w for w in warnings)
+
+
+def test_stated_villages_by_name_within_their_kecamatan(tmp_path):
+    """A stated village may be a name (no case, punctuation or "Desa" in front): unique, it
+    is that village; a name two villages share needs the stated kecamatan, else the row is
+    set aside asking for it; the point must still lie in (or near) the village named."""
+    from dataclasses import replace
+
+    b_lon, b_lat = lonlat(11, 1)
+    c_lon, c_lat = lonlat(21, 1)
+
+    def row(uid, village, kec, lat, lon):
+        return {"KEY": uid, "start": "2024-02-01T09:00", "deviceid": uid, "ktp": "2",
+                "location-Latitude": lat, "location-Longitude": lon,
+                "nama_desa": village, "kec": kec}
+    rows = [row("a", "desa  b", "", b_lat, b_lon), row("b", "KAMPUNG", "", c_lat, c_lon),
+            row("c", "Kampung", "Hulu", c_lat, c_lon), row("d", "kampung", "hilir", b_lat,
+                                                          b_lon)]
+    scenario, logs = _tiny_with_logs(tmp_path, rows)
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    v = plan.villages.copy()
+    v["kecamatan"] = v["nama"].map({"Desa A": "Hilir", "Desa B": "Hilir", "Desa C": "Hulu",
+                                     "Desa D": "Hulu", "Desa E": "Hulu", "Desa F": "Hilir"})
+    v.loc[v["nama"] == "Desa B", "nama"] = "Kampung"                     # B and C: one name
+    v.loc[v["nama"] == "Desa C", "nama"] = "Kampung"
+    v.loc[v["nama"] == "Desa A", "nama"] = "Desa B"                      # a unique "Desa B"
+    raw = fieldlog.read_logs([logs], s.progress, s.indicators)
+    check = fieldlog.check_logs(raw, v, s.indicators, replace(s.progress, max_distance_km=100),
+                                today=TODAY)
+    r = check.rows.set_index("id")
+    assert r.loc["a", "kode"] == code("A") and r.loc["a", "status"] == "applied"
+    assert r.loc["b", "reason"] == ("stated village 'KAMPUNG' fits 2 villages (in Hilir, "
+                                    "Hulu): state the kecamatan or the village code")
+    assert r.loc["b", "reason_kind"] == "ambiguous village name"
+    assert r.loc["c", "kode"] == code("C") and r.loc["c", "status"] == "applied"
+    assert r.loc["d", "kode"] == code("B") and r.loc["d", "status"] == "applied"
+    roles = check.roles_table().set_index("role")
+    assert roles.loc["village", "column"] == "nama_desa"
+    assert roles.loc["kecamatan", "column"] == "kec"
+
+
+def test_geojson_with_several_geo_questions_uses_the_named_one(tmp_path):
+    """A KoBo GeoJSON whose geometry is the form's first geo question (the office, say)
+    while the session's place is another question: [progress] geopoint names it."""
+    from dataclasses import replace
+
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    scenario = write_tiny(tmp_path / "tiny")
+    c_lon, c_lat = lonlat(21, 1)
+    gpd.GeoDataFrame({"_uuid": ["g1"], "start": ["2024-02-03T09:00:00"], "ktp": ["2"],
+                      "lokasi_layanan": [f"{c_lat} {c_lon} 0 5"]},
+                     geometry=[Point(*km(1, 1))], crs=CRS).to_crs(4326).to_file(
+        scenario.parent / "two.geojson")
+    s = planner.load_scenario(scenario)
+    plan = planner.run(s, use_cache=False)
+    raw = fieldlog.read_logs([scenario.parent / "two.geojson"], s.progress, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY)
+    assert check.rows["kode"].tolist() == [code("A")]          # the geometry
+    spec = replace(s.progress, columns={"geopoint": "lokasi_layanan"})
+    raw = fieldlog.read_logs([scenario.parent / "two.geojson"], spec, s.indicators)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
+    assert check.rows["kode"].tolist() == [code("C")]          # the question named
+    assert check.rows["row"].tolist() == ["feature 1"]

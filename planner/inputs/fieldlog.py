@@ -65,7 +65,9 @@ _ROLE_NAMES = {
            "submission_id", "uuid"),
     "team": ("team", "tim", "team_id", "nama_tim", "enumerator", "petugas", "submittername",
              "_submitted_by", "username", "deviceid"),
-    "village": ("village_code", "kode_desa", "kode", "village", "desa_kode"),
+    "village": ("village_code", "kode_desa", "kode", "village", "desa_kode", "desa",
+                "nama_desa", "village_name"),
+    "kecamatan": ("kecamatan", "kec", "nama_kecamatan", "subdistrict"),
     "review": ("reviewstate", "review_state", "_validation_status", "validation_status"),
     "geopoint": ("_geolocation", "geolocation", "geopoint", "location", "gps"),
 }
@@ -96,6 +98,7 @@ REASON_KINDS = (
     ("outside every village", "outside every village"),
     ("from the stated village", "far from the stated village"),
     ("is not a village", "unknown stated village"),
+    ("fits", "ambiguous village name"),
     ("whole eligible estimate", "more than the village's eligible"),
     ("max_per_session", "more than max_per_session"),
     ("no estimate", "village without an estimate"), ("coordinates", "bad coordinates"),
@@ -295,6 +298,9 @@ def _read_one(path: Path, spec: ProgressSpec,
         layer = io.read_vector(path)
         geom = layer.geometry.values
         bad = ~(shapely.get_type_id(geom) == 0) & ~shapely.is_missing(geom)
+        named_point = any(k in spec.columns for k in ("geopoint", "lat", "lon"))
+        if named_point:  # a form with several geo questions: the one named, not the geometry
+            bad[:] = False
         if bad.any():
             first = int(np.flatnonzero(bad)[0]) + 1
             raise InputError([Problem(str(path), "expected points (one per session), found "
@@ -310,6 +316,8 @@ def _read_one(path: Path, spec: ProgressSpec,
         table = pd.DataFrame(layer.drop(columns=layer.geometry.name)).astype(object)
         table = table.where(table.notna(), "").astype(str)
         rows = [f"feature {i + 1}" for i in range(len(layer))]
+        if named_point:
+            lat = lon = None
     try:
         columns, roles = _resolve_columns(path, table, spec, indicators,
                                           has_geometry=lat is not None)
@@ -320,7 +328,7 @@ def _read_one(path: Path, spec: ProgressSpec,
     table = io.fill_merged(table, [columns[r] for r in ("date", "team", "village")
                                    if r in columns], path, warnings)
     out = pd.DataFrame({"file": str(path), "row": rows})
-    for role in ("id", "date", "team", "village", "review"):
+    for role in ("id", "date", "team", "village", "kecamatan", "review"):
         out[role] = _text(table, columns.get(role))
     # the server stamps its receipt time in UTC (KoBo's _submission_time has no offset)
     last = re.split(r"[-/.]", _norm(columns.get("date", "")))[-1]
@@ -491,7 +499,7 @@ class Role:
     how: str
 
 
-_OPTIONAL = ("id", "team", "village", "review")
+_OPTIONAL = ("id", "team", "village", "kecamatan", "review")
 """Roles a file may lack, or a scenario switch off (``village = ""``)."""
 
 
@@ -1095,17 +1103,16 @@ def _attach(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray, villages_m: gpd.GeoDa
     if len(ok):
         nearest[ok[near_p]] = near_v
         nearest_km[ok[near_p]] = near_d / 1000
+    stated_of = _stated_villages(raw, villages_m, by_code)
     for i in range(n):
-        stated = normalise_code(raw["village"].iat[i])
-        given = str(raw["village"].iat[i]).strip()
-        if (stated and stated not in by_code) or (given and not stated):  # not a code at all
-            p.reasons[i].append(f"stated village {raw['village'].iat[i]!r} is not a village "
-                                "of this plan")
+        j_stated, problem = stated_of[i]
+        if problem:
+            p.reasons[i].append(problem)
             continue
         if not p.coords_ok[i]:
             continue
-        if stated:
-            j = by_code[stated]
+        if j_stated >= 0:
+            j = j_stated
             d = 0.0 if inside[i] == j else float(shapely.distance(geoms[j],
                                                                    shapely.points(xy[i])))
             d /= 1000
@@ -1125,6 +1132,55 @@ def _attach(raw: pd.DataFrame, p: _Parsed, xy: np.ndarray, villages_m: gpd.GeoDa
                                     + _swapped(p, i, villages_m))
         kode[i], nama[i], dist[i] = codes[j], names[j], d
     return kode, nama, dist
+
+
+def _name_key(text: object) -> str:
+    """A village or kecamatan name for matching: no case, accents or punctuation, runs of
+    spaces as one, and the words Desa/Kelurahan/Kecamatan in front left out."""
+    import unicodedata
+
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode().lower()
+    t = re.sub(r"[^a-z0-9]+", " ", t).strip()
+    return re.sub(r"^(desa|kelurahan|kel|kecamatan|kec) ", "", t)
+
+
+def _stated_villages(raw: pd.DataFrame, villages_m: gpd.GeoDataFrame,
+                     by_code: dict[str, int]) -> list[tuple[int, str]]:
+    """Each row's stated village (index, or -1 when none) or why it cannot be one: a code of
+    the plan, else a village name (no case or punctuation), within the stated kecamatan when
+    the log gives one; a name that fits several villages asks for the kecamatan or code."""
+    names = [_name_key(x) for x in villages_m["nama"]]
+    kec = ([_name_key(x) for x in villages_m["kecamatan"]] if "kecamatan" in villages_m
+           else [""] * len(names))
+    by_name: dict[str, list[int]] = {}
+    for j, nm in enumerate(names):
+        by_name.setdefault(nm, []).append(j)
+    stated_kec = raw["kecamatan"] if "kecamatan" in raw.columns else pd.Series([""] * len(raw))
+    out: list[tuple[int, str]] = []
+    for value, kec_value in zip(raw["village"].astype(str), stated_kec.astype(str),
+                                strict=True):
+        given = value.strip()
+        code = normalise_code(given)
+        if not given:
+            out.append((-1, ""))
+        elif code in by_code:
+            out.append((by_code[code], ""))
+        else:
+            hits = by_name.get(_name_key(given), [])
+            if kec_value.strip() and len(hits) > 1:
+                hits = [j for j in hits if kec[j] == _name_key(kec_value)]
+            if len(hits) == 1:
+                out.append((hits[0], ""))
+            elif hits:
+                where = ", ".join(sorted({str(villages_m['kecamatan'].iat[j]) for j in hits})
+                                  ) if "kecamatan" in villages_m else ""
+                out.append((-1, f"stated village {given!r} fits {len(hits)} villages"
+                                + (f" (in {where})" if where else "")
+                                + ": state the kecamatan or the village code"))
+            else:
+                out.append((-1, f"stated village {given!r} is not a village of this plan "
+                                "(neither a code nor a name)"))
+    return out
 
 
 def _swapped(p: _Parsed, i: int, villages_m: gpd.GeoDataFrame) -> str:

@@ -873,3 +873,42 @@ def test_geojson_with_several_geo_questions_uses_the_named_one(tmp_path):
     check = fieldlog.check_logs(raw, plan.villages, s.indicators, spec, today=TODAY)
     assert check.rows["kode"].tolist() == [code("C")]          # the question named
     assert check.rows["row"].tolist() == ["feature 1"]
+
+
+def test_kobo_workbook_with_a_repeat_sheet_and_a_windows_csv(tmp_path):
+    """A KoBoToolbox XLSX: submissions on the first sheet (_index), one row per person on
+    the repeat group's sheet (_parent_index): the people are summed per submission. A CSV
+    saved as Windows-1252 is read, and the guess is said."""
+    import openpyxl
+
+    scenario = write_tiny(tmp_path / "tiny")
+    s = planner.load_scenario(scenario)
+    b_lon, b_lat = lonlat(11, 1)
+    c_lon, c_lat = lonlat(21, 1)
+    wb = openpyxl.Workbook()
+    main = wb.active
+    main.title = "layanan_keliling"
+    main.append(["start", "_geolocation", "_uuid", "_index"])
+    main.append(["2024-02-03T09:00:00", f"[{b_lat}, {b_lon}]", "k1", 1])
+    main.append(["2024-02-04T09:00:00", f"[{c_lat}, {c_lon}]", "k2", 2])
+    rep = wb.create_sheet("peserta")
+    rep.append(["nama", "ktp", "_index", "_parent_index", "_parent_table_name"])
+    for i, (parent, n) in enumerate([(1, 1), (1, 1), (2, 1), (1, 1)], start=1):
+        rep.append([f"p{i}", n, i, parent, "layanan_keliling"])
+    f = scenario.parent / "kobo.xlsx"
+    wb.save(f)
+    raw = fieldlog.read_logs([f], s.progress, s.indicators)
+    assert raw["ktp"].tolist() == ["3", "1"]
+    plan = planner.run(s, use_cache=False)
+    check = fieldlog.check_logs(raw, plan.villages, s.indicators, s.progress, today=TODAY)
+    assert check.rows[["kode", "ktp_logged", "status"]].values.tolist() == [
+        [code("B"), 3, "applied"], [code("C"), 1, "applied"]]
+    assert "summed over the repeat group kobo.xlsx:peserta (4 rows)" in \
+        check.roles_table().set_index("role").loc["served:ktp", "how"]
+    win = scenario.parent / "windows.csv"
+    win.write_bytes(("start,lat,lon,ktp,team\n2024-02-03,"
+                     f"{b_lat},{b_lon},2,Tim Désa\n").encode("cp1252"))
+    warnings: list[str] = []
+    raw = fieldlog.read_logs([win], s.progress, s.indicators, warnings)
+    assert raw["team"].tolist() == ["Tim Désa"]
+    assert any("not UTF-8 text: read as Windows-1252" in w for w in warnings)

@@ -292,6 +292,8 @@ def _read_one(path: Path, spec: ProgressSpec,
         # date column is named: the header is the row that holds it
         table = io.read_table(path, spec.columns.get("sheet"),
                               find_header=spec.columns.get("date"), warnings=warnings)
+        if suffix in (".xlsx", ".xlsm"):
+            table = _kobo_repeat_sheets(path, table, spec, indicators, warnings)
         rows = [str(n) for n in table.attrs.get("row_numbers", range(2, len(table) + 2))]
         lat = lon = None
     else:
@@ -370,34 +372,82 @@ def _read_central_zip(path: Path, spec: ProgressSpec,
                                   "Central's export) and repeat-group CSVs with PARENT_KEY; "
                                   f"found {', '.join(tables) or 'no CSV'}")])
     main = tables[mains[0]]
-    summed: dict[str, str] = {}
+    repeats = {m: (t, t["PARENT_KEY"].fillna("").astype(str).str.split("/").str[0])
+               for m, t in tables.items() if m not in mains}
+    return _counts_from_repeats(main, "KEY", repeats, spec, indicators)
+
+
+def _kobo_repeat_sheets(path: Path, table: pd.DataFrame, spec: ProgressSpec,
+                        indicators: tuple[Indicator, ...] | list[Indicator],
+                        warnings: list[str] | None) -> pd.DataFrame:
+    """A KoBoToolbox workbook: the submissions on its first sheet (``_index``) and each
+    repeat group on a sheet of its own (``_parent_index``): a count found only on a repeat
+    sheet is summed per submission."""
+    if "_index" not in table.columns or spec.columns.get("sheet") or not _missing_counts(
+            table, spec, indicators):
+        return table
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = wb.sheetnames[1:]
+        wb.close()
+    except Exception:
+        return table
+    repeats = {}
+    for name in names:
+        t = io.read_table(path, name, warnings=warnings)
+        if "_parent_index" in t.columns:
+            repeats[f"{path.name}:{name}"] = (t, t["_parent_index"].fillna("").astype(str))
+    return _counts_from_repeats(table, "_index", repeats, spec, indicators)
+
+
+def _count_names(ind: Indicator, spec: ProgressSpec) -> tuple[str, ...]:
+    """The names an indicator's count column is found by (as named, else the defaults)."""
+    if ind.key in spec.served:
+        return (spec.served[ind.key].lower(),)
+    return (ind.key.lower(), f"{ind.key.lower()}_served", ind.served.lower())
+
+
+def _missing_counts(table: pd.DataFrame, spec: ProgressSpec,
+                    indicators: tuple[Indicator, ...] | list[Indicator]) -> bool:
+    return any(_find(table, _count_names(ind, spec)) is None for ind in indicators)
+
+
+def _counts_from_repeats(main: pd.DataFrame, key: str,
+                         repeats: dict[str, tuple[pd.DataFrame, pd.Series]],
+                         spec: ProgressSpec,
+                         indicators: tuple[Indicator, ...] | list[Indicator]) -> pd.DataFrame:
+    """Each indicator's count, when the main table has none, summed per submission from
+    the first repeat group that has it (``repeats``: name -> (table, each row's submission
+    key)); ``main.attrs["summed"]`` says where each came from."""
+    summed: dict[str, str] = dict(main.attrs.get("summed", {}))
     for ind in indicators:
-        names = ((spec.served[ind.key].lower(),) if ind.key in spec.served else
-                 (ind.key.lower(), f"{ind.key.lower()}_served", ind.served.lower()))
+        names = _count_names(ind, spec)
         if _find(main, names) is not None:
             continue
-        for m, t in tables.items():
-            col = _find(t, names) if m not in mains else None
+        for name, (t, parent) in repeats.items():
+            col = _find(t, names)
             if col is None:
                 continue
-            main[col] = _sum_repeat(main["KEY"], t, col)
-            summed[col] = f"summed over the repeat group {m} ({len(t)} rows) per submission"
+            main[col] = _sum_repeat(main[key], parent, t[col])
+            summed[col] = f"summed over the repeat group {name} ({len(t)} rows) per submission"
             break
     main.attrs["summed"] = summed
     return main
 
 
-def _sum_repeat(keys: pd.Series, repeat: pd.DataFrame, column: str) -> pd.Series:
+def _sum_repeat(keys: pd.Series, parent: pd.Series, cells: pd.Series) -> pd.Series:
     """A repeat group's counts summed per submission (as text; "" with no repeat row; an
     unreadable cell is kept as it is, for the count rules to name)."""
-    top = repeat["PARENT_KEY"].fillna("").astype(str).str.split("/").str[0]
-    texts = repeat[column].fillna("").astype(str).str.strip()
+    parent = parent.reset_index(drop=True)
+    texts = cells.fillna("").astype(str).str.strip().reset_index(drop=True)
     number, problem = count_values(texts.where(~texts.str.lower().isin(NOT_GIVEN), ""))
-    ok = pd.Series(problem == "", index=repeat.index)
-    bad = (~ok) & (pd.Series(problem, index=repeat.index) != "blank")
-    sums = pd.Series(np.where(ok, number, 0.0), index=repeat.index).groupby(top).sum()
-    given = ok.groupby(top).any()
-    first_bad = texts[bad].groupby(top[bad]).first()
+    ok = pd.Series(problem == "")
+    bad = (~ok) & (pd.Series(problem) != "blank")
+    sums = pd.Series(np.where(ok, number, 0.0)).groupby(parent).sum()
+    given = ok.groupby(parent).any()
+    first_bad = texts[bad].groupby(parent[bad]).first()
     out = []
     for k in keys.fillna("").astype(str):
         if k in first_bad.index:

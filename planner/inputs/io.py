@@ -278,10 +278,11 @@ def fill_merged(df: pd.DataFrame, columns: list[str], path: Path,
     return df
 
 
-def _read_frame(path: Path, raw: bytes, sheet: str | None
+def _read_frame(path: Path, raw: bytes, sheet: str | None, warnings: list[str] | None = None
                 ) -> tuple[pd.DataFrame, list[tuple[int, int, int, int, str]]]:
     """The table as pandas reads it (every cell text) and, for XLSX, its merged ranges;
-    XLSX cells holding formulas without a saved value are refused."""
+    XLSX cells holding formulas without a saved value are refused; a CSV that is not UTF-8
+    is read as Windows-1252 (or Latin-1) with a warning."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         df = pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="openpyxl")
@@ -298,7 +299,11 @@ def _read_frame(path: Path, raw: bytes, sheet: str | None
         return df, _merged_ranges(path, sheet)
     if suffix in (".xls", ".ods"):  # legacy Excel, OpenDocument: calamine reads both
         return pd.read_excel(path, sheet_name=sheet or 0, dtype=str, engine="calamine"), []
-    text, _ = _decode(raw, path)
+    text, enc = _decode(raw, path)
+    if enc in ("cp1252", "latin-1") and warnings is not None:
+        warnings.append(f"{path}: not UTF-8 text: read as "
+                        f"{'Windows-1252' if enc == 'cp1252' else 'Latin-1'} (check names "
+                        "with accents; save as CSV UTF-8 to be sure)")
     first = text.splitlines()[0] if text else ""
     sep = max([",", ";", "\t"], key=first.count)
     return pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
@@ -382,7 +387,7 @@ def read_table(path: Path, sheet: str | None = None, find_header: str | None = N
     if not raw.strip():
         raise InputError([Problem(str(path), "the file is empty; expected a header row and data")])
     try:
-        df, merged = _read_frame(path, raw, sheet)
+        df, merged = _read_frame(path, raw, sheet, warnings)
         rows = pd.Series(range(2, len(df) + 2))
         blank = df.isna().all(axis=1).to_numpy()
         if blank.any():

@@ -1,0 +1,150 @@
+"""Walking over terrain (planner/network/terrain.py): known answers worked out by hand (flat
+land, straight and diagonal steps; a slope walked up and down by Tobler's function; a river
+barrier with one bridge), and equality with independent computations on random surfaces: a
+NetworkX grid graph built here, cell by cell, and scikit-image's MCP_Geometric on isotropic
+surfaces."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from planner.network import terrain
+from planner.network.terrain import Surface
+
+STRAIGHT = 0.1 / 4 * 60          # 100 m at 4 km/h: 1.5 min
+DIAGONAL = STRAIGHT * math.sqrt(2)
+
+
+def test_flat_land_straight_and_diagonal_steps():
+    s = Surface(np.full((5, 5), 4.0), cell_m=100.0)
+    t = terrain.travel_minutes(s, np.array([2 * 5 + 2]))
+    assert t[2, 2] == 0
+    assert t[2, 3] == pytest.approx(STRAIGHT) and t[1, 1] == pytest.approx(DIAGONAL)
+    assert t[2, 4] == pytest.approx(2 * STRAIGHT)
+    assert t[0, 4] == pytest.approx(2 * DIAGONAL)
+    assert t[0, 3] == pytest.approx(DIAGONAL + STRAIGHT)
+    # 16 neighbours: a knight's move is one straight line, sqrt(5) cells
+    t16 = terrain.travel_minutes(s, np.array([12]), neighbours=16)
+    assert t16[0, 3] == pytest.approx(STRAIGHT * math.sqrt(5))
+    assert t16[0, 3] < t[0, 3]
+
+
+def test_a_slope_is_slower_up_than_down_by_toblers_function():
+    """Three cells 100 m apart rising 10 m each (slope 0.1), walked at Tobler's speed:
+    up, 6 exp(-3.5 x 0.15) = 3.549 km/h; down, 6 exp(-3.5 x 0.05) = 5.036 km/h."""
+    flat = 6 * math.exp(-3.5 * 0.05)
+    s = Surface(np.full((1, 3), flat), cell_m=100.0,
+                elevation_m=np.array([[0.0, 10.0, 20.0]]))
+    up = 0.1 / (6 * math.exp(-3.5 * 0.15)) * 60
+    down = 0.1 / (6 * math.exp(-3.5 * 0.05)) * 60
+    t_up = terrain.travel_minutes(s, np.array([0]))          # from the foot
+    assert t_up[0, 2] == pytest.approx(2 * up)
+    t_down = terrain.travel_minutes(s, np.array([2]))        # from the top
+    assert t_down[0, 0] == pytest.approx(2 * down)
+    # reverse: from every cell to the source (residents walking to a stop at the foot)
+    to_foot = terrain.travel_minutes(s, np.array([0]), reverse=True)
+    assert to_foot[0, 2] == pytest.approx(2 * down)
+    assert terrain.tobler_factor(np.array([-0.05]))[0] == pytest.approx(6 / flat)
+
+
+def test_a_river_barrier_is_crossed_only_at_its_bridge():
+    """Row 2 of a 5 x 5 grid is water except its last cell (a bridge): from the top-left
+    corner to the bottom-left one the walk goes by the bridge, 2 x (2 diagonal + 2 straight
+    steps); without the bridge no walk reaches."""
+    water = np.zeros((5, 5), bool)
+    water[2, :4] = True
+    s = Surface(np.full((5, 5), 4.0), cell_m=100.0, barrier=water)
+    t = terrain.travel_minutes(s, np.array([0]))
+    assert t[4, 0] == pytest.approx(2 * (2 * DIAGONAL + 2 * STRAIGHT))
+    assert np.isinf(t[2, 0])                                   # in the river
+    water[2, 4] = True
+    closed = terrain.travel_minutes(Surface(np.full((5, 5), 4.0), 100.0, barrier=water),
+                                    np.array([0]))
+    assert np.isinf(closed[4, 0]) and np.isfinite(closed[1, 4])
+
+
+def _networkx_minutes(s: Surface, sources: list[int], neighbours: int) -> np.ndarray:
+    """The same walk built independently: a NetworkX graph of the grid, cell by cell."""
+    rows, cols = s.shape
+    steps = [(dr, dc) for dr in range(-2, 3) for dc in range(-2, 3)
+             if (dr, dc) != (0, 0) and (max(abs(dr), abs(dc)) == 1 or (
+                 neighbours == 16 and sorted((abs(dr), abs(dc))) == [1, 2]))]
+    G = nx.DiGraph()
+    v = s.speed_kmh
+    ok = np.isfinite(v) & (v > 0) & ~(s.barrier if s.barrier is not None
+                                      else np.zeros_like(v, bool))
+    for r in range(rows):
+        for c in range(cols):
+            G.add_node(r * cols + c)
+            for dr, dc in steps:
+                r2, c2 = r + dr, c + dc
+                if not (0 <= r2 < rows and 0 <= c2 < cols) or not (ok[r, c] and ok[r2, c2]):
+                    continue
+                length = s.cell_m * math.hypot(dr, dc)
+                minutes = (length / 2 / 1000 / v[r, c] + length / 2 / 1000 / v[r2, c2]) * 60
+                if s.elevation_m is not None:
+                    slope = (s.elevation_m[r2, c2] - s.elevation_m[r, c]) / length
+                    minutes /= 6 * math.exp(-3.5 * abs(slope + 0.05)) / (
+                        6 * math.exp(-3.5 * 0.05))
+                G.add_edge(r * cols + c, r2 * cols + c2, minutes=minutes)
+    out = np.full(rows * cols, np.inf)
+    if not sources:
+        return out.reshape(rows, cols)
+    dist = nx.multi_source_dijkstra_path_length(G, set(sources), weight="minutes")
+    for node, d in dist.items():
+        out[node] = d
+    return out.reshape(rows, cols)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_surfaces_equal_networkx(seed):
+    rng = np.random.default_rng(seed)
+    rows, cols = rng.integers(4, 12, size=2)
+    speed = rng.uniform(0.5, 6.0, (rows, cols))
+    speed[rng.random((rows, cols)) < 0.1] = 0.0              # impassable cells
+    barrier = rng.random((rows, cols)) < 0.1
+    elevation = rng.uniform(0, 300, (rows, cols)) if seed % 2 else None
+    s = Surface(speed, cell_m=float(rng.uniform(30, 250)), elevation_m=elevation,
+                barrier=barrier)
+    sources = [int(x) for x in rng.choice(rows * cols, 2, replace=False)]
+    for neighbours in (8, 16):
+        got = terrain.travel_minutes(s, np.array(sources), neighbours=neighbours)
+        want = _networkx_minutes(s, [x for x in sources
+                                     if s.passable().ravel()[x]], neighbours)
+        np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_isotropic_surfaces_equal_scikit_image_mcp(seed):
+    graph = pytest.importorskip("skimage.graph", reason="scikit-image is in the test extra")
+    rng = np.random.default_rng(100 + seed)
+    rows, cols = 30, 40
+    speed = rng.uniform(0.5, 6.0, (rows, cols))
+    cell = 90.0
+    s = Surface(speed, cell_m=cell)
+    src = (int(rng.integers(rows)), int(rng.integers(cols)))
+    got = terrain.travel_minutes(s, np.array([src[0] * cols + src[1]]))
+    costs = cell / 1000 / speed * 60                          # minutes to cross one cell
+    mcp = graph.MCP_Geometric(costs, fully_connected=True)
+    want, _ = mcp.find_costs([src])
+    np.testing.assert_allclose(got, want, rtol=1e-9)
+
+
+def test_surface_checks_and_cells_of_points():
+    with pytest.raises(ValueError, match="expected a 2-D grid"):
+        Surface(np.zeros(3), 100.0)
+    with pytest.raises(ValueError, match="cell_m: expected a size above 0"):
+        Surface(np.ones((2, 2)), 0.0)
+    with pytest.raises(ValueError, match=r"elevation_m: expected the speed grid's shape"):
+        Surface(np.ones((2, 2)), 10.0, elevation_m=np.ones((3, 2)))
+    with pytest.raises(ValueError, match="neighbours: expected 8 or 16"):
+        terrain.moves(Surface(np.ones((2, 2)), 10.0), neighbours=4)
+    s = Surface(np.ones((3, 4)), cell_m=10.0, x0=1000.0, y0=500.0)
+    cells = s.cell_of(np.array([1005.0, 1035.0, 999.0, 1039.9]),
+                      np.array([495.0, 471.0, 495.0, 470.1]))
+    assert cells.tolist() == [0, 2 * 4 + 3, -1, 2 * 4 + 3]
+    assert np.isinf(terrain.travel_minutes(s, np.array([-1]))).all()

@@ -32,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from ..inputs.raster import Grid
+
 TOBLER_FLAT_KMH = 6.0 * float(np.exp(-3.5 * 0.05))
 """Tobler's hiking speed on flat ground, km/h (5.04): the reference the slope factor is
 relative to."""
@@ -39,6 +41,42 @@ relative to."""
 _MOVES_8 = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
 _MOVES_16 = (*_MOVES_8, (-2, -1), (-2, 1), (-1, -2), (-1, 2), (1, -2), (1, 2), (2, -1),
              (2, 1))
+
+
+def surface_from_grids(speed: Grid, elevation: Grid | None = None,
+                       barrier: Grid | None = None) -> Surface:
+    """A surface from grids read onto one grid (:func:`planner.inputs.raster.read_grid`
+    with ``like``): the walking speeds, and optionally the elevation and the barrier cells
+    (any value above 0 is a barrier).
+
+    Parameters
+    ----------
+    speed : Grid
+        Walking speed on flat ground per cell, km/h (:func:`planner.inputs.raster.speeds_of`
+        on a land-cover grid).
+    elevation : Grid, optional
+        Elevation, metres.
+    barrier : Grid, optional
+        Barrier cells (> 0).
+
+    Returns
+    -------
+    Surface
+        The friction surface.
+
+    Raises
+    ------
+    ValueError
+        When the grids do not share one grid.
+    """
+    for name, g in (("elevation", elevation), ("barrier", barrier)):
+        if g is not None and (g.shape != speed.shape or g.cell_m != speed.cell_m
+                              or (g.x0, g.y0) != (speed.x0, speed.y0)):
+            raise ValueError(f"{name}: expected the land cover's grid (read it with "
+                             "like=...)")
+    return Surface(speed.values, speed.cell_m, speed.x0, speed.y0,
+                   elevation_m=None if elevation is None else elevation.values,
+                   barrier=None if barrier is None else np.nan_to_num(barrier.values) > 0)
 
 
 def tobler_factor(slope: np.ndarray) -> np.ndarray:

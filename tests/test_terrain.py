@@ -148,3 +148,96 @@ def test_surface_checks_and_cells_of_points():
                       np.array([495.0, 471.0, 495.0, 470.1]))
     assert cells.tolist() == [0, 2 * 4 + 3, -1, 2 * 4 + 3]
     assert np.isinf(terrain.travel_minutes(s, np.array([-1]))).all()
+
+
+def _tiny_surface(plan, cell=500.0):
+    """4 km/h everywhere over the tiny area (0..72 km x 0..6 km from 500000, 300000), the
+    villages' centres (whole kilometres) at cell centres."""
+    cols, rows = int(72_000 / cell) + 1, int(6_000 / cell) + 1
+    return Surface(np.full((rows, cols), 4.0), cell_m=cell, x0=500_000.0 - cell / 2,
+                   y0=306_000.0 + cell / 2)
+
+
+def test_a_village_beyond_the_walking_limit_is_reached_over_terrain(tiny_scenario):
+    """D lies 20 km beyond the river's end at C, out of the old walking limit (5 km):
+    unreachable before; joined to the terrain it is reached by the road and the river to C
+    and 20 km on foot at 4 km/h (300 min) after, and its cell's time equals its stop's."""
+    import planner
+
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    v = plan.villages.set_index("nama")
+    assert not np.isfinite(v.loc["Desa D", "travel_minutes"])
+    c_minutes = float(v.loc["Desa C", "travel_minutes"])
+    net = plan.network
+    s = _tiny_surface(plan)
+    joined = terrain.join(s, net)
+    nodes, cells = terrain.joined_minutes(joined, net.origin("service"))
+    refs = list(net.points["village"].refs)
+    d = refs.index(v.loc["Desa D", "kode"])
+    assert nodes[net.destination("village")[d]] == pytest.approx(c_minutes + 300.0)
+    row, col = divmod(int(s.cell_of(np.array([541_000.0]), np.array([301_000.0]))[0]),
+                      s.shape[1])
+    assert cells[row, col] == pytest.approx(c_minutes + 300.0)
+    # the villages the network reached keep their times (walking is no faster here)
+    for name in ("Desa A", "Desa B", "Desa C"):
+        j = refs.index(v.loc[name, "kode"])
+        assert nodes[net.destination("village")[j]] == pytest.approx(
+            float(v.loc[name, "travel_minutes"]))
+
+
+def test_the_joined_graph_equals_networkx(tiny_scenario):
+    """The network's own graph (to_networkx), the grid and the links built here one by one
+    give the same minutes to every node and cell, from the office and towards it."""
+    import planner
+
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    net = plan.network
+    rng = np.random.default_rng(5)
+    s = _tiny_surface(plan, cell=1000.0)
+    s = Surface(rng.uniform(1.0, 5.0, s.shape), 1000.0, s.x0, s.y0,
+                barrier=rng.random(s.shape) < 0.05)
+    G = net.to_networkx()
+    rows, cols = s.shape
+    n_net = net.n_nodes
+    ok = s.passable()
+    for (r, c) in np.ndindex(rows, cols):
+        G.add_node(n_net + r * cols + c)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                r2, c2 = r + dr, c + dc
+                if (dr, dc) == (0, 0) or not (0 <= r2 < rows and 0 <= c2 < cols):
+                    continue
+                if ok[r, c] and ok[r2, c2]:
+                    length = 1000.0 * math.hypot(dr, dc)
+                    G.add_edge(n_net + r * cols + c, n_net + r2 * cols + c2,
+                               minutes=(length / 2 / 1000 / s.speed_kmh[r, c]
+                                        + length / 2 / 1000 / s.speed_kmh[r2, c2]) * 60)
+    stops = {int(x) for k in net.stops for side in ("in", "out") for x in net.stops[k][side]}
+    for i in range(n_net):
+        x, y = net.phys_xy[net.node_phys[i]]
+        c, r = int(np.floor((x - s.x0) / 1000)), int(np.floor((s.y0 - y) / 1000))
+        mode = net.node_mode[i]
+        if not (0 <= r < rows and 0 <= c < cols and ok[r, c]):
+            continue
+        if i in stops or mode == "foot":
+            w = 0.0
+        elif mode in ("road", "track"):
+            w = 7.0
+        else:
+            continue
+        cell = n_net + r * cols + c
+        for a, b in ((cell, i), (i, cell)):
+            if not G.has_edge(a, b) or G.edges[a, b]["minutes"] > w:
+                G.add_edge(a, b, minutes=w)
+    joined = terrain.join(s, net, transfer_minutes=7.0)
+    src = int(net.origin("service")[0])
+    nodes, cells = terrain.joined_minutes(joined, np.array([src]))
+    want = nx.single_source_dijkstra_path_length(G, src, weight="minutes")
+    got = np.r_[nodes, cells.ravel()]
+    expect = np.array([want.get(i, np.inf) for i in range(len(got))])
+    np.testing.assert_allclose(got, expect, rtol=1e-9)
+    back_nodes, back_cells = terrain.joined_minutes(joined, np.array([src]), reverse=True)
+    want_back = nx.single_source_dijkstra_path_length(G.reverse(copy=True), src,
+                                                      weight="minutes")
+    expect = np.array([want_back.get(i, np.inf) for i in range(len(got))])
+    np.testing.assert_allclose(np.r_[back_nodes, back_cells.ravel()], expect, rtol=1e-9)

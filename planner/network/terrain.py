@@ -27,6 +27,7 @@ NetworkX, and scikit-image's ``MCP_Geometric`` on isotropic surfaces, give the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -284,3 +285,130 @@ def travel_minutes(surface: Surface, sources: np.ndarray, *, neighbours: int = 8
         m = m.T.tocsr()
     dist = dijkstra(m, directed=True, indices=src, min_only=True, limit=limit)
     return np.asarray(dist, float).reshape(rows, cols)
+
+
+WALK_ON = ("foot", "road", "track")
+"""Modes a walker steps onto wherever the line crosses their cell: walking itself (no
+penalty) and the land modes (with the network's transfer penalty). Boats and planes are
+boarded only where the network says (landings, ports, airstrips: their own points)."""
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The network and a surface in one graph: the network's expanded nodes first, then one
+    node per cell (``n_net + cell``).
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix
+        Minutes of every move: the network's edges, the surface's moves, and the links
+        between a cell and the network nodes (and village, office and candidate stops) in it.
+    n_net : int
+        Number of network nodes; cell ``c`` is node ``n_net + c``.
+    shape : tuple of int
+        The surface's (rows, cols).
+    """
+
+    matrix: sp.csr_matrix
+    n_net: int
+    shape: tuple[int, int]
+
+
+def join(surface: Surface, net: Any, *, transfer_minutes: float = 0.0,
+         neighbours: int = 8) -> Joined:
+    """The network and the surface as one graph: a resident's trip can be terrain -> track
+    -> boat -> stop, and bulk travel stays one compiled shortest-path run.
+
+    Links, both ways, between each passable cell and what lies in it: the network's walking
+    nodes (0 minutes) and its road and track nodes (``transfer_minutes``, the change of
+    mode), and the stops of the villages, offices and candidates (0 minutes: a point walks
+    from its own cell).
+
+    Parameters
+    ----------
+    surface : Surface
+        The friction surface, in the network's CRS.
+    net : Network
+        The network (:class:`planner.network.graph.Network`).
+    transfer_minutes : float, default 0
+        Minutes to change from walking to a road or track vehicle.
+    neighbours : int, default 8
+        8 or 16 (see :func:`moves`).
+
+    Returns
+    -------
+    Joined
+        The combined graph.
+    """
+    rows, cols = surface.shape
+    n_net = int(net.n_nodes)
+    n = n_net + rows * cols
+    ok = surface.passable().ravel()
+    # network edges (the lightest of parallel ones, as travel.to_csr keeps)
+    order = np.lexsort((net.minutes, net.v, net.u))
+    first = np.r_[True, (net.u[order][1:] != net.u[order][:-1])
+                  | (net.v[order][1:] != net.v[order][:-1])] if len(order) else order
+    keep = order[first] if len(order) else order
+    parts_u = [np.asarray(net.u[keep], np.int64)]
+    parts_v = [np.asarray(net.v[keep], np.int64)]
+    parts_t = [np.asarray(net.minutes[keep], float)]
+    u, v, t = moves(surface, neighbours)                       # the surface
+    parts_u.append(u + n_net)
+    parts_v.append(v + n_net)
+    parts_t.append(t)
+    xy = net.phys_xy[net.node_phys]                            # every network node's cell
+    cell = surface.cell_of(xy[:, 0], xy[:, 1])
+    mode = np.asarray(net.node_mode, dtype=object)
+    stop_nodes = np.zeros(n_net, bool)
+    for kind in net.stops:
+        for side in ("in", "out"):
+            stop_nodes[np.asarray(net.stops[kind][side], np.int64)] = True
+    walk = np.isin(mode, WALK_ON) | stop_nodes
+    linked = np.flatnonzero(walk & (cell >= 0))
+    linked = linked[ok[cell[linked]]]
+    cost = np.where((mode[linked] == "foot") | stop_nodes[linked], 0.0,
+                    float(transfer_minutes))
+    parts_u += [cell[linked] + n_net, linked]
+    parts_v += [linked, cell[linked] + n_net]
+    parts_t += [cost, cost]
+    u_all, v_all, t_all = (np.concatenate(parts_u), np.concatenate(parts_v),
+                           np.concatenate(parts_t))
+    # one entry per pair, the lightest; zero weights stay stored edges
+    order = np.lexsort((t_all, v_all, u_all))
+    u_all, v_all, t_all = u_all[order], v_all[order], t_all[order]
+    first = np.r_[True, (u_all[1:] != u_all[:-1]) | (v_all[1:] != v_all[:-1])]
+    u_all, v_all, t_all = u_all[first], v_all[first], t_all[first]
+    indptr = np.zeros(n + 1, np.int64)
+    np.add.at(indptr, u_all + 1, 1)
+    indptr = np.cumsum(indptr)
+    return Joined(sp.csr_matrix((t_all, v_all, indptr), shape=(n, n)), n_net, (rows, cols))
+
+
+def joined_minutes(joined: Joined, sources: np.ndarray, *, reverse: bool = False,
+                   limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from the nearest source (network node ids, e.g. the offices' origin stops) to
+    every network node and every cell of a :func:`join`; ``reverse``: towards them.
+
+    Parameters
+    ----------
+    joined : Joined
+        The combined graph.
+    sources : ndarray of int
+        Network node ids.
+    reverse : bool, default False
+        Times towards the sources (residents walking and riding to a stop).
+    limit : float, default inf
+        Farther is ``inf``.
+
+    Returns
+    -------
+    nodes : ndarray of float
+        Minutes per network node.
+    cells : ndarray (rows, cols) of float
+        Minutes per cell (the travel-time raster).
+    """
+    m = joined.matrix.T.tocsr() if reverse else joined.matrix
+    dist = dijkstra(m, directed=True, indices=np.asarray(sources, np.int64), min_only=True,
+                    limit=limit)
+    dist = np.asarray(dist, float)
+    return dist[: joined.n_net], dist[joined.n_net:].reshape(joined.shape)

@@ -541,6 +541,34 @@ class TargetSpec:
 
 
 @dataclass(frozen=True)
+class TerrainSpec:
+    """Walking over terrain (``[terrain]``; see :mod:`planner.network.terrain`).
+
+    Attributes
+    ----------
+    landcover : Path or None
+        A land-cover raster (classes); None: no terrain (the straight walk to the network).
+    speeds : dict of int to float
+        Land-cover class -> walking speed on flat ground, km/h (0: impassable).
+    elevation : Path or None
+        An elevation raster, metres (Tobler's slope factor).
+    barriers : Path or None
+        A raster whose cells above 0 no one walks across (water without a bridge).
+    cell_m : float or None
+        The cell size, metres (default: the land cover's own resolution).
+    neighbours : int
+        8 or 16 moves from a cell.
+    """
+
+    landcover: Path | None = None
+    speeds: dict[int, float] = field(default_factory=dict)
+    elevation: Path | None = None
+    barriers: Path | None = None
+    cell_m: float | None = None
+    neighbours: int = 8
+
+
+@dataclass(frozen=True)
 class Scenario:
     """Everything a run needs. Build with :func:`load_scenario`; vary with :meth:`replace`."""
 
@@ -566,6 +594,7 @@ class Scenario:
     progress: ProgressSpec = field(default_factory=ProgressSpec)
     trips: TripSpec = field(default_factory=TripSpec)
     targets: tuple[TargetSpec, ...] = ()
+    terrain: TerrainSpec = field(default_factory=TerrainSpec)
 
     def __post_init__(self) -> None:
         """Refuse what the specs cannot check alone: the weights, the signal kind, the
@@ -698,6 +727,10 @@ class Scenario:
             files["signal"] = self.signal
         for i, f in enumerate(self.progress.logs):
             files[f"log_{i + 1}"] = f
+        for key in ("landcover", "elevation", "barriers"):
+            path = getattr(self.terrain, key)
+            if path is not None:
+                files[f"terrain_{key}"] = path
         return files
 
 
@@ -759,6 +792,7 @@ _RANGES: dict[str, tuple[float, float, bool]] = {
     "rupiah_per_km": (0.0, 1e12, True), "transfer_minutes": (0.0, 60.0 * 24 * 30, True),
     "speed_factor": (0.0, 10.0, False), "prefix_digits": (1, 64, True),
     "max_distance_km": (0.0, 500.0, True), "max_per_session": (1, 1e9, True),
+    "cell_m": (1.0, 100_000.0, True),
     "teams": (1, 10_000, True),
     "max_days": (1, 366, True), "serve_minutes": (0.0, 24 * 60.0, True),
     "setup_minutes": (0.0, 24 * 60.0, True), "night_rupiah": (0.0, 1e15, True),
@@ -864,8 +898,10 @@ _TOP_KEYS = {
     "crs": str, "villages": dict, "admin": list, "estimates": dict,
     "indicators": list, "signal": dict, "service_points": dict, "network": dict,
     "access": dict, "priority": dict, "sites": dict, "progress": dict, "trips": dict,
-    "targets": list,
+    "targets": list, "terrain": dict,
 }
+_TERRAIN_KEYS: dict[str, Any] = {"landcover": str, "speeds": dict, "elevation": str,
+                                 "barriers": str, "cell_m": (int, float), "neighbours": int}
 _TARGET_KEYS = {"indicator": str, "share": (int, float), "level": str, "areas": list}
 _TRIPS_KEYS: dict[str, Any] = {
     "teams": int, "max_days": int, "workday": list, "after_dark": list, "travel_until": str,
@@ -1035,6 +1071,7 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
     progress = _progress(pc, src, base, data.get("progress"), indicators,
                          str(data.get("data_date", "")))
     trips = _trips(pc, src, data.get("trips"))
+    terrain = _terrain(pc, src, base, data.get("terrain"))
     targets = _targets(pc, src, data.get("targets"))
     _check_targets(pc, src, [(t.get("indicator"), t.get("level", ""))
                              for _, t in _tables(ProblemCollector(), src, data.get("targets"),
@@ -1053,8 +1090,39 @@ def _build(data: dict[str, Any], src_path: Path, pc: ProblemCollector) -> Scenar
         illustrative=bool(data.get("illustrative", False)),
         illustrative_note=str(data.get("illustrative_note", "")), crs=str(data.get("crs", "auto")),
         access=access, weights=weights, sites=sites, progress=progress, trips=trips,
-        targets=tuple(targets),
+        targets=tuple(targets), terrain=terrain,
     )
+
+
+def _terrain(pc: ProblemCollector, src: str, base: Path, raw: Any) -> TerrainSpec:
+    """The ``[terrain]`` table: rasters and the land-cover speed table."""
+    if not isinstance(raw, dict):
+        return TerrainSpec()
+    _check_keys(pc, src, "terrain", raw, _TERRAIN_KEYS, ("landcover", "speeds"))
+    paths = {k: _resolve(pc, src, base, "terrain", raw[k]) if isinstance(raw.get(k), str)
+             else None for k in ("landcover", "elevation", "barriers")}
+    speeds: dict[int, float] = {}
+    table: dict[str, Any] = raw["speeds"] if isinstance(raw.get("speeds"), dict) else {}
+    for key, value in table.items():
+        if not re.fullmatch(r"\d{1,9}", str(key).strip()):
+            pc.add(src, f"expected a land-cover class (a whole number), found {key!r}",
+                   where="[terrain.speeds]", column=str(key))
+        elif (isinstance(value, bool) or not isinstance(value, int | float)
+              or not 0 <= value <= 200):
+            pc.add(src, f"expected a walking speed from 0 to 200 km/h, found {value!r}",
+                   where="[terrain.speeds]", column=str(key))
+        else:
+            speeds[int(str(key).strip())] = float(value)
+    cell = raw.get("cell_m")
+    if cell is not None and not in_range(pc, src, "[terrain]", "cell_m", cell):
+        cell = None
+    neighbours = raw.get("neighbours", 8)
+    if neighbours not in (8, 16):
+        pc.add(src, f"expected 8 or 16, found {neighbours!r}", where="[terrain]",
+               column="neighbours")
+        neighbours = 8
+    return TerrainSpec(paths["landcover"], speeds, paths["elevation"], paths["barriers"],
+                       float(cell) if cell is not None else None, int(neighbours))
 
 
 def _admin_levels(pc: ProblemCollector, src: str, base: Path, raw: Any) -> list[AdminLevel]:

@@ -27,7 +27,7 @@ from .decide.trips import TripPlan
 from .errors import InputError, Problem
 from .inputs import fieldlog, io, osm, overlay, validate
 from .jsontypes import Json
-from .network import travel
+from .network import terrain, travel
 from .network.build import Sources, build_network, read_sources
 from .network.graph import Network, Points
 from .outputs import render
@@ -433,6 +433,11 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     warnings = [*state.warnings, *cache_warnings]
     paths, n_parts, labels = state.paths, state.n_parts, state.labels
 
+    terrain_grid = None
+    if s.terrain.landcover is not None:  # walking over terrain: what more it reaches
+        with _step("terrain", timings):
+            vil_m, terrain_grid = _walk_over_terrain(s, vil_m, net, warnings)
+
     check = over_time = None
     if s.progress.logs:
         with _step("field logs", timings):
@@ -478,7 +483,21 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
                                              check.totals().to_dict("records"))}
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
                 signal=blank_m, report=report, timings=timings, paths=paths, progress=check,
-                progress_over_time=over_time)
+                progress_over_time=over_time, terrain=terrain_grid)
+
+
+def _walk_over_terrain(s: Scenario, villages: gpd.GeoDataFrame, net: Network,
+                       warnings: list[str]) -> tuple[gpd.GeoDataFrame, Any]:
+    """Travel from the nearest office with walking over the ``[terrain]`` surface allowed
+    (:func:`planner.network.terrain.from_offices`): ``terrain_minutes`` per village and
+    ``reached_over_terrain`` for those the network alone does not reach; the raster."""
+    tt = terrain.from_offices(s.terrain, net, s.network.transfer_minutes, warnings)
+    minutes = pd.Series(tt.village_minutes, index=list(net.points["village"].refs))
+    out = villages.copy()
+    out["terrain_minutes"] = out["kode"].map(minutes).astype(float).round(1)
+    out["reached_over_terrain"] = (~np.isfinite(out["travel_minutes"].to_numpy(float))
+                                   & np.isfinite(out["terrain_minutes"].to_numpy(float)))
+    return out, tt.grid
 
 
 def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame, warnings: list[str]

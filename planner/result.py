@@ -29,6 +29,7 @@ from .errors import InputError, Problem
 from .inputs import overlay, validate
 from .inputs.fieldlog import LogCheck
 from .inputs.overlay import JoinSection
+from .inputs.raster import Grid
 from .jsontypes import JsonTable
 from .network import travel
 from .network.graph import Network
@@ -103,6 +104,7 @@ class Result:
     site_problem: str = ""
     progress: LogCheck | None = None
     progress_over_time: pd.DataFrame | None = None
+    terrain: Grid | None = None  # minutes from the nearest office to every cell ([terrain])
     trip_plan: TripPlan | None = None  # multi-day trips serving the new stops
     decision: Decision | None = None  # stops and trips chosen together (one source)
     # layers derived from the villages alone, computed on first use and shared with the
@@ -694,7 +696,8 @@ def output_table(plan: Result) -> pd.DataFrame:
     cols += ["blank_spot_share", "nearest_service", "travel_minutes", "reach_band",
              "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
              "joined_to",
-             *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes") if c in v],
+             *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes",
+                           "terrain_minutes", "reached_over_terrain") if c in v],
              "unreachable_reason",
              "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
              "score_gap", "score_remoteness", "score_blank_spot", "priority_why"]

@@ -241,3 +241,60 @@ def test_the_joined_graph_equals_networkx(tiny_scenario):
                                                       weight="minutes")
     expect = np.array([want_back.get(i, np.inf) for i in range(len(got))])
     np.testing.assert_allclose(np.r_[back_nodes, back_cells.ravel()], expect, rtol=1e-9)
+
+
+def test_a_scenario_walks_over_terrain_end_to_end(tiny_scenario, tmp_path, capsys):
+    """[terrain] in a scenario: a land-cover GeoTIFF (one class, 4 km/h, 500 m cells, the
+    village centres at cell centres) over the tiny area. planner run adds terrain_minutes
+    (D, beyond the old walking limit: C's 60 min + 300 min on foot) and
+    reached_over_terrain to villages.csv and writes the travel-time raster, the same bytes
+    twice; a class without a speed and a raster that misses villages are named (exit 2)."""
+    import pandas as pd
+    import rasterio
+    from rasterio.transform import from_origin
+
+    import planner
+    from planner.cli import main
+
+    cover = np.full((13, 145), 20, np.uint8)
+    path = tiny_scenario.parent / "landcover.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=13, width=145, count=1,
+                       dtype="uint8", crs="EPSG:32650",
+                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
+        dst.write(cover, 1)
+    text = tiny_scenario.read_text()
+    tiny_scenario.write_text(text + '\n[terrain]\nlandcover = "landcover.tif"\n'
+                             '[terrain.speeds]\n20 = 4.0\n')
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    t = plan.table().set_index("nama")
+    assert t.loc["Desa D", "terrain_minutes"] == pytest.approx(60.0 + 300.0)
+    assert bool(t.loc["Desa D", "reached_over_terrain"])
+    assert not bool(t.loc["Desa C", "reached_over_terrain"])
+    assert t.loc["Desa C", "terrain_minutes"] == pytest.approx(t.loc["Desa C",
+                                                                   "travel_minutes"])
+    out = tmp_path / "out"
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(out)]) == 0
+    table = pd.read_csv(out / "villages.csv", dtype={"kode": str})
+    assert {"terrain_minutes", "reached_over_terrain"} <= set(table.columns)
+    with rasterio.open(out / "travel_time_terrain.tif") as r:
+        grid = r.read(1)
+        assert r.crs.to_epsg() == 32650 and grid.shape == (13, 145)
+        assert grid[10, 82] == pytest.approx(360.0)           # D's cell (41 km, 1 km)
+    first = (out / "travel_time_terrain.tif").read_bytes()
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "travel_time_terrain.tif").read_bytes() == first
+    capsys.readouterr()
+    tiny_scenario.write_text(text + '\n[terrain]\nlandcover = "landcover.tif"\n'
+                             '[terrain.speeds]\n10 = 2.0\n')
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "landcover.tif" in err and "classes without a walking speed: 20" in err
+    with rasterio.open(path, "w", driver="GTiff", height=13, width=60, count=1,
+                       dtype="uint8", crs="EPSG:32650",
+                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
+        dst.write(cover[:, :60], 1)
+    tiny_scenario.write_text(text + '\n[terrain]\nlandcover = "landcover.tif"\n'
+                             '[terrain.speeds]\n20 = 4.0\n')
+    assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "y")]) == 2
+    err = capsys.readouterr().err
+    assert "does not cover 2 point(s)" in err and "Desa D" in err and "Traceback" not in err

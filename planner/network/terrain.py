@@ -26,6 +26,7 @@ NetworkX, and scikit-image's ``MCP_Geometric`` on isotropic surfaces, give the s
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from ..inputs import raster
 from ..inputs.raster import Grid
 
 TOBLER_FLAT_KMH = 6.0 * float(np.exp(-3.5 * 0.05))
@@ -314,8 +316,8 @@ class Joined:
     shape: tuple[int, int]
 
 
-def join(surface: Surface, net: Any, *, transfer_minutes: float = 0.0,
-         neighbours: int = 8) -> Joined:
+def join(surface: Surface, net: Any, *,
+         transfer_minutes: float | Mapping[str, float] = 0.0, neighbours: int = 8) -> Joined:
     """The network and the surface as one graph: a resident's trip can be terrain -> track
     -> boat -> stop, and bulk travel stays one compiled shortest-path run.
 
@@ -330,8 +332,9 @@ def join(surface: Surface, net: Any, *, transfer_minutes: float = 0.0,
         The friction surface, in the network's CRS.
     net : Network
         The network (:class:`planner.network.graph.Network`).
-    transfer_minutes : float, default 0
-        Minutes to change from walking to a road or track vehicle.
+    transfer_minutes : float or mapping of str to float, default 0
+        Minutes to change from walking to a road or track vehicle (one figure, or per mode
+        as the network's ``transfer_minutes``).
     neighbours : int, default 8
         8 or 16 (see :func:`moves`).
 
@@ -366,8 +369,11 @@ def join(surface: Surface, net: Any, *, transfer_minutes: float = 0.0,
     walk = np.isin(mode, WALK_ON) | stop_nodes
     linked = np.flatnonzero(walk & (cell >= 0))
     linked = linked[ok[cell[linked]]]
-    cost = np.where((mode[linked] == "foot") | stop_nodes[linked], 0.0,
-                    float(transfer_minutes))
+    if isinstance(transfer_minutes, Mapping):
+        penalty = np.array([float(transfer_minutes.get(str(m), 0.0)) for m in mode[linked]])
+    else:
+        penalty = np.full(len(linked), float(transfer_minutes))
+    cost = np.where((mode[linked] == "foot") | stop_nodes[linked], 0.0, penalty)
     parts_u += [cell[linked] + n_net, linked]
     parts_v += [linked, cell[linked] + n_net]
     parts_t += [cost, cost]
@@ -412,3 +418,69 @@ def joined_minutes(joined: Joined, sources: np.ndarray, *, reverse: bool = False
                     limit=limit)
     dist = np.asarray(dist, float)
     return dist[: joined.n_net], dist[joined.n_net:].reshape(joined.shape)
+
+
+@dataclass(frozen=True)
+class TerrainTravel:
+    """Travel from the offices with walking over terrain allowed.
+
+    Attributes
+    ----------
+    village_minutes : ndarray of float
+        Per village (the network's village order), minutes from the nearest office.
+    grid : Grid
+        The travel-time raster: minutes from the nearest office to every cell.
+    """
+
+    village_minutes: np.ndarray
+    grid: Grid
+
+
+def from_offices(spec: Any, net: Any, transfer_minutes: Mapping[str, float] | float = 0.0,
+                 warnings: list[str] | None = None) -> TerrainTravel:
+    """The scenario's ``[terrain]`` read onto one grid, joined to the network, and travel
+    from the nearest office to every village and cell.
+
+    Parameters
+    ----------
+    spec : TerrainSpec
+        The ``[terrain]`` settings (:class:`planner.config.TerrainSpec`).
+    net : Network
+        The network, villages and offices joined.
+    transfer_minutes : float or mapping, default 0
+        The network's change-of-mode penalties.
+    warnings : list of str, optional
+        Where reading notes go.
+
+    Returns
+    -------
+    TerrainTravel
+        Minutes per village and the travel-time raster.
+
+    Raises
+    ------
+    InputError
+        For a raster that cannot be read or has no CRS, land-cover classes without a speed,
+        or villages or offices the land cover does not cover.
+    """
+    crs = net.crs
+    cover = raster.read_grid(spec.landcover, crs, cell_m=spec.cell_m, categorical=True,
+                             what="land cover")
+    speed = raster.speeds_of(cover, spec.speeds, spec.landcover, warnings)
+    for kind in ("village", "service"):
+        pts = net.points[kind]
+        raster.check_covers(cover, pts.xy[:, 0], pts.xy[:, 1],
+                            [f"{lab} ({ref})" for lab, ref in zip(pts.labels, pts.refs,
+                                                                  strict=True)],
+                            spec.landcover, "land cover")
+    elevation = (raster.read_grid(spec.elevation, crs, like=cover, what="elevation")
+                 if spec.elevation is not None else None)
+    barrier = (raster.read_grid(spec.barriers, crs, like=cover, categorical=True,
+                                what="barriers") if spec.barriers is not None else None)
+    surface = surface_from_grids(Grid(speed, cover.cell_m, cover.x0, cover.y0, cover.crs),
+                                 elevation, barrier)
+    joined = join(surface, net, transfer_minutes=transfer_minutes,
+                  neighbours=spec.neighbours)
+    nodes, cells = joined_minutes(joined, net.origin("service"))
+    return TerrainTravel(nodes[net.destination("village")],
+                         Grid(cells, cover.cell_m, cover.x0, cover.y0, cover.crs))

@@ -238,6 +238,31 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     return _normalise_zip(buf.getvalue())
 
 
+def write_cog(path: Path, grid: Any) -> None:
+    """A grid of minutes as a Cloud-Optimised GeoTIFF (float32, NaN for none; no
+    timestamp: the same grid gives the same bytes).
+
+    Parameters
+    ----------
+    path : Path
+        Where to write.
+    grid : Grid
+        The grid (:class:`planner.inputs.raster.Grid`); ``inf`` is written as no data.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    values = np.where(np.isfinite(grid.values), grid.values, np.nan).astype(np.float32)
+    rows, cols = values.shape
+    with rasterio.open(path, "w", driver="COG", height=rows, width=cols, count=1,
+                       dtype="float32", crs=grid.crs, nodata=np.nan,
+                       transform=from_origin(grid.x0, grid.y0, grid.cell_m, grid.cell_m)
+                       ) as dst:
+        dst.write(values, 1)
+        dst.update_tags(1, units="minutes from the nearest office (walking over terrain "
+                              "allowed)")
+
+
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
     """Write several layers (WGS84) into one GeoPackage with a fixed timestamp.
 

@@ -230,6 +230,11 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
             io.write_csv(paths[key], frame)
     if plan.trip_plan is not None and plan.trip_plan.lines is not None:
         layers["trips"] = plan.trip_plan.lines
+    if plan.terrain is not None:  # minutes from the nearest office, walking over terrain
+        names["terrain_tif"] = "travel_time_terrain.tif"
+        paths["terrain_tif"] = out_dir / names["terrain_tif"]
+        grid = plan.terrain
+        io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid))
     with _step("write villages.gpkg", write_steps):
         io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None

@@ -316,11 +316,13 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                                 f"left out of OSM extracts; the scenario's speed for class "
                                 f"'{c}' is not used")
     svc_ok = np.isin(net.origin("service"), net.u)
-    if not svc_ok.any():
+    if not svc_ok.any() and s.terrain.landcover is None:  # over terrain an office walks on
         raise InputError([_no_office_on_the_network(s, net, vil_m)])
     for r in svc_m[~svc_ok].itertuples():
         warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
-                        f"{s.access.max_km:g} km from the network and on no link: unused")
+                        f"{s.access.max_km:g} km from the network and on no link: "
+                        + ("it reaches the lines over terrain only" if s.terrain.landcover
+                           is not None else "unused"))
     return net, sources
 
 

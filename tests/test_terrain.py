@@ -298,3 +298,34 @@ def test_a_scenario_walks_over_terrain_end_to_end(tiny_scenario, tmp_path, capsy
     assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert "does not cover 2 point(s)" in err and "Desa D" in err and "Traceback" not in err
+
+
+def test_an_office_off_the_network_walks_to_it_over_terrain(tiny_scenario):
+    """Without terrain, an office farther than the walking limit from every line stops the
+    run; with [terrain] it runs: the network alone reaches nobody, the terrain times say how
+    long the walk (and then road and river) takes, and a warning says why."""
+    import geopandas as gpd
+    import rasterio
+    from rasterio.transform import from_origin
+    from shapely.geometry import Point
+
+    import planner
+
+    d = tiny_scenario.parent
+    gpd.GeoDataFrame({"id": ["S"], "nama": ["Office S"]}, geometry=[Point(541_000, 301_000)],
+                     crs="EPSG:32650").to_crs(4326).to_file(d / "service.geojson")
+    with pytest.raises(planner.InputError, match="no service point lies within 5 km"):
+        planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    with rasterio.open(d / "landcover.tif", "w", driver="GTiff", height=13, width=145,
+                       count=1, dtype="uint8", crs="EPSG:32650",
+                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
+        dst.write(np.full((13, 145), 20, np.uint8), 1)
+    tiny_scenario.write_text(tiny_scenario.read_text() + '\n[terrain]\nlandcover = '
+                             '"landcover.tif"\n[terrain.speeds]\n20 = 4.0\n')
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    t = plan.table().set_index("nama")
+    assert not np.isfinite(t["travel_minutes"].astype(float)).any()
+    assert t.loc["Desa D", "terrain_minutes"] == 0.0            # the office is in D
+    assert t.loc["Desa C", "terrain_minutes"] == pytest.approx(300.0)  # 20 km on foot
+    assert t["reached_over_terrain"].sum() >= 4
+    assert any("reaches the lines over terrain only" in w for w in plan.report["warnings"])

@@ -329,3 +329,30 @@ def test_an_office_off_the_network_walks_to_it_over_terrain(tiny_scenario):
     assert t.loc["Desa C", "terrain_minutes"] == pytest.approx(300.0)  # 20 km on foot
     assert t["reached_over_terrain"].sum() >= 4
     assert any("reaches the lines over terrain only" in w for w in plan.report["warnings"])
+
+
+def test_bundled_terrain_is_reproducible_and_only_adds_ways(tmp_path):
+    """tools/make_kaltara_terrain.py gives the bundled rasters byte for byte; with them the
+    Kaltara plan's terrain times are never longer than the network's (the joined graph holds
+    every network edge and only adds walks), and every village gets one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import planner
+
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, str(root / "tools" / "make_kaltara_terrain.py"),
+                          "--out", str(tmp_path)], capture_output=True, text=True, cwd=root)
+    assert res.returncode == 0, res.stderr
+    for name in ("landcover_illustrative.tif", "elevation_illustrative.tif"):
+        assert (tmp_path / name).read_bytes() == (root / "data" / "terrain" / name
+                                                  ).read_bytes(), name
+    plan = planner.run(planner.load_scenario(root / "scenarios" / "kaltara_terrain.toml"))
+    t = plan.table()
+    network = t["travel_minutes"].astype(float).to_numpy()
+    walk = t["terrain_minutes"].astype(float).to_numpy()
+    assert np.isfinite(walk).all()
+    ok = np.isfinite(network)
+    assert (walk[ok] <= network[ok] + 0.05).all()       # rounded to 0.1 min
+    assert (walk[ok] < network[ok] - 1).sum() > 50        # walking across saves time often

@@ -280,6 +280,16 @@ def test_a_scenario_walks_over_terrain_end_to_end(tiny_scenario, tmp_path, capsy
         grid = r.read(1)
         assert r.crs.to_epsg() == 32650 and grid.shape == (13, 145)
         assert grid[10, 82] == pytest.approx(360.0)           # D's cell (41 km, 1 km)
+    # the reach over terrain: on the map (a layer) and in the GeoPackage, the bands' areas
+    # adding up to the cells reached
+    import pyogrio
+
+    assert "Reach over terrain" in (out / "map.html").read_text(encoding="utf-8")
+    assert "terrain_reach" in pyogrio.list_layers(out / "villages.gpkg")[:, 0]
+    areas = terrain.reach_areas(plan.terrain)
+    assert areas["cells"].sum() == int(np.isfinite(plan.terrain.values).sum())
+    assert areas.geometry.area.sum() == pytest.approx(areas["cells"].sum() * 500.0 ** 2)
+    assert areas["reach_band"].tolist()[0] == "<=1h"
     first = (out / "travel_time_terrain.tif").read_bytes()
     assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "again")]) == 0
     assert (tmp_path / "again" / "travel_time_terrain.tif").read_bytes() == first
@@ -356,3 +366,17 @@ def test_bundled_terrain_is_reproducible_and_only_adds_ways(tmp_path):
     ok = np.isfinite(network)
     assert (walk[ok] <= network[ok] + 0.05).all()       # rounded to 0.1 min
     assert (walk[ok] < network[ok] - 1).sum() > 50        # walking across saves time often
+
+
+def test_reach_areas_by_hand():
+    """Six 100 m cells: 0 and 30 min (within 1 h), 90 (1-3 h), 200 (3-8 h), 600 (8-24 h)
+    and one no walk reaches: four bands, their areas the cells'."""
+    from planner.inputs.raster import Grid
+
+    g = Grid(np.array([[0.0, 30.0, 90.0], [200.0, 600.0, np.inf]]), 100.0, 0.0, 200.0,
+             "EPSG:32650")
+    a = terrain.reach_areas(g)
+    assert a["reach_band"].tolist() == ["<=1h", "1-3h", "3-8h", "8-24h"]
+    assert a["cells"].tolist() == [2, 1, 1, 1]
+    assert a.geometry.area.round(6).tolist() == [20_000.0, 10_000.0, 10_000.0, 10_000.0]
+    assert a.geometry.iloc[0].bounds == (0.0, 100.0, 200.0, 200.0)

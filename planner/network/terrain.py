@@ -484,3 +484,41 @@ def from_offices(spec: Any, net: Any, transfer_minutes: Mapping[str, float] | fl
     nodes, cells = joined_minutes(joined, net.origin("service"))
     return TerrainTravel(nodes[net.destination("village")],
                          Grid(cells, cover.cell_m, cover.x0, cover.y0, cover.crs))
+
+
+def reach_areas(grid: Grid) -> Any:
+    """The travel-time raster as reach-band areas (the bands of
+    :data:`planner.config.REACH_BANDS`): one (multi)polygon per band reached, in band order.
+
+    Parameters
+    ----------
+    grid : Grid
+        Minutes per cell (:attr:`TerrainTravel.grid`).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``reach_band`` and ``cells`` (how many), geometry in the grid's CRS; the cells no
+        walk reaches are left out.
+    """
+    import geopandas as gpd
+    import shapely
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from ..config import REACH_BANDS
+    from .travel import reach_band
+
+    labels = reach_band(grid.values.ravel()).reshape(grid.values.shape)
+    code = np.full(grid.values.shape, -1, np.int16)
+    for i, band in enumerate(REACH_BANDS[:-1]):
+        code[labels == band] = i
+    transform = from_origin(grid.x0, grid.y0, grid.cell_m, grid.cell_m)
+    parts: dict[int, list[Any]] = {}
+    for geom, value in shapes(code, mask=code >= 0, transform=transform):
+        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
+    rows = [(REACH_BANDS[i], int((code == i).sum()), shapely.union_all(parts[i]))
+            for i in sorted(parts)]
+    return gpd.GeoDataFrame({"reach_band": [r[0] for r in rows],
+                             "cells": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs=grid.crs)

@@ -36,6 +36,7 @@ from ..decide.sites import whatif_tables
 from ..errors import InputError, Problem
 from ..inputs import validate
 from ..network import travel
+from ..network.terrain import reach_areas
 from ..result import Result
 from ..text import minutes_text
 
@@ -406,6 +407,7 @@ class Overlays:
     sessions: pd.DataFrame | None = None
     trips: gpd.GeoDataFrame | None = None  # one route line per trip (metric), ``label``
     whatif: dict[str, Any] | None = None  # the "try other stops" tables (sites.whatif_tables)
+    terrain_reach: gpd.GeoDataFrame | None = None  # reach bands over terrain (metric CRS)
 
 
 SESSION_COLOURS = ("#fde0dd", "#fa9fb5", "#f768a1", "#c51b8a", "#7a0177")
@@ -459,6 +461,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
         "highlight": True, "search": True, "colour_switch": True}]
     layer_legend: list[_LegendItem] = []
     for made in (_blank_layer(blank_m), _reach_layer(reach_m),
+                 _reach_layer(extra.terrain_reach, "Reach over terrain (walking across the "
+                              "land allowed)"),
                  *(_site_map_layers(site_layers, villages_m.crs) if site_layers else []),
                  _places_layer(places or [], villages_m.crs),
                  _sessions_layer(extra.sessions), _trips_layer(extra.trips),
@@ -501,14 +505,15 @@ def _blank_layer(blank_m: gpd.GeoDataFrame | None) -> _Made:
              [{"label": "no signal (blank spot)", "color": "#222", "shape": "hatch"}])]
 
 
-def _reach_layer(reach_m: gpd.GeoDataFrame | None) -> _Made:
+def _reach_layer(reach_m: gpd.GeoDataFrame | None,
+                 name: str = "Reach bands (travel time from an office)") -> _Made:
     if reach_m is None or not len(reach_m):
         return []
     rg = gpd.GeoDataFrame({"band": reach_m["reach_band"].map(display_text),
                            "color": reach_m["reach_band"].map(REACH_COLOURS)},
                           geometry=_display_geometry(reach_m, DISPLAY_TOLERANCE_M).values,
                           crs=WGS84)
-    return [({"name": "Reach bands (travel time from an office)", "type": "polygons",
+    return [({"name": name, "type": "polygons",
               "data": feature_collection(rg), "show": False, "interactive": False,
               "style": {"color": "#333", "weight": 0.6, "fillOpacity": 0.6},
               "style_properties": [["color", "fillColor"]]}, [])]
@@ -783,4 +788,6 @@ def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
             trips=(plan.trip_plan.lines if plan.trip_plan is not None and not area
                    else None),
             whatif=(whatif_tables(plan, plan.site_choice)
-                    if plan.site_choice is not None and not area else None)))
+                    if plan.site_choice is not None and not area else None),
+            terrain_reach=(reach_areas(plan.terrain) if plan.terrain is not None
+                           and not area else None)))

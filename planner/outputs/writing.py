@@ -25,6 +25,7 @@ from .. import steps
 from ..decide.sites import tradeoff
 from ..errors import InputError, Problem
 from ..inputs import fieldlog, io
+from ..network.terrain import reach_areas
 from ..result import Result, output_table
 from . import render, report
 
@@ -235,6 +236,7 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
         paths["terrain_tif"] = out_dir / names["terrain_tif"]
         grid = plan.terrain
         io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid))
+        layers["terrain_reach"] = reach_areas(grid)
     with _step("write villages.gpkg", write_steps):
         io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None

@@ -420,15 +420,7 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
     proven = proven and met
     bound = float(kept.trips.objective) if proven else (
         joint_bound(plan, base, spec) if met else 0.0)
-    table = pd.DataFrame([{
-        "how": tr.how, "round": tr.round,
-        "stops": int((tr.choice.sites["rank"] > 0).sum()),
-        "people": int(tr.trips.trips["people"].sum()) if len(tr.trips.trips) else 0,
-        "objective": float(tr.trips.objective),
-        "cost": tr.trips.costs()["total"],
-        "days": int(tr.trips.trips["days"].sum()) if len(tr.trips.trips) else 0,
-        "short": tr.key()[0], "met": tr.key()[0] <= 0,
-        "kept": tr is kept} for tr in tried])
+    table = _tried_table(tried, kept)
     notes = () if proven or not met else (
         "the lower bound counts one trip (the dearest stop any decision meeting the targets "
         "must serve, there and back at the least, with the nights its travel and service "
@@ -438,6 +430,19 @@ def decide(plan: StudyArea, *, spec: TripSpec | None = None, target: float | Non
         choice = replace(choice, model=DECIDED, sites=choice.sites.assign(model=DECIDED))
     return Decision(choice, kept.trips, table, method, proven, spec.minimise,
                     time.perf_counter() - t0, notes, bound)
+
+
+def _tried_table(tried: list[_Tried], kept: _Tried) -> pd.DataFrame:
+    """Every stop set tried, a row each (``decision.json``'s ``tried``)."""
+    return pd.DataFrame([{
+        "how": tr.how, "round": tr.round,
+        "stops": int((tr.choice.sites["rank"] > 0).sum()),
+        "people": int(tr.trips.trips["people"].sum()) if len(tr.trips.trips) else 0,
+        "objective": float(tr.trips.objective),
+        "cost": tr.trips.costs()["total"],
+        "days": int(tr.trips.trips["days"].sum()) if len(tr.trips.trips) else 0,
+        "short": tr.key()[0], "met": tr.key()[0] <= 0,
+        "kept": tr is kept} for tr in tried])
 
 
 def _given(plan: StudyArea, spec: TripSpec, stops: Collection[str], start: str | None,
@@ -451,12 +456,7 @@ def _given(plan: StudyArea, spec: TripSpec, stops: Collection[str], start: str |
     kept.model = sites.GIVEN
     kept.sites = kept.sites.assign(model=sites.GIVEN)
     tried = _Tried("the stops given", 0, kept, tp)
-    table = pd.DataFrame([{
-        "how": tried.how, "round": 0, "stops": int((kept.sites["rank"] > 0).sum()),
-        "people": int(tp.trips["people"].sum()) if len(tp.trips) else 0,
-        "objective": float(tp.objective), "cost": tp.costs()["total"],
-        "days": int(tp.trips["days"].sum()) if len(tp.trips) else 0,
-        "short": tried.key()[0], "met": tried.key()[0] <= 0, "kept": True}])
+    table = _tried_table([tried], tried)
     notes = ("the stops were given (a file or the map), not chosen: no other stop set was "
              "tried, and the bound is the trips' own",)
     return Decision(kept, tp, table, "the stops given, then trips", False, spec.minimise,

@@ -1014,9 +1014,10 @@ def whatif_tables(plan: StudyArea, choice: SiteChoice,
     dict or None
         JSON-ready tables (villages and sites in the coverage problem's order).
     """
-    spec = replace(choice.spec, model="max_coverage")
+    spec = choice.spec
     info = site_info(plan)
-    p = build_problem(plan, spec, info)  # the problem every stop set is described on
+    # the problem every stop set is described on (the model does not change it)
+    p = choice.problem if choice.problem is not None else build_problem(plan, spec, info)
     mins = p.minutes.tocsc()
     if mins.nnz > max_pairs:
         return None

@@ -16,6 +16,33 @@ import numpy as np
 from ..errors import InputError, Problem
 
 
+def cell_index(x: np.ndarray, y: np.ndarray, x0: float, y0: float, cell_m: float,
+               shape: tuple[int, int]) -> np.ndarray:
+    """The cell (row-major) holding each point of a north-up grid; -1 outside it.
+
+    Parameters
+    ----------
+    x, y : ndarray
+        Points, metres.
+    x0, y0 : float
+        The grid's top-left corner, metres.
+    cell_m : float
+        The side of a cell, metres.
+    shape : tuple of int
+        (rows, cols).
+
+    Returns
+    -------
+    ndarray of int
+        ``row * cols + col``, or -1.
+    """
+    rows, cols = shape
+    c = np.floor((np.asarray(x, float) - x0) / cell_m).astype(np.int64)
+    r = np.floor((y0 - np.asarray(y, float)) / cell_m).astype(np.int64)
+    inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
+    return np.where(inside, r * cols + c, -1)
+
+
 @dataclass(frozen=True)
 class Grid:
     """Values on a north-up grid of square cells in a metric CRS.
@@ -57,12 +84,9 @@ class Grid:
         ndarray of float
             The values.
         """
-        rows, cols = self.shape
-        c = np.floor((np.asarray(x, float) - self.x0) / self.cell_m).astype(np.int64)
-        r = np.floor((self.y0 - np.asarray(y, float)) / self.cell_m).astype(np.int64)
-        inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
-        out = np.full(len(c), np.nan)
-        out[inside] = self.values[r[inside], c[inside]]
+        cell = cell_index(x, y, self.x0, self.y0, self.cell_m, self.shape)
+        out = np.full(len(cell), np.nan)
+        out[cell >= 0] = self.values.ravel()[cell[cell >= 0]]
         return out
 
 

@@ -168,11 +168,7 @@ class Surface:
         ndarray of int
             ``row * cols + col``, or -1.
         """
-        rows, cols = self.shape
-        c = np.floor((np.asarray(x, float) - self.x0) / self.cell_m).astype(np.int64)
-        r = np.floor((self.y0 - np.asarray(y, float)) / self.cell_m).astype(np.int64)
-        inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)
-        return np.where(inside, r * cols + c, -1)
+        return raster.cell_index(x, y, self.x0, self.y0, self.cell_m, self.shape)
 
 
 def moves(surface: Surface, neighbours: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -347,14 +343,9 @@ def join(surface: Surface, net: Any, *,
     n_net = int(net.n_nodes)
     n = n_net + rows * cols
     ok = surface.passable().ravel()
-    # network edges (the lightest of parallel ones, as travel.to_csr keeps)
-    order = np.lexsort((net.minutes, net.v, net.u))
-    first = np.r_[True, (net.u[order][1:] != net.u[order][:-1])
-                  | (net.v[order][1:] != net.v[order][:-1])] if len(order) else order
-    keep = order[first] if len(order) else order
-    parts_u = [np.asarray(net.u[keep], np.int64)]
-    parts_v = [np.asarray(net.v[keep], np.int64)]
-    parts_t = [np.asarray(net.minutes[keep], float)]
+    parts_u = [np.asarray(net.u, np.int64)]                   # the network's edges
+    parts_v = [np.asarray(net.v, np.int64)]
+    parts_t = [np.asarray(net.minutes, float)]
     u, v, t = moves(surface, neighbours)                       # the surface
     parts_u.append(u + n_net)
     parts_v.append(v + n_net)
@@ -379,7 +370,8 @@ def join(surface: Surface, net: Any, *,
     parts_t += [cost, cost]
     u_all, v_all, t_all = (np.concatenate(parts_u), np.concatenate(parts_v),
                            np.concatenate(parts_t))
-    # one entry per pair, the lightest; zero weights stay stored edges
+    # one entry per pair, the lightest (parallel network edges too, as travel.to_csr keeps);
+    # zero weights stay stored edges
     order = np.lexsort((t_all, v_all, u_all))
     u_all, v_all, t_all = u_all[order], v_all[order], t_all[order]
     first = np.r_[True, (u_all[1:] != u_all[:-1]) | (v_all[1:] != v_all[:-1])]

@@ -16,6 +16,13 @@
     return e;
   }
 
+  function button(text, id) {
+    var b = el('button', null, text);
+    b.type = 'button';
+    b.id = id;
+    return b;
+  }
+
   function escapeHtml(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
@@ -260,14 +267,8 @@
       body.appendChild(label);
     }
     var buttons = el('div', 'jk-buttons');
-    var full = el('button', null, 'Full screen');
-    full.id = 'jk-full';
-    full.type = 'button';
-    var print = el('button', null, 'Print');
-    print.id = 'jk-print';
-    print.type = 'button';
-    buttons.appendChild(full);
-    buttons.appendChild(print);
+    buttons.appendChild(button('Full screen', 'jk-full'));
+    buttons.appendChild(button('Print', 'jk-print'));
     body.appendChild(buttons);
     box.appendChild(body);
     foldable(box, 'Search and tools', body, folded);
@@ -406,12 +407,8 @@
       add.appendChild(o);
     });
     var buttons = el('div', 'jk-buttons');
-    var reset = el('button', null, "The plan's stops");
-    reset.type = 'button';
-    reset.id = 'jk-wi-reset';
-    var save = el('button', null, 'Download stops.csv');
-    save.type = 'button';
-    save.id = 'jk-wi-download';
+    var reset = button("The plan's stops", 'jk-wi-reset');
+    var save = button('Download stops.csv', 'jk-wi-download');
     buttons.appendChild(reset);
     buttons.appendChild(save);
     var how = el('div', 'jk-sub', 'Every change is priced at once by the planner\'s rules: '

@@ -29,10 +29,11 @@ from pyproj import CRS
 
 from .config import Scenario
 from .inputs.overlay import JoinReport
+from .network import terrain
 from .network.graph import Network
 from .store import load_folder, save_folder
 
-FORMAT = 5  # 5: the network stores itself (Network.to_arrays)
+FORMAT = 6  # 6: a network with terrain cells is stored as its base and surface
 
 _CODE_HASH: str | None = None
 
@@ -132,7 +133,21 @@ def _write_entry(tmp: Path, state: Steps) -> None:
     state.services.to_parquet(tmp / "services.parquet")
     if state.blank is not None:
         state.blank.to_parquet(tmp / "blank.parquet")
-    arrays, net_meta = state.network.to_arrays()
+    net = state.network
+    ext = net.cells.source if net.cells is not None else None
+    if isinstance(ext, terrain.Extension):  # the cells are made again on loading
+        arrays, net_meta = ext.base.to_arrays()
+        sf = ext.surface
+        arrays["terrain_speed"] = np.asarray(sf.speed_kmh, float)
+        if sf.elevation_m is not None:
+            arrays["terrain_elevation"] = np.asarray(sf.elevation_m, float)
+        if sf.barrier is not None:
+            arrays["terrain_barrier"] = np.asarray(sf.barrier, bool)
+        net_meta["terrain"] = {"cell_m": sf.cell_m, "x0": sf.x0, "y0": sf.y0,
+                               "penalties": {m: list(v) for m, v in ext.penalties.items()},
+                               "neighbours": ext.neighbours}
+    else:
+        arrays, net_meta = net.to_arrays()
     for kind, lst in state.paths.items():
         arrays[f"paths_{kind}_edges"] = (np.concatenate(lst) if lst
                                          else np.zeros(0, np.int64))
@@ -174,6 +189,14 @@ def _read_entry(folder: Path) -> Steps:
     with np.load(folder / "arrays.npz", allow_pickle=False) as z:
         a = {name: z[name] for name in z.files}
     net = Network.from_arrays(a, meta["network"])
+    t = meta["network"].get("terrain")
+    if t is not None:
+        surface = terrain.Surface(a["terrain_speed"], float(t["cell_m"]), float(t["x0"]),
+                                  float(t["y0"]), elevation_m=a.get("terrain_elevation"),
+                                  barrier=a.get("terrain_barrier"))
+        net = terrain.rebuild(terrain.Extension(
+            net, surface, {m: (float(x), float(y)) for m, (x, y) in t["penalties"].items()},
+            int(t["neighbours"])))
     paths = {}
     for kind in meta["paths"]:
         e, off = a[f"paths_{kind}_edges"], a[f"paths_{kind}_offsets"]

@@ -286,7 +286,24 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                                              cm["nama"].tolist(),
                                              shapely.get_coordinates(cm.geometry.values))
     sources = read_sources(s.network)
-    net = build_network(s.network, crs, points, s.access, sources=sources)
+    surface = None
+    if s.terrain.landcover is not None:  # walking over terrain: the cells join the graph
+        surface = terrain.read_surface(s.terrain, crs, points, warnings)
+    net = build_network(s.network, crs, points, s.access, sources=sources,
+                        node_every_m=None if surface is None else surface.cell_m / 2)
+    if surface is not None:
+        net = terrain.extend(net, surface, transfer=s.network.transfer,
+                             neighbours=s.terrain.neighbours)
+        off = cast(dict[str, list[str]], cast(dict[str, Any], net.report["terrain"])
+                   ["points_off_the_land"])
+        for kind, path in (("village", s.villages.path),
+                           ("service", s.service_points.path)):
+            if off.get(kind):
+                warnings.append(f"{path}: {len(off[kind])} point(s) in impassable cells of "
+                                f"the land cover (water, a barrier or a class at 0 km/h) "
+                                f"keep their straight walk to the network: "
+                                f"{', '.join(off[kind][:10])}"
+                                + (" ..." if len(off[kind]) > 10 else ""))
     osm_reports = cast(list[dict[str, Any]], net.report.get("osm", []))
     for r in osm_reports:
         if not r.get("ways_kept"):
@@ -316,13 +333,13 @@ def _build_network(s: Scenario, vil_m: gpd.GeoDataFrame, svc_m: gpd.GeoDataFrame
                                 f"left out of OSM extracts; the scenario's speed for class "
                                 f"'{c}' is not used")
     svc_ok = np.isin(net.origin("service"), net.u)
-    if not svc_ok.any() and s.terrain.landcover is None:  # over terrain an office walks on
+    if not svc_ok.any():
         raise InputError([_no_office_on_the_network(s, net, vil_m)])
     for r in svc_m[~svc_ok].itertuples():
         warnings.append(f"{s.service_points.path}: service point {r.id} is more than "
-                        f"{s.access.max_km:g} km from the network and on no link: "
-                        + ("it reaches the lines over terrain only" if s.terrain.landcover
-                           is not None else "unused"))
+                        f"{s.access.max_km:g} km from the network and on no link"
+                        + (" or passable land" if net.cells is not None else "")
+                        + ": unused")
     return net, sources
 
 
@@ -436,9 +453,9 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     paths, n_parts, labels = state.paths, state.n_parts, state.labels
 
     terrain_grid = None
-    if s.terrain.landcover is not None:  # walking over terrain: what more it reaches
+    if net.cells is not None:  # walking over terrain: the travel-time raster
         with _step("terrain", timings):
-            vil_m, terrain_grid = _walk_over_terrain(s, vil_m, net, warnings)
+            terrain_grid = terrain.cell_minutes(net, net.origin("service"))
 
     check = over_time = None
     if s.progress.logs:
@@ -486,20 +503,6 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     return Plan(scenario=s, villages=ranked, service_points=svc_m, network=net,
                 signal=blank_m, report=report, timings=timings, paths=paths, progress=check,
                 progress_over_time=over_time, terrain=terrain_grid)
-
-
-def _walk_over_terrain(s: Scenario, villages: gpd.GeoDataFrame, net: Network,
-                       warnings: list[str]) -> tuple[gpd.GeoDataFrame, Any]:
-    """Travel from the nearest office with walking over the ``[terrain]`` surface allowed
-    (:func:`planner.network.terrain.from_offices`): ``terrain_minutes`` per village and
-    ``reached_over_terrain`` for those the network alone does not reach; the raster."""
-    tt = terrain.from_offices(s.terrain, net, s.network.transfer_minutes, warnings)
-    minutes = pd.Series(tt.village_minutes, index=list(net.points["village"].refs))
-    out = villages.copy()
-    out["terrain_minutes"] = out["kode"].map(minutes).astype(float).round(1)
-    out["reached_over_terrain"] = (~np.isfinite(out["travel_minutes"].to_numpy(float))
-                                   & np.isfinite(out["terrain_minutes"].to_numpy(float)))
-    return out, tt.grid
 
 
 def _apply_field_logs(s: Scenario, villages: gpd.GeoDataFrame, warnings: list[str]

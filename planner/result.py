@@ -697,12 +697,15 @@ def output_table(plan: Result) -> pd.DataFrame:
              "priority_score", "priority_rank", "nearest_office_name", "route_modes", "access_m",
              "joined_to",
              *[c for c in ("travel_cost", "cheapest_cost", "cheapest_minutes",
-                           "terrain_minutes", "reached_over_terrain") if c in v],
+                           "terrain_walk_minutes", "network_minutes", "reached_over_terrain")
+               if c in v],
              "unreachable_reason",
              "has_estimate", "weighted_gap", "gap_part", "remoteness_part", "blank_part",
              "score_gap", "score_remoteness", "score_blank_spot", "priority_why"]
     out = pd.DataFrame(v[cols])
-    out["travel_minutes"] = out["travel_minutes"].replace([np.inf], np.nan)
+    for c in ("travel_minutes", "network_minutes"):
+        if c in out:
+            out[c] = out[c].replace([np.inf], np.nan)
     return out
 
 

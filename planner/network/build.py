@@ -368,7 +368,8 @@ def read_sources(spec: NetworkSpec) -> Sources:
 
 
 def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
-                  access: Access, *, sources: Sources | None = None) -> Network:
+                  access: Access, *, sources: Sources | None = None,
+                  node_every_m: float | None = None) -> Network:
     """Build the network from every source in ``spec`` and join the points to it.
 
     Parameters
@@ -383,6 +384,12 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
         Walking speed (km/h), detour factor and the walking limit (km).
     sources : Sources, optional
         The spec's files as read by :func:`read_sources` (read here when not given).
+    node_every_m : float, optional
+        Give the land lines a walker can step onto (foot, road and track, not motorways)
+        a node at least every this many metres along them (their time, length and cost
+        shared out by length; travel times unchanged): walking over terrain joins a line
+        at the nodes in a cell, so a long straight road is joined wherever it passes
+        (:func:`planner.network.terrain.extend`).
 
     Returns
     -------
@@ -415,6 +422,8 @@ def build_network(spec: NetworkSpec, crs: CRS, points: dict[str, Points],
     targets, attrs, la, lb, net_xy = _split_at_points(
         all_points, attrs, la, lb, net_xy, spec.snap_m, access.max_km * 1000.0,
         _link_pairs(links, all_points))
+    if node_every_m is not None and attrs:
+        attrs, la, lb, net_xy = _nodes_along(attrs, la, lb, net_xy, node_every_m)
     edges = _Edges()
     phys_xy, labels, point_phys, access_m, snapped = _join_points(
         all_points, net_xy, spec.snap_m, access, edges, targets)
@@ -772,6 +781,46 @@ def _nodes_on_lines(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray
     frac = np.clip(places[:, 1] / np.maximum(shapely.length(geoms[place_line]), 1e-9), 0, 1)
     attrs, la, lb = _split_lines(attrs, la, lb, place_line, frac, new_ids)
     return attrs, la, lb, np.vstack([net_xy, new_xy]), new_ids[np.asarray(which).ravel()]
+
+
+def _nodes_along(attrs: dict[str, np.ndarray], la: np.ndarray, lb: np.ndarray,
+                 net_xy: np.ndarray, every_m: float
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Cut each joinable land line (open, foot/road/track, not of the
+    :data:`NOT_JOINABLE_CLASSES`, without a wait) longer than ``every_m`` metres into equal
+    pieces no longer than that, with a node between pieces on the line itself; each piece
+    has its share of the line's time, length and cost (so any route's time is unchanged).
+    Vectorised; the pieces carry no geometry of their own (nothing splits them again)."""
+    geoms = attrs["geom"]
+    glen = np.asarray(shapely.length(geoms), float)
+    pick = (attrs["keep"] & np.isin(attrs["mode"], list(LAND_MODES))
+            & ~np.isin(attrs["cls"], list(NOT_JOINABLE_CLASSES)) & (attrs["wait"] == 0)
+            & (glen > every_m))
+    lines = np.flatnonzero(pick)
+    if not len(lines):
+        return attrs, la, lb, net_xy
+    n_pieces = np.ceil(glen[lines] / every_m).astype(np.int64)
+    line = np.repeat(lines, n_pieces)                 # one row per piece, in line order
+    first = np.repeat(np.cumsum(n_pieces) - n_pieces, n_pieces)
+    k = np.arange(len(line)) - first                  # the piece's rank along its line
+    n = n_pieces.repeat(n_pieces)
+    inner = k > 0                                     # a piece starting inside its line
+    new_xy = shapely.get_coordinates(shapely.line_interpolate_point(
+        geoms[line[inner]], (k[inner] / n[inner]), normalized=True))
+    new_ids = len(net_xy) + np.arange(int(inner.sum()))
+    start = la[line].copy()
+    start[inner] = new_ids
+    end = lb[line].copy()
+    ends_inside = np.r_[inner[1:], False]             # the next piece starts inside this line
+    end[ends_inside] = new_ids
+    share = 1.0 / n
+    pieces = {key: vals[line] for key, vals in attrs.items()}
+    for key in ("fwd", "back", "length", "cost"):
+        pieces[key] = attrs[key][line] * share
+    pieces["geom"] = np.full(len(line), None, dtype=object)
+    rest = ~pick
+    out = {key: np.concatenate([vals[rest], pieces[key]]) for key, vals in attrs.items()}
+    return out, np.r_[la[rest], start], np.r_[lb[rest], end], np.vstack([net_xy, new_xy])
 
 
 def _nearest(pi: np.ndarray, li: np.ndarray, d: np.ndarray, second: np.ndarray,

@@ -22,9 +22,11 @@ from ..jsontypes import JsonTable
 
 WEEK_MINUTES = 7 * 24 * 60.0
 
-EDGE_KINDS = ("line", "link", "access", "transfer", "stop")
+EDGE_KINDS = ("line", "link", "access", "transfer", "stop", "terrain")
 """What an edge stands for: a network line, a link-table service, a walking connector, a
-change of mode at a node, or the zero-cost step from/to a village's or office's stop."""
+change of mode at a node, the zero-cost step from/to a village's or office's stop, or a
+walk across the land (between terrain cells, and between a cell's centre and a point or
+line node in it)."""
 
 
 @dataclass
@@ -35,6 +37,41 @@ class Points:
     refs: list[str]
     labels: list[str]
     xy: np.ndarray
+
+
+@dataclass(frozen=True)
+class CellNodes:
+    """The cells of a terrain grid as nodes of a network (walking over terrain,
+    :func:`planner.network.terrain.extend`): cell ``c`` (row-major) is expanded node
+    ``node0 + c`` and physical node ``phys0 + c``, at its centre.
+
+    Attributes
+    ----------
+    shape : tuple of int
+        The grid's (rows, cols).
+    cell_m : float
+        The side of a cell, metres.
+    x0, y0 : float
+        The grid's top-left corner, metres in the network's CRS.
+    node0, phys0 : int
+        The first cell's expanded and physical node ids.
+    source : object
+        What the cells were made from (the base network and the surface; the cache stores
+        it instead of the cells).
+    """
+
+    shape: tuple[int, int]
+    cell_m: float
+    x0: float
+    y0: float
+    node0: int
+    phys0: int
+    source: object = None
+
+    @property
+    def n(self) -> int:
+        """Number of cells."""
+        return self.shape[0] * self.shape[1]
 
 
 @dataclass
@@ -68,6 +105,7 @@ class Network:
     snapped: dict[str, np.ndarray] = field(default_factory=dict)
     points: dict[str, Points] = field(default_factory=dict)
     report: JsonTable = field(default_factory=dict)
+    cells: CellNodes | None = None  # terrain cells as nodes (walking over terrain)
 
     @property
     def n_nodes(self) -> int:

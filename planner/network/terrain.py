@@ -2,9 +2,10 @@
 
 Where no road, track or river line exists, people walk across the land: through forest and
 fields at the speed their land cover allows, slower up a slope than down it, never across a
-barrier (open water, a cliff) except where something crosses it. This module holds that
-surface and computes travel over it; joining its cells to the network's lines comes next
-(issue 29).
+barrier (open water, a cliff) except where something crosses it (a bridge, a ferry, a
+boat line: the network's own lines). This module holds that surface, computes travel over
+it, and makes its cells nodes of the network (:func:`extend`), so that every step after it
+(travel, site choice, trips, routes) walks over the land where no line runs.
 
 The surface is a grid in the study area's metric CRS (square cells, north up):
 
@@ -26,7 +27,7 @@ NetworkX, and scikit-image's ``MCP_Geometric`` on isotropic surfaces, give the s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -287,180 +288,255 @@ def travel_minutes(surface: Surface, sources: np.ndarray, *, neighbours: int = 8
 
 WALK_ON = ("foot", "road", "track")
 """Modes a walker steps onto wherever the line crosses their cell: walking itself (no
-penalty) and the land modes (with the network's transfer penalty). Boats and planes are
-boarded only where the network says (landings, ports, airstrips: their own points)."""
+penalty) and the land modes (with the network's change-of-mode penalty from ``foot``).
+Boats and planes are boarded only where the network says: at the nodes where a place or
+point sits (a landing, a port, an airstrip, a village on the river)."""
+
+TERRAIN = "terrain"
+"""The mode of the cells and of the moves between them (a leg "terrain" walks across the
+land, off every line)."""
 
 
 @dataclass(frozen=True)
-class Joined:
-    """The network and a surface in one graph: the network's expanded nodes first, then one
-    node per cell (``n_net + cell``).
+class Extension:
+    """What a network with terrain cells was made from (:func:`extend`); the cache stores
+    this and makes the cells again.
 
     Attributes
     ----------
-    matrix : scipy.sparse.csr_matrix
-        Minutes of every move: the network's edges, the surface's moves, and the links
-        between a cell and the network nodes (and village, office and candidate stops) in it.
-    n_net : int
-        Number of network nodes; cell ``c`` is node ``n_net + c``.
-    shape : tuple of int
-        The surface's (rows, cols).
+    base : Network
+        The network without the cells.
+    surface : Surface
+        The friction surface.
+    penalties : dict of str to (float, float)
+        Per mode, minutes to step onto it from the land and off it onto the land.
+    neighbours : int
+        8 or 16.
     """
 
-    matrix: sp.csr_matrix
-    n_net: int
-    shape: tuple[int, int]
+    base: Any
+    surface: Surface
+    penalties: dict[str, tuple[float, float]]
+    neighbours: int
 
 
-def join(surface: Surface, net: Any, *,
-         transfer_minutes: float | Mapping[str, float] = 0.0, neighbours: int = 8) -> Joined:
-    """The network and the surface as one graph: a resident's trip can be terrain -> track
-    -> boat -> stop, and bulk travel stays one compiled shortest-path run.
+def extend(net: Any, surface: Surface, *,
+           transfer: Callable[[str, str], float] | Mapping[str, tuple[float, float]]
+           | None = None, neighbours: int = 8) -> Any:
+    """The network with the surface's cells as nodes of mode ``terrain``: a resident's
+    trip can be terrain -> track -> boat -> stop, and every step after it (travel, site
+    choice, trips, routes) runs on the one graph.
 
-    Links, both ways, between each passable cell and what lies in it: the network's walking
-    nodes (0 minutes) and its road and track nodes (``transfer_minutes``, the change of
-    mode), and the stops of the villages, offices and candidates (0 minutes: a point walks
-    from its own cell).
+    Added, per passable cell:
+
+    - a node at its centre, and the moves to its neighbours (:func:`moves`; edges of kind
+      and mode ``terrain``, centre to centre);
+    - links both ways to the nodes in it one can step on and off: every walking, road and
+      track node (:data:`WALK_ON`), and any line's node where a place or point sits on it
+      (a landing, a port, a village on the river). A link is the straight walk between the
+      node and the cell's centre at the cell's speed (kind ``terrain``), plus, for another
+      mode, the network's change-of-mode penalty from or to ``foot`` (then kind
+      ``transfer``);
+    - for each village, service point and candidate site in it, a link from its origin
+      stop and one to its destination stop (kind ``terrain``: the walk between the point
+      and the cell's centre). The point walks from its own cell: its straight walk to the
+      network (kind ``access``) is dropped. A point in an impassable cell keeps it.
+
+    Build the network with ``node_every_m`` (:func:`planner.network.build.build_network`)
+    at about half a cell, so that each cell a line crosses holds a node of it.
 
     Parameters
     ----------
+    net : Network
+        The network, points joined (:class:`planner.network.graph.Network`).
     surface : Surface
         The friction surface, in the network's CRS.
-    net : Network
-        The network (:class:`planner.network.graph.Network`).
-    transfer_minutes : float or mapping of str to float, default 0
-        Minutes to change from walking to a road or track vehicle (one figure, or per mode
-        as the network's ``transfer_minutes``).
+    transfer : callable or mapping, optional
+        ``transfer(a, b)``: minutes to change from mode ``a`` to ``b`` (e.g.
+        :meth:`planner.config.NetworkSpec.transfer`), or per mode the minutes
+        ``(onto it, off it)``; None: no penalty.
     neighbours : int, default 8
         8 or 16 (see :func:`moves`).
 
     Returns
     -------
-    Joined
-        The combined graph.
+    Network
+        A new network: the base's nodes first (same ids), then one node per cell
+        (``net.cells``); the base's edges without the dropped walks, then the new ones.
     """
+    from .graph import CellNodes, Network
+
     rows, cols = surface.shape
-    n_net = int(net.n_nodes)
-    n = n_net + rows * cols
+    n_cells = rows * cols
     ok = surface.passable().ravel()
-    parts_u = [np.asarray(net.u, np.int64)]                   # the network's edges
-    parts_v = [np.asarray(net.v, np.int64)]
-    parts_t = [np.asarray(net.minutes, float)]
-    u, v, t = moves(surface, neighbours)                       # the surface
-    parts_u.append(u + n_net)
-    parts_v.append(v + n_net)
-    parts_t.append(t)
-    xy = net.phys_xy[net.node_phys]                            # every network node's cell
-    cell = surface.cell_of(xy[:, 0], xy[:, 1])
+    node0, phys0 = int(net.n_nodes), len(net.phys_xy)
     mode = np.asarray(net.node_mode, dtype=object)
-    stop_nodes = np.zeros(n_net, bool)
-    for kind in net.stops:
-        for side in ("in", "out"):
-            stop_nodes[np.asarray(net.stops[kind][side], np.int64)] = True
-    walk = np.isin(mode, WALK_ON) | stop_nodes
-    linked = np.flatnonzero(walk & (cell >= 0))
-    linked = linked[ok[cell[linked]]]
-    if isinstance(transfer_minutes, Mapping):
-        penalty = np.array([float(transfer_minutes.get(str(m), 0.0)) for m in mode[linked]])
+    if callable(transfer):
+        penalties = {str(m): (float(transfer("foot", m)), float(transfer(m, "foot")))
+                     for m in sorted(set(mode.tolist()) - {"", TERRAIN})}
     else:
-        penalty = np.full(len(linked), float(transfer_minutes))
-    cost = np.where((mode[linked] == "foot") | stop_nodes[linked], 0.0, penalty)
-    parts_u += [cell[linked] + n_net, linked]
-    parts_v += [linked, cell[linked] + n_net]
-    parts_t += [cost, cost]
-    u_all, v_all, t_all = (np.concatenate(parts_u), np.concatenate(parts_v),
-                           np.concatenate(parts_t))
-    # one entry per pair, the lightest (parallel network edges too, as travel.to_csr keeps);
-    # zero weights stay stored edges
-    order = np.lexsort((t_all, v_all, u_all))
-    u_all, v_all, t_all = u_all[order], v_all[order], t_all[order]
-    first = np.r_[True, (u_all[1:] != u_all[:-1]) | (v_all[1:] != v_all[:-1])]
-    u_all, v_all, t_all = u_all[first], v_all[first], t_all[first]
-    indptr = np.zeros(n + 1, np.int64)
-    np.add.at(indptr, u_all + 1, 1)
-    indptr = np.cumsum(indptr)
-    return Joined(sp.csr_matrix((t_all, v_all, indptr), shape=(n, n)), n_net, (rows, cols))
+        penalties = {m: (float(a), float(b)) for m, (a, b) in (transfer or {}).items()}
+    # the points with stops: their cells, and their straight walks to drop
+    stop_u: list[np.ndarray] = []
+    stop_v: list[np.ndarray] = []
+    over_land = np.zeros(len(net.phys_xy), bool)
+    joined = {k: np.asarray(v, dtype=object).copy() for k, v in net.joined.items()}
+    access_m = {k: np.asarray(v, float).copy() for k, v in net.access_m.items()}
+    labels = np.r_[np.asarray(net.phys_label, dtype=object), np.full(n_cells, "", object)]
+    off_land: dict[str, list[str]] = {}  # points in no passable cell: their straight walk
+    stop_t: list[np.ndarray] = []
+    stop_m: list[np.ndarray] = []
+    for kind, st in net.stops.items():
+        xy = net.points[kind].xy
+        cell = surface.cell_of(xy[:, 0], xy[:, 1])
+        inside = cell >= 0
+        inside[inside] = ok[cell[inside]]
+        off_land[kind] = [str(r) for r, i in zip(net.points[kind].refs, inside, strict=True)
+                          if not i]
+        c = cell[inside] + node0
+        stop_u += [np.asarray(st["out"], np.int64)[inside], c]
+        stop_v += [c, np.asarray(st["in"], np.int64)[inside]]
+        metres, walk_in = _to_centre(surface, cell[inside], xy[inside])
+        stop_t += [walk_in, walk_in]
+        stop_m += [metres, metres]
+        own = inside & ~np.asarray(net.snapped[kind], bool)
+        over_land[net.node_phys[np.asarray(st["out"], np.int64)[own]]] = True
+        if kind in joined:
+            joined[kind][inside] = "over terrain"
+            access_m[kind][inside] = np.nan
+        named = cell[inside] + phys0
+        fresh = labels[named] == ""
+        labels[named[fresh]] = np.asarray(net.points[kind].labels, dtype=object)[inside][fresh]
+    kind_e = np.asarray(net.kind, dtype=object)
+    keep = ~((kind_e == "access") & (over_land[net.node_phys[net.u]]
+                                     | over_land[net.node_phys[net.v]]))
+    # the moves
+    mu, mv, mt = moves(surface, neighbours)
+    dr, dc = mv // cols - mu // cols, mv % cols - mu % cols
+    m_len = surface.cell_m * np.hypot(dr, dc)
+    # the links between a cell and the nodes in it one can step on and off: the land
+    # lines' anywhere, any line's where a place or point sits on it (a landing, a port)
+    xy = net.phys_xy[net.node_phys]
+    cell = surface.cell_of(xy[:, 0], xy[:, 1])
+    at_place = np.asarray(net.phys_label, dtype=object)[net.node_phys] != ""
+    walk = (np.isin(mode, WALK_ON) | (at_place & (mode != ""))) & (cell >= 0)
+    walk[walk] = ok[cell[walk]]
+    linked = np.flatnonzero(walk)
+    lmode = mode[linked]
+    on = np.array([penalties.get(str(m), (0.0, 0.0))[0] for m in lmode], float)
+    off = np.array([penalties.get(str(m), (0.0, 0.0))[1] for m in lmode], float)
+    on[lmode == "foot"] = 0.0
+    off[lmode == "foot"] = 0.0
+    link_m, walk_in = _to_centre(surface, cell[linked], xy[linked])
+    lcell = cell[linked] + node0
+    su = np.concatenate(stop_u) if stop_u else np.zeros(0, np.int64)
+    sv = np.concatenate(stop_v) if stop_v else np.zeros(0, np.int64)
+    st = np.concatenate(stop_t) if stop_t else np.zeros(0)
+    sm = np.concatenate(stop_m) if stop_m else np.zeros(0)
+    n_m, n_l, n_s = len(mu), 2 * len(linked), len(su)
+    u = np.r_[net.u[keep], mu + node0, lcell, linked, su].astype(np.int64)
+    v = np.r_[net.v[keep], mv + node0, linked, lcell, sv].astype(np.int64)
+    minutes = np.r_[net.minutes[keep], mt, walk_in + on, walk_in + off, st]
+    length_m = np.r_[net.length_m[keep], m_len, link_m, link_m, sm]
+    cost = np.r_[net.cost[keep], np.zeros(n_m + n_l + n_s)]
+    link_name = np.r_[TERRAIN + ">" + lmode.astype(str), lmode.astype(str) + ">" + TERRAIN]
+    # a link is a walk over the land (kind and mode terrain) unless it changes mode with a
+    # penalty (a transfer, the walk to the cell's centre included)
+    link_kind = np.where(np.r_[on, off] > 0, "transfer", TERRAIN).astype(object)
+    e_mode = np.r_[np.asarray(net.mode, dtype=object)[keep], np.full(n_m, TERRAIN, object),
+                   link_kind, np.full(n_s, TERRAIN, object)]
+    e_kind = np.r_[kind_e[keep], np.full(n_m, TERRAIN, object), link_kind,
+                   np.full(n_s, TERRAIN, object)]
+    e_name = np.r_[np.asarray(net.name, dtype=object)[keep], np.full(n_m, "", object),
+                   link_name.astype(object), np.full(n_s, "", object)]
+    wait = np.r_[net.wait[keep] if len(net.wait) == len(net.u) else np.zeros(int(keep.sum())),
+                 np.zeros(n_m + n_l + n_s)]
+    k_days = keep[:len(net.days)]
+    k_dep = keep[:len(net.depart)]
+    rr, cc = np.divmod(np.arange(n_cells), cols)
+    centres = np.c_[surface.x0 + (cc + 0.5) * surface.cell_m,
+                    surface.y0 - (rr + 0.5) * surface.cell_m]
+    out = Network(
+        crs=net.crs, phys_xy=np.vstack([net.phys_xy, centres]), phys_label=labels,
+        node_phys=np.r_[net.node_phys, phys0 + np.arange(n_cells)].astype(np.int64),
+        node_mode=np.r_[mode, np.full(n_cells, TERRAIN, object)],
+        u=u, v=v, minutes=minutes, length_m=length_m, cost=cost, mode=e_mode, kind=e_kind,
+        name=e_name, wait=wait, days=np.asarray(net.days)[k_days],
+        depart=np.asarray(net.depart, dtype=object)[k_dep],
+        stops=net.stops, access_m=access_m, joined=joined, snapped=net.snapped,
+        points=net.points, report=dict(net.report))
+    out.report["terrain"] = {
+        "cells": int(n_cells), "passable_cells": int(ok.sum()), "cell_m": surface.cell_m,
+        "neighbours": int(neighbours), "moves": int(n_m), "line_links": len(linked),
+        "straight_walks_replaced": int((~keep).sum() // 2),
+        "points_off_the_land": off_land}
+    out.cells = CellNodes((rows, cols), float(surface.cell_m), float(surface.x0),
+                          float(surface.y0), node0, phys0,
+                          Extension(net, surface, penalties, int(neighbours)))
+    return out
 
 
-def joined_minutes(joined: Joined, sources: np.ndarray, *, reverse: bool = False,
-                   limit: float = np.inf) -> tuple[np.ndarray, np.ndarray]:
-    """Minutes from the nearest source (network node ids, e.g. the offices' origin stops) to
-    every network node and every cell of a :func:`join`; ``reverse``: towards them.
+def _to_centre(surface: Surface, cell: np.ndarray, xy: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Metres and minutes of the straight walk between points and the centres of their
+    (passable) cells, at the cell's speed on the flat."""
+    cols = surface.shape[1]
+    r, c = np.divmod(cell, cols)
+    cx = surface.x0 + (c + 0.5) * surface.cell_m
+    cy = surface.y0 - (r + 0.5) * surface.cell_m
+    metres = np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)
+    speed = np.asarray(surface.speed_kmh, float).ravel()[cell]
+    return metres, np.asarray(60.0 * metres / 1000.0 / speed, float)
+
+
+def rebuild(ext: Extension) -> Any:
+    """The network with cells again, from what it was made from (:attr:`CellNodes.source`).
 
     Parameters
     ----------
-    joined : Joined
-        The combined graph.
-    sources : ndarray of int
-        Network node ids.
-    reverse : bool, default False
-        Times towards the sources (residents walking and riding to a stop).
-    limit : float, default inf
-        Farther is ``inf``.
+    ext : Extension
+        The base network, surface, penalties and neighbours.
 
     Returns
     -------
-    nodes : ndarray of float
-        Minutes per network node.
-    cells : ndarray (rows, cols) of float
-        Minutes per cell (the travel-time raster).
+    Network
+        Equal to the network :func:`extend` made.
     """
-    m = joined.matrix.T.tocsr() if reverse else joined.matrix
-    dist = dijkstra(m, directed=True, indices=np.asarray(sources, np.int64), min_only=True,
-                    limit=limit)
-    dist = np.asarray(dist, float)
-    return dist[: joined.n_net], dist[joined.n_net:].reshape(joined.shape)
+    return extend(ext.base, ext.surface, transfer=ext.penalties, neighbours=ext.neighbours)
 
 
-@dataclass(frozen=True)
-class TerrainTravel:
-    """Travel from the offices with walking over terrain allowed.
-
-    Attributes
-    ----------
-    village_minutes : ndarray of float
-        Per village (the network's village order), minutes from the nearest office.
-    grid : Grid
-        The travel-time raster: minutes from the nearest office to every cell.
-    """
-
-    village_minutes: np.ndarray
-    grid: Grid
-
-
-def from_offices(spec: Any, net: Any, transfer_minutes: Mapping[str, float] | float = 0.0,
-                 warnings: list[str] | None = None) -> TerrainTravel:
-    """The scenario's ``[terrain]`` read onto one grid, joined to the network, and travel
-    from the nearest office to every village and cell.
+def read_surface(spec: Any, crs: Any, points: Mapping[str, Any],
+                 warnings: list[str] | None = None) -> Surface:
+    """The scenario's ``[terrain]`` rasters read onto one grid in the network's CRS.
 
     Parameters
     ----------
     spec : TerrainSpec
         The ``[terrain]`` settings (:class:`planner.config.TerrainSpec`).
-    net : Network
-        The network, villages and offices joined.
-    transfer_minutes : float or mapping, default 0
-        The network's change-of-mode penalties.
+    crs : pyproj.CRS
+        The study area's metric CRS (the grid's).
+    points : mapping of str to Points
+        The ``village`` and ``service`` points (:class:`planner.network.graph.Points`): the
+        land cover must cover them.
     warnings : list of str, optional
         Where reading notes go.
 
     Returns
     -------
-    TerrainTravel
-        Minutes per village and the travel-time raster.
+    Surface
+        The friction surface.
 
     Raises
     ------
     InputError
         For a raster that cannot be read or has no CRS, land-cover classes without a speed,
-        or villages or offices the land cover does not cover.
+        or villages or service points the land cover does not cover.
     """
-    crs = net.crs
     cover = raster.read_grid(spec.landcover, crs, cell_m=spec.cell_m, categorical=True,
                              what="land cover")
     speed = raster.speeds_of(cover, spec.speeds, spec.landcover, warnings)
     for kind in ("village", "service"):
-        pts = net.points[kind]
+        pts = points[kind]
         raster.check_covers(cover, pts.xy[:, 0], pts.xy[:, 1],
                             [f"{lab} ({ref})" for lab, ref in zip(pts.labels, pts.refs,
                                                                   strict=True)],
@@ -469,13 +545,50 @@ def from_offices(spec: Any, net: Any, transfer_minutes: Mapping[str, float] | fl
                  if spec.elevation is not None else None)
     barrier = (raster.read_grid(spec.barriers, crs, like=cover, categorical=True,
                                 what="barriers") if spec.barriers is not None else None)
-    surface = surface_from_grids(Grid(speed, cover.cell_m, cover.x0, cover.y0, cover.crs),
-                                 elevation, barrier)
-    joined = join(surface, net, transfer_minutes=transfer_minutes,
-                  neighbours=spec.neighbours)
-    nodes, cells = joined_minutes(joined, net.origin("service"))
-    return TerrainTravel(nodes[net.destination("village")],
-                         Grid(cells, cover.cell_m, cover.x0, cover.y0, cover.crs))
+    return surface_from_grids(Grid(speed, cover.cell_m, cover.x0, cover.y0, cover.crs),
+                              elevation, barrier)
+
+
+def cell_minutes(net: Any, sources: np.ndarray, *, reverse: bool = False) -> Grid:
+    """The travel-time raster: minutes from the nearest of ``sources`` to every cell of a
+    network with cells (:func:`extend`), over lines and land alike; ``reverse``: from
+    every cell to its nearest source (residents going to a stop).
+
+    Parameters
+    ----------
+    net : Network
+        A network with cells (``net.cells``).
+    sources : ndarray of int
+        Node ids (e.g. ``net.origin("service")``, or ``net.destination(...)`` with
+        ``reverse``).
+    reverse : bool, default False
+        Towards the sources.
+
+    Returns
+    -------
+    Grid
+        Minutes per cell (``inf``: not reached), in the network's CRS.
+
+    Raises
+    ------
+    ValueError
+        For a network without cells.
+    """
+    from .travel import to_csr
+
+    cells = net.cells
+    if cells is None:
+        raise ValueError("the network has no terrain cells (see terrain.extend)")
+    mat = to_csr(net).matrix
+    if reverse:
+        mat = mat.T.tocsr()
+    src = np.asarray(sources, np.int64)
+    src = src[src >= 0]
+    if not len(src):
+        return Grid(np.full(cells.shape, np.inf), cells.cell_m, cells.x0, cells.y0, net.crs)
+    dist = dijkstra(mat, directed=True, indices=src, min_only=True)
+    values = np.asarray(dist, float)[cells.node0:cells.node0 + cells.n].reshape(cells.shape)
+    return Grid(values, cells.cell_m, cells.x0, cells.y0, net.crs)
 
 
 def reach_areas(grid: Grid) -> Any:

@@ -25,6 +25,10 @@ from .graph import Network
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
 """Upper bounds (minutes, inclusive) of the reach bands ``<=1h, 1-3h, 3-8h, 8-24h``."""
 
+EMPTY_WHEN_ZERO = ("transfer", "access", "terrain")
+"""Edge kinds that make no leg when they take no time (a change of mode without a penalty,
+a walk of no length)."""
+
 TIE_RUPIAH_PER_MINUTE = 1e-3
 """On the cheapest route, each minute also costs this much (rupiah), so that among equally
 cheap routes the fastest wins. Edges without a known cost count as free."""
@@ -233,8 +237,7 @@ def leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     """
     edges = np.asarray(edges, dtype=np.int64)
     kind = net.kind[edges]
-    skip = (kind == "stop") | (np.isin(kind, ("transfer", "access"))
-                               & (net.minutes[edges] == 0))
+    skip = (kind == "stop") | (np.isin(kind, EMPTY_WHEN_ZERO) & (net.minutes[edges] == 0))
     kept = edges[~skip]
     mode = net.mode[kept]
     new = np.r_[True, (mode[1:] != mode[:-1]) | (mode[1:] == "transfer")] if len(kept) \
@@ -307,8 +310,7 @@ def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
         else np.zeros(0, np.int64)
     route = np.repeat(np.arange(len(paths)), sizes)
     kind = net.kind[allp]
-    keep = ~((kind == "stop") | (np.isin(kind, ("transfer", "access"))
-                                 & (net.minutes[allp] == 0)))
+    keep = ~((kind == "stop") | (np.isin(kind, EMPTY_WHEN_ZERO) & (net.minutes[allp] == 0)))
     e, route = allp[keep], route[keep]
     out = [""] * len(paths)
     if not len(e):
@@ -354,6 +356,10 @@ def _wait(net: Network, e: int) -> float:
 
 
 def _junction(net: Network, phys: int) -> str:
+    cells = net.cells
+    if cells is not None and cells.phys0 <= phys < cells.phys0 + cells.n:
+        row, col = divmod(int(phys) - cells.phys0, cells.shape[1])
+        return f"open land (cell {row}, {col})"
     return f"junction {int(phys)}"
 
 
@@ -399,7 +405,7 @@ def route_modes(net: Network, edges: np.ndarray) -> str:
     """
     out: list[str] = []
     for e in edges:
-        if net.kind[e] in ("stop", "transfer") or (net.kind[e] == "access"
+        if net.kind[e] in ("stop", "transfer") or (net.kind[e] in ("access", "terrain")
                                                     and net.length_m[e] == 0):
             continue
         m = net.mode[e]
@@ -605,6 +611,30 @@ def all_paths(net: Network,
     return paths_to(res, net.destination("village"))
 
 
+def _terrain_columns(net: Network, paths: list[np.ndarray], minutes: np.ndarray
+                     ) -> dict[str, np.ndarray]:
+    """With terrain cells: ``terrain_walk_minutes`` (the minutes of each village's route
+    walked across the land, off every line), ``network_minutes`` (over the lines alone, with
+    the straight walks to them: the network without the cells) and ``reached_over_terrain``
+    (reached only because people may walk across the land)."""
+    sizes = np.array([len(e) for e in paths], np.int64)
+    allp = (np.concatenate([np.asarray(e, np.int64) for e in paths]) if sizes.sum()
+            else np.zeros(0, np.int64))
+    route = np.repeat(np.arange(len(paths)), sizes)
+    on_land = net.kind[allp] == "terrain"
+    walked = np.bincount(route[on_land], net.minutes[allp[on_land]], minlength=len(paths))
+    walked[~np.isfinite(minutes)] = np.nan
+    base = getattr(net.cells, "source", None)
+    base_net = getattr(base, "base", None)
+    out = {"terrain_walk_minutes": np.round(walked, 3)}
+    if base_net is not None:
+        alone = nearest_source(to_csr(base_net), base_net.origin("service"),
+                               base_net.destination("village"), predecessors=False).value
+        out["network_minutes"] = np.round(alone, 3)
+        out["reached_over_terrain"] = np.isfinite(minutes) & ~np.isfinite(alone)
+    return out
+
+
 def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
                    sources: Sources | None = None
                    ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
@@ -658,9 +688,19 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
                                          for e, r in zip(cp, ok, strict=True)]).round(0)
         out["cheapest_minutes"] = np.array([net.minutes[e].sum() if r else np.nan
                                             for e, r in zip(cp, ok, strict=True)]).round(3)
+    if net.cells is not None:  # walking over terrain: what the land adds
+        out.update(_terrain_columns(net, paths, res.value))
     reasons = np.full(n, "", dtype=object)
     unreached = ~np.isfinite(res.value)
-    if unreached.any():
+    if unreached.any() and net.cells is not None:
+        on_land = np.asarray(net.joined["village"], dtype=object) == "over terrain"
+        reasons[unreached & on_land] = ("no route from any service point over the lines or "
+                                        "the land: impassable cells, barriers or one-way "
+                                        "links cut it off")
+        reasons[unreached & ~on_land] = (f"in an impassable cell of the land cover (water, a "
+                                         f"barrier), more than {s.access.max_km:g} km from "
+                                         "the nearest line, and no link reaches it")
+    elif unreached.any():
         beyond = unreached & np.isnan(net.access_m["village"])
         rest = unreached & ~beyond
         if s.network.season:  # what the season closes: the baseline network tells

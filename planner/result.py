@@ -31,7 +31,7 @@ from .inputs.fieldlog import LogCheck
 from .inputs.overlay import JoinSection
 from .inputs.raster import Grid
 from .jsontypes import JsonTable
-from .network import travel
+from .network import terrain, travel
 from .network.graph import Network
 
 
@@ -606,6 +606,52 @@ class Result:
         sites = np.array(net.points["service"].refs, dtype=object)
         return pd.DataFrame({"kode": refs[t["village"]], "site": sites[t["site"]],
                              "minutes": t["minutes"].to_numpy()})
+
+    def terrain_catchments(self, sites: SiteChoice | None = None
+                           ) -> tuple[Grid, gpd.GeoDataFrame] | None:
+        """With ``[terrain]``: where the residents of every cell go, over lines and land,
+        to reach a service soonest: the offices and, with a site choice, its new stops
+        (:func:`planner.network.terrain.catchments`).
+
+        Parameters
+        ----------
+        sites : SiteChoice, optional
+            A :meth:`choose_sites` result (default: the plan's own, if any).
+
+        Returns
+        -------
+        minutes : Grid
+            Minutes from each cell to its nearest office or stop (the residents' way).
+        areas : GeoDataFrame
+            Per office or stop: ``code``, ``name``, ``kind`` (office or new stop),
+            ``cells``, ``area_km2``, ``median_minutes``; its catchment (metric CRS).
+        None
+            Without ``[terrain]``.
+        """
+        net = self.network
+        if net.cells is None:
+            return None
+        choice = sites if sites is not None else self.site_choice
+        svc = net.points["service"]
+        codes, names = [str(r) for r in svc.refs], [str(n) for n in svc.labels]
+        nodes = [np.asarray(net.destination("service"), np.int64)]
+        n_offices = len(codes)
+        if choice is not None:
+            new = choice.sites[choice.sites["rank"] > 0]
+            kind = "candidate" if "candidate" in net.stops else "village"
+            index = {r: i for i, r in enumerate(net.points[kind].refs)}
+            nodes.append(net.destination(kind)[[index[c] for c in new["site_code"]]])
+            codes += [str(c) for c in new["site_code"]]
+            names += [str(n) for n in new["site_name"]]
+        key = ("catchments", hash(tuple(codes)))
+        if key not in self._derived:
+            grid, areas = terrain.catchments(net, np.concatenate(nodes), codes, names)
+            pos = {c: i for i, c in enumerate(codes)}
+            areas.insert(2, "kind", ["office" if pos[c] < n_offices else "new stop"
+                                     for c in areas["code"]])
+            self._derived[key] = (grid, areas)
+        grid, areas = self._derived[key]
+        return grid, areas.copy()
 
     def reach_band_areas(self) -> gpd.GeoDataFrame:
         """Villages dissolved by reach band.

@@ -142,6 +142,23 @@ def write_tiny(folder: Path) -> Path:
     return scenario
 
 
+def add_terrain(scenario, speed=4.0, cols=145, extra=""):
+    """A one-class land cover (class 20 at ``speed`` km/h, 500 m cells, 13 rows) over the
+    tiny area, the villages' centres (whole kilometres) at cell centres, and [terrain]."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(scenario.parent / "landcover.tif", "w", driver="GTiff", height=13,
+                       width=cols, count=1, dtype="uint8", crs="EPSG:32650",
+                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
+        dst.write(np.full((13, cols), 20, np.uint8), 1)
+    text = scenario.read_text()
+    scenario.write_text(text + '\n[terrain]\nlandcover = "landcover.tif"\n' + extra
+                        + f'[terrain.speeds]\n20 = {speed}\n')
+    return text
+
+
 @pytest.fixture
 def tiny_scenario(tmp_path: Path) -> Path:
     return write_tiny(tmp_path / "tiny")

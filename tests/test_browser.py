@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pytest
 
 import planner
@@ -452,3 +453,39 @@ def test_try_other_stops_in_the_map_equals_the_planner(browser, kaltara_plan, tm
     planned = {s["code"] for s in decision["stops"]} | {
         u["code"] for u in decision.get("unreached", [])}
     assert planned == set(ref.sites.loc[ref.sites["rank"] > 0, "site_code"])
+
+
+def test_terrain_layers_offline_and_names_stay_text(browser, tiny_scenario, tmp_path):
+    """With [terrain] and a new stop: the map's "Reach over terrain" and "Catchments over
+    terrain" layers open offline without an error, and an office's hostile name in a
+    catchment's tooltip stays text."""
+    from .conftest import add_terrain
+
+    svc = gpd.read_file(tiny_scenario.parent / "service.geojson")
+    svc.loc[0, "nama"] = EVIL
+    svc.to_file(tiny_scenario.parent / "service.geojson")
+    add_terrain(tiny_scenario)
+    plan = planner.run(planner.load_scenario(tiny_scenario))
+    paths = plan.write(tmp_path / "out", sites=plan.choose_sites(k=1))
+    page, requests, errors = open_map(browser, paths["map"])
+    names = layer_names(page)
+    catch = "Catchments over terrain (nearest office or new stop, within 24 h)"
+    assert {"Reach over terrain (walking across the land allowed)", catch} <= names
+    page.locator(".leaflet-control-layers").hover()
+    page.get_by_text(catch, exact=True).click()
+    page.get_by_text("Villages by priority", exact=True).click()   # off: the land shows
+    page.mouse.move(5, 5)
+    page.wait_for_timeout(200)
+    box = page.locator("#map, .folium-map").first.bounding_box()
+    tips = []
+    for fx in np.linspace(0.05, 0.95, 19):   # across the land: the stop's and the office's
+        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(100)
+        if page.locator(".leaflet-tooltip").count():
+            tips.append(page.inner_text(".leaflet-tooltip"))
+    assert any(EVIL in t and "office" in t for t in tips), tips      # shown as text
+    assert any("new stop" in t for t in tips)
+    assert page.evaluate("() => window.__xss") is None
+    assert page.locator("img[src='x']").count() == 0
+    assert errors == [] and requests == []
+    page.close()

@@ -16,6 +16,8 @@ from scipy.sparse.csgraph import dijkstra
 from planner.network import terrain
 from planner.network.terrain import Surface
 
+from .conftest import add_terrain
+
 STRAIGHT = 0.1 / 4 * 60          # 100 m at 4 km/h: 1.5 min
 DIAGONAL = STRAIGHT * math.sqrt(2)
 
@@ -151,22 +153,6 @@ def test_surface_checks_and_cells_of_points():
     assert np.isinf(terrain.travel_minutes(s, np.array([-1]))).all()
 
 
-def _add_terrain(scenario, speed=4.0, cols=145, extra=""):
-    """A one-class land cover (class 20 at ``speed`` km/h, 500 m cells, 13 rows) over the
-    tiny area, the villages' centres (whole kilometres) at cell centres, and [terrain]."""
-    import rasterio
-    from rasterio.transform import from_origin
-
-    with rasterio.open(scenario.parent / "landcover.tif", "w", driver="GTiff", height=13,
-                       width=cols, count=1, dtype="uint8", crs="EPSG:32650",
-                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
-        dst.write(np.full((13, cols), 20, np.uint8), 1)
-    text = scenario.read_text()
-    scenario.write_text(text + '\n[terrain]\nlandcover = "landcover.tif"\n' + extra
-                        + f'[terrain.speeds]\n20 = {speed}\n')
-    return text
-
-
 def test_a_village_beyond_the_walking_limit_is_reached_over_terrain(tiny_scenario):
     """On flat land at 4 km/h every step of the plan runs on the network with the land's
     cells. By hand: D lies 20 km beyond the river's end at C, out of the old walking limit
@@ -177,7 +163,7 @@ def test_a_village_beyond_the_walking_limit_is_reached_over_terrain(tiny_scenari
     import planner
 
     before = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
-    _add_terrain(tiny_scenario)
+    add_terrain(tiny_scenario)
     plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
     v = plan.villages.set_index("nama")
     b = before.villages.set_index("nama")
@@ -282,7 +268,7 @@ def test_the_network_with_cells_equals_networkx(tiny_scenario):
     from planner.config import NetworkSpec
     from planner.network import travel
 
-    _add_terrain(tiny_scenario, extra="cell_m = 1000\n")
+    add_terrain(tiny_scenario, extra="cell_m = 1000\n")
     text = tiny_scenario.read_text().replace("[network.speed_kmh]",
                                              '[network.transfer_minutes]\n"*>*" = 7\n'
                                              "[network.speed_kmh]")
@@ -349,7 +335,7 @@ def test_a_scenario_walks_over_terrain_end_to_end(tiny_scenario, tmp_path, capsy
     import planner
     from planner.cli import main
 
-    text = _add_terrain(tiny_scenario)
+    text = add_terrain(tiny_scenario)
     out = tmp_path / "out"
     assert main(["-q", "run", str(tiny_scenario), "--out", str(out)]) == 0
     table = pd.read_csv(out / "villages.csv", dtype={"kode": str}).set_index("nama")
@@ -388,7 +374,7 @@ def test_a_scenario_walks_over_terrain_end_to_end(tiny_scenario, tmp_path, capsy
     err = capsys.readouterr().err
     assert "landcover.tif" in err and "classes without a walking speed: 20" in err
     tiny_scenario.write_text(text)
-    _add_terrain(tiny_scenario, cols=60)
+    add_terrain(tiny_scenario, cols=60)
     assert main(["-q", "run", str(tiny_scenario), "--out", str(tmp_path / "y")]) == 2
     err = capsys.readouterr().err
     assert "does not cover 2 point(s)" in err and "Desa D" in err and "Traceback" not in err
@@ -409,7 +395,7 @@ def test_an_office_off_the_network_walks_to_it_over_terrain(tiny_scenario):
                      crs="EPSG:32650").to_crs(4326).to_file(d / "service.geojson")
     with pytest.raises(planner.InputError, match="no service point lies within 5 km"):
         planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
-    _add_terrain(tiny_scenario)
+    add_terrain(tiny_scenario)
     plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
     t = plan.table().set_index("nama")
     assert not np.isfinite(t["network_minutes"].astype(float)).any()
@@ -461,3 +447,46 @@ def test_reach_areas_by_hand():
     assert a["cells"].tolist() == [2, 1, 1, 1]
     assert a.geometry.area.round(6).tolist() == [20_000.0, 10_000.0, 10_000.0, 10_000.0]
     assert a.geometry.iloc[0].bounds == (0.0, 100.0, 200.0, 200.0)
+
+
+def test_catchments_split_the_land_by_the_nearest_service(tiny_scenario, tmp_path):
+    """Catchments over the land: with the office alone, every cell within 24 h of it, the
+    minutes equal to the travel-time raster towards it (terrain.cell_minutes, reverse);
+    with a new stop too, each cell goes to the service whose own raster is least (each
+    computed alone here; a tie to either), the catchments' cells add up to the cells
+    within 24 h of either, and the areas are the cells'. planner sites writes them
+    (terrain_catchments) and the raster towards the nearest office or stop."""
+    import pyogrio
+    import rasterio
+
+    import planner
+    from planner.cli import main
+
+    add_terrain(tiny_scenario)
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    net = plan.network
+    grid, areas = plan.terrain_catchments()
+    office = terrain.cell_minutes(net, net.destination("service"), reverse=True).values
+    np.testing.assert_allclose(grid.values, office)
+    assert areas["code"].tolist() == ["S"] and areas["kind"].tolist() == ["office"]
+    assert areas["cells"].iloc[0] == int((office <= 1440).sum())
+    choice = plan.choose_sites(k=1)
+    stop = choice.sites.loc[choice.sites["rank"] == 1, "site_code"].iloc[0]
+    grid, areas = plan.terrain_catchments(choice)
+    assert areas["code"].tolist() == ["S", stop]
+    at_stop = terrain.cell_minutes(
+        net, net.destination("village")[[list(net.points["village"].refs).index(stop)]],
+        reverse=True).values
+    np.testing.assert_allclose(grid.values, np.minimum(office, at_stop))
+    within = np.minimum(office, at_stop) <= 1440
+    assert areas["cells"].sum() == int(within.sum())
+    mine, tied = within & (at_stop < office), within & (at_stop == office)
+    assert mine.sum() <= areas["cells"].iloc[1] <= mine.sum() + tied.sum()  # ties: either
+    np.testing.assert_allclose(areas["area_km2"], areas["cells"] * 0.25)
+    np.testing.assert_allclose(areas.geometry.area / 1e6, areas["area_km2"])
+    out = tmp_path / "out"
+    assert main(["-q", "sites", str(tiny_scenario), "--k", "1", "--out", str(out)]) == 0
+    assert "terrain_catchments" in pyogrio.list_layers(out / "villages.gpkg")[:, 0]
+    with rasterio.open(out / "travel_time_to_stops_terrain.tif") as r:
+        assert "nearest office or new stop" in r.tags(1)["units"]
+    assert "Catchments over terrain" in (out / "map.html").read_text(encoding="utf-8")

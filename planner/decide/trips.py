@@ -168,12 +168,11 @@ def route_legs(net: Network, edges: np.ndarray) -> list[Leg]:
     """
     kept, starts = travel.leg_groups(net, edges)
     out: list[Leg] = []
-    days = np.zeros(len(net.u), np.int64)  # edges past the schedule arrays: unscheduled
-    days[:len(net.days)] = net.days[:len(net.u)]
+    n_days = len(net.days)  # edges past the schedule arrays: unscheduled
     for group in np.split(kept, starts[1:]) if len(kept) else []:
         run: list[int] = []
         for e in [*group.tolist(), -1]:
-            if e >= 0 and not days[e]:
+            if e >= 0 and not (e < n_days and net.days[e]):
                 run.append(e)
                 continue
             if run:
@@ -1335,14 +1334,17 @@ def _lone_trips(p: _Problem, s: int) -> Iterator[_Eval]:
             yield evaluate(p, int(office), [[s]], first_day=day)
 
 
-def _least(net: Network, weight: np.ndarray, sources: np.ndarray, targets: np.ndarray
-           ) -> np.ndarray:
-    """(sources × targets) least sums of ``weight`` over any path of the network (a
-    lower bound on the same sum along any route, the fixed routes of trips included)."""
+def _least(net: Network, weight: np.ndarray, sources: np.ndarray, targets: np.ndarray,
+           reverse: bool = False) -> np.ndarray:
+    """Per target, the least sum of ``weight`` over any path of the network from any of
+    the sources (``reverse``: from the target to any source): a lower bound on the same sum
+    along any route, the fixed routes of trips included. One multi-source search."""
     from scipy.sparse.csgraph import dijkstra
 
     g = travel.to_csr(net, np.asarray(weight, float)).matrix
-    return np.asarray(dijkstra(g, indices=sources, min_only=False)[:, targets])
+    if reverse:
+        g = g.T.tocsr()
+    return np.asarray(dijkstra(g, indices=sources, min_only=True)[targets])
 
 
 def _ends(net: Network, stops: Stops, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1352,8 +1354,8 @@ def _ends(net: Network, stops: Stops, weight: np.ndarray) -> tuple[np.ndarray, n
     in_nodes = net.destination("service")[off["index"].to_numpy(int)]
     s_in = net.destination(stops.stop_kind)[st["index"].to_numpy(int)]
     s_out = net.origin(stops.stop_kind)[st["index"].to_numpy(int)]
-    return (_least(net, weight, out_nodes, s_in).min(axis=0),
-            _least(net, weight, s_out, in_nodes).min(axis=1))
+    return _least(net, weight, out_nodes, s_in), _least(net, weight, in_nodes, s_out,
+                                                        reverse=True)
 
 
 def detour_costs(net: Network, stops: Stops, via: np.ndarray) -> np.ndarray:

@@ -627,3 +627,68 @@ def reach_areas(grid: Grid) -> Any:
     return gpd.GeoDataFrame({"reach_band": [r[0] for r in rows],
                              "cells": [r[1] for r in rows]},
                             geometry=[r[2] for r in rows], crs=grid.crs)
+
+
+def catchments(net: Any, sources: np.ndarray, codes: list[str], names: list[str], *,
+               limit: float = 1440.0) -> tuple[Grid, Any]:
+    """Catchments over the land: for every cell of a network with cells (:func:`extend`),
+    the minutes to the nearest of ``sources`` the residents can reach, going there over
+    lines and land, and which one it is; each source's catchment as one (multi)polygon.
+
+    Parameters
+    ----------
+    net : Network
+        A network with cells (``net.cells``).
+    sources : ndarray of int
+        The destination nodes people go to (offices, proposed stops).
+    codes, names : list of str
+        Each source's code and name.
+    limit : float, default 1440
+        Minutes: cells farther from every source belong to no catchment (24 h, the last
+        reach band's start).
+
+    Returns
+    -------
+    minutes : Grid
+        Minutes from each cell to its nearest source (``inf``: none reached).
+    areas : GeoDataFrame
+        One row per source that is the nearest of some cell within ``limit``, in the
+        sources' order: ``code``, ``name``, ``cells``, ``area_km2``, ``median_minutes``,
+        geometry (the cells' union, the network's CRS).
+
+    Raises
+    ------
+    ValueError
+        For a network without cells.
+    """
+    import geopandas as gpd
+    import shapely
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
+    from .travel import nearest_source, to_csr
+
+    cells = net.cells
+    if cells is None:
+        raise ValueError("the network has no terrain cells (see terrain.extend)")
+    cell_nodes = cells.node0 + np.arange(cells.n)
+    res = nearest_source(to_csr(net), np.asarray(sources, np.int64), cell_nodes,
+                         reverse=True)
+    minutes = res.value.reshape(cells.shape)
+    which = np.where(np.isfinite(res.value) & (res.value <= limit), res.source, -1)
+    which = which.reshape(cells.shape).astype(np.int32)
+    transform = from_origin(cells.x0, cells.y0, cells.cell_m, cells.cell_m)
+    parts: dict[int, list[Any]] = {}
+    for geom, value in shapes(which, mask=which >= 0, transform=transform):
+        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
+    rows = []
+    for i in sorted(parts):
+        mine = which == i
+        rows.append({"code": codes[i], "name": names[i], "cells": int(mine.sum()),
+                     "area_km2": round(float(mine.sum()) * cells.cell_m ** 2 / 1e6, 6),
+                     "median_minutes": round(float(np.median(minutes[mine])), 1),
+                     "geometry": shapely.union_all(parts[i])})
+    frame = gpd.GeoDataFrame(rows, columns=["code", "name", "cells", "area_km2",
+                                            "median_minutes", "geometry"],
+                             geometry="geometry", crs=net.crs)
+    return Grid(minutes, cells.cell_m, cells.x0, cells.y0, net.crs), frame

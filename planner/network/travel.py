@@ -8,6 +8,7 @@ Times run from the service point to the village (the team travels out) unless
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -211,8 +212,37 @@ def paths_to(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
     list of ndarray
         One edge-id array per target; empty where nothing reaches it.
     """
-    return [path_edges(res, int(t)) if t >= 0 and np.isfinite(res.value[i])
-            else np.zeros(0, np.int64) for i, t in enumerate(targets)]
+    targets = np.asarray(targets, np.int64)
+    out = [np.zeros(0, np.int64) for _ in range(len(targets))]
+    ok = np.flatnonzero((targets >= 0) & np.isfinite(res.value))
+    for start in range(0, len(ok), 4096):  # a block of targets at a time (memory)
+        block = ok[start:start + 4096]
+        for i, e in zip(block, _walk_back(res, targets[block]), strict=True):
+            out[i] = e
+    return out
+
+
+def _walk_back(res: NearestResult, targets: np.ndarray) -> list[np.ndarray]:
+    """The paths to ``targets`` (reached, not -1), all walked back along the tree at once:
+    one row per step, one column per target."""
+    pred = res.predecessors
+    cur = targets
+    steps = [cur]
+    while (cur >= 0).any():
+        cur = np.where(cur >= 0, pred[np.maximum(cur, 0)], -1)
+        steps.append(cur)
+    chain = np.stack(steps)                      # (steps, targets): target first, -1 after
+    n_edges = (chain >= 0).sum(axis=0) - 1
+    col = np.repeat(np.arange(len(targets)), n_edges)
+    k = np.arange(int(n_edges.sum())) - np.repeat(np.cumsum(n_edges) - n_edges, n_edges)
+    later, earlier = chain[k, col], chain[k + 1, col]   # the tree's edge earlier -> later
+    # on the transposed graph (reverse) the tree's edges run against travel: the walk back
+    # from the target is the travel order itself; else the walk back is reversed
+    a, b = (later, earlier) if res.reverse else (earlier, later)
+    edges = _edge_ids(res.csr, a, b) if len(a) else np.zeros(0, np.int64)
+    bounds = np.r_[0, np.cumsum(n_edges)]
+    return [edges[x:y] if res.reverse else edges[x:y][::-1].copy()
+            for x, y in itertools.pairwise(bounds)]
 
 
 def leg_groups(net: Network, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

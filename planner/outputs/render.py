@@ -408,6 +408,7 @@ class Overlays:
     trips: gpd.GeoDataFrame | None = None  # one route line per trip (metric), ``label``
     whatif: dict[str, Any] | None = None  # the "try other stops" tables (sites.whatif_tables)
     terrain_reach: gpd.GeoDataFrame | None = None  # reach bands over terrain (metric CRS)
+    terrain_catchments: gpd.GeoDataFrame | None = None  # per office/stop (metric CRS)
 
 
 SESSION_COLOURS = ("#fde0dd", "#fa9fb5", "#f768a1", "#c51b8a", "#7a0177")
@@ -463,6 +464,7 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     for made in (_blank_layer(blank_m), _reach_layer(reach_m),
                  _reach_layer(extra.terrain_reach, "Reach over terrain (walking across the "
                               "land allowed)"),
+                 _catchment_layer(extra.terrain_catchments),
                  *(_site_map_layers(site_layers, villages_m.crs) if site_layers else []),
                  _places_layer(places or [], villages_m.crs),
                  _sessions_layer(extra.sessions), _trips_layer(extra.trips),
@@ -516,6 +518,30 @@ def _reach_layer(reach_m: gpd.GeoDataFrame | None,
     return [({"name": name, "type": "polygons",
               "data": feature_collection(rg), "show": False, "interactive": False,
               "style": {"color": "#333", "weight": 0.6, "fillOpacity": 0.6},
+              "style_properties": [["color", "fillColor"]]}, [])]
+
+
+CATCHMENT_COLOURS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
+                     "#a6761d", "#666666")
+"""Catchments over terrain, in turn (neighbours rarely share a colour at province scale)."""
+
+
+def _catchment_layer(areas_m: gpd.GeoDataFrame | None) -> _Made:
+    if areas_m is None or not len(areas_m):
+        return []
+    g = gpd.GeoDataFrame(
+        {"label": [f"{display_text(n)} ({display_text(c)}, {k})" for n, c, k in
+                   zip(areas_m["name"], areas_m["code"], areas_m["kind"], strict=True)],
+         "area": [f"{a:,.0f} km²" for a in areas_m["area_km2"]],
+         "minutes": [f"{m:,.0f} min" for m in areas_m["median_minutes"]],
+         "color": [CATCHMENT_COLOURS[i % len(CATCHMENT_COLOURS)]
+                   for i in range(len(areas_m))]},
+        geometry=_display_geometry(areas_m, DISPLAY_TOLERANCE_M).values, crs=WGS84)
+    return [({"name": "Catchments over terrain (nearest office or new stop, within 24 h)",
+              "type": "polygons", "data": feature_collection(g), "show": False,
+              "fields": [["label", "Nearest service"], ["area", "Area"],
+                         ["minutes", "Median time to it"]],
+              "style": {"color": "#333", "weight": 0.8, "fillOpacity": 0.35},
               "style_properties": [["color", "fillColor"]]}, [])]
 
 
@@ -790,4 +816,6 @@ def plan_map(plan: Result, *, area: str | None = None) -> folium.Map:
             whatif=(whatif_tables(plan, plan.site_choice)
                     if plan.site_choice is not None and not area else None),
             terrain_reach=(reach_areas(plan.terrain) if plan.terrain is not None
-                           and not area else None)))
+                           and not area else None),
+            terrain_catchments=(made[1] if not area and (made := plan.terrain_catchments())
+                                is not None else None)))

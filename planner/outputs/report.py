@@ -238,7 +238,7 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     return _normalise_zip(buf.getvalue())
 
 
-def write_cog(path: Path, grid: Any) -> None:
+def write_cog(path: Path, grid: Any, *, towards: bool = False) -> None:
     """A grid of minutes as a Cloud-Optimised GeoTIFF (float32, NaN for none; no
     timestamp: the same grid gives the same bytes).
 
@@ -248,6 +248,10 @@ def write_cog(path: Path, grid: Any) -> None:
         Where to write.
     grid : Grid
         The grid (:class:`planner.inputs.raster.Grid`); ``inf`` is written as no data.
+    towards : bool, default False
+        What the minutes are, in the file's ``units`` tag: False, from the nearest office
+        (the team goes out); True, from each cell to the nearest office or new stop (the
+        residents come).
     """
     import rasterio
     from rasterio.transform import from_origin
@@ -259,8 +263,10 @@ def write_cog(path: Path, grid: Any) -> None:
                        transform=from_origin(grid.x0, grid.y0, grid.cell_m, grid.cell_m)
                        ) as dst:
         dst.write(values, 1)
-        dst.update_tags(1, units="minutes from the nearest office (walking over terrain "
-                              "allowed)")
+        dst.update_tags(1, units=(
+            "minutes from the cell to the nearest office or new stop (walking over terrain "
+            "allowed)" if towards else
+            "minutes from the nearest office to the cell (walking over terrain allowed)"))
 
 
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:

@@ -194,6 +194,29 @@ def write_outputs(plan: Result, out_dir: Path, *, producer: str = "python"
     return {k: final / name for k, name in names.items()}
 
 
+def _write_terrain(plan: Result, out_dir: Path, names: dict[str, str],
+                   paths: dict[str, Path], layers: dict[str, gpd.GeoDataFrame]) -> None:
+    """With ``[terrain]``: the travel-time rasters (from the nearest office; with a site
+    choice, to the nearest office or new stop) and the reach bands and catchments over the
+    land as GeoPackage layers."""
+    if plan.terrain is None:
+        return
+    names["terrain_tif"] = "travel_time_terrain.tif"
+    paths["terrain_tif"] = out_dir / names["terrain_tif"]
+    grid = plan.terrain
+    io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid))
+    layers["terrain_reach"] = reach_areas(grid)
+    made = plan.terrain_catchments()
+    if made is None:
+        return
+    to_stops, layers["terrain_catchments"] = made
+    if plan.site_choice is not None:
+        names["terrain_stops_tif"] = "travel_time_to_stops_terrain.tif"
+        paths["terrain_stops_tif"] = out_dir / names["terrain_stops_tif"]
+        io.write_with(paths["terrain_stops_tif"],
+                      lambda p: report.write_cog(p, to_stops, towards=True))
+
+
 def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
     t0 = time.perf_counter()
     names = {"csv": "villages.csv", "xlsx": "villages.xlsx", "gpkg": "villages.gpkg",
@@ -231,12 +254,7 @@ def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:
             io.write_csv(paths[key], frame)
     if plan.trip_plan is not None and plan.trip_plan.lines is not None:
         layers["trips"] = plan.trip_plan.lines
-    if plan.terrain is not None:  # minutes from the nearest office, walking over terrain
-        names["terrain_tif"] = "travel_time_terrain.tif"
-        paths["terrain_tif"] = out_dir / names["terrain_tif"]
-        grid = plan.terrain
-        io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid))
-        layers["terrain_reach"] = reach_areas(grid)
+    _write_terrain(plan, out_dir, names, paths, layers)
     with _step("write villages.gpkg", write_steps):
         io.write_with(paths["gpkg"], lambda p: report.write_gpkg(p, layers))
     curve = svg = None

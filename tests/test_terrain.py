@@ -490,3 +490,43 @@ def test_catchments_split_the_land_by_the_nearest_service(tiny_scenario, tmp_pat
     with rasterio.open(out / "travel_time_to_stops_terrain.tif") as r:
         assert "nearest office or new stop" in r.tags(1)["units"]
     assert "Catchments over terrain" in (out / "map.html").read_text(encoding="utf-8")
+
+
+def test_a_river_on_the_land_is_crossed_only_by_a_line_over_it(tiny_scenario):
+    """A barrier row (a river, 500 m wide at y = 3 km, the whole width) cuts F (11, 5) off
+    the road; a bridge (a short road from (8, 2.5) to (8, 3.5)) crosses it. By hand: the
+    road to (8, 1) 10.5 min, 1.5 km north on foot 22.5, the bridge 1.5, then to F 3 km east
+    and 1.5 km north (3 diagonal and 3 straight steps of 500 m: 54.3) = 88.8 min; F does not
+    walk straight across the river to the bridge (as it would without terrain). Without
+    the bridge, nothing reaches F, and the reason says why."""
+    import geopandas as gpd
+    import rasterio
+    from rasterio.transform import from_origin
+    from shapely.geometry import LineString
+
+    import planner
+
+    d = tiny_scenario.parent
+    with rasterio.open(d / "river.tif", "w", driver="GTiff", height=13, width=145, count=1,
+                       dtype="uint8", crs="EPSG:32650",
+                       transform=from_origin(499_750.0, 306_250.0, 500.0, 500.0)) as dst:
+        water = np.zeros((13, 145), np.uint8)
+        water[6, :] = 1                                        # centres at y = 3 km
+        dst.write(water, 1)
+    add_terrain(tiny_scenario, extra='barriers = "river.tif"\n')
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    v = plan.villages.set_index("nama")
+    assert not np.isfinite(v.loc["Desa F", "travel_minutes"])
+    assert "impassable cells, barriers" in v.loc["Desa F", "unreachable_reason"]
+    lines = gpd.read_file(d / "network.gpkg")
+    bridge = gpd.GeoDataFrame({"mode": ["road"], "speed_kmh": [None], "wait_minutes": [None]},
+                              geometry=[LineString([(508_000, 302_500), (508_000, 303_500)])],
+                              crs=lines.crs)
+    gpd.pd.concat([lines, bridge], ignore_index=True).to_file(d / "network.gpkg",
+                                                               driver="GPKG")
+    plan = planner.run(planner.load_scenario(tiny_scenario), use_cache=False)
+    v = plan.villages.set_index("nama")
+    by_hand = 10.5 + 22.5 + 1.5 + 3 * 500 * math.sqrt(2) / 1000 / 4 * 60 + 22.5
+    assert v.loc["Desa F", "travel_minutes"] == pytest.approx(by_hand, abs=1e-3)
+    assert v.loc["Desa F", "route_modes"] == "road>terrain>road>terrain"
+    assert np.isfinite(v.loc["Desa F", "network_minutes"])    # straight across, no terrain

@@ -57,7 +57,7 @@ from ..errors import InputError, Problem, ProblemCollector
 from ..inputs import io, osm
 from ..inputs.osm import read_osm
 from ..inputs.validate import check_geometries, feature_refs, normalise_code, row_refs
-from .graph import WEEK_MINUTES, Network, Points
+from .graph import WEEK_MINUTES, Network, Points, texts
 
 
 def _numeric(gdf: pd.DataFrame, col: str, src: str, pc: ProblemCollector,
@@ -107,10 +107,10 @@ class _Edges:
         self.length.append(np.asarray(length, dtype=float))
         self.cost.append(np.broadcast_to(np.asarray(cost, dtype=float), (n,)).copy())
         self.mode.append(np.broadcast_to(np.asarray(mode, dtype=object), (n,)).copy())
-        self.kind.append(np.full(n, kind, dtype=object))
+        self.kind.append(texts(n, kind))
         self.name.append(np.broadcast_to(np.asarray(name, dtype=object), (n,)).copy())
         self.days.append(np.zeros(n, np.int64))
-        self.depart.append(np.full(n, "", dtype=object))
+        self.depart.append(texts(n, ""))
 
     def scheduled(self, days: np.ndarray, depart: np.ndarray) -> None:
         """The weekday schedule of the edges added last (see :mod:`planner.network.schedule`)."""
@@ -713,7 +713,7 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
     what each point joined (class, mode, along the line or at its end)."""
     n_pts = {k: len(p.refs) for k, p in all_points.items()}
     total = sum(n_pts.values())
-    empty = {k: (np.full(n, -1, np.int64), np.full(n, np.inf), np.full(n, "", dtype=object))
+    empty = {k: (np.full(n, -1, np.int64), np.full(n, np.inf), texts(n, ""))
              for k, n in n_pts.items()}
     if not attrs or total == 0:
         return empty, attrs, la, lb, net_xy
@@ -740,7 +740,7 @@ def _split_at_points(all_points: dict[str, Points], attrs: dict[str, np.ndarray]
     pi, li, d = _nearest(pi, li, d, second, ~served[li])
     target = np.full(total, -1, np.int64)
     dist = np.full(total, np.inf)
-    joined = np.full(total, "", dtype=object)
+    joined = texts(total, "")
     dist[pi] = d
     along = shapely.line_locate_point(geoms[li], pts[pi])
     length = shapely.length(geoms[li])
@@ -912,7 +912,7 @@ def _join_points(all_points: dict[str, Points], net_xy: np.ndarray, snap: float,
     node ids, walking metres (NaN: too far) and whether it sits on the network."""
     n_net = len(net_xy)
     phys_xy = [net_xy]
-    phys_label = [np.full(n_net, "", dtype=object)]
+    phys_label = [texts(n_net, "")]
     next_id = n_net
     point_phys: dict[str, np.ndarray] = {}
     access_m: dict[str, np.ndarray] = {}
@@ -1075,12 +1075,12 @@ def _expand(crs: CRS, phys_xy: np.ndarray, labels: np.ndarray, edges: _Edges,
         minutes=np.r_[edges.cat("minutes"), np.asarray(tm, float)],
         length_m=np.r_[edges.cat("length"), np.zeros(n_t)],
         cost=np.r_[edges.cat("cost"), np.zeros(n_t)],
-        mode=np.r_[mode, np.full(n_t, "transfer", dtype=object)],
-        kind=np.r_[edges.cat("kind", object), np.full(n_t, "transfer", dtype=object)],
+        mode=np.r_[mode, texts(n_t, "transfer")],
+        kind=np.r_[edges.cat("kind", object), texts(n_t, "transfer")],
         name=np.r_[edges.cat("name", object), np.asarray(tmode, dtype=object)],
         wait=np.r_[edges.cat("wait"), np.zeros(n_t)],
         days=np.r_[edges.cat("days", np.int64), np.zeros(n_t, np.int64)],
-        depart=np.r_[edges.cat("depart", object), np.full(n_t, "", dtype=object)],
+        depart=np.r_[edges.cat("depart", object), texts(n_t, "")],
     )
 
 
@@ -1110,9 +1110,9 @@ def _add_stops(net: Network, point_phys: dict[str, np.ndarray],
     net.minutes = np.r_[net.minutes, np.zeros(m)]
     net.length_m = np.r_[net.length_m, np.zeros(m)]
     net.cost = np.r_[net.cost, np.zeros(m)]
-    net.mode = np.r_[net.mode, np.full(m, "stop", dtype=object)]
-    net.kind = np.r_[net.kind, np.full(m, "stop", dtype=object)]
-    net.name = np.r_[net.name, np.full(m, "", dtype=object)]
+    net.mode = np.r_[net.mode, texts(m, "stop")]
+    net.kind = np.r_[net.kind, texts(m, "stop")]
+    net.name = np.r_[net.name, texts(m, "")]
     net.wait = np.r_[net.wait, np.zeros(m)]
     net.days = np.r_[net.days, np.zeros(m, np.int64)]
-    net.depart = np.r_[net.depart, np.full(m, "", dtype=object)]
+    net.depart = np.r_[net.depart, texts(m, "")]

@@ -39,6 +39,28 @@ class Points:
     xy: np.ndarray
 
 
+def texts(n: int, value: str = "") -> np.ndarray:
+    """An object array of ``n`` references to one string (``numpy.full`` with
+    ``dtype=object`` makes a copy of the string per element: a gigabyte for a province's
+    terrain moves).
+
+    Parameters
+    ----------
+    n : int
+        Length.
+    value : str, default ""
+        The string.
+
+    Returns
+    -------
+    ndarray of object
+        ``n`` times ``value``.
+    """
+    out = np.empty(n, dtype=object)
+    out.fill(value)
+    return out
+
+
 @dataclass(frozen=True)
 class CellNodes:
     """The cells of a terrain grid as nodes of a network (walking over terrain,

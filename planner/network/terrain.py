@@ -27,7 +27,7 @@ NetworkX, and scikit-image's ``MCP_Geometric`` on isotropic surfaces, give the s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -195,14 +195,23 @@ def moves(surface: Surface, neighbours: int = 8) -> tuple[np.ndarray, np.ndarray
     ValueError
         For another number of neighbours.
     """
+    blocks = list(move_blocks(surface, neighbours))
+    if not blocks:
+        empty = np.zeros(0, np.int64)
+        return empty, empty, np.zeros(0)
+    return (np.concatenate([b[0] for b in blocks]), np.concatenate([b[1] for b in blocks]),
+            np.concatenate([b[2] for b in blocks]))
+
+
+def _directions(surface: Surface, neighbours: int
+                ) -> Iterator[tuple[tuple[slice, slice], tuple[slice, slice], np.ndarray,
+                                    float]]:
+    """Per direction of move: the start and end windows of the grid, which starts are kept
+    (both cells passable), and the move's length in metres."""
     if neighbours not in (8, 16):
         raise ValueError(f"neighbours: expected 8 or 16, found {neighbours}")
     rows, cols = surface.shape
     ok = surface.passable()
-    speed = np.asarray(surface.speed_kmh, float)
-    elev = None if surface.elevation_m is None else np.asarray(surface.elevation_m, float)
-    idx = np.arange(rows * cols).reshape(rows, cols)
-    us, vs, ts = [], [], []
     for dr, dc in (_MOVES_8 if neighbours == 8 else _MOVES_16):
         # the cells a move (dr, dc) can start from without leaving the grid
         r0, r1 = max(0, -dr), rows - max(0, dr)
@@ -211,21 +220,63 @@ def moves(surface: Surface, neighbours: int = 8) -> tuple[np.ndarray, np.ndarray
             continue
         a = (slice(r0, r1), slice(c0, c1))
         b = (slice(r0 + dr, r1 + dr), slice(c0 + dc, c1 + dc))
-        keep = ok[a] & ok[b]
-        length_m = surface.cell_m * float(np.hypot(dr, dc))
+        yield a, b, ok[a] & ok[b], surface.cell_m * float(np.hypot(dr, dc))
+
+
+def move_count(surface: Surface, neighbours: int = 8) -> int:
+    """How many moves :func:`moves` gives (without making them).
+
+    Parameters
+    ----------
+    surface : Surface
+        The friction surface.
+    neighbours : int, default 8
+        8 or 16.
+
+    Returns
+    -------
+    int
+        The number of moves between passable neighbour cells.
+    """
+    return sum(int(keep.sum()) for _, _, keep, _ in _directions(surface, neighbours))
+
+
+def move_blocks(surface: Surface, neighbours: int = 8
+                ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
+    """The moves of :func:`moves`, one direction at a time (to fill large arrays without
+    holding every move twice).
+
+    Parameters
+    ----------
+    surface : Surface
+        The friction surface.
+    neighbours : int, default 8
+        8 or 16.
+
+    Yields
+    ------
+    u, v : ndarray of int
+        From and to cells of the direction's moves.
+    minutes : ndarray of float
+        Their times.
+    length_m : float
+        Their length, metres.
+
+    Raises
+    ------
+    ValueError
+        For another number of neighbours.
+    """
+    rows, cols = surface.shape
+    speed = np.asarray(surface.speed_kmh, float)
+    elev = None if surface.elevation_m is None else np.asarray(surface.elevation_m, float)
+    idx = np.arange(rows * cols).reshape(rows, cols)
+    for a, b, keep, length_m in _directions(surface, neighbours):
         km = length_m / 1000.0
-        with np.errstate(divide="ignore", invalid="ignore"):  # impassable cells: not kept
-            minutes = 60.0 * (km / 2 / speed[a] + km / 2 / speed[b])
+        minutes = 60.0 * (km / 2 / speed[a][keep] + km / 2 / speed[b][keep])
         if elev is not None:
-            factor = tobler_factor((elev[b] - elev[a]) / length_m)
-            minutes = minutes / factor
-        us.append(idx[a][keep])
-        vs.append(idx[b][keep])
-        ts.append(minutes[keep])
-    if not us:
-        empty = np.zeros(0, np.int64)
-        return empty, empty, np.zeros(0)
-    return np.concatenate(us), np.concatenate(vs), np.concatenate(ts)
+            minutes /= tobler_factor((elev[b][keep] - elev[a][keep]) / length_m)
+        yield idx[a][keep], idx[b][keep], minutes, length_m
 
 
 def to_csr(surface: Surface, neighbours: int = 8) -> sp.csr_matrix:
@@ -364,7 +415,7 @@ def extend(net: Any, surface: Surface, *,
         A new network: the base's nodes first (same ids), then one node per cell
         (``net.cells``); the base's edges without the dropped walks, then the new ones.
     """
-    from .graph import CellNodes, Network
+    from .graph import CellNodes, Network, texts
 
     rows, cols = surface.shape
     n_cells = rows * cols
@@ -382,7 +433,7 @@ def extend(net: Any, surface: Surface, *,
     over_land = np.zeros(len(net.phys_xy), bool)
     joined = {k: np.asarray(v, dtype=object).copy() for k, v in net.joined.items()}
     access_m = {k: np.asarray(v, float).copy() for k, v in net.access_m.items()}
-    labels = np.r_[np.asarray(net.phys_label, dtype=object), np.full(n_cells, "", object)]
+    labels = np.r_[np.asarray(net.phys_label, dtype=object), texts(n_cells, "")]
     off_land: dict[str, list[str]] = {}  # points in no passable cell: their straight walk
     stop_t: list[np.ndarray] = []
     stop_m: list[np.ndarray] = []
@@ -410,10 +461,6 @@ def extend(net: Any, surface: Surface, *,
     kind_e = np.asarray(net.kind, dtype=object)
     keep = ~((kind_e == "access") & (over_land[net.node_phys[net.u]]
                                      | over_land[net.node_phys[net.v]]))
-    # the moves
-    mu, mv, mt = moves(surface, neighbours)
-    dr, dc = mv // cols - mu // cols, mv % cols - mu % cols
-    m_len = surface.cell_m * np.hypot(dr, dc)
     # the links between a cell and the nodes in it one can step on and off: the land
     # lines' anywhere, any line's where a place or point sits on it (a landing, a port)
     xy = net.phys_xy[net.node_phys]
@@ -431,26 +478,43 @@ def extend(net: Any, surface: Surface, *,
     lcell = cell[linked] + node0
     su = np.concatenate(stop_u) if stop_u else np.zeros(0, np.int64)
     sv = np.concatenate(stop_v) if stop_v else np.zeros(0, np.int64)
-    st = np.concatenate(stop_t) if stop_t else np.zeros(0)
-    sm = np.concatenate(stop_m) if stop_m else np.zeros(0)
-    n_m, n_l, n_s = len(mu), 2 * len(linked), len(su)
-    u = np.r_[net.u[keep], mu + node0, lcell, linked, su].astype(np.int64)
-    v = np.r_[net.v[keep], mv + node0, linked, lcell, sv].astype(np.int64)
-    minutes = np.r_[net.minutes[keep], mt, walk_in + on, walk_in + off, st]
-    length_m = np.r_[net.length_m[keep], m_len, link_m, link_m, sm]
-    cost = np.r_[net.cost[keep], np.zeros(n_m + n_l + n_s)]
-    link_name = np.r_[TERRAIN + ">" + lmode.astype(str), lmode.astype(str) + ">" + TERRAIN]
     # a link is a walk over the land (kind and mode terrain) unless it changes mode with a
     # penalty (a transfer, the walk to the cell's centre included)
     link_kind = np.where(np.r_[on, off] > 0, "transfer", TERRAIN).astype(object)
-    e_mode = np.r_[np.asarray(net.mode, dtype=object)[keep], np.full(n_m, TERRAIN, object),
-                   link_kind, np.full(n_s, TERRAIN, object)]
-    e_kind = np.r_[kind_e[keep], np.full(n_m, TERRAIN, object), link_kind,
-                   np.full(n_s, TERRAIN, object)]
-    e_name = np.r_[np.asarray(net.name, dtype=object)[keep], np.full(n_m, "", object),
-                   link_name.astype(object), np.full(n_s, "", object)]
-    wait = np.r_[net.wait[keep] if len(net.wait) == len(net.u) else np.zeros(int(keep.sum())),
-                 np.zeros(n_m + n_l + n_s)]
+    link_name = np.r_[TERRAIN + ">" + lmode.astype(str), lmode.astype(str) + ">" + TERRAIN]
+    # every edge array made once at its full size and filled in place (a province at 100 m
+    # has tens of millions of moves: no second copy of them)
+    n_keep, n_m = int(keep.sum()), move_count(surface, neighbours)
+    n_l, n_s = 2 * len(linked), len(su)
+    total = n_keep + n_m + n_l + n_s
+    n_all = node0 + n_cells
+    idx = np.int32 if max(n_all, total) < np.iinfo(np.int32).max else np.int64
+    u, v = np.empty(total, idx), np.empty(total, idx)
+    minutes, length_m = np.empty(total), np.empty(total)
+    cost, wait = np.zeros(total), np.zeros(total)
+    e_mode, e_kind, e_name = texts(total, TERRAIN), texts(total, TERRAIN), texts(total, "")
+    u[:n_keep], v[:n_keep] = net.u[keep], net.v[keep]
+    minutes[:n_keep], length_m[:n_keep] = net.minutes[keep], net.length_m[keep]
+    cost[:n_keep] = net.cost[keep]
+    if len(net.wait) == len(net.u):
+        wait[:n_keep] = net.wait[keep]
+    e_mode[:n_keep] = np.asarray(net.mode, dtype=object)[keep]
+    e_kind[:n_keep] = kind_e[keep]
+    e_name[:n_keep] = np.asarray(net.name, dtype=object)[keep]
+    at = n_keep
+    for mu, mv, mt, step_m in move_blocks(surface, neighbours):
+        k = len(mu)
+        u[at:at + k], v[at:at + k] = mu + node0, mv + node0
+        minutes[at:at + k], length_m[at:at + k] = mt, step_m
+        at += k
+    links = slice(at, at + n_l)
+    u[links], v[links] = np.r_[lcell, linked], np.r_[linked, lcell]
+    minutes[links], length_m[links] = np.r_[walk_in + on, walk_in + off], np.r_[link_m, link_m]
+    e_mode[links], e_kind[links], e_name[links] = link_kind, link_kind, link_name
+    at += n_l
+    u[at:], v[at:] = su, sv
+    minutes[at:] = np.concatenate(stop_t) if stop_t else np.zeros(0)
+    length_m[at:] = np.concatenate(stop_m) if stop_m else np.zeros(0)
     k_days = keep[:len(net.days)]
     k_dep = keep[:len(net.depart)]
     rr, cc = np.divmod(np.arange(n_cells), cols)
@@ -459,7 +523,7 @@ def extend(net: Any, surface: Surface, *,
     out = Network(
         crs=net.crs, phys_xy=np.vstack([net.phys_xy, centres]), phys_label=labels,
         node_phys=np.r_[net.node_phys, phys0 + np.arange(n_cells)].astype(np.int64),
-        node_mode=np.r_[mode, np.full(n_cells, TERRAIN, object)],
+        node_mode=np.r_[mode, texts(n_cells, TERRAIN)],
         u=u, v=v, minutes=minutes, length_m=length_m, cost=cost, mode=e_mode, kind=e_kind,
         name=e_name, wait=wait, days=np.asarray(net.days)[k_days],
         depart=np.asarray(net.depart, dtype=object)[k_dep],

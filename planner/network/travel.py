@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from ..config import REACH_BANDS, Scenario
 from ..text import minutes_text
 from .build import Sources, build_network
-from .graph import Network
+from .graph import Network, texts
 
 BAND_EDGES_MIN: tuple[float, ...] = (60.0, 180.0, 480.0, 1440.0)
 """Upper bounds (minutes, inclusive) of the reach bands ``<=1h, 1-3h, 3-8h, 8-24h``."""
@@ -93,17 +93,20 @@ def to_csr(net: Network, weight: str | np.ndarray = "minutes") -> CSRGraph:
         The sparse matrix and, per stored entry, the network edge it came from.
     """
     w = edge_weight(net, weight) if isinstance(weight, str) else np.asarray(weight, float)
-    order = np.lexsort((w, net.v, net.u))
-    u, v = net.u[order], net.v[order]
-    first = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])]
-    keep = order[first]
-    u, v, data = net.u[keep], net.v[keep], w[keep]
     n = net.n_nodes
-    indptr = np.zeros(n + 1, np.int64)
-    np.add.at(indptr, u + 1, 1)
-    indptr = np.cumsum(indptr)
-    return CSRGraph(sp.csr_matrix((data, v, indptr), shape=(n, n)), keep,
-                    u.astype(np.int64) * n + v, weight if isinstance(weight, str) else "given")
+    keys = net.u.astype(np.int64) * n + net.v       # one key per (from, to) pair
+    keep = np.lexsort((w, keys))                   # by pair, the lightest first
+    keys = keys[keep]
+    first = np.r_[True, keys[1:] != keys[:-1]]
+    keep, keys = keep[first], keys[first]
+    del first
+    # 32-bit indices when they fit: what scipy's shortest paths use (no copy per search)
+    idx = np.int32 if max(n, len(keep)) < np.iinfo(np.int32).max else np.int64
+    rows, cols = np.divmod(keys, n)
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))].astype(idx)
+    del rows
+    matrix = sp.csr_matrix((w[keep], cols.astype(idx), indptr), shape=(n, n))
+    return CSRGraph(matrix, keep, keys, weight if isinstance(weight, str) else "given")
 
 
 @dataclass(frozen=True)
@@ -358,8 +361,8 @@ def legs_texts(net: Network, paths: list[np.ndarray]) -> list[str]:
         if w:
             text += f" ({minutes_text(w)} wait)"
         parts.setdefault(r, []).append(text)
-    for r, texts in parts.items():
-        out[r] = " → ".join(texts)
+    for r, words in parts.items():
+        out[r] = " → ".join(words)
     return out
 
 
@@ -505,6 +508,8 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
     """
     csr = weight if isinstance(weight, CSRGraph) else to_csr(net, weight)
     mat = csr.matrix.T.tocsr() if reverse else csr.matrix
+    n_nodes, is_minutes = csr.n, csr.weight == "minutes"
+    del csr  # the entries' edge ids are not needed here (memory on large graphs)
     if np.isfinite(cutoff):  # a trip of exactly the cut-off counts, whatever float rounding
         cutoff = cutoff * (1 + 1e-9) + 1e-9
     sites = np.asarray(sites, np.int64)
@@ -512,13 +517,13 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
     vok = np.flatnonzero(villages >= 0)
     vnodes = villages[vok]
     valid_sites = np.flatnonzero(sites >= 0)
-    vmax = max_speed(net) if np.isfinite(cutoff) and csr.weight == "minutes" else np.inf
+    vmax = max_speed(net) if np.isfinite(cutoff) and is_minutes else np.inf
     if local is None:
-        local = csr.n > 200_000 and np.isfinite(vmax)
+        local = n_nodes > 200_000 and np.isfinite(vmax)
     if local and np.isfinite(cutoff) and np.isfinite(vmax):
         parts = _local_table(net, mat, sites, vok, vnodes, cutoff, vmax, max_cells)
         return _finish_table(parts)
-    chunk = max(1, int(max_cells // max(csr.n, 1)))
+    chunk = max(1, int(max_cells // max(n_nodes, 1)))
     parts = []
     for start in range(0, len(valid_sites), chunk):
         idx = valid_sites[start:start + chunk]
@@ -564,7 +569,11 @@ def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, vok: np.nd
         centre = (gxy.min(axis=0) + gxy.max(axis=0)) / 2
         half = float(np.hypot(*(gxy.max(axis=0) - gxy.min(axis=0)))) / 2
         window = np.sort(np.asarray(tree.query_ball_point(centre, reach + half), np.int64))
-        sub = mat[window][:, window]
+        if 2 * len(window) > mat.shape[0]:  # most of the graph: search it whole, no copy
+            window = np.arange(mat.shape[0])
+            sub = mat
+        else:
+            sub = mat[window][:, window]
         local_src = np.searchsorted(window, sites[group])
         targets = window[is_village[window]]
         local_tgt = np.searchsorted(window, targets)
@@ -693,35 +702,36 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
     paths : dict of str to list of ndarray
         Each village's ``fastest`` (and ``cheapest``) route as edge ids.
     """
-    csr = to_csr(net)
-    res = nearest_source(csr, net.origin("service"), net.destination("village"))
-    n = len(res.value)
+    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    value = res.value
+    n = len(value)
     out: dict[str, np.ndarray] = {
         "nearest_service": np.where(res.source >= 0, service_ids[np.maximum(res.source, 0)],
                                     ""),
-        "travel_minutes": np.round(res.value, 3),
-        "reach_band": reach_band(res.value),
+        "travel_minutes": np.round(value, 3),
+        "reach_band": reach_band(value),
         "access_m": np.round(net.access_m["village"], 1),
-        "joined_to": net.joined.get("village", np.full(len(res.value), "", dtype=object)),
+        "joined_to": net.joined.get("village", texts(n, "")),
     }
     paths = paths_to(res, net.destination("village"))
+    del res  # its tree and sparse copy of the graph (memory, before the next search)
     stored = {"fastest": paths}
     out["route_modes"] = np.array([route_modes(net, e) for e in paths], dtype=object)
     has_cost = bool(np.isfinite(net.cost[np.isin(net.kind, ("line", "link"))]).any())
     if has_cost:
-        out["travel_cost"] = np.array([net.cost[e].sum() if np.isfinite(res.value[i])
+        out["travel_cost"] = np.array([net.cost[e].sum() if np.isfinite(value[i])
                                        else np.nan for i, e in enumerate(paths)]).round(0)
         cp = all_paths(net, "cheapest")
         stored["cheapest"] = cp
-        ok = np.isfinite(res.value)  # the cheapest route exists where the fastest does
+        ok = np.isfinite(value)  # the cheapest route exists where the fastest does
         out["cheapest_cost"] = np.array([np.nansum(net.cost[e]) if r else np.nan
                                          for e, r in zip(cp, ok, strict=True)]).round(0)
         out["cheapest_minutes"] = np.array([net.minutes[e].sum() if r else np.nan
                                             for e, r in zip(cp, ok, strict=True)]).round(3)
     if net.cells is not None:  # walking over terrain: what the land adds
-        out.update(_terrain_columns(net, paths, res.value))
-    reasons = np.full(n, "", dtype=object)
-    unreached = ~np.isfinite(res.value)
+        out.update(_terrain_columns(net, paths, value))
+    reasons = texts(n, "")
+    unreached = ~np.isfinite(value)
     if unreached.any() and net.cells is not None:
         on_land = np.asarray(net.joined["village"], dtype=object) == "over terrain"
         reasons[unreached & on_land] = ("no route from any service point over the lines or "

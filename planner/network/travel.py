@@ -589,7 +589,8 @@ def _local_table(net: Network, mat: sp.csr_matrix, sites: np.ndarray, vok: np.nd
 
 
 def parts(net: Network) -> tuple[int, np.ndarray]:
-    """Weakly connected parts of the network.
+    """Weakly connected parts of the network (those with at least one edge: the impassable
+    cells of a terrain are not counted).
 
     Parameters
     ----------
@@ -603,9 +604,11 @@ def parts(net: Network) -> tuple[int, np.ndarray]:
     labels : ndarray of int
         The part of each node.
     """
-    csr = to_csr(net)
-    n, labels = connected_components(csr.matrix, directed=True, connection="weak")
-    return int(n), np.asarray(labels)
+    links = sp.coo_matrix((np.ones(len(net.u), np.int8), (net.u, net.v)),
+                          shape=(net.n_nodes, net.n_nodes))
+    _, labels = connected_components(links, directed=True, connection="weak")
+    # parts with an edge: a cell no one can walk into (water, no data) is not a part
+    return len(np.unique(labels[net.u])), np.asarray(labels)
 
 
 def reach_band(minutes: np.ndarray) -> np.ndarray:

@@ -94,3 +94,33 @@ def test_problems_are_named_with_their_file(tmp_path):
     assert "does not cover 2 point(s)" in said and "Desa Jauh (2); Desa Air (3)" in said
     with pytest.raises(ValueError, match="elevation: expected the land cover's grid"):
         terrain.surface_from_grids(g, raster.Grid(np.zeros((3, 3)), 100.0, 0.0, 0.0, CRS))
+
+
+def test_elevation_gaps_are_walked_flat_and_said(tmp_path):
+    """An elevation raster covering only the west half of the land cover (and a void in
+    it): the land cover's walkable cells without elevation are counted in a warning with
+    the file, and moves touching them are walked as on the flat: east of the DEM the times
+    equal a surface without elevation; a barrier raster's gaps are open land, said too."""
+    from planner.config import TerrainSpec
+    from planner.network.graph import Points
+
+    cover = np.full((6, 8), 20, np.uint8)
+    elev = np.linspace(0, 300, 24, dtype=np.float32).reshape(6, 4)
+    elev[2, 1] = -9999                                          # a void
+    spec = TerrainSpec(landcover=write_tif(tmp_path / "cover.tif", cover),
+                       speeds={20: 4.0},
+                       elevation=write_tif(tmp_path / "dem.tif", elev, nodata=-9999),
+                       barriers=write_tif(tmp_path / "water.tif",
+                                          np.zeros((6, 4), np.uint8)))
+    pts = Points("village", ["1"], ["Desa A (1)"], np.array([[500_050.0, 309_950.0]]))
+    warnings: list[str] = []
+    s = terrain.read_surface(spec, CRS, {"village": pts, "service": pts}, warnings)
+    assert any("dem.tif: 25 walkable cell(s) of the land cover have no elevation" in w
+               for w in warnings), warnings
+    assert any("water.tif: 24 walkable cell(s)" in w and "open land" in w for w in warnings)
+    flat = terrain.Surface(np.full((6, 8), 4.0), 100.0, s.x0, s.y0)
+    east = 6 * 8 - 1                                            # the south-east corner
+    got = terrain.travel_minutes(s, np.array([east]))
+    want = terrain.travel_minutes(flat, np.array([east]))
+    np.testing.assert_allclose(got[:, 5:], want[:, 5:])       # two columns off the DEM
+    assert np.isfinite(got).all()

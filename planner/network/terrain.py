@@ -274,8 +274,9 @@ def move_blocks(surface: Surface, neighbours: int = 8
     for a, b, keep, length_m in _directions(surface, neighbours):
         km = length_m / 1000.0
         minutes = 60.0 * (km / 2 / speed[a][keep] + km / 2 / speed[b][keep])
-        if elev is not None:
-            minutes /= tobler_factor((elev[b][keep] - elev[a][keep]) / length_m)
+        if elev is not None:  # a cell without elevation: the move is walked as flat
+            factor = tobler_factor((elev[b][keep] - elev[a][keep]) / length_m)
+            minutes /= np.where(np.isnan(factor), 1.0, factor)
         yield idx[a][keep], idx[b][keep], minutes, length_m
 
 
@@ -609,6 +610,15 @@ def read_surface(spec: Any, crs: Any, points: Mapping[str, Any],
                  if spec.elevation is not None else None)
     barrier = (raster.read_grid(spec.barriers, crs, like=cover, categorical=True,
                                 what="barriers") if spec.barriers is not None else None)
+    walkable = np.isfinite(speed) & (speed > 0)
+    for grid, path, what in ((elevation, spec.elevation, "no elevation: walked as flat "
+                              "there (Tobler's factor 1)"),
+                             (barrier, spec.barriers, "no barrier data: walked as open "
+                              "land")):
+        gap = 0 if grid is None else int((walkable & ~np.isfinite(grid.values)).sum())
+        if gap and warnings is not None:
+            warnings.append(f"{path}: {gap:,} walkable cell(s) of the land cover have "
+                            f"{what} (outside the raster or no data)")
     return surface_from_grids(Grid(speed, cover.cell_m, cover.x0, cover.y0, cover.crs),
                               elevation, barrier)
 

@@ -432,7 +432,20 @@ def test_bundled_terrain_is_reproducible_and_only_adds_ways(tmp_path):
     ok = np.isfinite(network)
     assert (over_land[ok] <= network[ok] + 1e-6).all()
     assert (over_land[ok] < network[ok] - 1).sum() > 50     # walking across saves time often
-    assert (t["terrain_walk_minutes"] > 0).sum() > 50
+    walked = int((t["terrain_walk_minutes"] > 0).sum())
+    assert walked > 50
+    # labelled illustrative on the map, in the summary and in the raster; the summary's
+    # figures are the table's
+    import rasterio
+
+    paths = plan.write(tmp_path / "out")
+    note = "land cover and elevation are generated demo layers"
+    assert note in paths["map"].read_text(encoding="utf-8")
+    summary = paths["summary_md"].read_text(encoding="utf-8")
+    assert note in summary
+    assert f"Walking over terrain: {walked:,} village(s)' fastest routes" in summary
+    with rasterio.open(paths["terrain_tif"]) as r:
+        assert note in r.tags()["note"]
 
 
 def test_reach_areas_by_hand():

@@ -66,6 +66,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "cheapest_cost": ("Biaya rute termurah (Rp)", "Cheapest route cost (Rp)"),
     "cheapest_minutes": ("Waktu rute termurah (menit)", "Cheapest route time (min)"),
     "unreachable_reason": ("Alasan tak terjangkau", "Why unreachable"),
+    "terrain_walk_minutes": ("Jalan kaki lintas medan (menit)", "Walk across the land (min)"),
+    "network_minutes": ("Waktu lewat jaringan saja (menit)", "Time over the lines alone (min)"),
+    "reached_over_terrain": ("Terjangkau hanya lewat medan", "Reached only across the land"),
     "has_estimate": ("Ada data", "Has an estimate"),
     "weighted_gap": ("Kesenjangan berbobot", "Weighted gap"),
     "gap_part": ("Bagian kesenjangan", "Gap part"),
@@ -238,7 +241,7 @@ def villages_xlsx(table: pd.DataFrame, title: str, note: str = "") -> bytes:
     return _normalise_zip(buf.getvalue())
 
 
-def write_cog(path: Path, grid: Any, *, towards: bool = False) -> None:
+def write_cog(path: Path, grid: Any, *, towards: bool = False, note: str = "") -> None:
     """A grid of minutes as a Cloud-Optimised GeoTIFF (float32, NaN for none; no
     timestamp: the same grid gives the same bytes).
 
@@ -252,6 +255,8 @@ def write_cog(path: Path, grid: Any, *, towards: bool = False) -> None:
         What the minutes are, in the file's ``units`` tag: False, from the nearest office
         (the team goes out); True, from each cell to the nearest office or new stop (the
         residents come).
+    note : str, optional
+        Written as the file's ``note`` tag (the scenario's illustrative-data note).
     """
     import rasterio
     from rasterio.transform import from_origin
@@ -267,6 +272,8 @@ def write_cog(path: Path, grid: Any, *, towards: bool = False) -> None:
             "minutes from the cell to the nearest office or new stop (walking over terrain "
             "allowed)" if towards else
             "minutes from the nearest office to the cell (walking over terrain allowed)"))
+        if note:
+            dst.update_tags(note=note)
 
 
 def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
@@ -594,6 +601,26 @@ def _targets_table(targets: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def _terrain_lines(v: pd.DataFrame) -> list[str]:
+    """With walking over terrain: how many routes walk across the land and what it
+    changes (from the villages' own columns)."""
+    if "terrain_walk_minutes" not in v:
+        return []
+    walk = v["terrain_walk_minutes"].astype(float)
+    over = v["travel_minutes"].astype(float)
+    alone = v["network_minutes"].astype(float) if "network_minutes" in v else over
+    both = np.isfinite(over) & np.isfinite(alone)
+    sooner = both & (over < alone - 1)
+    only = v["reached_over_terrain"].astype(bool) if "reached_over_terrain" in v else over < 0
+    walked = walk[walk > 0]
+    median = float(walked.median()) if len(walked) else 0.0
+    return ["", f"Walking over terrain: {len(walked):,} village(s)' fastest routes walk "
+            f"across the land (median {median:,.0f} min of it); {int(only.sum()):,} "
+            "village(s) are reached only across the land; "
+            f"{int(sooner.sum()):,} are reached over a minute sooner than over the lines "
+            "alone with a straight walk to them (`network_minutes` in villages.csv)."]
+
+
 def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     """The one-page summary for managers, as Markdown. It opens with the decision (where
     next, what it buys, what it costs, what is left out and why, the trade-off); then
@@ -640,6 +667,7 @@ def summary_markdown(plan: Result, curve: pd.DataFrame | None = None) -> str:
     for band, n in plan.report["reach_bands"].items():
         g = int(v.loc[v["reach_band"] == band, gap_col].sum())
         lines.append(f"| {band} | {n:,} | {g:,} |")
+    lines += _terrain_lines(v)
     unreach = plan.report["unreachable"]
     lines += ["", "## Unreachable villages", ""]
     lines += ([f"- {u['nama']} ({u['kode']}): {u['unreachable_reason']}" for u in unreach]

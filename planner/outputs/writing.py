@@ -204,7 +204,9 @@ def _write_terrain(plan: Result, out_dir: Path, names: dict[str, str],
     names["terrain_tif"] = "travel_time_terrain.tif"
     paths["terrain_tif"] = out_dir / names["terrain_tif"]
     grid = plan.terrain
-    io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid))
+    s = plan.scenario
+    note = s.illustrative_note if s.illustrative else ""
+    io.write_with(paths["terrain_tif"], lambda p: report.write_cog(p, grid, note=note))
     layers["terrain_reach"] = reach_areas(grid)
     made = plan.terrain_catchments()
     if made is None:
@@ -214,7 +216,7 @@ def _write_terrain(plan: Result, out_dir: Path, names: dict[str, str],
         names["terrain_stops_tif"] = "travel_time_to_stops_terrain.tif"
         paths["terrain_stops_tif"] = out_dir / names["terrain_stops_tif"]
         io.write_with(paths["terrain_stops_tif"],
-                      lambda p: report.write_cog(p, to_stops, towards=True))
+                      lambda p: report.write_cog(p, to_stops, towards=True, note=note))
 
 
 def _write_files(plan: Result, out_dir: Path, producer: str) -> dict[str, str]:

@@ -146,6 +146,12 @@ def test_local_table_equals_global_table():
     u, v = np.r_[pairs[:, 0], pairs[:, 1]], np.r_[pairs[:, 1], pairs[:, 0]]
     dist = np.hypot(*(xy[u] - xy[v]).T)
     minutes = dist / 1000 / rng.choice([20.0, 40.0, 60.0], len(u)) * 60 + rng.random(len(u))
+    # flights: far apart at 600 km/h, but each with a 25-minute wait, longer than the
+    # cut-off: the window's speed bound leaves them out (no path within it takes one)
+    fa, fb = rng.choice(n, 20), rng.choice(n, 20)
+    fd = np.hypot(*(xy[fa] - xy[fb]).T)
+    u, v, dist = np.r_[u, fa], np.r_[v, fb], np.r_[dist, fd]
+    minutes = np.r_[minutes, fd / 1000 / 600 * 60 + 25.0]
     k = len(u)
     net = Network(crs=CRS.from_epsg(32650), phys_xy=xy, phys_label=np.full(n, "", dtype=object),
                   node_phys=np.arange(n), node_mode=np.full(n, "road", dtype=object), u=u, v=v,
@@ -160,6 +166,9 @@ def test_local_table_equals_global_table():
                          max_cells=10_000)
         assert len(a) > 1000
         pd.testing.assert_frame_equal(a, b)
+    from planner.network.travel import max_speed
+
+    assert max_speed(net, within=20.0) < 60_000 / 60 < max_speed(net)   # m/min
 
 
 def test_a_village_whose_nearby_lines_are_closed_in_the_season_says_so(tiny_scenario):

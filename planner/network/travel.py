@@ -447,13 +447,16 @@ def route_modes(net: Network, edges: np.ndarray) -> str:
     return ">".join(out)
 
 
-def max_speed(net: Network) -> float:
+def max_speed(net: Network, within: float = np.inf) -> float:
     """Fastest straight-line progress of any edge, metres per minute.
 
     Parameters
     ----------
     net : Network
         The network.
+    within : float, default inf
+        Only the edges a trip of this many minutes can take (an edge longer than the trip
+        is never on it: a flight with its check-in is not within an hour's walk).
 
     Returns
     -------
@@ -463,7 +466,7 @@ def max_speed(net: Network) -> float:
     """
     xy = net.phys_xy[net.node_phys]
     d = np.hypot(*(xy[net.u] - xy[net.v]).T)
-    moving = d > 0
+    moving = (d > 0) & (net.minutes <= within)
     if not moving.any():
         return 0.0
     if (net.minutes[moving] <= 0).any():
@@ -497,7 +500,8 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
     local : bool or None
         Search each group of nearby sites on a window of the graph: every node a path within
         ``cutoff`` can reach lies within ``cutoff × max_speed`` metres of its site (each edge
-        moves at most that fast), so the answer is exact and the work stays local. ``None``
+        such a path can take, one of at most ``cutoff`` minutes, moves at most that fast),
+        so the answer is exact and the work stays local. ``None``
         (default): on graphs over 200,000 nodes when the cut-off and the top speed are finite.
 
     Returns
@@ -517,7 +521,7 @@ def travel_table(net: Network, sites: np.ndarray, villages: np.ndarray, *,
     vok = np.flatnonzero(villages >= 0)
     vnodes = villages[vok]
     valid_sites = np.flatnonzero(sites >= 0)
-    vmax = max_speed(net) if np.isfinite(cutoff) and is_minutes else np.inf
+    vmax = max_speed(net, within=cutoff) if np.isfinite(cutoff) and is_minutes else np.inf
     if local is None:
         local = n_nodes > 200_000 and np.isfinite(vmax)
     if local and np.isfinite(cutoff) and np.isfinite(vmax):

@@ -33,7 +33,7 @@ from .network import terrain
 from .network.graph import Network
 from .store import load_folder, save_folder
 
-FORMAT = 6  # 6: a network with terrain cells is stored as its base and surface
+FORMAT = 7  # 7: the travel-time raster of a network with terrain cells
 
 _CODE_HASH: str | None = None
 
@@ -106,6 +106,7 @@ class Steps:
     timings: dict[str, float]
     join: JoinReport
     crs: CRS
+    terrain: np.ndarray | None = None  # minutes from the nearest office to every cell
 
 
 def save(k: str, state: Steps, warnings: list[str] | None = None) -> bool:
@@ -153,6 +154,8 @@ def _write_entry(tmp: Path, state: Steps) -> None:
                                          else np.zeros(0, np.int64))
         arrays[f"paths_{kind}_offsets"] = np.cumsum([0] + [len(x) for x in lst])
     arrays["labels"] = state.labels
+    if state.terrain is not None:
+        arrays["terrain_minutes"] = state.terrain
     np.savez(tmp / "arrays.npz", **cast(dict[str, Any], arrays))  # numpy types allow_pickle
     meta = {"crs": CRS.from_user_input(state.crs).to_wkt(), "network": net_meta,
             "paths": list(state.paths), "n_parts": int(state.n_parts),
@@ -210,4 +213,4 @@ def _read_entry(folder: Path) -> Steps:
                  services=gpd.read_parquet(folder / "services.parquet"), blank=blank,
                  network=net, paths=paths, labels=a["labels"], n_parts=int(meta["n_parts"]),
                  warnings=list(meta["warnings"]), timings=dict(meta["timings"]), join=join,
-                 crs=CRS.from_wkt(meta["crs"]))
+                 crs=CRS.from_wkt(meta["crs"]), terrain=a.get("terrain_minutes"))

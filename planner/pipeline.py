@@ -26,6 +26,7 @@ from .decide.sites import SiteChoice
 from .decide.trips import TripPlan
 from .errors import InputError, Problem
 from .inputs import fieldlog, io, osm, overlay, validate
+from .inputs.raster import Grid
 from .jsontypes import Json
 from .network import terrain, travel
 from .network.build import Sources, build_network, read_sources
@@ -430,8 +431,8 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
             osm.use_store.reset(token)
         timings = prep.timings
         with _step("travel", timings):
-            tr, paths = travel.travel_columns(prep.network, s, prep.services["id"].to_numpy(),
-                                              sources=prep.sources)
+            tr, paths, cell_minutes = travel.travel_columns(
+                prep.network, s, prep.services["id"].to_numpy(), sources=prep.sources)
             for col, values in tr.items():
                 prep.villages[col] = values
             names = dict(zip(prep.services["id"], prep.services["nama"], strict=True))
@@ -441,7 +442,8 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
         state = cache.Steps(villages=prep.villages, services=prep.services,
                             blank=prep.blank, network=prep.network, paths=paths,
                             labels=labels, n_parts=n_parts, warnings=prep.warnings,
-                            timings=timings, join=prep.join, crs=prep.crs)
+                            timings=timings, join=prep.join, crs=prep.crs,
+                            terrain=cell_minutes)
         if k:
             cache.save(k, state, cache_warnings)
     else:
@@ -452,10 +454,9 @@ def run(scenario: Scenario, *, use_cache: bool = True) -> Plan:
     warnings = [*state.warnings, *cache_warnings]
     paths, n_parts, labels = state.paths, state.n_parts, state.labels
 
-    terrain_grid = None
-    if net.cells is not None:  # walking over terrain: the travel-time raster
-        with _step("terrain", timings):
-            terrain_grid = terrain.cell_minutes(net, net.origin("service"))
+    cells = net.cells  # walking over terrain: the travel-time raster of the travel step
+    terrain_grid = (Grid(state.terrain, cells.cell_m, cells.x0, cells.y0, crs)
+                    if cells is not None and state.terrain is not None else None)
 
     check = over_time = None
     if s.progress.logs:

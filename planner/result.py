@@ -228,7 +228,7 @@ class Result:
         rank = dict(zip(new["site_code"], new["rank"], strict=True))
         a = a.assign(_rank=a["site"].map(rank)).sort_values(["_rank", "minutes", "kode"],
                                                               kind="stable")
-        kind = "candidate" if "candidate" in net.stops else "village"
+        kind = net.site_kind
         site_pos = {r: i for i, r in enumerate(net.points[kind].refs)}
         vil_pos = {r: i for i, r in enumerate(net.points["village"].refs)}
         origins = net.origin("village")
@@ -289,9 +289,9 @@ class Result:
                        for k, s, m in zip(a["kode"], a["site"], a["minutes"], strict=True)]},
             geometry=[shapely.LineString([site_xy[s], xy[k]]) for k, s in
                       zip(a["kode"], a["site"], strict=True)], crs=net.crs)
-        kind = "candidate" if "candidate" in net.stops else "village"
+        kind = net.site_kind
         index = {r: i for i, r in enumerate(net.points[kind].refs)}
-        targets = net.destination(kind)[[index[c] for c in new["site_code"]]]
+        targets = net.site_destinations(new["site_code"].tolist())
         if kind == "village":  # the villages' routes are already known
             if "fastest" not in self.paths:
                 self.paths["fastest"] = travel.all_paths(net, "fastest")
@@ -638,9 +638,7 @@ class Result:
         n_offices = len(codes)
         if choice is not None:
             new = choice.sites[choice.sites["rank"] > 0]
-            kind = "candidate" if "candidate" in net.stops else "village"
-            index = {r: i for i, r in enumerate(net.points[kind].refs)}
-            nodes.append(net.destination(kind)[[index[c] for c in new["site_code"]]])
+            nodes.append(net.site_destinations(new["site_code"].tolist()))
             codes += [str(c) for c in new["site_code"]]
             names += [str(n) for n in new["site_name"]]
         key = ("catchments", hash(tuple(codes)))

@@ -456,9 +456,9 @@ def test_the_unseasonal_network_is_built_from_the_same_reads(tmp_path, tiny_scen
     real = planner_io.read_vector
     monkeypatch.setattr(planner_io, "read_vector",
                         lambda path, *a, **k: reads.append(str(path)) or real(path, *a, **k))
-    cols, _ = travel.travel_columns(wet, s, np.array(["S"]), sources=sources)
+    cols, _, _ = travel.travel_columns(wet, s, np.array(["S"]), sources=sources)
     assert cols["unreachable_reason"][0].startswith("closed in season 'wet'")
     assert cols["unreachable_reason"][1] == ""
     assert reads == []  # built from the reads given
-    again, _ = travel.travel_columns(wet, s, np.array(["S"]))  # without them: read again
+    again, _, _ = travel.travel_columns(wet, s, np.array(["S"]))  # without them: read again
     assert reads == [str(p)] and again["unreachable_reason"][0] == cols["unreachable_reason"][0]

@@ -73,7 +73,7 @@ def trip_stops(plan: StudyArea, choice: SiteChoice) -> Stops:
         Stops (code, name, people, blank spot, network index) and offices.
     """
     net = plan.network
-    kind = "candidate" if "candidate" in net.stops else "village"
+    kind = net.site_kind
     index = {r: i for i, r in enumerate(net.points[kind].refs)}
     new = choice.sites[choice.sites["rank"] > 0]
     stops = pd.DataFrame({"code": new["site_code"].astype(str).to_numpy(),
@@ -651,7 +651,7 @@ def _alone(plan: StudyArea, base: SiteChoice, codes: list[str]) -> Stops:
     p = base.problem
     assert p is not None
     net = plan.network
-    kind = "candidate" if "candidate" in net.stops else "village"
+    kind = net.site_kind
     index = {str(r): i for i, r in enumerate(net.points[kind].refs)}
     names = dict(zip((str(r) for r in net.points[kind].refs),
                      (str(n) for n in net.points[kind].labels), strict=True))

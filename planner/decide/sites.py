@@ -373,7 +373,7 @@ def _indicator(plan: StudyArea, spec: SitesSpec) -> Indicator:
 
 def _site_kind(plan: StudyArea) -> str:
     """``candidate`` when the scenario names a candidate file, else ``village``."""
-    return "candidate" if "candidate" in plan.network.stops else "village"
+    return plan.network.site_kind
 
 
 def site_info(plan: StudyArea) -> pd.DataFrame:

@@ -55,7 +55,7 @@ class Grid:
         The side of a cell, metres.
     x0, y0 : float
         The top-left corner, metres.
-    crs : str
+    crs : str or pyproj.CRS
         The CRS (the study area's metric one).
     """
 
@@ -63,7 +63,7 @@ class Grid:
     cell_m: float
     x0: float
     y0: float
-    crs: str
+    crs: Any
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -233,6 +233,29 @@ class Network:
         """
         return self.stops[kind]["in"]
 
+    @property
+    def site_kind(self) -> str:
+        """The kind of point new stops are chosen among: ``candidate`` when the network
+        has candidate sites joined, else ``village``."""
+        return "candidate" if "candidate" in self.stops else "village"
+
+    def site_destinations(self, codes: list[str] | np.ndarray) -> np.ndarray:
+        """The destination-stop node of each site code (of :attr:`site_kind`).
+
+        Parameters
+        ----------
+        codes : list of str
+            Site codes (a candidate's id or a village's code).
+
+        Returns
+        -------
+        ndarray of int
+            Node ids, in the codes' order.
+        """
+        kind = self.site_kind
+        index = {r: i for i, r in enumerate(self.points[kind].refs)}
+        return np.asarray(self.destination(kind)[[index[c] for c in codes]], np.int64)
+
     def to_gdfs(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
         """The graph as two GeoDataFrames (as osmnx's ``graph_to_gdfs``), in the metric CRS.
 

@@ -518,9 +518,7 @@ def extend(net: Any, surface: Surface, *,
     length_m[at:] = np.concatenate(stop_m) if stop_m else np.zeros(0)
     k_days = keep[:len(net.days)]
     k_dep = keep[:len(net.depart)]
-    rr, cc = np.divmod(np.arange(n_cells), cols)
-    centres = np.c_[surface.x0 + (cc + 0.5) * surface.cell_m,
-                    surface.y0 - (rr + 0.5) * surface.cell_m]
+    centres = _centres(surface, np.arange(n_cells))
     out = Network(
         crs=net.crs, phys_xy=np.vstack([net.phys_xy, centres]), phys_label=labels,
         node_phys=np.r_[net.node_phys, phys0 + np.arange(n_cells)].astype(np.int64),
@@ -541,15 +539,18 @@ def extend(net: Any, surface: Surface, *,
     return out
 
 
+def _centres(surface: Surface, cell: np.ndarray) -> np.ndarray:
+    """The centre (x, y, metres) of each cell (row-major index)."""
+    r, c = np.divmod(cell, surface.shape[1])
+    return np.column_stack([surface.x0 + (c + 0.5) * surface.cell_m,
+                            surface.y0 - (r + 0.5) * surface.cell_m])
+
+
 def _to_centre(surface: Surface, cell: np.ndarray, xy: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray]:
     """Metres and minutes of the straight walk between points and the centres of their
     (passable) cells, at the cell's speed on the flat."""
-    cols = surface.shape[1]
-    r, c = np.divmod(cell, cols)
-    cx = surface.x0 + (c + 0.5) * surface.cell_m
-    cy = surface.y0 - (r + 0.5) * surface.cell_m
-    metres = np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)
+    metres = np.hypot(*(xy - _centres(surface, cell)).T)
     speed = np.asarray(surface.speed_kmh, float).ravel()[cell]
     return metres, np.asarray(60.0 * metres / 1000.0 / speed, float)
 
@@ -650,9 +651,7 @@ def cell_minutes(net: Any, sources: np.ndarray, *, reverse: bool = False) -> Gri
     """
     from .travel import to_csr
 
-    cells = net.cells
-    if cells is None:
-        raise ValueError("the network has no terrain cells (see terrain.extend)")
+    cells = _cells(net)
     mat = to_csr(net).matrix
     if reverse:
         mat = mat.T.tocsr()
@@ -665,6 +664,13 @@ def cell_minutes(net: Any, sources: np.ndarray, *, reverse: bool = False) -> Gri
     return Grid(values, cells.cell_m, cells.x0, cells.y0, net.crs)
 
 
+def _cells(net: Any) -> Any:
+    """The network's terrain cells (:class:`planner.network.graph.CellNodes`)."""
+    if net.cells is None:
+        raise ValueError("the network has no terrain cells (see terrain.extend)")
+    return net.cells
+
+
 def reach_areas(grid: Grid) -> Any:
     """The travel-time raster as reach-band areas (the bands of
     :data:`planner.config.REACH_BANDS`): one (multi)polygon per band reached, in band order.
@@ -672,7 +678,7 @@ def reach_areas(grid: Grid) -> Any:
     Parameters
     ----------
     grid : Grid
-        Minutes per cell (:attr:`TerrainTravel.grid`).
+        Minutes per cell (:func:`cell_minutes`, ``Result.terrain``).
 
     Returns
     -------
@@ -681,26 +687,35 @@ def reach_areas(grid: Grid) -> Any:
         walk reaches are left out.
     """
     import geopandas as gpd
-    import shapely
-    from rasterio.features import shapes
-    from rasterio.transform import from_origin
 
     from ..config import REACH_BANDS
     from .travel import reach_band
 
     labels = reach_band(grid.values.ravel()).reshape(grid.values.shape)
-    code = np.full(grid.values.shape, -1, np.int16)
+    code = np.full(grid.values.shape, -1, np.int32)
     for i, band in enumerate(REACH_BANDS[:-1]):
         code[labels == band] = i
-    transform = from_origin(grid.x0, grid.y0, grid.cell_m, grid.cell_m)
+    found, counts, shapes = _areas(code, grid.x0, grid.y0, grid.cell_m)
+    return gpd.GeoDataFrame({"reach_band": [REACH_BANDS[i] for i in found],
+                             "cells": counts}, geometry=shapes, crs=grid.crs)
+
+
+def _areas(code: np.ndarray, x0: float, y0: float, cell_m: float
+           ) -> tuple[list[int], list[int], list[Any]]:
+    """The cells of each code (>= 0) of a grid as one (multi)polygon: the codes found in
+    ascending order, their cell counts and their shapes (the grid's CRS)."""
+    import shapely
+    from rasterio.features import shapes
+    from rasterio.transform import from_origin
+
     parts: dict[int, list[Any]] = {}
-    for geom, value in shapes(code, mask=code >= 0, transform=transform):
+    for geom, value in shapes(code, mask=code >= 0, transform=from_origin(x0, y0, cell_m,
+                                                                          cell_m)):
         parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
-    rows = [(REACH_BANDS[i], int((code == i).sum()), shapely.union_all(parts[i]))
-            for i in sorted(parts)]
-    return gpd.GeoDataFrame({"reach_band": [r[0] for r in rows],
-                             "cells": [r[1] for r in rows]},
-                            geometry=[r[2] for r in rows], crs=grid.crs)
+    found = sorted(parts)
+    counts = np.bincount(code[code >= 0].ravel(), minlength=max(found, default=-1) + 1)
+    return found, [int(counts[i]) for i in found], [shapely.union_all(parts[i])
+                                                    for i in found]
 
 
 def catchments(net: Any, sources: np.ndarray, codes: list[str], names: list[str], *,
@@ -736,33 +751,21 @@ def catchments(net: Any, sources: np.ndarray, codes: list[str], names: list[str]
         For a network without cells.
     """
     import geopandas as gpd
-    import shapely
-    from rasterio.features import shapes
-    from rasterio.transform import from_origin
 
     from .travel import nearest_source, to_csr
 
-    cells = net.cells
-    if cells is None:
-        raise ValueError("the network has no terrain cells (see terrain.extend)")
+    cells = _cells(net)
     cell_nodes = cells.node0 + np.arange(cells.n)
     res = nearest_source(to_csr(net), np.asarray(sources, np.int64), cell_nodes,
                          reverse=True)
     minutes = res.value.reshape(cells.shape)
     which = np.where(np.isfinite(res.value) & (res.value <= limit), res.source, -1)
     which = which.reshape(cells.shape).astype(np.int32)
-    transform = from_origin(cells.x0, cells.y0, cells.cell_m, cells.cell_m)
-    parts: dict[int, list[Any]] = {}
-    for geom, value in shapes(which, mask=which >= 0, transform=transform):
-        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
-    rows = []
-    for i in sorted(parts):
-        mine = which == i
-        rows.append({"code": codes[i], "name": names[i], "cells": int(mine.sum()),
-                     "area_km2": round(float(mine.sum()) * cells.cell_m ** 2 / 1e6, 6),
-                     "median_minutes": round(float(np.median(minutes[mine])), 1),
-                     "geometry": shapely.union_all(parts[i])})
-    frame = gpd.GeoDataFrame(rows, columns=["code", "name", "cells", "area_km2",
-                                            "median_minutes", "geometry"],
-                             geometry="geometry", crs=net.crs)
+    found, counts, shapes = _areas(which, cells.x0, cells.y0, cells.cell_m)
+    frame = gpd.GeoDataFrame({
+        "code": [codes[i] for i in found], "name": [names[i] for i in found],
+        "cells": counts,
+        "area_km2": [round(n * cells.cell_m ** 2 / 1e6, 6) for n in counts],
+        "median_minutes": [round(float(np.median(minutes[which == i])), 1) for i in found]},
+        geometry=shapes, crs=net.crs)
     return Grid(minutes, cells.cell_m, cells.x0, cells.y0, net.crs), frame

@@ -683,8 +683,10 @@ def _terrain_columns(net: Network, paths: list[np.ndarray], minutes: np.ndarray
 
 def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
                    sources: Sources | None = None
-                   ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
-    """The travel columns of every village.
+                   ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]],
+                              np.ndarray | None]:
+    """The travel columns of every village (and, with terrain cells, the minutes to every
+    cell from the same search).
 
     Nearest service, minutes, band, route modes, walking connector, reason when unreachable,
     and (where costs exist) the fastest route's cost and the cheapest route's cost and
@@ -708,10 +710,20 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
         One array per column of ``villages.csv`` this step makes.
     paths : dict of str to list of ndarray
         Each village's ``fastest`` (and ``cheapest``) route as edge ids.
+    cells : ndarray or None
+        With terrain cells (``net.cells``): minutes from the nearest service point to each
+        cell, (rows, cols), the travel-time raster; else None.
     """
-    res = nearest_source(to_csr(net), net.origin("service"), net.destination("village"))
+    villages = net.destination("village")
+    n = len(villages)
+    cell_nodes = (np.zeros(0, np.int64) if net.cells is None
+                  else net.cells.node0 + np.arange(net.cells.n))
+    found = nearest_source(to_csr(net), net.origin("service"), np.r_[villages, cell_nodes])
+    cells = (None if net.cells is None
+             else found.value[n:].reshape(net.cells.shape))
+    res = replace(found, value=found.value[:n], source=found.source[:n])
+    del found
     value = res.value
-    n = len(value)
     out: dict[str, np.ndarray] = {
         "nearest_service": np.where(res.source >= 0, service_ids[np.maximum(res.source, 0)],
                                     ""),
@@ -720,7 +732,7 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
         "access_m": np.round(net.access_m["village"], 1),
         "joined_to": net.joined.get("village", texts(n, "")),
     }
-    paths = paths_to(res, net.destination("village"))
+    paths = paths_to(res, villages)
     del res  # its tree and sparse copy of the graph (memory, before the next search)
     stored = {"fastest": paths}
     out["route_modes"] = np.array([route_modes(net, e) for e in paths], dtype=object)
@@ -780,4 +792,4 @@ def travel_columns(net: Network, s: Scenario, service_ids: np.ndarray, *,
         reasons[rest & ~with_office] = ("no path from any service point: its part of the "
                                         "network holds no service point")
     out["unreachable_reason"] = reasons
-    return out, stored
+    return out, stored, cells

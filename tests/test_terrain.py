@@ -440,7 +440,8 @@ def test_bundled_terrain_is_reproducible_and_only_adds_ways(tmp_path):
 
     paths = plan.write(tmp_path / "out")
     note = "land cover and elevation are generated demo layers"
-    assert note in paths["map"].read_text(encoding="utf-8")
+    page = paths["map"].read_text(encoding="utf-8")
+    assert note in page and "times on the planner's network and across the land" in page
     summary = paths["summary_md"].read_text(encoding="utf-8")
     assert note in summary
     assert f"Walking over terrain: {walked:,} village(s)' fastest routes" in summary

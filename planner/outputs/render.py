@@ -481,7 +481,8 @@ def outreach_map(villages_m: gpd.GeoDataFrame, service_m: gpd.GeoDataFrame,
     data: dict[str, Any] = {
         "title": text.title, "note": text.illustrative_note,
         "subtitle": [f"Data as of {text.data_date} · {len(villages_m)} villages · travel "
-                     "times on the planner's network"],
+                     "times on the planner's network"
+                     + (" and across the land" if extra.terrain_reach is not None else "")],
         "layers": layers, "legend": legend,
         "colour_options": [["color", "Outreach priority"]] + [
             [f"c_{ind.key}", f"{ind.label} gap"] for ind in indicators],
